@@ -1,0 +1,13 @@
+# Writes a C++ file holding every migration of one dialect as {version, name, sql}.
+file(GLOB files ${DIR}/*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version} + 0")
+  file(READ ${f} sql)
+  set(body "${body}  {${version}, \"${name}\", R\"__sql__(${sql})__sql__\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from src/store/migrations/${DIALECT}; do not edit.\n#include \"store/migration.hpp\"\nnamespace hub::store {\nconst std::vector<Migration>& ${DIALECT}Migrations() {\n  static const std::vector<Migration> m = {\n${body}  };\n  return m;\n}\n}  // namespace hub::store\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

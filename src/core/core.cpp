@@ -1,0 +1,86 @@
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/id.hpp"
+
+namespace hub::core {
+
+std::string FormatIsoMs(std::int64_t epoch_ms) {
+    std::time_t secs = static_cast<std::time_t>(epoch_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(epoch_ms % 1000));
+    return buf;
+}
+
+namespace {
+std::uint64_t RandomU64() {
+    thread_local std::mt19937_64 rng([] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }());
+    return rng();
+}
+}  // namespace
+
+std::string NewIdAt(std::int64_t ms) {
+    std::array<unsigned char, 16> b{};
+    for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>((ms >> (8 * (5 - i))) & 0xff);
+    std::uint64_t r1 = RandomU64(), r2 = RandomU64();
+    for (int i = 6; i < 16; ++i) {
+        std::uint64_t& r = i < 11 ? r1 : r2;
+        b[i] = static_cast<unsigned char>(r & 0xff);
+        r >>= 8;
+    }
+    b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));  // version 7
+    b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
+    static const char* hex = "0123456789abcdef";
+    std::string s;
+    s.reserve(36);
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+        s.push_back(hex[b[i] >> 4]);
+        s.push_back(hex[b[i] & 0xf]);
+    }
+    return s;
+}
+
+std::string NewId() {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    return NewIdAt(ms);
+}
+
+bool IsValidId(std::string_view s) {
+    if (s.size() != 36) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool IsValidRequestId(std::string_view s) {
+    if (s.empty() || s.size() > 128) return false;
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+}  // namespace hub::core

@@ -1,0 +1,43 @@
+#pragma once
+// Method + path-pattern router. Patterns are literal segments and {name} parameters,
+// e.g. "/api/v1/conversations/{id}/messages". A trailing "/*" matches any rest.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace hub::http {
+
+class Router {
+public:
+    void Add(std::string method, std::string pattern, Handler handler);
+
+    enum class Outcome { kMatched, kNotFound, kMethodNotAllowed };
+    struct Match {
+        Outcome outcome = Outcome::kNotFound;
+        const Handler* handler = nullptr;
+        std::string pattern;
+        std::map<std::string, std::string> params;
+        std::vector<std::string> allow;  // for 405, sorted and unique
+    };
+    Match Find(std::string_view method, std::string_view path) const;
+
+    // Fallback for paths no route matches (e.g. static files / SPA). Only GET and HEAD.
+    void SetFallback(Handler handler) { fallback_ = std::move(handler); }
+    const Handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
+
+private:
+    struct Route {
+        std::string method;
+        std::string pattern;
+        std::vector<std::string> segments;  // "{x}" = parameter, "*" = rest
+        Handler handler;
+    };
+    static bool MatchSegments(const Route& r, const std::vector<std::string_view>& parts,
+                              std::map<std::string, std::string>* params);
+    std::vector<Route> routes_;
+    Handler fallback_;
+};
+
+}  // namespace hub::http

@@ -1,0 +1,572 @@
+#include "http/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "core/id.hpp"
+#include "obs/logging.hpp"
+
+namespace hub::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+
+struct Conn {
+    explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    bool idle = true;  // touched only on the connection's strand
+    std::uint64_t id = 0;
+};
+
+std::int64_t SteadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string ClientIp(const Conn& c, const Headers& headers, const std::vector<std::string>& trusted) {
+    beast::error_code ec;
+    auto ep = c.stream.socket().remote_endpoint(ec);
+    std::string peer = ec ? std::string("unknown") : ep.address().to_string();
+    auto is_trusted = [&](std::string_view ip) {
+        return std::find(trusted.begin(), trusted.end(), ip) != trusted.end();
+    };
+    if (!is_trusted(peer)) return peer;
+    auto xff = headers.Get("X-Forwarded-For");
+    if (!xff) return peer;
+    // Walk from the right: the first address that is not one of our proxies is the client.
+    std::string_view v = *xff;
+    while (!v.empty()) {
+        auto comma = v.rfind(',');
+        std::string_view part = comma == std::string_view::npos ? v : v.substr(comma + 1);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+        if (!part.empty() && !is_trusted(part)) return std::string(part);
+        if (comma == std::string_view::npos) break;
+        v = v.substr(0, comma);
+    }
+    return peer;
+}
+
+core::Error TooLarge(std::size_t limit) {
+    return core::Error::Make(core::ErrorCode::kPayloadTooLarge, "payload_too_large",
+                             "Request body is larger than " + std::to_string(limit) + " bytes.");
+}
+
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+    Impl(net::io_context& io_, ServerConfig cfg_, const Router& router_, ErrorRenderer render_)
+        : io(io_), cfg(std::move(cfg_)), router(router_), render(std::move(render_)),
+          acceptor(net::make_strand(io_)) {}
+
+    net::io_context& io;
+    ServerConfig cfg;
+    const Router& router;
+    ErrorRenderer render;
+    tcp::acceptor acceptor;
+    std::atomic<std::size_t> connections{0};
+    std::atomic<std::size_t> requests{0};
+    std::atomic<bool> draining{false};
+    std::mutex mu;
+    std::unordered_map<std::uint64_t, std::weak_ptr<Conn>> registry;
+    std::uint64_t next_id = 1;
+
+    net::awaitable<void> AcceptLoop();
+    net::awaitable<void> Session(std::shared_ptr<Conn> c);
+    net::awaitable<void> Dispatch(std::shared_ptr<Conn> c, Request& req, bool& keep_alive,
+                                  std::int64_t start_ms);
+    void Decorate(Response& r, const Request& req);
+    void AccessLog(const Request& req, const std::string& route, int status, std::size_t bytes,
+                   std::int64_t start_ms, const std::string& user_id);
+    net::awaitable<bool> WriteResponse(std::shared_ptr<Conn> c, Response& r, bool head,
+                                       bool keep_alive);
+    net::awaitable<void> SendErrorAndClose(std::shared_ptr<Conn> c, const core::Error& e);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Streaming responses (SSE): chunked body written as the handler produces it. A watcher reads
+// the socket meanwhile, so a client that goes away is noticed even while nothing is written.
+class StreamImpl final : public ResponseStream {
+public:
+    StreamImpl(std::shared_ptr<Conn> c, Server::Impl& srv, const Request& req)
+        : c_(std::move(c)), srv_(srv), req_(req) {}
+
+    net::awaitable<bool> Begin(int status, Headers headers) override {
+        if (started_) co_return !gone_;
+        started_ = true;
+        status_ = status;
+        Response head;
+        head.status = status;
+        head.headers = std::move(headers);
+        srv_.Decorate(head, req_);
+        bhttp::response<bhttp::empty_body> res;
+        res.version(11);
+        res.result(static_cast<unsigned>(status));
+        for (const auto& f : head.headers.fields()) res.insert(f.name, f.value);
+        res.chunked(true);
+        res.keep_alive(false);
+        beast::error_code ec;
+        c_->stream.expires_after(srv_.cfg.write_timeout);
+        bhttp::response_serializer<bhttp::empty_body> sr(res);
+        co_await bhttp::async_write_header(c_->stream, sr,
+                                           net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            MarkGone();
+            co_return false;
+        }
+        // Watch for the client closing its side while we stream.
+        net::co_spawn(
+            c_->stream.get_executor(), Watch(c_, alive_),
+            [](std::exception_ptr) {});
+        co_return true;
+    }
+
+    net::awaitable<bool> Write(std::string data) override {
+        if (!started_ || gone_ || ended_) co_return false;
+        if (data.empty()) co_return true;
+        beast::error_code ec;
+        c_->stream.expires_after(srv_.cfg.write_timeout);
+        co_await net::async_write(c_->stream, bhttp::make_chunk(net::buffer(data)),
+                                  net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            MarkGone();
+            co_return false;
+        }
+        bytes_ += data.size();
+        co_return true;
+    }
+
+    net::awaitable<void> End() override {
+        if (!started_ || gone_ || ended_) co_return;
+        ended_ = true;
+        beast::error_code ec;
+        c_->stream.expires_after(srv_.cfg.write_timeout);
+        co_await net::async_write(c_->stream, bhttp::make_chunk_last(),
+                                  net::redirect_error(net::use_awaitable, ec));
+        if (ec) MarkGone();
+    }
+
+    void Abort() override {
+        ended_ = true;
+        beast::error_code ec;
+        auto& sock = c_->stream.socket();
+        sock.set_option(net::socket_base::linger(true, 0), ec);
+        sock.close(ec);
+        MarkGone();
+    }
+
+    bool Started() const override { return started_; }
+    bool ClientGone() const override { return gone_; }
+    void OnClientGone(std::function<void()> fn) override {
+        if (gone_) {
+            net::post(c_->stream.get_executor(), std::move(fn));
+            return;
+        }
+        on_gone_ = std::move(fn);
+    }
+
+    ~StreamImpl() override { *alive_ = false; }
+
+    int status() const { return status_; }
+    std::size_t bytes() const { return bytes_; }
+    bool ended() const { return ended_; }
+
+private:
+    void MarkGone() {
+        if (gone_) return;
+        gone_ = true;
+        if (on_gone_) {
+            auto fn = std::move(on_gone_);
+            on_gone_ = nullptr;
+            fn();
+        }
+    }
+
+    // Runs on the connection's strand; `alive` tells whether this StreamImpl still exists.
+    net::awaitable<void> Watch(std::shared_ptr<Conn> c, std::shared_ptr<bool> alive) {
+        char buf[512];
+        for (;;) {
+            beast::error_code ec;
+            co_await c->stream.socket().async_read_some(
+                net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+            if (!*alive) co_return;
+            if (ec) {
+                if (!ended_) MarkGone();
+                co_return;
+            }
+            // Bytes from the client during a stream are ignored; the connection closes after it.
+        }
+    }
+
+    std::shared_ptr<Conn> c_;
+    Server::Impl& srv_;
+    const Request& req_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::function<void()> on_gone_;
+    bool started_ = false;
+    bool gone_ = false;
+    bool ended_ = false;
+    int status_ = 0;
+    std::size_t bytes_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+void Server::Impl::Decorate(Response& r, const Request& req) {
+    r.headers.Set("X-Request-Id", req.request_id);
+    if (!cfg.security_headers) return;
+    r.headers.Set("X-Content-Type-Options", "nosniff");
+    r.headers.Set("X-Frame-Options", "DENY");
+    r.headers.Set("Referrer-Policy", "no-referrer");
+    r.headers.Set("Cross-Origin-Opener-Policy", "same-origin");
+    r.headers.Set("Cross-Origin-Resource-Policy", "same-origin");
+    r.headers.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    if (!r.headers.Has("Content-Security-Policy"))
+        r.headers.Set("Content-Security-Policy", cfg.content_security_policy);
+    if (cfg.hsts) r.headers.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    if (!r.headers.Has("Cache-Control")) r.headers.Set("Cache-Control", "no-store");
+}
+
+void Server::Impl::AccessLog(const Request& req, const std::string& route, int status,
+                             std::size_t bytes, std::int64_t start_ms, const std::string& user_id) {
+    if (!obs::Enabled(obs::Level::kInfo)) return;
+    nlohmann::json f = {{"method", req.method},
+                        {"route", route},
+                        {"status", status},
+                        {"bytes", bytes},
+                        {"duration_ms", SteadyMs() - start_ms},
+                        {"request_id", req.request_id},
+                        {"remote_ip", req.remote_ip}};
+    if (!user_id.empty()) f["user_id"] = user_id;
+    obs::Info("access", f);
+}
+
+net::awaitable<bool> Server::Impl::WriteResponse(std::shared_ptr<Conn> c, Response& r, bool head,
+                                                 bool keep_alive) {
+    bhttp::response<bhttp::string_body> res;
+    res.version(11);
+    res.result(static_cast<unsigned>(r.status));
+    for (const auto& f : r.headers.fields()) res.insert(f.name, f.value);
+    res.keep_alive(keep_alive);
+    if (head) {
+        auto n = r.body.size();
+        res.content_length(n);
+    } else {
+        res.body() = std::move(r.body);
+        res.prepare_payload();
+    }
+    beast::error_code ec;
+    c->stream.expires_after(cfg.write_timeout);
+    co_await bhttp::async_write(c->stream, res, net::redirect_error(net::use_awaitable, ec));
+    co_return !ec;
+}
+
+net::awaitable<void> Server::Impl::SendErrorAndClose(std::shared_ptr<Conn> c, const core::Error& e) {
+    Request req;
+    req.request_id = core::NewId();
+    Response r = render(e, req.request_id);
+    Decorate(r, req);
+    co_await WriteResponse(c, r, false, false);
+    beast::error_code ec;
+    c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c->stream.close();
+}
+
+net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& req,
+                                            bool& keep_alive, std::int64_t start_ms) {
+    StreamImpl stream(c, *this, req);
+    Context ctx{req, stream, {}, {}, {}};
+    Response resp;
+    auto match = router.Find(req.method, req.path);
+    try {
+        if (match.outcome == Router::Outcome::kMatched) {
+            req.params = std::move(match.params);
+            ctx.route = match.pattern;
+            resp = co_await (*match.handler)(ctx);
+        } else if (match.outcome == Router::Outcome::kNotFound && router.fallback() &&
+                   (req.method == "GET" || req.method == "HEAD")) {
+            ctx.route = "(static)";
+            resp = co_await (*router.fallback())(ctx);
+        } else if (match.outcome == Router::Outcome::kMethodNotAllowed) {
+            ctx.route = "(method-not-allowed)";
+            resp = render(core::Error::Make(core::ErrorCode::kMethodNotAllowed, "method_not_allowed",
+                                            "Method " + req.method + " is not allowed here."),
+                          req.request_id);
+            std::string allow;
+            for (const auto& m : match.allow) allow += (allow.empty() ? "" : ", ") + m;
+            resp.headers.Set("Allow", allow);
+        } else {
+            ctx.route = "(unmatched)";
+            resp = render(core::Error::Make(core::ErrorCode::kNotFound, "not_found",
+                                            "No such resource."),
+                          req.request_id);
+        }
+    } catch (const std::exception& e) {
+        obs::Error("handler_exception", {{"request_id", req.request_id},
+                                         {"route", ctx.route},
+                                         {"what", e.what()}});
+        resp = render(core::Error::Make(core::ErrorCode::kInternal, "internal_error",
+                                        "Internal error."),
+                      req.request_id);
+    }
+    if (stream.Started()) {
+        if (!stream.ended() && !stream.ClientGone()) co_await stream.End();
+        keep_alive = false;
+        AccessLog(req, ctx.route, stream.status(), stream.bytes(), start_ms, ctx.user_id);
+        co_return;
+    }
+    Decorate(resp, req);
+    std::size_t bytes = resp.body.size();
+    int status = resp.status;
+    bool ok = co_await WriteResponse(c, resp, req.method == "HEAD", keep_alive);
+    if (!ok) keep_alive = false;
+    AccessLog(req, ctx.route, status, bytes, start_ms, ctx.user_id);
+}
+
+net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
+    struct Count {
+        Impl& s;
+        std::uint64_t id;
+        ~Count() {
+            --s.connections;
+            std::lock_guard lk(s.mu);
+            s.registry.erase(id);
+        }
+    } count{*this, c->id};
+
+    beast::flat_buffer buf;
+    for (;;) {
+        c->idle = true;
+        if (draining) break;
+        beast::error_code ec;
+        if (buf.size() == 0) {
+            // Wait for the first byte of the next request under the idle timeout.
+            c->stream.expires_after(cfg.idle_timeout);
+            std::size_t n = co_await c->stream.async_read_some(
+                buf.prepare(4096), net::redirect_error(net::use_awaitable, ec));
+            if (ec) break;
+            buf.commit(n);
+        }
+        c->idle = false;
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(kHeaderLimit);
+        parser.body_limit(cfg.body_limit);
+        c->stream.expires_after(cfg.header_timeout);
+        co_await bhttp::async_read_header(c->stream, buf, parser,
+                                          net::redirect_error(net::use_awaitable, ec));
+        if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+            ec == net::error::eof || ec == net::error::connection_reset ||
+            ec == net::error::operation_aborted) {
+            break;
+        }
+        if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
+            co_await SendErrorAndClose(c, TooLarge(cfg.body_limit));
+            co_return;
+        }
+        if (ec) {
+            auto code = core::ErrorCode::kInvalidArgument;
+            co_await SendErrorAndClose(
+                c, core::Error::Make(code, "bad_request",
+                                     ec == bhttp::error::header_limit
+                                         ? "Request headers are too large."
+                                         : "Malformed HTTP request."));
+            co_return;
+        }
+        std::int64_t start_ms = SteadyMs();
+        // From here on the request is in flight: a graceful shutdown waits for it.
+        ++requests;
+        struct InFlight {
+            std::atomic<std::size_t>& n;
+            ~InFlight() { --n; }
+        } in_flight{requests};
+        auto len = parser.content_length();
+        if (len && *len > cfg.body_limit) {
+            co_await SendErrorAndClose(
+                c, TooLarge(cfg.body_limit));
+            co_return;
+        }
+        if (!parser.is_done()) {
+            auto& h = parser.get();
+            if (auto it = h.find(bhttp::field::expect);
+                it != h.end() && IEquals(it->value(), "100-continue")) {
+                bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+                co_await bhttp::async_write(c->stream, cont,
+                                            net::redirect_error(net::use_awaitable, ec));
+                if (ec) break;
+            }
+            c->stream.expires_after(cfg.body_timeout);
+            co_await bhttp::async_read(c->stream, buf, parser,
+                                       net::redirect_error(net::use_awaitable, ec));
+            if (ec == bhttp::error::body_limit) {
+                co_await SendErrorAndClose(
+                    c, TooLarge(cfg.body_limit));
+                co_return;
+            }
+            if (ec == beast::error::timeout || ec == net::error::eof ||
+                ec == bhttp::error::partial_message || ec == net::error::connection_reset) {
+                break;
+            }
+            if (ec) {
+                co_await SendErrorAndClose(
+                    c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
+                                         "Malformed HTTP request body."));
+                co_return;
+            }
+        }
+        auto msg = parser.release();
+        Request req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        auto q = req.target.find('?');
+        req.path = req.target.substr(0, q);
+        if (q != std::string::npos) req.query = req.target.substr(q + 1);
+        for (const auto& f : msg) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
+        req.body = std::move(msg.body());
+        req.remote_ip = ClientIp(*c, req.headers, cfg.trusted_proxies);
+        auto rid = req.headers.Get("X-Request-Id");
+        req.request_id = rid && core::IsValidRequestId(*rid) ? std::string(*rid) : core::NewId();
+        bool keep_alive = msg.keep_alive() && !draining;
+        if (req.path.empty() || req.path.front() != '/') {
+            co_await SendErrorAndClose(
+                c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
+                                     "Request target must be an absolute path."));
+            co_return;
+        }
+        co_await Dispatch(c, req, keep_alive, start_ms);
+        if (!keep_alive || draining) break;
+    }
+    beast::error_code ec;
+    c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c->stream.close();
+}
+
+net::awaitable<void> Server::Impl::AcceptLoop() {
+    auto self = shared_from_this();
+    for (;;) {
+        beast::error_code ec;
+        tcp::socket sock(net::make_strand(io));
+        co_await acceptor.async_accept(sock, net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+            obs::Warn("accept_failed", {{"error", ec.message()}});
+            continue;
+        }
+        if (connections.load() >= cfg.max_connections) {
+            obs::Warn("connection_refused", {{"reason", "max_connections"}});
+            sock.close(ec);
+            continue;
+        }
+        ++connections;
+        auto c = std::make_shared<Conn>(std::move(sock));
+        {
+            std::lock_guard lk(mu);
+            c->id = next_id++;
+            registry[c->id] = c;
+        }
+        auto ex = c->stream.get_executor();
+        net::co_spawn(ex, Session(c), [self](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    obs::Error("session_failed", {{"what", ex.what()}});
+                }
+            }
+        });
+    }
+}
+
+Server::Server(net::io_context& io, ServerConfig cfg, const Router& router, ErrorRenderer render)
+    : impl_(std::make_shared<Impl>(io, std::move(cfg), router, std::move(render))) {}
+
+Server::~Server() = default;
+
+core::Result<std::uint16_t> Server::Listen() {
+    beast::error_code ec;
+    auto addr = net::ip::make_address(impl_->cfg.host, ec);
+    if (ec) {
+        return core::Error::Make(core::ErrorCode::kInvalidArgument, "invalid_listen",
+                                 "invalid listen address '" + impl_->cfg.host + "'");
+    }
+    tcp::endpoint ep(addr, impl_->cfg.port);
+    auto& a = impl_->acceptor;
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return core::Error::Make(core::ErrorCode::kUnavailable, "listen_failed",
+                                 "cannot listen on " + impl_->cfg.host + ":" +
+                                     std::to_string(impl_->cfg.port) + ": " + ec.message());
+    }
+    return a.local_endpoint().port();
+}
+
+void Server::Start() {
+    auto impl = impl_;
+    net::co_spawn(impl->acceptor.get_executor(), impl->AcceptLoop(), [](std::exception_ptr e) {
+        if (e) obs::Error("accept_loop_failed", {});
+    });
+}
+
+void Server::BeginShutdown(std::chrono::milliseconds deadline,
+                           std::function<void(bool clean)> on_drained) {
+    auto impl = impl_;
+    impl->draining = true;
+    net::post(impl->acceptor.get_executor(), [impl] {
+        beast::error_code ec;
+        impl->acceptor.close(ec);
+    });
+    std::vector<std::shared_ptr<Conn>> conns;
+    {
+        std::lock_guard lk(impl->mu);
+        for (auto& [id, w] : impl->registry) {
+            if (auto c = w.lock()) conns.push_back(std::move(c));
+        }
+    }
+    for (auto& c : conns) {
+        net::post(c->stream.get_executor(), [c] {
+            if (c->idle) c->stream.cancel();
+        });
+    }
+    auto timer = std::make_shared<net::steady_timer>(impl->io);
+    auto until = std::chrono::steady_clock::now() + deadline;
+    auto done = std::make_shared<std::function<void(bool)>>(std::move(on_drained));
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [impl, timer, until, done, poll] {
+        if (impl->requests.load() == 0) {
+            (*done)(true);
+            *poll = nullptr;
+            return;
+        }
+        if (std::chrono::steady_clock::now() >= until) {
+            (*done)(false);
+            *poll = nullptr;
+            return;
+        }
+        timer->expires_after(std::chrono::milliseconds(20));
+        timer->async_wait([poll](beast::error_code) {
+            if (*poll) (*poll)();
+        });
+    };
+    net::post(impl->io, [poll] { (*poll)(); });
+}
+
+std::size_t Server::ActiveConnections() const { return impl_->connections.load(); }
+std::size_t Server::ActiveRequests() const { return impl_->requests.load(); }
+
+}  // namespace hub::http

@@ -1,0 +1,62 @@
+#pragma once
+// The HTTP/1.1 server: one coroutine per connection, keep-alive, limits and timeouts,
+// request ids, security headers, access log, graceful drain. Beast lives in server.cpp only.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+namespace hub::http {
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0 = ephemeral
+    std::size_t body_limit = 1 << 20;
+    std::chrono::milliseconds header_timeout{10'000};  // whole request head must arrive
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};    // between keep-alive requests
+    std::chrono::milliseconds write_timeout{30'000};
+    std::size_t max_connections = 10'000;
+    std::vector<std::string> trusted_proxies;  // exact peer IPs whose X-Forwarded-For is believed
+    bool security_headers = true;
+    std::string content_security_policy =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+    bool hsts = false;  // set when TLS or a TLS-terminating proxy is in front
+    std::string server_name = "bailian-hub";
+};
+
+// Builds an error response in the API's envelope (supplied by api/errors).
+using ErrorRenderer = std::function<Response(const core::Error&, const std::string& request_id)>;
+
+class Server {
+public:
+    Server(net::io_context& io, ServerConfig cfg, const Router& router, ErrorRenderer render);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens; returns the bound port (useful with port 0).
+    core::Result<std::uint16_t> Listen();
+    void Start();  // begins accepting (call once, after Listen)
+    // Stops accepting; in-flight requests and streams may finish. Calls on_drained (from an
+    // io thread) when no request is in flight any more or when the deadline passes.
+    void BeginShutdown(std::chrono::milliseconds deadline, std::function<void(bool clean)> on_drained);
+
+    std::size_t ActiveConnections() const;
+    std::size_t ActiveRequests() const;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace hub::http
