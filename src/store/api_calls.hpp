@@ -1,0 +1,44 @@
+#pragma once
+// api_calls: one row per upstream-facing call (the usage history). Rows are never rejected
+// for what they refer to: the table has no foreign keys, a log outlives its subjects.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/cursor.hpp"
+#include "store/models.hpp"
+#include "store/usage_stats.hpp"
+
+namespace hub::store {
+
+enum class CallOutcome { kAny, kOk, kError };  // kError as IsErrorCall()
+
+struct ApiCallFilter {
+    std::optional<std::string> user_id;   // absent = every user (admin, auditor)
+    std::optional<std::int64_t> from_ms;  // inclusive
+    std::optional<std::int64_t> to_ms;    // exclusive
+    std::optional<std::string> model;
+    CallOutcome outcome = CallOutcome::kAny;
+};
+
+class ApiCallStore {
+public:
+    virtual ~ApiCallStore() = default;
+
+    virtual core::Result<ApiCall> Insert(ApiCall call) = 0;
+    // All or nothing, in one transaction; returns the rows as stored (ids filled).
+    virtual core::Result<std::vector<ApiCall>> InsertBatch(std::vector<ApiCall> calls) = 0;
+    // Newest first.
+    virtual core::Result<Page<ApiCall>> List(const ApiCallFilter& filter,
+                                             const PageRequest& page) = 0;
+    virtual core::Result<UsageStats> Stats(const ApiCallFilter& filter, UsageGroupBy group_by,
+                                           int tz_offset_minutes = 0) = 0;
+    // input + output tokens of a user's calls since `since_ms` (daily quota).
+    virtual core::Result<std::int64_t> TokensUsedSince(std::string_view user_id,
+                                                       std::int64_t since_ms) = 0;
+};
+
+}  // namespace hub::store

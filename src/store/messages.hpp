@@ -1,0 +1,46 @@
+#pragma once
+// Messages of a conversation. Every call names the owner of the conversation; a message of a
+// missing, deleted or foreign conversation answers kNotFound.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/cursor.hpp"
+#include "store/models.hpp"
+
+namespace hub::store {
+
+// What changes when a stream ends (or breaks).
+struct MessagePatch {
+    std::optional<std::string> content;
+    std::optional<MessageStatus> status;
+    std::optional<std::string> model;
+    std::optional<std::int64_t> input_tokens;
+    std::optional<std::int64_t> output_tokens;
+};
+
+class MessageStore {
+public:
+    virtual ~MessageStore() = default;
+
+    // Stores the message and bumps the conversation's updated_at in the same transaction.
+    // created_at strictly increases within a conversation (a message appended in the same
+    // millisecond as the previous one gets +1 ms), so lists keep the order of appends.
+    // kNotFound "conversation_not_found"; kUnprocessable "invalid_reference" for a bad parent.
+    virtual core::Result<Message> Append(std::string_view user_id, Message message) = 0;
+    virtual core::Result<Message> Update(std::string_view user_id, std::string_view id,
+                                         const MessagePatch& patch) = 0;
+    virtual core::Result<Message> Get(std::string_view user_id, std::string_view id) = 0;
+    // Newest first; page.cursor is the `before` cursor returned as next_cursor.
+    virtual core::Result<Page<Message>> List(std::string_view user_id,
+                                             std::string_view conversation_id,
+                                             const PageRequest& page) = 0;
+    // The latest `n` messages in chronological order (prompt context).
+    virtual core::Result<std::vector<Message>> Latest(std::string_view user_id,
+                                                      std::string_view conversation_id, int n) = 0;
+};
+
+}  // namespace hub::store

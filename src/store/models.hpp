@@ -1,0 +1,223 @@
+#pragma once
+// Plain records of the data model (DESIGN §3), shared by every store dialect.
+//
+// Conventions:
+// - Times are epoch milliseconds (UTC); an absent time is std::nullopt.
+// - Ids are opaque TEXT (UUIDv7). On Create, an empty `id` is filled by the store with a
+//   UUIDv7 of the creation time, and a zero `created_at` (and `updated_at`) with the store's
+//   clock; callers may set either themselves (imports, tests, a session id known in advance).
+// - JSON columns (User::settings, ApiKey::scopes, AuditEntry::detail) hold JSON text; the
+//   store keeps it as given, services parse and validate it.
+// - Encrypted columns (User::mfa_secret_enc, UpstreamKey::secret_enc) hold opaque bytes
+//   produced by crypto/; the store never sees plaintext.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hub::store {
+
+// ---- roles and permissions (seeded by the first migration) ----
+
+inline constexpr std::string_view kRoleUser = "user";
+inline constexpr std::string_view kRoleAdmin = "admin";
+inline constexpr std::string_view kRoleAuditor = "auditor";
+
+namespace perm {
+inline constexpr std::string_view kConversationsOwn = "conversations:own";
+inline constexpr std::string_view kHistoryReadOwn = "history:read:own";
+inline constexpr std::string_view kHistoryReadAll = "history:read:all";
+inline constexpr std::string_view kUsersManage = "users:manage";
+inline constexpr std::string_view kKeysManage = "keys:manage";
+inline constexpr std::string_view kAuditRead = "audit:read";
+inline constexpr std::string_view kImagesOwn = "images:own";
+inline constexpr std::string_view kApiKeysOwn = "api_keys:own";
+}  // namespace perm
+
+struct Role {
+    std::string name;
+    std::string description;
+    std::vector<std::string> permissions;  // sorted
+};
+
+// ---- users ----
+
+enum class UserStatus { kActive, kDisabled };
+
+// Per-user limits; an empty field means "the configured default".
+struct UserQuota {
+    std::optional<std::int64_t> daily_tokens;
+    std::optional<std::int64_t> rpm;
+    bool operator==(const UserQuota&) const = default;
+};
+
+struct User {
+    std::string id;
+    std::string username;  // unique, case-insensitive (ASCII)
+    std::string email;     // unique, case-insensitive (ASCII)
+    std::string password_hash;
+    std::string display_name;
+    std::string role{kRoleUser};
+    UserStatus status = UserStatus::kActive;
+    std::string settings = "{}";                // JSON object
+    std::optional<std::string> mfa_secret_enc;  // encrypted TOTP secret, absent = no MFA
+    UserQuota quota;
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+};
+
+// ---- sessions (refresh tokens) ----
+
+struct Session {
+    std::string id;
+    std::string user_id;
+    std::string refresh_hash;  // hash of the refresh token, never the token itself
+    std::string family_id;     // empty on Create = a new family named after the session id
+    std::string user_agent;
+    std::string ip;
+    std::int64_t created_at = 0;
+    std::int64_t expires_at = 0;
+    std::optional<std::int64_t> last_used_at;
+    std::optional<std::int64_t> revoked_at;
+
+    bool IsActive(std::int64_t now_ms) const { return !revoked_at && expires_at > now_ms; }
+};
+
+// ---- conversations and messages ----
+
+struct Conversation {
+    std::string id;
+    std::string user_id;
+    std::string title;          // empty = untitled
+    std::string model;          // empty = the default model
+    std::string system_prompt;  // empty = none
+    bool pinned = false;
+    bool archived = false;
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+    std::optional<std::int64_t> deleted_at;
+};
+
+enum class MessageRole { kSystem, kUser, kAssistant };
+enum class MessageStatus { kComplete, kStreaming, kInterrupted, kError };
+
+struct Message {
+    std::string id;
+    std::string conversation_id;
+    MessageRole role = MessageRole::kUser;
+    std::string content;
+    std::string model;
+    MessageStatus status = MessageStatus::kComplete;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::optional<std::string> parent_id;
+    std::int64_t created_at = 0;
+};
+
+// ---- usage history ----
+
+struct ApiCall {
+    std::string id;
+    std::string user_id;
+    std::optional<std::string> api_key_id;
+    std::optional<std::string> conversation_id;
+    std::string endpoint;  // e.g. "chat", "/v1/chat/completions"
+    std::string model;
+    int status_code = 200;
+    std::string error_code;  // empty = no error
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t image_count = 0;
+    std::int64_t latency_ms = 0;
+    std::optional<std::int64_t> first_token_ms;  // streams only
+    std::int64_t cost_micro_cny = 0;
+    std::string upstream_request_id;
+    bool cache_hit = false;
+    std::int64_t created_at = 0;
+};
+
+// One definition of "a failed call", used by list filters and stats alike.
+inline bool IsErrorCall(int status_code, std::string_view error_code) {
+    return status_code >= 400 || !error_code.empty();
+}
+
+// ---- keys ----
+
+enum class UpstreamKeyStatus { kActive, kRetiring, kDisabled };
+
+struct UpstreamKey {
+    std::string id;
+    std::string name;        // unique, case-insensitive
+    std::string secret_enc;  // encrypted DashScope key (bytes)
+    std::string last4;
+    UpstreamKeyStatus status = UpstreamKeyStatus::kActive;
+    std::int64_t weight = 1;
+    std::optional<std::int64_t> cooldown_until;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> rotated_at;
+};
+
+// A platform key issued to a user for external clients; only its hash is stored.
+struct ApiKey {
+    std::string id;
+    std::string user_id;
+    std::string name;
+    std::string key_hash;       // unique
+    std::string prefix;         // shown in lists to recognise the key
+    std::string scopes = "[]";  // JSON array of permission strings
+    std::optional<std::int64_t> expires_at;
+    std::optional<std::int64_t> last_used_at;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> revoked_at;
+
+    bool IsUsable(std::int64_t now_ms) const {
+        return !revoked_at && (!expires_at || *expires_at > now_ms);
+    }
+};
+
+// ---- images ----
+
+enum class ImageStatus { kPending, kRunning, kSucceeded, kFailed };
+
+struct Image {
+    std::string id;
+    std::string user_id;
+    std::string task_id;  // DashScope async task id, empty until submitted
+    std::string prompt;
+    std::string model;
+    ImageStatus status = ImageStatus::kPending;
+    std::string file_path;  // where the hub stored the downloaded file, empty until then
+    std::int64_t width = 0;
+    std::int64_t height = 0;
+    std::int64_t created_at = 0;
+};
+
+// ---- audit ----
+
+struct AuditEntry {
+    std::string id;
+    std::optional<std::string> actor_user_id;  // absent for anonymous (e.g. failed login)
+    std::string action;                        // e.g. "auth.login", "admin.user.update"
+    std::string target;                        // e.g. "user:<id>"
+    std::string ip;
+    std::string request_id;
+    std::string detail = "{}";  // JSON object
+    std::int64_t created_at = 0;
+};
+
+// ---- enum <-> text (the spelling stored in the database and used by the API) ----
+
+std::string_view ToString(UserStatus v);
+std::string_view ToString(MessageRole v);
+std::string_view ToString(MessageStatus v);
+std::string_view ToString(UpstreamKeyStatus v);
+std::string_view ToString(ImageStatus v);
+
+std::optional<UserStatus> ParseUserStatus(std::string_view s);
+std::optional<MessageRole> ParseMessageRole(std::string_view s);
+std::optional<MessageStatus> ParseMessageStatus(std::string_view s);
+std::optional<UpstreamKeyStatus> ParseUpstreamKeyStatus(std::string_view s);
+std::optional<ImageStatus> ParseImageStatus(std::string_view s);
+
+}  // namespace hub::store

@@ -1,0 +1,344 @@
+#include "store/sqlite/db.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace hub::store::sqlite {
+
+using core::Error;
+using core::ErrorCode;
+
+// ---- errors ----
+
+Error ErrorFromSqlite(sqlite3* db, int rc, std::string_view context) {
+    std::string detail = "sqlite: ";
+    if (!context.empty()) {
+        detail += context;
+        detail += ": ";
+    }
+    detail += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    detail += " (" + std::to_string(rc) + ")";
+    switch (rc & 0xff) {
+        case SQLITE_CONSTRAINT:
+            switch (rc) {
+                case SQLITE_CONSTRAINT_UNIQUE:
+                case SQLITE_CONSTRAINT_PRIMARYKEY:
+                    return Error::Make(ErrorCode::kConflict, "conflict", "it already exists",
+                                       std::move(detail));
+                case SQLITE_CONSTRAINT_FOREIGNKEY:
+                    return Error::Make(ErrorCode::kUnprocessable, "invalid_reference",
+                                       "a referenced record does not exist", std::move(detail));
+                default:
+                    return Error::Make(ErrorCode::kInvalidArgument, "validation_failed",
+                                       "a value is not allowed", std::move(detail));
+            }
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return Error::Make(ErrorCode::kUnavailable, "database_busy",
+                               "the database is busy, try again", std::move(detail));
+        case SQLITE_CANTOPEN:
+        case SQLITE_NOTADB:
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+            return Error::Make(ErrorCode::kUnavailable, "database_unavailable",
+                               "the database is unavailable", std::move(detail));
+        default:
+            return Error::Make(ErrorCode::kInternal, "database_error", "database error",
+                               std::move(detail));
+    }
+}
+
+Error RefineConflict(Error e, std::initializer_list<UniqueRule> rules) {
+    if (e.code != ErrorCode::kConflict) return e;
+    for (const auto& r : rules) {
+        if (e.detail.find(r.column) != std::string::npos) {
+            e.api_code = std::string(r.api_code);
+            e.public_message = std::string(r.message);
+            return e;
+        }
+    }
+    return e;
+}
+
+Error NotFound(std::string_view what) {
+    return Error::Make(ErrorCode::kNotFound, std::string(what) + "_not_found",
+                       std::string(what) + " not found");
+}
+
+// ---- Stmt ----
+
+Stmt::Stmt(sqlite3* db, sqlite3_stmt* stmt, bool* in_use) : db_(db), stmt_(stmt), in_use_(in_use) {}
+
+Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_), in_use_(other.in_use_) {
+    other.stmt_ = nullptr;
+    other.in_use_ = nullptr;
+}
+
+Stmt::~Stmt() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    if (in_use_ != nullptr) *in_use_ = false;
+}
+
+void Stmt::Check(int rc, int index) const {
+    if (rc != SQLITE_OK) {
+        throw std::logic_error("sqlite bind " + std::to_string(index) + " of '" +
+                               sqlite3_sql(stmt_) + "': " + sqlite3_errstr(rc));
+    }
+}
+
+Stmt& Stmt::Bind(int index, std::int64_t v) {
+    Check(sqlite3_bind_int64(stmt_, index, v), index);
+    return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::string_view v) {
+    Check(sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+          index);
+    return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::nullptr_t) {
+    Check(sqlite3_bind_null(stmt_, index), index);
+    return *this;
+}
+
+Stmt& Stmt::Bind(int index, const Param& p) {
+    std::visit([&](const auto& v) { Bind(index, v); }, p);
+    return *this;
+}
+
+Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
+    Check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT), index);
+    return *this;
+}
+
+Stmt& Stmt::BindBlob(int index, const std::optional<std::string>& bytes) {
+    return bytes ? BindBlob(index, std::string_view(*bytes)) : Bind(index, nullptr);
+}
+
+Stmt& Stmt::BindParams(const std::vector<Param>& params) {
+    int i = 0;
+    for (const auto& p : params) Bind(++i, p);
+    return *this;
+}
+
+core::Result<bool> Stmt::Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return ErrorFromSqlite(db_, sqlite3_extended_errcode(db_));
+}
+
+core::Result<void> Stmt::Run() {
+    while (true) {
+        HUB_SQL_ASSIGN(bool row, Step());
+        if (!row) return core::Ok();
+    }
+}
+
+bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+std::int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string Stmt::Text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
+                        : std::string();
+}
+
+std::string Stmt::Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p != nullptr ? std::string(static_cast<const char*>(p), static_cast<size_t>(n))
+                        : std::string();
+}
+
+std::optional<std::int64_t> Stmt::OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+}
+
+std::optional<std::string> Stmt::OptText(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Text(col);
+}
+
+std::optional<std::string> Stmt::OptBlob(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Blob(col);
+}
+
+// ---- Connection ----
+
+core::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& options) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+    int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        Error e = ErrorFromSqlite(db, rc, "cannot open database '" + options.path + "'");
+        sqlite3_close(db);  // a handle is returned even on failure
+        return e;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    std::unique_ptr<Connection> conn(new Connection(db));
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    // Reading the schema here turns "not a database" into an error at open time.
+    HUB_SQL_TRY(conn->Exec("PRAGMA foreign_keys = ON"));
+    if (options.reader) {
+        HUB_SQL_TRY(conn->Exec("PRAGMA query_only = ON"));
+    } else {
+        HUB_SQL_TRY(conn->Exec("PRAGMA synchronous = FULL"));
+    }
+    HUB_SQL_ASSIGN(std::string fk, conn->QueryText("PRAGMA foreign_keys"));
+    if (fk != "1") {
+        return Error::Make(ErrorCode::kUnavailable, "database_unavailable",
+                           "the database is unavailable",
+                           "sqlite: foreign keys cannot be enabled on '" + options.path + "'");
+    }
+    return conn;
+}
+
+Connection::~Connection() {
+    for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+    sqlite3_close(db_);
+}
+
+core::Result<Stmt> Connection::Prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+        if (cache_.size() >= kMaxCachedStatements) EvictIdle();
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        if (rc != SQLITE_OK) {
+            return ErrorFromSqlite(db_, sqlite3_extended_errcode(db_),
+                                   "prepare '" + std::string(sql.substr(0, 120)) + "'");
+        }
+        it = cache_.emplace(std::string(sql), Cached{stmt, false}).first;
+    }
+    if (it->second.in_use) {
+        throw std::logic_error("sqlite statement used twice at once: " + it->first);
+    }
+    it->second.in_use = true;
+    return Stmt(db_, it->second.stmt, &it->second.in_use);
+}
+
+void Connection::EvictIdle() {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+        if (it->second.in_use) {
+            ++it;
+        } else {
+            sqlite3_finalize(it->second.stmt);
+            it = cache_.erase(it);
+        }
+    }
+}
+
+core::Result<void> Connection::Exec(std::string_view sql) {
+    HUB_SQL_ASSIGN(Stmt stmt, Prepare(sql));
+    return stmt.Run();
+}
+
+core::Result<std::string> Connection::QueryText(std::string_view sql) {
+    HUB_SQL_ASSIGN(Stmt stmt, Prepare(sql));
+    HUB_SQL_ASSIGN(bool row, stmt.Step());
+    return row ? stmt.Text(0) : std::string();
+}
+
+core::Result<void> Connection::ExecScript(std::string_view script) {
+    const char* p = script.data();
+    const char* end = script.data() + script.size();
+    while (p < end) {
+        sqlite3_stmt* stmt = nullptr;
+        const char* tail = nullptr;
+        int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p), &stmt, &tail);
+        if (rc != SQLITE_OK) {
+            return ErrorFromSqlite(db_, sqlite3_extended_errcode(db_), "prepare");
+        }
+        p = tail;
+        if (stmt == nullptr) continue;  // only whitespace or comments
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        }
+        if (rc != SQLITE_DONE) {
+            Error e = ErrorFromSqlite(db_, sqlite3_extended_errcode(db_),
+                                      std::string(sqlite3_sql(stmt)).substr(0, 120));
+            sqlite3_finalize(stmt);
+            return e;
+        }
+        sqlite3_finalize(stmt);
+    }
+    return core::Ok();
+}
+
+std::int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
+
+bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+void Connection::RollbackQuietly() noexcept {
+    if (!InTransaction()) return;
+    // A direct exec: no statement of the cache may be needed to recover.
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+// ---- Database ----
+
+namespace {
+bool IsInMemory(const std::string& path) {
+    return path == ":memory:" || path.find("mode=memory") != std::string::npos ||
+           path.rfind("file::memory:", 0) == 0;
+}
+}  // namespace
+
+core::Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+    if (options.path.empty()) {
+        return Error::Make(ErrorCode::kInvalidArgument, "invalid_config",
+                           "the database path is empty");
+    }
+    std::unique_ptr<Database> db(new Database());
+    db->options_ = options;
+    db->in_memory_ = IsInMemory(options.path);
+    HUB_SQL_ASSIGN(db->writer_, Connection::Open({options.path, false, options.busy_timeout_ms}));
+    if (!db->in_memory_) {
+        HUB_SQL_ASSIGN(std::string mode, db->writer_->QueryText("PRAGMA journal_mode = WAL"));
+        if (mode != "wal") {
+            return Error::Make(
+                ErrorCode::kUnavailable, "database_unavailable", "the database is unavailable",
+                "sqlite: cannot use WAL on '" + options.path + "' (journal mode " + mode + ")");
+        }
+    }
+    return db;
+}
+
+core::Result<void> Database::OpenReaders() {
+    if (in_memory_ || !readers_.empty()) return core::Ok();
+    for (int i = 0; i < options_.readers; ++i) {
+        HUB_SQL_ASSIGN(auto conn,
+                       Connection::Open({options_.path, true, options_.busy_timeout_ms}));
+        idle_readers_.push_back(conn.get());
+        readers_.push_back(std::move(conn));
+    }
+    return core::Ok();
+}
+
+Database::ReaderLease::ReaderLease(Database& db) : db_(db) {
+    std::unique_lock lock(db_.readers_mu_);
+    db_.reader_free_.wait(lock, [&] { return !db_.idle_readers_.empty(); });
+    conn_ = db_.idle_readers_.back();
+    db_.idle_readers_.pop_back();
+}
+
+Database::ReaderLease::~ReaderLease() {
+    {
+        std::lock_guard lock(db_.readers_mu_);
+        db_.idle_readers_.push_back(conn_);
+    }
+    db_.reader_free_.notify_one();
+}
+
+}  // namespace hub::store::sqlite

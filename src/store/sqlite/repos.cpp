@@ -1,0 +1,39 @@
+#include "store/sqlite/repos.hpp"
+
+#include "core/id.hpp"
+
+namespace hub::store::sqlite {
+
+void FillId(std::string& id, std::int64_t at_ms) {
+    if (id.empty()) id = core::NewIdAt(at_ms);
+}
+
+void FillTime(std::int64_t& t, std::int64_t now_ms) {
+    if (t == 0) t = now_ms;
+}
+
+std::string LikePattern(std::string_view text) {
+    std::string p = "%";
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == '\\') p.push_back('\\');
+        p.push_back(c);
+    }
+    p.push_back('%');
+    return p;
+}
+
+core::Result<void> AddCursorBefore(Where& where, std::string_view columns, std::string_view kind,
+                                   const std::string& cursor, std::size_t key_count) {
+    if (cursor.empty()) return core::Ok();
+    HUB_SQL_ASSIGN(CursorKey key, DecodeCursor(kind, cursor, key_count));
+    std::string clause(columns);
+    clause += " < (";
+    for (std::size_t i = 0; i < key_count; ++i) clause += "?, ";
+    clause += "?)";
+    where.And(clause);
+    for (std::int64_t k : key.keys) where.params().emplace_back(k);
+    where.params().emplace_back(std::move(key.id));
+    return core::Ok();
+}
+
+}  // namespace hub::store::sqlite

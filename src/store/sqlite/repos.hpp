@@ -1,0 +1,43 @@
+#pragma once
+// Internal to the SQLite store: the repository factories and the helpers they share.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "store/sqlite/db.hpp"
+#include "store/store.hpp"
+
+namespace hub::store::sqlite {
+
+struct RepoContext {
+    Database& db;
+    const core::Clock& clock;
+};
+
+std::unique_ptr<UserStore> MakeUserStore(RepoContext ctx);
+std::unique_ptr<RoleStore> MakeRoleStore(RepoContext ctx);
+std::unique_ptr<SessionStore> MakeSessionStore(RepoContext ctx);
+std::unique_ptr<ConversationStore> MakeConversationStore(RepoContext ctx);
+std::unique_ptr<MessageStore> MakeMessageStore(RepoContext ctx);
+std::unique_ptr<ApiCallStore> MakeApiCallStore(RepoContext ctx);
+std::unique_ptr<UpstreamKeyStore> MakeUpstreamKeyStore(RepoContext ctx);
+std::unique_ptr<ApiKeyStore> MakeApiKeyStore(RepoContext ctx);
+std::unique_ptr<ImageStore> MakeImageStore(RepoContext ctx);
+std::unique_ptr<AuditStore> MakeAuditStore(RepoContext ctx);
+
+// Fills an empty id with a UUIDv7 of `at_ms` and a zero time with `now_ms`.
+void FillId(std::string& id, std::int64_t at_ms);
+void FillTime(std::int64_t& t, std::int64_t now_ms);
+
+// "%text%" for LIKE ... ESCAPE '\', with %, _ and \ in `text` matched literally.
+std::string LikePattern(std::string_view text);
+
+// Adds "<columns> < (?, ..., ?)" for a keyset cursor with `key_count` integer keys plus the
+// id (all sort columns descending). A no-op for an empty cursor.
+core::Result<void> AddCursorBefore(Where& where, std::string_view columns, std::string_view kind,
+                                   const std::string& cursor, std::size_t key_count);
+
+}  // namespace hub::store::sqlite

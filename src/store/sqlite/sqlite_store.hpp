@@ -1,0 +1,38 @@
+#pragma once
+// The SQLite implementation of store::Store (the embedded default). Only app/ includes this.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "store/migration.hpp"
+#include "store/store.hpp"
+
+namespace hub::store {
+
+struct SqliteOptions {
+    // A file path (its directory must exist), or ":memory:" for a private in-memory database
+    // (tests; no reader pool, reads share the writer).
+    std::string path;
+    int readers = 4;  // read-only connections in the pool
+    int busy_timeout_ms = 5000;
+    // Apply pending migrations while opening (serve). `bailian-hub migrate` opens with false
+    // and calls Migrate() itself to report what it applied.
+    bool migrate_on_open = true;
+    // Test hook: migrate with this list instead of the embedded sqliteMigrations().
+    std::optional<std::vector<Migration>> migrations;
+    // Source of created_at/updated_at/revoked_at...; nullptr = the system clock. Must outlive
+    // the store.
+    const core::Clock* clock = nullptr;
+};
+
+// Opens (creating the file if needed) with WAL, foreign keys on, busy timeout and
+// synchronous=NORMAL; one writer connection plus `readers` readers. Errors: kInvalidArgument
+// for an empty path, kUnavailable "database_unavailable" when the file cannot be opened or
+// is not a database (the detail names the path), "migration_failed" / "schema_too_new" from
+// migrating on open.
+core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace hub::store

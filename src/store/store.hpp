@@ -1,0 +1,54 @@
+#pragma once
+// The storage layer seen from above: one Store giving every repository, plus schema
+// management. Implementations (sqlite/, later mysql/) are chosen by app/ only.
+//
+// Every method is synchronous and may block on disk or network: call it from the db worker
+// pool (async::Offload), never from an io thread. Expected failures come back as values:
+// kNotFound (missing or not the caller's), kConflict (uniqueness, lost races),
+// kInvalidArgument (bad cursor "invalid_cursor", CHECK/NOT NULL "validation_failed"),
+// kUnprocessable ("invalid_reference": a referenced row does not exist), kUnavailable
+// (database busy or unreachable), kInternal (anything else; the detail names the database
+// error). Lists are keyset-paginated with the one cursor codec of store/cursor.hpp.
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/api_calls.hpp"
+#include "store/api_keys.hpp"
+#include "store/audit_log.hpp"
+#include "store/conversations.hpp"
+#include "store/images.hpp"
+#include "store/messages.hpp"
+#include "store/migration.hpp"
+#include "store/roles.hpp"
+#include "store/sessions.hpp"
+#include "store/upstream_keys.hpp"
+#include "store/users.hpp"
+
+namespace hub::store {
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual UserStore& Users() = 0;
+    virtual RoleStore& Roles() = 0;
+    virtual SessionStore& Sessions() = 0;
+    virtual ConversationStore& Conversations() = 0;
+    virtual MessageStore& Messages() = 0;
+    virtual ApiCallStore& ApiCalls() = 0;
+    virtual UpstreamKeyStore& UpstreamKeys() = 0;
+    virtual ApiKeyStore& ApiKeys() = 0;
+    virtual ImageStore& Images() = 0;
+    virtual AuditStore& Audit() = 0;
+
+    // A cheap round trip to the database (/readyz).
+    virtual core::Result<void> Ping() = 0;
+    // Applies every pending migration in one transaction; returns the versions applied now
+    // (empty when up to date). On failure nothing is applied.
+    virtual core::Result<std::vector<int>> Migrate() = 0;
+    virtual core::Result<SchemaState> SchemaStatus() = 0;
+    virtual std::string_view Dialect() const = 0;  // "sqlite", "mysql"
+};
+
+}  // namespace hub::store

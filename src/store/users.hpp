@@ -1,0 +1,52 @@
+#pragma once
+// Users: accounts, profile, settings, credentials, role, status and quota.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "store/cursor.hpp"
+#include "store/models.hpp"
+
+namespace hub::store {
+
+// Fields to change; an empty optional leaves the column as it is.
+struct UserPatch {
+    std::optional<std::string> display_name;
+    std::optional<std::string> email;
+    std::optional<std::string> settings;  // JSON object, replaces the stored one
+    std::optional<std::string> password_hash;
+    std::optional<std::string> role;
+    std::optional<UserStatus> status;
+    std::optional<std::optional<std::string>> mfa_secret_enc;  // {nullopt} clears MFA
+    std::optional<UserQuota> quota;                            // replaces the stored quota
+    // When set, the update is refused (kConflict "last_admin") if it would leave no active
+    // admin; checked in the same transaction as the write.
+    bool keep_an_active_admin = false;
+};
+
+struct UserQuery {
+    std::string q;  // substring of username, email or display name (case-insensitive)
+    std::optional<std::string> role;
+    std::optional<UserStatus> status;
+    PageRequest page;  // newest first
+};
+
+class UserStore {
+public:
+    virtual ~UserStore() = default;
+
+    // kConflict "username_taken" / "email_taken" (case-insensitive); kUnprocessable
+    // "unknown_role" when the role does not exist.
+    virtual core::Result<User> Create(User user) = 0;
+    virtual core::Result<User> Get(std::string_view id) = 0;
+    // Login lookup: matches the username or the email, case-insensitively.
+    virtual core::Result<User> FindByLogin(std::string_view username_or_email) = 0;
+    // Returns the updated user; sets updated_at. Errors as Create, plus "last_admin".
+    virtual core::Result<User> Update(std::string_view id, const UserPatch& patch) = 0;
+    virtual core::Result<Page<User>> List(const UserQuery& query) = 0;
+    virtual core::Result<std::int64_t> CountActiveAdmins() = 0;
+};
+
+}  // namespace hub::store

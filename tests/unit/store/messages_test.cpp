@@ -1,0 +1,135 @@
+#include "unit/store/store_fixture.hpp"
+
+namespace hub::store {
+namespace {
+
+using core::ErrorCode;
+
+class MessagesTest : public testing::StoreTest {
+protected:
+    void SetUp() override {
+        StoreTest::SetUp();
+        owner_ = NewUser("owner");
+        other_ = NewUser("other");
+        Conversation c;
+        c.user_id = owner_.id;
+        conv_ = store().Conversations().Create(c).value();
+    }
+
+    Message Append(const std::string& text, MessageRole role = MessageRole::kUser,
+                   MessageStatus status = MessageStatus::kComplete) {
+        Message m;
+        m.conversation_id = conv_.id;
+        m.role = role;
+        m.status = status;
+        m.content = text;
+        auto r = store().Messages().Append(owner_.id, m);
+        EXPECT_TRUE(r.ok()) << r.error().detail;
+        return r.ok() ? r.value() : Message{};
+    }
+
+    std::vector<std::string> Contents(const std::vector<Message>& ms) {
+        std::vector<std::string> out;
+        for (const auto& m : ms) out.push_back(m.content);
+        return out;
+    }
+
+    User owner_;
+    User other_;
+    Conversation conv_;
+};
+
+TEST_F(MessagesTest, AppendStoresAndBumpsTheConversation) {
+    Advance(500);
+    Message q = Append("hello");
+    EXPECT_FALSE(q.id.empty());
+    EXPECT_EQ(q.created_at, testing::kT0 + 500);
+    EXPECT_EQ(store().Conversations().Get(owner_.id, conv_.id).value().updated_at,
+              testing::kT0 + 500);
+
+    Message a;
+    a.conversation_id = conv_.id;
+    a.role = MessageRole::kAssistant;
+    a.status = MessageStatus::kStreaming;
+    a.model = "qwen-max";
+    a.parent_id = q.id;
+    ASSERT_OK_AND_ASSIGN(Message stored, store().Messages().Append(owner_.id, a));
+    ASSERT_OK_AND_ASSIGN(Message got, store().Messages().Get(owner_.id, stored.id));
+    EXPECT_EQ(got.role, MessageRole::kAssistant);
+    EXPECT_EQ(got.status, MessageStatus::kStreaming);
+    EXPECT_EQ(got.model, "qwen-max");
+    EXPECT_EQ(got.parent_id, q.id);
+    // Same millisecond: created_at still increases, so the order is the append order.
+    EXPECT_EQ(got.created_at, q.created_at + 1);
+
+    EXPECT_ERROR(store().Messages().Get(other_.id, stored.id), ErrorCode::kNotFound,
+                 "message_not_found");
+    EXPECT_ERROR(store().Messages().Append(other_.id, a), ErrorCode::kNotFound,
+                 "conversation_not_found");
+    a.parent_id = "no-such-message";
+    EXPECT_ERROR(store().Messages().Append(owner_.id, a), ErrorCode::kUnprocessable,
+                 "invalid_reference");
+}
+
+TEST_F(MessagesTest, UpdateAtStreamEnd) {
+    Message a = Append("", MessageRole::kAssistant, MessageStatus::kStreaming);
+    MessagePatch p;
+    p.content = "The answer is 42.";
+    p.status = MessageStatus::kComplete;
+    p.input_tokens = 12;
+    p.output_tokens = 7;
+    ASSERT_OK_AND_ASSIGN(Message done, store().Messages().Update(owner_.id, a.id, p));
+    EXPECT_EQ(done.content, "The answer is 42.");
+    EXPECT_EQ(done.status, MessageStatus::kComplete);
+    EXPECT_EQ(done.input_tokens, 12);
+    EXPECT_EQ(done.output_tokens, 7);
+    EXPECT_EQ(done.created_at, a.created_at);
+
+    MessagePatch interrupted;
+    interrupted.status = MessageStatus::kInterrupted;
+    ASSERT_OK_AND_ASSIGN(Message again, store().Messages().Update(owner_.id, a.id, interrupted));
+    EXPECT_EQ(again.content, "The answer is 42.");
+    EXPECT_EQ(again.status, MessageStatus::kInterrupted);
+    EXPECT_ERROR(store().Messages().Update(other_.id, a.id, p), ErrorCode::kNotFound,
+                 "message_not_found");
+}
+
+TEST_F(MessagesTest, ListNewestFirstWithBeforeCursor) {
+    for (int i = 0; i < 5; ++i) Append("m" + std::to_string(i));
+    PageRequest page;
+    page.limit = 2;
+    ASSERT_OK_AND_ASSIGN(Page<Message> p1, store().Messages().List(owner_.id, conv_.id, page));
+    EXPECT_EQ(Contents(p1.items), (std::vector<std::string>{"m4", "m3"}));
+    ASSERT_TRUE(p1.next_cursor);
+    page.cursor = *p1.next_cursor;
+    ASSERT_OK_AND_ASSIGN(Page<Message> p2, store().Messages().List(owner_.id, conv_.id, page));
+    EXPECT_EQ(Contents(p2.items), (std::vector<std::string>{"m2", "m1"}));
+    page.cursor = *p2.next_cursor;
+    ASSERT_OK_AND_ASSIGN(Page<Message> p3, store().Messages().List(owner_.id, conv_.id, page));
+    EXPECT_EQ(Contents(p3.items), (std::vector<std::string>{"m0"}));
+    EXPECT_FALSE(p3.next_cursor);
+
+    EXPECT_ERROR(store().Messages().List(other_.id, conv_.id, {}), ErrorCode::kNotFound,
+                 "conversation_not_found");
+    PageRequest foreign_cursor;
+    foreign_cursor.cursor = EncodeCursor("api_calls", CursorKey{{1}, "x"});
+    EXPECT_ERROR(store().Messages().List(owner_.id, conv_.id, foreign_cursor),
+                 ErrorCode::kInvalidArgument, "invalid_cursor");
+}
+
+TEST_F(MessagesTest, LatestGivesContextInChronologicalOrder) {
+    for (int i = 0; i < 6; ++i) {
+        Append("m" + std::to_string(i), i % 2 ? MessageRole::kAssistant : MessageRole::kUser);
+    }
+    ASSERT_OK_AND_ASSIGN(auto last3, store().Messages().Latest(owner_.id, conv_.id, 3));
+    EXPECT_EQ(Contents(last3), (std::vector<std::string>{"m3", "m4", "m5"}));
+    ASSERT_OK_AND_ASSIGN(auto all, store().Messages().Latest(owner_.id, conv_.id, 100));
+    EXPECT_EQ(all.size(), 6u);
+    ASSERT_OK_AND_ASSIGN(auto none, store().Messages().Latest(owner_.id, conv_.id, 0));
+    EXPECT_TRUE(none.empty());
+    EXPECT_ERROR(store().Messages().Latest(other_.id, conv_.id, 3), ErrorCode::kNotFound,
+                 "conversation_not_found");
+}
+
+}  // namespace
+}  // namespace hub::store

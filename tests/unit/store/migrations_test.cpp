@@ -1,0 +1,232 @@
+// Migrations: fresh database, re-run, reopen, failing migration rolled back, newer schema,
+// bad paths. The database file is inspected with the sqlite3 C API directly.
+#include <sqlite3.h>
+
+#include <fstream>
+#include <set>
+
+#include "store/migration.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace hub::store {
+namespace {
+
+using testing::TempDir;
+
+// Names of the tables (and virtual tables) in a database file.
+std::set<std::string> Tables(const std::string& path) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &st, nullptr);
+    std::set<std::string> names;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        names.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return names;
+}
+
+std::string QueryText(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
+        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+core::Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                          std::optional<std::vector<Migration>> migrations = {},
+                                          bool migrate_on_open = true) {
+    SqliteOptions o;
+    o.path = path;
+    o.readers = 1;
+    o.migrate_on_open = migrate_on_open;
+    o.migrations = std::move(migrations);
+    return OpenSqliteStore(o);
+}
+
+const Migration kOne{1, "0001_one", "CREATE TABLE one (x INTEGER);"};
+const Migration kTwo{2, "0002_two",
+                     "CREATE TABLE two (y INTEGER);\n-- a comment\nINSERT INTO two VALUES (2);"};
+const Migration kBroken{3, "0003_broken",
+                        "CREATE TABLE three (z INTEGER);\nINSERT INTO no_such_table VALUES (1);"};
+
+TEST(Migrations, EmbeddedListIsConsistent) {
+    const auto& m = sqliteMigrations();
+    ASSERT_FALSE(m.empty());
+    EXPECT_EQ(m.front().version, 1);
+    EXPECT_EQ(m.front().name, "0001_init");
+    EXPECT_TRUE(ValidateMigrations(m).ok());
+}
+
+TEST(Migrations, ValidateRefusesDisorder) {
+    EXPECT_FALSE(ValidateMigrations({kTwo, kOne}).ok());
+    EXPECT_FALSE(ValidateMigrations({kOne, kOne}).ok());
+    EXPECT_FALSE(ValidateMigrations({Migration{0, "zero", ""}}).ok());
+    EXPECT_TRUE(ValidateMigrations({}).ok());
+}
+
+TEST(Migrations, ComputeSchemaState) {
+    SchemaState s = ComputeSchemaState({kOne, kTwo, kBroken}, {1});
+    EXPECT_EQ(s.current, 1);
+    EXPECT_EQ(s.latest, 3);
+    EXPECT_EQ(s.pending, (std::vector<int>{2, 3}));
+    EXPECT_FALSE(s.UpToDate());
+    EXPECT_TRUE(ComputeSchemaState({kOne}, {1}).UpToDate());
+    EXPECT_FALSE(ComputeSchemaState({kOne}, {1, 2}).UpToDate());  // newer than the binary
+}
+
+TEST(Migrations, FreshDatabaseGetsEveryTable) {
+    TempDir dir;
+    std::string path = dir.File("fresh.db");
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path));
+    ASSERT_OK_AND_ASSIGN(SchemaState s, store->SchemaStatus());
+    EXPECT_EQ(s.current, sqliteMigrations().back().version);
+    EXPECT_EQ(s.latest, s.current);
+    EXPECT_TRUE(s.pending.empty());
+    EXPECT_TRUE(s.UpToDate());
+
+    auto tables = Tables(path);
+    for (const char* t :
+         {"schema_migrations", "roles", "permissions", "role_permissions", "users", "user_quotas",
+          "sessions", "conversations", "messages", "conversations_fts", "messages_fts", "api_calls",
+          "upstream_keys", "api_keys", "images", "audit_log"}) {
+        EXPECT_TRUE(tables.count(t)) << t;
+    }
+    EXPECT_EQ(QueryText(path, "PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(QueryText(path, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init");
+    EXPECT_EQ(store->Dialect(), "sqlite");
+    EXPECT_OK(store->Ping());
+}
+
+TEST(Migrations, ReRunAndReopenApplyNothing) {
+    TempDir dir;
+    std::string path = dir.File("rerun.db");
+    {
+        ASSERT_OK_AND_ASSIGN(auto store, Open(path));
+        ASSERT_OK_AND_ASSIGN(std::vector<int> again, store->Migrate());
+        EXPECT_TRUE(again.empty());
+    }
+    ASSERT_OK_AND_ASSIGN(auto reopened, Open(path));
+    ASSERT_OK_AND_ASSIGN(std::vector<int> again, reopened->Migrate());
+    EXPECT_TRUE(again.empty());
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM schema_migrations"),
+              std::to_string(sqliteMigrations().size()));
+    // The seed rows were not inserted twice.
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM roles"), "3");
+}
+
+TEST(Migrations, MigrateCommandReportsWhatItApplied) {
+    TempDir dir;
+    std::string path = dir.File("cli.db");
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path, std::vector<Migration>{kOne, kTwo}, false));
+    ASSERT_OK_AND_ASSIGN(SchemaState before, store->SchemaStatus());
+    EXPECT_EQ(before.current, 0);
+    EXPECT_EQ(before.pending, (std::vector<int>{1, 2}));
+    ASSERT_OK_AND_ASSIGN(std::vector<int> applied, store->Migrate());
+    EXPECT_EQ(applied, (std::vector<int>{1, 2}));
+    ASSERT_OK_AND_ASSIGN(SchemaState after, store->SchemaStatus());
+    EXPECT_EQ(after.current, 2);
+    EXPECT_TRUE(after.UpToDate());
+    EXPECT_EQ(QueryText(path, "SELECT y FROM two"), "2");
+}
+
+TEST(Migrations, AppliesOnlyWhatIsPending) {
+    TempDir dir;
+    std::string path = dir.File("pending.db");
+    { ASSERT_OK_AND_ASSIGN(auto store, Open(path, std::vector<Migration>{kOne})); }
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path, std::vector<Migration>{kOne, kTwo}, false));
+    ASSERT_OK_AND_ASSIGN(std::vector<int> applied, store->Migrate());
+    EXPECT_EQ(applied, (std::vector<int>{2}));
+}
+
+TEST(Migrations, FailureOnFreshDatabaseLeavesItEmpty) {
+    TempDir dir;
+    std::string path = dir.File("broken.db");
+    auto r = Open(path, std::vector<Migration>{kOne, kTwo, kBroken});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, core::ErrorCode::kInternal);
+    EXPECT_EQ(r.error().api_code, "migration_failed");
+    EXPECT_NE(r.error().detail.find("0003_broken"), std::string::npos) << r.error().detail;
+    EXPECT_NE(r.error().detail.find("no_such_table"), std::string::npos) << r.error().detail;
+    // Nothing of the run survived, not even the version table.
+    EXPECT_TRUE(Tables(path).empty());
+}
+
+TEST(Migrations, FailureLeavesAnExistingDatabaseAsItWas) {
+    TempDir dir;
+    std::string path = dir.File("partial.db");
+    { ASSERT_OK_AND_ASSIGN(auto store, Open(path, std::vector<Migration>{kOne})); }
+    auto before = Tables(path);
+
+    ASSERT_OK_AND_ASSIGN(auto store,
+                         Open(path, std::vector<Migration>{kOne, kTwo, kBroken}, false));
+    auto r = store->Migrate();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().api_code, "migration_failed");
+    EXPECT_EQ(Tables(path), before);  // no "two", no "three"
+    ASSERT_OK_AND_ASSIGN(SchemaState s, store->SchemaStatus());
+    EXPECT_EQ(s.current, 1);
+    EXPECT_EQ(s.pending, (std::vector<int>{2, 3}));
+
+    // The store is still usable, and a fixed list then applies.
+    ASSERT_OK_AND_ASSIGN(auto fixed, Open(path, std::vector<Migration>{kOne, kTwo}));
+    ASSERT_OK_AND_ASSIGN(SchemaState now, fixed->SchemaStatus());
+    EXPECT_EQ(now.current, 2);
+}
+
+TEST(Migrations, RefusesADatabaseNewerThanTheBinary) {
+    TempDir dir;
+    std::string path = dir.File("newer.db");
+    { ASSERT_OK_AND_ASSIGN(auto store, Open(path, std::vector<Migration>{kOne, kTwo})); }
+    auto r = Open(path, std::vector<Migration>{kOne});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, core::ErrorCode::kUnavailable);
+    EXPECT_EQ(r.error().api_code, "schema_too_new");
+
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path, std::vector<Migration>{kOne}, false));
+    ASSERT_OK_AND_ASSIGN(SchemaState s, store->SchemaStatus());
+    EXPECT_EQ(s.current, 2);
+    EXPECT_EQ(s.latest, 1);
+    EXPECT_FALSE(s.UpToDate());
+}
+
+TEST(Migrations, BadPathsGiveClearErrors) {
+    TempDir dir;
+    auto missing_dir = Open(dir.File("no/such/dir/hub.db"));
+    ASSERT_FALSE(missing_dir.ok());
+    EXPECT_EQ(missing_dir.error().code, core::ErrorCode::kUnavailable);
+    EXPECT_EQ(missing_dir.error().api_code, "database_unavailable");
+    EXPECT_NE(missing_dir.error().detail.find("no/such/dir/hub.db"), std::string::npos)
+        << missing_dir.error().detail;
+
+    std::string junk = dir.File("junk.db");
+    std::ofstream(junk) << "this is not a database, just some text that is long enough";
+    auto not_db = Open(junk);
+    ASSERT_FALSE(not_db.ok());
+    EXPECT_EQ(not_db.error().code, core::ErrorCode::kUnavailable);
+
+    auto empty = Open("");
+    ASSERT_FALSE(empty.ok());
+    EXPECT_EQ(empty.error().code, core::ErrorCode::kInvalidArgument);
+}
+
+TEST(Migrations, InMemoryDatabaseWorks) {
+    ASSERT_OK_AND_ASSIGN(auto store, Open(":memory:"));
+    ASSERT_OK_AND_ASSIGN(SchemaState s, store->SchemaStatus());
+    EXPECT_TRUE(s.UpToDate());
+    EXPECT_OK(store->Ping());
+    ASSERT_OK_AND_ASSIGN(auto perms, store->Roles().PermissionsOf("user"));
+    EXPECT_EQ(perms.size(), 4u);
+}
+
+}  // namespace
+}  // namespace hub::store
