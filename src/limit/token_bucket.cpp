@@ -1,0 +1,163 @@
+#include "limit/token_bucket.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+
+namespace hub::limit {
+namespace {
+
+// Refill arithmetic is in doubles; this absorbs rounding (e.g. 60000 ms at 1/60 per second
+// must give back exactly one token).
+constexpr double kEpsilon = 1e-9;
+
+std::int64_t CeilDiv1000(std::int64_t ms) { return ms <= 0 ? 0 : (ms + 999) / 1000; }
+
+}  // namespace
+
+core::Result<void> BucketConfig::Validate() const {
+    if (!std::isfinite(capacity) || capacity < 1 || !std::isfinite(refill_per_second) ||
+        refill_per_second <= 0) {
+        return core::Error::Make(core::ErrorCode::kInvalidArgument, "invalid_config",
+                                 "rate limit needs a capacity of at least 1 and a positive rate");
+    }
+    return core::Ok();
+}
+
+std::int64_t Decision::RetryAfterSeconds() const {
+    if (allowed) return 0;
+    return std::max<std::int64_t>(1, CeilDiv1000(retry_after_ms));
+}
+
+std::int64_t Decision::ResetSeconds() const { return CeilDiv1000(reset_ms); }
+
+TokenBucket::TokenBucket(const BucketConfig& config, std::int64_t now_ms)
+    : config_(config), tokens_(config.capacity), updated_ms_(now_ms) {}
+
+void TokenBucket::Refill(std::int64_t now_ms) {
+    if (now_ms <= updated_ms_) return;  // a clock that steps back refills nothing
+    double gained = static_cast<double>(now_ms - updated_ms_) * config_.refill_per_second / 1000.0;
+    tokens_ = std::min(config_.capacity, tokens_ + gained);
+    if (tokens_ > config_.capacity - kEpsilon) tokens_ = config_.capacity;
+    updated_ms_ = now_ms;
+}
+
+std::int64_t TokenBucket::MsUntil(double target) const {
+    double missing = target - tokens_;
+    if (missing <= kEpsilon) return 0;
+    double ms = missing * 1000.0 / config_.refill_per_second;
+    return static_cast<std::int64_t>(std::ceil(ms - 1e-6));
+}
+
+Decision TokenBucket::Take(double cost, std::int64_t now_ms) {
+    if (!(cost > 0)) cost = 0;  // negative or NaN costs must not add tokens
+    Refill(now_ms);
+    Decision d;
+    d.limit = static_cast<std::int64_t>(std::floor(config_.capacity + kEpsilon));
+    if (cost <= config_.capacity + kEpsilon && tokens_ + kEpsilon >= cost) {
+        tokens_ = std::max(0.0, tokens_ - cost);
+        d.allowed = true;
+    } else {
+        d.allowed = false;
+        d.retry_after_ms = MsUntil(std::min(cost, config_.capacity));
+        if (d.retry_after_ms == 0) d.retry_after_ms = 1;  // cost above capacity on a full bucket
+    }
+    d.remaining = static_cast<std::int64_t>(std::floor(tokens_ + kEpsilon));
+    d.reset_ms = MsUntil(config_.capacity);
+    return d;
+}
+
+void TokenBucket::Reconfigure(const BucketConfig& config, std::int64_t now_ms) {
+    Refill(now_ms);
+    config_ = config;
+    tokens_ = std::min(tokens_, config_.capacity);
+}
+
+bool TokenBucket::IsFull(std::int64_t now_ms) const {
+    TokenBucket copy = *this;
+    copy.Refill(now_ms);
+    return copy.tokens_ >= copy.config_.capacity - kEpsilon;
+}
+
+LocalLimiter::LocalLimiter(const core::Clock& clock, LocalLimiterOptions options)
+    : clock_(clock), options_(options) {
+    if (!options_.default_config.Validate().ok()) {
+        throw std::invalid_argument("LocalLimiter: invalid default bucket config");
+    }
+    if (options_.shards == 0 || options_.max_buckets == 0) {
+        throw std::invalid_argument("LocalLimiter: shards and max_buckets must be positive");
+    }
+    per_shard_max_ =
+        std::max<std::size_t>(1, (options_.max_buckets + options_.shards - 1) / options_.shards);
+    shards_.reserve(options_.shards);
+    for (std::size_t i = 0; i < options_.shards; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+LocalLimiter::Shard& LocalLimiter::ShardFor(std::string_view key) {
+    return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+}
+
+Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, double cost) {
+    if (!config.Validate().ok()) {
+        // A broken policy fails closed rather than letting everything through.
+        return Decision{false, 0, 0, 60'000, 60'000};
+    }
+    std::int64_t now = clock_.NowMs();
+    Shard& shard = ShardFor(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.index.find(key);
+    if (it != shard.index.end()) {
+        shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+        TokenBucket& bucket = it->second->bucket;
+        if (!(bucket.config() == config)) bucket.Reconfigure(config, now);
+        return bucket.Take(cost, now);
+    }
+    while (shard.index.size() >= per_shard_max_ && !shard.lru.empty()) {
+        shard.index.erase(std::string_view(shard.lru.back().key));
+        shard.lru.pop_back();
+        ++shard.evictions;
+    }
+    shard.lru.push_front(Node{std::string(key), TokenBucket(config, now)});
+    // The index keys view the node's own string: list nodes never move.
+    shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
+    return shard.lru.front().bucket.Take(cost, now);
+}
+
+std::size_t LocalLimiter::SweepIdle() {
+    std::int64_t now = clock_.NowMs();
+    std::size_t removed = 0;
+    for (auto& shard : shards_) {
+        std::lock_guard lock(shard->mu);
+        for (auto it = shard->lru.begin(); it != shard->lru.end();) {
+            if (it->bucket.IsFull(now)) {
+                shard->index.erase(std::string_view(it->key));
+                it = shard->lru.erase(it);
+                ++removed;
+            } else {
+                ++it;
+            }
+        }
+    }
+    return removed;
+}
+
+std::size_t LocalLimiter::size() const {
+    std::size_t n = 0;
+    for (const auto& shard : shards_) {
+        std::lock_guard lock(shard->mu);
+        n += shard->index.size();
+    }
+    return n;
+}
+
+std::uint64_t LocalLimiter::evictions() const {
+    std::uint64_t n = 0;
+    for (const auto& shard : shards_) {
+        std::lock_guard lock(shard->mu);
+        n += shard->evictions;
+    }
+    return n;
+}
+
+}  // namespace hub::limit
