@@ -1,0 +1,310 @@
+#include "app/app.hpp"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/deps.hpp"
+#include "api/errors.hpp"
+#include "async/offload.hpp"
+#include "core/id.hpp"
+#include "crypto/crypto.hpp"
+#include "http/server.hpp"
+#include "http/static_files.hpp"
+#include "obs/logging.hpp"
+#include "services/health.hpp"
+#include "services/accounts.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "app/security.hpp"
+
+namespace hub::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void InitLogs(const Config& cfg) {
+    obs::Level level = obs::Level::kInfo;
+    obs::LogFormat format = obs::LogFormat::kJson;
+    obs::ParseLevel(cfg.log_level, &level);
+    obs::ParseFormat(cfg.log_format, &format);
+    obs::InitLogging(format, level);
+}
+
+// The data dir holds the database and secrets: create it private.
+bool PrepareDataDir(const Config& cfg) {
+    std::error_code ec;
+    fs::create_directories(cfg.data_dir, ec);
+    if (ec) {
+        std::cerr << "bailian-hub: cannot create data dir " << cfg.data_dir << ": " << ec.message()
+                  << "\n";
+        return false;
+    }
+    fs::permissions(cfg.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    auto db_parent = fs::path(cfg.SqlitePath()).parent_path();
+    if (!db_parent.empty()) fs::create_directories(db_parent, ec);
+    return true;
+}
+
+core::Result<std::unique_ptr<store::Store>> OpenStore(const Config& cfg) {
+    store::SqliteOptions opts;
+    opts.path = cfg.SqlitePath();
+    opts.readers = static_cast<int>(std::max<std::size_t>(2, cfg.db_workers));
+    opts.migrate_on_open = false;  // callers migrate explicitly and report what they did
+    return store::OpenSqliteStore(opts);
+}
+
+std::string WebRoot(const Config& cfg) {
+    if (!cfg.web_root.empty()) return cfg.web_root;
+    return "web/dist";
+}
+
+}  // namespace
+
+int Migrate(const Config& cfg) {
+    InitLogs(cfg);
+    if (!PrepareDataDir(cfg)) return 1;
+    auto st = OpenStore(cfg);
+    if (!st.ok()) {
+        std::cerr << "bailian-hub: " << st.error().public_message << "\n";
+        return 1;
+    }
+    auto applied = (*st)->Migrate();
+    if (!applied.ok()) {
+        std::cerr << "bailian-hub: migration failed: " << applied.error().public_message << "\n";
+        return 1;
+    }
+    auto status = (*st)->SchemaStatus();
+    std::cout << "applied " << applied->size() << " migration(s); schema version "
+              << (status.ok() ? status->current : 0) << "\n";
+    return 0;
+}
+
+int Serve(const Config& cfg) {
+    InitLogs(cfg);
+    if (!PrepareDataDir(cfg)) return 1;
+
+    auto opened = OpenStore(cfg);
+    if (!opened.ok()) {
+        obs::Error("store_open_failed", {{"error", opened.error().public_message}});
+        return 1;
+    }
+    std::unique_ptr<store::Store> store = std::move(opened.value());
+    auto applied = store->Migrate();
+    if (!applied.ok()) {
+        obs::Error("migration_failed", {{"error", applied.error().public_message}});
+        return 1;
+    }
+    if (!applied->empty()) obs::Info("migrations_applied", {{"count", applied->size()}});
+
+    std::size_t threads = cfg.io_threads ? cfg.io_threads
+                                         : std::max(1u, std::thread::hardware_concurrency());
+    net::io_context io(static_cast<int>(threads));
+    async::WorkerPool db("db", cfg.db_workers);
+
+    bool demo_mode = cfg.dashscope_api_key.empty();
+    if (demo_mode) {
+        obs::Warn("demo_mode", {{"reason", "no DashScope API key configured"},
+                                {"upstream", "bailian-sim (local simulator)"}});
+    }
+
+    auto sec = LoadSecurity(cfg, *store);
+    if (!sec.ok()) {
+        obs::Error("security_setup_failed", {{"error", sec.error().public_message}});
+        return 1;
+    }
+    Security& security = *sec.value();
+    if (BootstrapAdminIfEmpty(cfg, *store, security) != 0) return 1;
+
+    async::WorkerPool crypto("crypto", std::max(1u, std::thread::hardware_concurrency()));
+    services::AccountsConfig acfg;
+    acfg.registration_open = cfg.registration_open;
+    acfg.access_ttl = std::chrono::seconds(cfg.access_ttl_s);
+    // Bursts: half a minute's worth, at least the per-minute rate for small limits.
+    auto per_minute = [](std::size_t n) {
+        double d = static_cast<double>(n);
+        return limit::BucketConfig::PerMinute(d, std::max(d / 2, std::min<double>(d, 10)));
+    };
+    acfg.login_per_ip = per_minute(cfg.login_per_ip_per_minute);
+    acfg.login_per_account = per_minute(cfg.login_per_account_per_minute);
+    acfg.register_per_ip = per_minute(cfg.register_per_ip_per_minute);
+    services::Accounts accounts(*store, db, crypto, *security.hasher, *security.jwt,
+                                security.roles, security.revocations, security.limiter,
+                                security.clock, acfg);
+
+    api::AppInfo info{kVersion, demo_mode};
+    api::WebConfig webcfg{cfg.allowed_origins, true};
+    services::Health health(*store, db, demo_mode);
+    api::ApiDeps deps{info, webcfg, health, accounts, security.keyring};
+
+    http::Router router;
+    api::RegisterAllRoutes(router, deps);
+
+    http::StaticFiles web({WebRoot(cfg)});
+    if (!web.available()) {
+        obs::Warn("web_ui_missing", {{"web_root", WebRoot(cfg)}});
+    }
+    router.SetFallback([&web](http::Context& ctx) -> net::awaitable<http::Response> {
+        if (auto r = web.Serve(ctx.req)) co_return std::move(*r);
+        co_return api::ErrorResponse(core::Error::Make(core::ErrorCode::kNotFound, "not_found",
+                                                       "No such resource."),
+                                     ctx.req.request_id);
+    });
+
+    http::ServerConfig scfg;
+    scfg.host = cfg.listen_host;
+    scfg.port = cfg.listen_port;
+    scfg.body_limit = cfg.body_limit;
+    scfg.header_timeout = std::chrono::milliseconds(cfg.header_timeout_ms);
+    scfg.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
+    scfg.max_connections = cfg.max_connections;
+    scfg.trusted_proxies = cfg.trusted_proxies;
+    scfg.hsts = !cfg.trusted_proxies.empty();
+    http::Server server(io, scfg, router, api::ErrorResponse);
+    auto port = server.Listen();
+    if (!port.ok()) {
+        obs::Error("listen_failed", {{"error", port.error().public_message}});
+        return 1;
+    }
+    server.Start();
+    obs::Info("listening", {{"host", cfg.listen_host},
+                            {"port", *port},
+                            {"io_threads", threads},
+                            {"version", kVersion},
+                            {"demo_mode", demo_mode}});
+
+    int exit_code = 0;
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+        server.BeginShutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms),
+                             [&io](bool clean) {
+                                 obs::Info("shutdown_drained", {{"clean", clean}});
+                                 io.stop();
+                             });
+    });
+
+    std::vector<std::thread> pool;
+    for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+    crypto.Stop();
+    db.Stop();
+    obs::Info("stopped", {});
+    obs::FlushLogs();
+    return exit_code;
+}
+
+}  // namespace hub::app
+
+namespace hub::app {
+
+namespace {
+std::unique_ptr<store::Store> OpenMigrated(const Config& cfg) {
+    InitLogs(cfg);
+    if (!PrepareDataDir(cfg)) return nullptr;
+    auto st = OpenStore(cfg);
+    if (!st.ok()) {
+        std::cerr << "bailian-hub: " << st.error().public_message << "\n";
+        return nullptr;
+    }
+    if (auto m = (*st)->Migrate(); !m.ok()) {
+        std::cerr << "bailian-hub: migration failed: " << m.error().public_message << "\n";
+        return nullptr;
+    }
+    return std::move(st.value());
+}
+}  // namespace
+
+int CreateUserCommand(const Config& cfg, const std::string& username, const std::string& email,
+                      const std::string& role, bool password_stdin) {
+    auto store = OpenMigrated(cfg);
+    if (!store) return 1;
+    auto sec = LoadSecurity(cfg, *store);
+    if (!sec.ok()) {
+        std::cerr << "bailian-hub: " << sec.error().public_message << "\n";
+        return 1;
+    }
+    if (!(*sec)->roles.HasRole(role)) {
+        std::cerr << "bailian-hub: unknown role '" << role << "'\n";
+        return 2;
+    }
+    std::string password;
+    bool generated = false;
+    if (password_stdin) {
+        std::getline(std::cin, password);
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+    } else {
+        password = crypto::RandomToken(18);
+        generated = true;
+    }
+    services::RegisterInput in{username, email, password, ""};
+    auto u = services::Accounts::CreateUserBlocking(*store, *(*sec)->hasher, (*sec)->clock, in,
+                                                    role);
+    if (!u.ok()) {
+        std::cerr << "bailian-hub: " << u.error().public_message << "\n";
+        return 1;
+    }
+    std::cout << "created user " << u->username << " (" << u->role << ", id " << u->id << ")\n";
+    if (generated) std::cout << "password (shown only once): " << password << "\n";
+    return 0;
+}
+
+int SetRoleCommand(const Config& cfg, const std::string& username, const std::string& role) {
+    auto store = OpenMigrated(cfg);
+    if (!store) return 1;
+    auto u = store->Users().FindByLogin(username);
+    if (!u.ok()) {
+        std::cerr << "bailian-hub: no user '" << username << "'\n";
+        return 1;
+    }
+    store::UserPatch patch;
+    patch.role = role;
+    patch.keep_an_active_admin = true;
+    auto r = store->Users().Update(u->id, patch);
+    if (!r.ok()) {
+        std::cerr << "bailian-hub: " << r.error().public_message << "\n";
+        return 1;
+    }
+    store::AuditEntry e;
+    e.id = core::NewId();
+    e.action = "cli.role_changed";
+    e.target = "user:" + u->id;
+    e.detail = nlohmann::json({{"role", {u->role, r->role}}}).dump();
+    e.created_at = SystemClockInstance().NowMs();
+    (void)store->Audit().Append(std::move(e));
+    std::cout << "user " << r->username << " is now " << r->role << "\n";
+    return 0;
+}
+
+int RotateJwtCommand(const Config& cfg) {
+    auto store = OpenMigrated(cfg);
+    if (!store) return 1;
+    auto sec = LoadSecurity(cfg, *store);  // creates the ring on first use
+    if (!sec.ok()) {
+        std::cerr << "bailian-hub: " << sec.error().public_message << "\n";
+        return 1;
+    }
+    auto& ring = (*sec)->keyring;
+    auto now = std::chrono::system_clock::now();
+    auto pruned = ring.Prune(now);
+    auto kid = ring.Rotate(now);
+    if (!kid.ok()) {
+        std::cerr << "bailian-hub: " << kid.error().public_message << "\n";
+        return 1;
+    }
+    if (auto w = WritePrivateFile(KeyRingPath(cfg), ring.Serialize().Reveal()); !w.ok()) {
+        std::cerr << "bailian-hub: " << w.error().public_message << "\n";
+        return 1;
+    }
+    std::cout << "new signing key " << kid.value() << "; " << ring.size() << " key(s) in the ring, "
+              << pruned.size() << " expired key(s) removed. Restart the servers to use it.\n";
+    return 0;
+}
+
+}  // namespace hub::app

@@ -1,0 +1,28 @@
+#pragma once
+// Composition root: config -> logging -> store -> executors -> services -> routes -> server.
+#include "app/config.hpp"
+
+namespace hub::app {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+// Runs the server until SIGTERM/SIGINT; returns the process exit code.
+int Serve(const Config& cfg);
+// Applies pending migrations and prints what it did; returns the process exit code.
+int Migrate(const Config& cfg);
+
+}  // namespace hub::app
+
+namespace hub::app {
+
+// `admin create-user`: with password_stdin the password is read from standard input,
+// otherwise one is generated and printed once.
+int CreateUserCommand(const Config& cfg, const std::string& username, const std::string& email,
+                      const std::string& role, bool password_stdin);
+// `admin set-role`: refuses to demote the last active admin.
+int SetRoleCommand(const Config& cfg, const std::string& username, const std::string& role);
+// `jwt rotate`: adds a new signing key; older public keys stay published until their tokens
+// have expired. Running servers pick it up on restart.
+int RotateJwtCommand(const Config& cfg);
+
+}  // namespace hub::app

@@ -1,0 +1,342 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace hub::app {
+
+namespace {
+
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+struct KeyDef {
+    ConfigKey key;
+    Setter set;
+};
+
+std::optional<std::string> ParseU64(const std::string& v, std::uint64_t min, std::uint64_t max,
+                                    std::uint64_t* out) {
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+        return "must be a whole number, got '" + v + "'";
+    if (n < min || n > max)
+        return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+    *out = n;
+    return std::nullopt;
+}
+
+Setter Size(std::size_t Config::*field, std::uint64_t min, std::uint64_t max) {
+    return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+        std::uint64_t n;
+        if (auto e = ParseU64(v, min, max, &n)) return e;
+        c.*field = static_cast<std::size_t>(n);
+        return std::nullopt;
+    };
+}
+
+Setter Millis(std::int64_t Config::*field, std::uint64_t min, std::uint64_t max) {
+    return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+        std::uint64_t n;
+        if (auto e = ParseU64(v, min, max, &n)) return e;
+        c.*field = static_cast<std::int64_t>(n);
+        return std::nullopt;
+    };
+}
+
+Setter Text(std::string Config::*field, bool allow_empty = false) {
+    return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+        if (v.empty() && !allow_empty) return "must not be empty";
+        c.*field = v;
+        return std::nullopt;
+    };
+}
+
+std::optional<std::string> SetListen(Config& c, const std::string& v) {
+    std::string host, port;
+    if (!v.empty() && v.front() == '[') {
+        auto close = v.find(']');
+        if (close == std::string::npos || close + 1 >= v.size() || v[close + 1] != ':')
+            return "must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080";
+        host = v.substr(1, close - 1);
+        port = v.substr(close + 2);
+    } else {
+        auto colon = v.rfind(':');
+        if (colon == std::string::npos || colon == 0)
+            return "must be HOST:PORT, e.g. 127.0.0.1:8080";
+        host = v.substr(0, colon);
+        port = v.substr(colon + 1);
+    }
+    std::uint64_t p;
+    if (auto e = ParseU64(port, 0, 65535, &p)) return "port " + *e;
+    bool ok_host = !host.empty() && std::all_of(host.begin(), host.end(), [](char ch) {
+        return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
+    });
+    if (!ok_host && host != "localhost") return "host must be an IP address, got '" + host + "'";
+    c.listen_host = host == "localhost" ? "127.0.0.1" : host;
+    c.listen_port = static_cast<std::uint16_t>(p);
+    return std::nullopt;
+}
+
+std::optional<std::string> SetDatabaseUrl(Config& c, const std::string& v) {
+    if (v.rfind("sqlite:", 0) == 0) {
+        std::string path = v.substr(7);
+        if (path.rfind("//", 0) == 0) path = path.substr(2);
+        if (path.empty()) return "sqlite URL needs a file path, e.g. sqlite:./var/hub.db";
+        c.database_url = v;
+        return std::nullopt;
+    }
+    if (v.rfind("mysql://", 0) == 0 || v.rfind("mariadb://", 0) == 0)
+        return "MySQL/MariaDB is not supported by this build yet; use sqlite:PATH";
+    return "must start with sqlite: (e.g. sqlite:./var/bailian-hub.db)";
+}
+
+std::optional<std::string> SetLogLevel(Config& c, const std::string& v) {
+    static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+    for (auto* l : kLevels) {
+        if (v == l) {
+            c.log_level = v;
+            return std::nullopt;
+        }
+    }
+    return "must be one of trace, debug, info, warn, error, off";
+}
+
+std::optional<std::string> SetLogFormat(Config& c, const std::string& v) {
+    if (v != "json" && v != "text") return "must be json or text";
+    c.log_format = v;
+    return std::nullopt;
+}
+
+std::optional<std::string> SetBaseUrl(Config& c, const std::string& v) {
+    if (v.empty()) {
+        c.dashscope_base_url.clear();
+        return std::nullopt;
+    }
+    bool https = v.rfind("https://", 0) == 0, http = v.rfind("http://", 0) == 0;
+    if (!https && !http) return "must start with https:// (or http:// for a loopback simulator)";
+    std::string rest = v.substr(https ? 8 : 7);
+    if (rest.empty() || rest.find('/') != std::string::npos)
+        return "must be scheme, host and port only (no path), e.g. https://dashscope.aliyuncs.com";
+    c.dashscope_base_url = v;
+    return std::nullopt;
+}
+
+std::optional<std::string> SetRegion(Config& c, const std::string& v) {
+    if (v != "cn-beijing" && v != "intl" && v != "us") return "must be cn-beijing, intl or us";
+    c.dashscope_region = v;
+    return std::nullopt;
+}
+
+std::optional<std::string> SetProxies(Config& c, const std::string& v) {
+    c.trusted_proxies.clear();
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (item.empty()) continue;
+        bool ok = std::all_of(item.begin(), item.end(), [](char ch) {
+            return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
+        });
+        if (!ok) return "must be a comma-separated list of IP addresses, got '" + item + "'";
+        c.trusted_proxies.push_back(item);
+    }
+    return std::nullopt;
+}
+
+const std::vector<KeyDef>& Defs() {
+    static const std::vector<KeyDef> defs = {
+        {{"server.listen", "BAILIAN_HUB_LISTEN", "HOST:PORT to listen on"}, SetListen},
+        {{"data_dir", "BAILIAN_HUB_DATA_DIR", "folder for the database, keys and files"},
+         Text(&Config::data_dir)},
+        {{"database.url", "BAILIAN_HUB_DATABASE_URL", "sqlite:PATH"}, SetDatabaseUrl},
+        {{"log.level", "BAILIAN_HUB_LOG_LEVEL", "trace|debug|info|warn|error|off"}, SetLogLevel},
+        {{"log.format", "BAILIAN_HUB_LOG_FORMAT", "json|text"}, SetLogFormat},
+        {{"web.root", "BAILIAN_HUB_WEB_ROOT", "folder of the built web UI"},
+         Text(&Config::web_root, true)},
+        {{"dashscope.api_key", "DASHSCOPE_API_KEY", "upstream key(s), comma-separated"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             c.dashscope_api_key = core::Secret<std::string>(v);
+             return std::nullopt;
+         }},
+        {{"dashscope.base_url", "DASHSCOPE_BASE_URL", "scheme://host[:port] of DashScope"},
+         SetBaseUrl},
+        {{"dashscope.region", "BAILIAN_HUB_DASHSCOPE_REGION", "cn-beijing|intl|us"}, SetRegion},
+        {{"server.io_threads", "BAILIAN_HUB_IO_THREADS", "io threads, 0 = one per core"},
+         Size(&Config::io_threads, 0, 256)},
+        {{"database.workers", "BAILIAN_HUB_DB_WORKERS", "worker threads for database calls"},
+         Size(&Config::db_workers, 1, 256)},
+        {{"server.body_limit", "BAILIAN_HUB_BODY_LIMIT", "largest request body in bytes"},
+         Size(&Config::body_limit, 1024, 1ull << 30)},
+        {{"server.header_timeout_ms", "BAILIAN_HUB_HEADER_TIMEOUT_MS", "time to send headers"},
+         Millis(&Config::header_timeout_ms, 100, 600'000)},
+        {{"server.idle_timeout_ms", "BAILIAN_HUB_IDLE_TIMEOUT_MS", "keep-alive idle time"},
+         Millis(&Config::idle_timeout_ms, 100, 3'600'000)},
+        {{"server.max_connections", "BAILIAN_HUB_MAX_CONNECTIONS", "open connections at most"},
+         Size(&Config::max_connections, 1, 1'000'000)},
+        {{"server.shutdown_grace_ms", "BAILIAN_HUB_SHUTDOWN_GRACE_MS",
+          "time in-flight requests get on SIGTERM"},
+         Millis(&Config::shutdown_grace_ms, 0, 3'600'000)},
+        {{"server.trusted_proxies", "BAILIAN_HUB_TRUSTED_PROXIES",
+          "proxy IPs whose X-Forwarded-For is believed"},
+         SetProxies},
+        {{"demo.sim_path", "BAILIAN_HUB_SIM_PATH", "bailian-sim binary for demo mode"},
+         Text(&Config::sim_path, true)},
+        {{"auth.registration_open", "BAILIAN_HUB_REGISTRATION_OPEN", "true|false"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (v != "true" && v != "false") return "must be true or false";
+             c.registration_open = v == "true";
+             return std::nullopt;
+         }},
+        {{"auth.bcrypt_cost", "BAILIAN_HUB_BCRYPT_COST", "bcrypt cost, 10 to 16"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             std::uint64_t n;
+             if (auto e = ParseU64(v, 10, 16, &n)) return e;
+             c.bcrypt_cost = static_cast<int>(n);
+             return std::nullopt;
+         }},
+        {{"auth.access_ttl_s", "BAILIAN_HUB_ACCESS_TTL_S", "access token lifetime in seconds"},
+         Millis(&Config::access_ttl_s, 60, 3600)},
+        {{"auth.login_per_ip_per_minute", "BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE",
+          "login attempts per client IP per minute"},
+         Size(&Config::login_per_ip_per_minute, 1, 100'000)},
+        {{"auth.login_per_account_per_minute", "BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE",
+          "login attempts per account per minute"},
+         Size(&Config::login_per_account_per_minute, 1, 100'000)},
+        {{"auth.register_per_ip_per_minute", "BAILIAN_HUB_REGISTER_PER_IP_PER_MINUTE",
+          "registrations per client IP per minute"},
+         Size(&Config::register_per_ip_per_minute, 1, 100'000)},
+        {{"auth.issuer", "BAILIAN_HUB_JWT_ISSUER", "iss claim of access tokens"},
+         Text(&Config::jwt_issuer)},
+        {{"server.allowed_origins", "BAILIAN_HUB_ALLOWED_ORIGINS",
+          "extra origins allowed to use the refresh cookie"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             c.allowed_origins.clear();
+             std::stringstream ss(v);
+             std::string item;
+             while (std::getline(ss, item, ',')) {
+                 item.erase(0, item.find_first_not_of(' '));
+                 item.erase(item.find_last_not_of(' ') + 1);
+                 if (item.empty()) continue;
+                 if (item.rfind("https://", 0) != 0 && item.rfind("http://", 0) != 0)
+                     return "must be a comma-separated list of origins like https://app.example.com";
+                 if (item.back() == '/') item.pop_back();
+                 c.allowed_origins.push_back(item);
+             }
+             return std::nullopt;
+         }},
+    };
+    return defs;
+}
+
+std::optional<std::string> TomlValueToString(const toml::node& n) {
+    if (auto s = n.as_string()) return s->get();
+    if (auto i = n.as_integer()) return std::to_string(i->get());
+    if (auto b = n.as_boolean()) return b->get() ? "true" : "false";
+    if (auto a = n.as_array()) {
+        std::string out;
+        for (const auto& e : *a) {
+            auto s = TomlValueToString(e);
+            if (!s) return std::nullopt;
+            if (!out.empty()) out += ",";
+            out += *s;
+        }
+        return out;
+    }
+    return std::nullopt;
+}
+
+void CollectLeaves(const toml::table& t, const std::string& prefix,
+                   std::vector<std::pair<std::string, const toml::node*>>* out) {
+    for (const auto& [k, v] : t) {
+        std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (auto sub = v.as_table()) {
+            CollectLeaves(*sub, name, out);
+        } else {
+            out->push_back({name, &v});
+        }
+    }
+}
+
+core::Error BadKey(const std::string& key, const std::string& problem) {
+    return core::Error::Make(core::ErrorCode::kInvalidArgument, "invalid_config",
+                             "config: " + key + " " + problem);
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& ConfigKeys() {
+    static const std::vector<ConfigKey> keys = [] {
+        std::vector<ConfigKey> k;
+        for (const auto& d : Defs()) k.push_back(d.key);
+        return k;
+    }();
+    return keys;
+}
+
+std::string Config::SqlitePath() const {
+    if (database_url.empty()) return data_dir + "/bailian-hub.db";
+    std::string path = database_url.substr(7);
+    if (path.rfind("//", 0) == 0) path = path.substr(2);
+    return path;
+}
+
+bool Config::IsLoopback() const {
+    return listen_host.rfind("127.", 0) == 0 || listen_host == "::1";
+}
+
+core::Result<Config> LoadConfig(const std::string& toml_text, const std::string& toml_name,
+                                const std::map<std::string, std::string>& env) {
+    Config c;
+    if (!toml_text.empty()) {
+        toml::table tbl;
+        try {
+            tbl = toml::parse(toml_text, toml_name);
+        } catch (const toml::parse_error& e) {
+            std::ostringstream msg;
+            msg << "config: " << toml_name << ":" << e.source().begin.line << ":"
+                << e.source().begin.column << ": " << e.description();
+            return core::Error::Make(core::ErrorCode::kInvalidArgument, "invalid_config", msg.str());
+        }
+        std::vector<std::pair<std::string, const toml::node*>> leaves;
+        CollectLeaves(tbl, "", &leaves);
+        for (const auto& [name, node] : leaves) {
+            auto it = std::find_if(Defs().begin(), Defs().end(),
+                                   [&](const KeyDef& d) { return name == d.key.toml; });
+            if (it == Defs().end()) return BadKey(name, "is not a known setting");
+            auto text = TomlValueToString(*node);
+            if (!text) return BadKey(name, "has an unsupported value type");
+            if (auto e = it->set(c, *text)) return BadKey(name, *e);
+        }
+    }
+    for (const auto& d : Defs()) {
+        auto it = env.find(d.key.env);
+        if (it == env.end()) continue;
+        if (auto e = d.set(c, it->second)) return BadKey(d.key.env, *e);
+    }
+    if (!c.IsLoopback() && c.trusted_proxies.empty()) {
+        return BadKey("server.listen",
+                      "is not a loopback address: plain HTTP is only served on loopback or behind "
+                      "a TLS-terminating proxy listed in server.trusted_proxies");
+    }
+    return c;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return env;
+}
+
+}  // namespace hub::app

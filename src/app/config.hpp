@@ -1,0 +1,62 @@
+#pragma once
+// Typed configuration: defaults, then an optional TOML file, then the environment.
+// A bad value is a start-up error naming the key and the problem.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/secret.hpp"
+
+namespace hub::app {
+
+struct Config {
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::string data_dir = "./var";
+    std::string database_url;  // empty = sqlite:<data_dir>/bailian-hub.db
+    std::string log_level = "info";
+    std::string log_format = "json";
+    std::string web_root;  // empty = web/dist next to the working directory, if present
+    core::Secret<std::string> dashscope_api_key;  // comma-separated keys allowed
+    std::string dashscope_base_url;               // scheme://host[:port]; empty = region preset
+    std::string dashscope_region = "cn-beijing";
+    std::size_t io_threads = 0;  // 0 = one per core
+    std::size_t db_workers = 4;
+    std::size_t body_limit = 1 << 20;
+    std::int64_t header_timeout_ms = 10'000;
+    std::int64_t idle_timeout_ms = 60'000;
+    std::size_t max_connections = 10'000;
+    std::int64_t shutdown_grace_ms = 20'000;
+    std::vector<std::string> trusted_proxies;
+    std::string sim_path;  // bailian-sim binary for demo mode; empty = next to bailian-hub
+    bool registration_open = true;
+    int bcrypt_cost = 12;
+    std::int64_t access_ttl_s = 900;
+    std::string jwt_issuer = "bailian-hub";
+    std::vector<std::string> allowed_origins;  // CORS / refresh-cookie allow-list
+    std::size_t login_per_ip_per_minute = 20;
+    std::size_t login_per_account_per_minute = 5;
+    std::size_t register_per_ip_per_minute = 5;
+
+    // Derived.
+    std::string SqlitePath() const;  // the file of a sqlite database_url
+    bool IsLoopback() const;
+};
+
+// Where each key comes from: TOML path and environment variable.
+struct ConfigKey {
+    const char* toml;  // e.g. "server.listen"
+    const char* env;   // e.g. "BAILIAN_HUB_LISTEN"
+    const char* help;
+};
+const std::vector<ConfigKey>& ConfigKeys();
+
+// `toml_text` is the content of the --config file (empty = none); `env` the environment.
+core::Result<Config> LoadConfig(const std::string& toml_text, const std::string& toml_name,
+                                const std::map<std::string, std::string>& env);
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace hub::app

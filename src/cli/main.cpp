@@ -1,0 +1,97 @@
+// bailian-hub: the command line. One file, one function per subcommand.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/app.hpp"
+#include "app/config.hpp"
+
+namespace {
+
+constexpr int kConfigError = 2;
+
+// Loads --config (if any) and the environment; on error prints one line and returns nullopt.
+std::optional<hub::app::Config> Load(const std::string& path) {
+    std::string text;
+    if (!path.empty()) {
+        std::ifstream in(path);
+        if (!in) {
+            std::cerr << "bailian-hub: config: cannot read " << path << "\n";
+            return std::nullopt;
+        }
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+        if (text.empty()) text = "\n";
+    }
+    auto cfg = hub::app::LoadConfig(text, path, hub::app::ProcessEnvironment());
+    if (!cfg.ok()) {
+        std::cerr << "bailian-hub: " << cfg.error().public_message << "\n";
+        return std::nullopt;
+    }
+    return std::move(cfg.value());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Bailian Hub: a self-hosted, multi-user platform in front of Alibaba Cloud "
+                 "Model Studio (DashScope)."};
+    app.require_subcommand(1);
+    std::string config_path;
+    app.add_option("-c,--config", config_path, "TOML configuration file (environment overrides it)")
+        ->check(CLI::ExistingFile);
+
+    auto* serve = app.add_subcommand("serve", "Start the server (SQLite under ./var by default)");
+    auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+    auto* version = app.add_subcommand("version", "Print the version and exit");
+
+    auto* admin = app.add_subcommand("admin", "Manage users from the command line");
+    admin->require_subcommand(1);
+    std::string username, email, role = "user";
+    bool password_stdin = false;
+    auto* create_user = admin->add_subcommand(
+        "create-user", "Create a user; without --password-stdin a password is generated and "
+                       "printed once");
+    create_user->add_option("--username", username, "3-32 of [A-Za-z0-9_.-]")->required();
+    create_user->add_option("--email", email, "e-mail address")->required();
+    create_user->add_option("--role", role, "user | admin | auditor")->capture_default_str();
+    create_user->add_flag("--password-stdin", password_stdin,
+                          "read the password from the first line of standard input");
+    std::string set_role_user, set_role_role;
+    auto* set_role = admin->add_subcommand("set-role", "Change a user's role");
+    set_role->add_option("--username", set_role_user, "username or e-mail")->required();
+    set_role->add_option("--role", set_role_role, "user | admin | auditor")->required();
+
+    auto* jwt = app.add_subcommand("jwt", "Manage the access-token signing keys");
+    jwt->require_subcommand(1);
+    auto* jwt_rotate = jwt->add_subcommand(
+        "rotate", "Add a new signing key; old public keys stay published until their tokens "
+                  "expire");
+    app.footer(
+        "Configuration keys and their environment variables: see "
+        "config/bailian-hub.example.toml.\nExit codes: 0 ok, 1 failure, 2 bad configuration.");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : kConfigError;
+    }
+
+    if (version->parsed()) {
+        std::cout << "bailian-hub " << hub::app::kVersion << "\n";
+        return 0;
+    }
+    auto cfg = Load(config_path);
+    if (!cfg) return kConfigError;
+    if (serve->parsed()) return hub::app::Serve(*cfg);
+    if (migrate->parsed()) return hub::app::Migrate(*cfg);
+    if (create_user->parsed())
+        return hub::app::CreateUserCommand(*cfg, username, email, role, password_stdin);
+    if (set_role->parsed()) return hub::app::SetRoleCommand(*cfg, set_role_user, set_role_role);
+    if (jwt_rotate->parsed()) return hub::app::RotateJwtCommand(*cfg);
+    return kConfigError;
+}

@@ -1,0 +1,123 @@
+#pragma once
+// Accounts: registration, login, refresh sessions, logout, profile, password change,
+// admin user management and the audit trail of all of it. Owner checks and audit live here;
+// the HTTP layer only translates.
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "async/offload.hpp"
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "auth/rbac.hpp"
+#include "auth/session_tokens.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "limit/token_bucket.hpp"
+#include "store/store.hpp"
+
+namespace hub::services {
+
+struct RequestMeta {
+    std::string ip;
+    std::string user_agent;
+    std::string request_id;
+};
+
+struct AccountsConfig {
+    bool registration_open = true;
+    std::chrono::seconds access_ttl{15 * 60};
+    std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+    limit::BucketConfig login_per_ip = limit::BucketConfig::PerMinute(20, 10);
+    limit::BucketConfig login_per_account = limit::BucketConfig::PerMinute(5, 5);
+    limit::BucketConfig register_per_ip = limit::BucketConfig::PerMinute(5, 5);
+};
+
+struct RegisterInput {
+    std::string username;
+    std::string email;
+    std::string password;
+    std::string display_name;
+};
+
+struct TokenPair {
+    std::string access_token;
+    std::int64_t expires_in = 0;  // seconds
+    core::Secret<std::string> refresh_token;
+    std::int64_t refresh_expires_at = 0;  // epoch ms
+    store::User user;
+    std::string session_id;
+};
+
+struct AdminUserPatch {
+    std::optional<std::string> role;
+    std::optional<store::UserStatus> status;
+    std::optional<store::UserQuota> quota;
+};
+
+class Accounts {
+public:
+    Accounts(store::Store& store, async::WorkerPool& db, async::WorkerPool& crypto,
+             const auth::PasswordHasher& hasher, const auth::JwtCodec& jwt,
+             auth::RolePermissions roles, auth::RevocationCache& revocations,
+             limit::Limiter& limiter, const core::Clock& clock, AccountsConfig cfg);
+
+    net::awaitable<core::Result<store::User>> Register(RegisterInput in, RequestMeta meta);
+    net::awaitable<core::Result<TokenPair>> Login(std::string login, std::string password,
+                                                  RequestMeta meta);
+    net::awaitable<core::Result<TokenPair>> Refresh(std::string refresh_token, RequestMeta meta);
+    net::awaitable<core::Result<void>> Logout(auth::Principal who, RequestMeta meta);
+
+    // Bearer access token -> principal. Cheap: signature check plus an in-memory revocation
+    // lookup, no database read.
+    core::Result<auth::Principal> Authenticate(std::string_view bearer) const;
+
+    net::awaitable<core::Result<std::vector<store::Session>>> Sessions(auth::Principal who);
+    net::awaitable<core::Result<void>> RevokeSession(auth::Principal who, std::string id,
+                                                     RequestMeta meta);
+    net::awaitable<core::Result<store::User>> Me(auth::Principal who);
+    net::awaitable<core::Result<store::User>> UpdateMe(auth::Principal who,
+                                                       std::optional<std::string> display_name,
+                                                       std::optional<std::string> settings_json);
+    net::awaitable<core::Result<void>> ChangePassword(auth::Principal who, std::string current,
+                                                      std::string next, RequestMeta meta);
+
+    net::awaitable<core::Result<store::Page<store::User>>> ListUsers(auth::Principal who,
+                                                                     store::UserQuery query);
+    net::awaitable<core::Result<store::User>> AdminUpdateUser(auth::Principal who, std::string id,
+                                                              AdminUserPatch patch,
+                                                              RequestMeta meta);
+    net::awaitable<core::Result<store::Page<store::AuditEntry>>> ListAudit(
+        auth::Principal who, store::AuditFilter filter, store::PageRequest page);
+
+    const auth::JwtCodec& jwt() const { return jwt_; }
+    const auth::RolePermissions& roles() const { return roles_; }
+
+    // Blocking helpers for the command line (no io_context there).
+    static core::Result<store::User> CreateUserBlocking(store::Store& store,
+                                                        const auth::PasswordHasher& hasher,
+                                                        const core::Clock& clock,
+                                                        RegisterInput in, std::string role);
+
+private:
+    core::Result<void> CheckLimit(std::string key, const limit::BucketConfig& cfg);
+    void Audit(std::optional<std::string> actor, std::string action, std::string target,
+               const RequestMeta& meta, std::string detail_json);
+    core::Result<TokenPair> IssueTokens(const store::User& user, const store::Session& session,
+                                        core::Secret<std::string> refresh);
+
+    store::Store& store_;
+    async::WorkerPool& db_;
+    async::WorkerPool& crypto_;
+    const auth::PasswordHasher& hasher_;
+    const auth::JwtCodec& jwt_;
+    auth::RolePermissions roles_;
+    auth::RevocationCache& revocations_;
+    limit::Limiter& limiter_;
+    const core::Clock& clock_;
+    AccountsConfig cfg_;
+};
+
+}  // namespace hub::services

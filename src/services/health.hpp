@@ -1,0 +1,28 @@
+#pragma once
+// Readiness: database reachable, migrations current, and what the hub runs against.
+#include <nlohmann/json.hpp>
+
+#include "async/offload.hpp"
+#include "store/store.hpp"
+
+namespace hub::services {
+
+struct HealthReport {
+    bool ready = false;
+    nlohmann::json body;
+};
+
+class Health {
+public:
+    Health(store::Store& store, async::WorkerPool& db, bool demo_mode)
+        : store_(store), db_(db), demo_mode_(demo_mode) {}
+    net::awaitable<HealthReport> Ready();
+    bool demo_mode() const { return demo_mode_; }
+
+private:
+    store::Store& store_;
+    async::WorkerPool& db_;
+    bool demo_mode_;
+};
+
+}  // namespace hub::services

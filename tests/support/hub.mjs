@@ -1,0 +1,167 @@
+// Starts the real bailian-hub (and bailian-sim) binaries for integration tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BUILD = process.env.HUB_BUILD_DIR || path.join(ROOT, 'build');
+export const HUB_BIN = path.join(BUILD, 'bailian-hub');
+export const SIM_BIN = path.join(BUILD, 'bailian-sim');
+
+export function tempDir(prefix = 'hub-test-') {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// Every log line of every process started by the tests, for secret-leak checks.
+export const allLogs = [];
+
+function waitForLine(proc, logs, predicate, what, timeoutMs = 20000) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out waiting for ${what}; log:\n${logs.join('\n')}`));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      buf += chunk.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let parsed = null;
+        try { parsed = JSON.parse(line); } catch { /* text line */ }
+        const hit = predicate(parsed, line);
+        if (hit !== undefined && hit !== false) {
+          cleanup();
+          resolve(hit);
+          return;
+        }
+      }
+    };
+    const onExit = (code) => {
+      cleanup();
+      reject(new Error(`${what}: process exited with ${code}; log:\n${logs.join('\n')}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      proc.stdout.off('data', onData);
+      proc.off('exit', onExit);
+    };
+    proc.stdout.on('data', onData);
+    proc.on('exit', onExit);
+  });
+}
+
+function collect(proc, logs) {
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let buf = '';
+    stream.on('data', (chunk) => {
+      buf += chunk.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        logs.push(line);
+        allLogs.push(line);
+        buf = buf.slice(nl + 1);
+      }
+    });
+  }
+}
+
+// Starts bailian-hub serve on an ephemeral loopback port with a fresh data dir.
+export async function startHub({ env = {}, args = [], dataDir, keepDataDir = false } = {}) {
+  const dir = dataDir || tempDir();
+  const fullEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    BAILIAN_HUB_LISTEN: '127.0.0.1:0',
+    BAILIAN_HUB_DATA_DIR: dir,
+    BAILIAN_HUB_LOG_FORMAT: 'json',
+    BAILIAN_HUB_WEB_ROOT: path.join(dir, 'no-web'),
+    BAILIAN_HUB_SHUTDOWN_GRACE_MS: '5000',
+    ...env,
+  };
+  const proc = spawn(HUB_BIN, [...args, 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  collect(proc, logs);
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const port = await waitForLine(proc, logs, (j) => j && j.msg === 'listening' && j.port, 'hub listening');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    proc, port, url, logs, dataDir: dir, exited,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const r = await exited;
+      if (!keepDataDir && !dataDir) rmSync(dir, { recursive: true, force: true });
+      return r;
+    },
+  };
+}
+
+// Runs bailian-hub with arguments to completion; resolves {code, stdout, stderr}.
+export function runHub(args, env = {}) {
+  return new Promise((resolve) => {
+    const proc = spawn(HUB_BIN, args, {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c) => { stdout += c; });
+    proc.stderr.on('data', (c) => { stderr += c; });
+    proc.on('exit', (code) => {
+      allLogs.push(stdout, stderr);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// Sends raw bytes over a fresh TCP connection and collects everything until the server closes
+// (or timeoutMs passes). Useful for malformed requests that fetch would refuse to send.
+export function rawRequest(port, data, { timeoutMs = 5000, chunks = null, gapMs = 0 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = Buffer.alloc(0);
+    let closed = false;
+    const timer = setTimeout(() => { sock.destroy(); resolve({ text: out.toString('latin1'), closed }); }, timeoutMs);
+    sock.on('data', (d) => { out = Buffer.concat([out, d]); });
+    sock.on('end', () => { closed = true; });
+    sock.on('close', () => { clearTimeout(timer); resolve({ text: out.toString('latin1'), closed: true }); });
+    sock.on('error', (e) => { if (e.code !== 'ECONNRESET') reject(e); });
+    sock.on('connect', async () => {
+      const parts = chunks || [data];
+      for (const p of parts) {
+        sock.write(p);
+        if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    });
+  });
+}
+
+export function parseRawResponse(text) {
+  const [head, ...rest] = text.split('\r\n\r\n');
+  const lines = head.split('\r\n');
+  const status = Number(lines[0].split(' ')[1]);
+  const headers = {};
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status, headers, body: rest.join('\r\n\r\n') };
+}
+
+export async function json(res) {
+  const text = await res.text();
+  try { return JSON.parse(text); } catch { throw new Error(`not JSON (${res.status}): ${text}`); }
+}
+
+export function expectErrorEnvelope(assert, body, res, code) {
+  assert.equal(typeof body.error, 'object', 'error envelope');
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+  assert.equal(body.error.request_id, res.headers.get('x-request-id'));
+}
