@@ -1,0 +1,72 @@
+import { api } from '../../app/api';
+import type { AuthSession, Page, TokenResponse, User } from '../../app/apiTypes';
+import type { AppThunk } from '../../app/store';
+import { allDraftsCleared } from '../chat/draftsSlice';
+import { sessionEnded, sessionStarted } from './authSlice';
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+
+export interface RegisterRequest {
+  username: string;
+  email: string;
+  password: string;
+  display_name?: string;
+}
+
+function itemsOf<T>(body: Page<T> | T[]): T[] {
+  return Array.isArray(body) ? body : (body.items ?? []);
+}
+
+export const authApi = api.injectEndpoints({
+  endpoints: (build) => ({
+    login: build.mutation<TokenResponse, LoginRequest>({
+      query: (body) => ({ url: '/auth/login', method: 'POST', body, credentials: 'include' }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          const { data } = await queryFulfilled;
+          dispatch(sessionStarted(data));
+        } catch {
+          /* the form shows the error */
+        }
+      },
+    }),
+    register: build.mutation<{ user: User }, RegisterRequest>({
+      query: (body) => ({ url: '/auth/register', method: 'POST', body }),
+    }),
+    logout: build.mutation<void, void>({
+      query: () => ({ url: '/auth/logout', method: 'POST', body: {}, credentials: 'include' }),
+    }),
+    listSessions: build.query<AuthSession[], void>({
+      query: () => '/auth/sessions',
+      transformResponse: (body: Page<AuthSession> | AuthSession[]) => itemsOf(body),
+      providesTags: ['Sessions'],
+    }),
+    revokeSession: build.mutation<void, string>({
+      query: (id) => ({ url: `/auth/sessions/${encodeURIComponent(id)}`, method: 'DELETE' }),
+      invalidatesTags: ['Sessions'],
+    }),
+  }),
+});
+
+export const {
+  useLoginMutation,
+  useRegisterMutation,
+  useListSessionsQuery,
+  useRevokeSessionMutation,
+} = authApi;
+
+/** Signs out here and on the server; clears every trace of the account from memory. */
+export function signOut(): AppThunk<Promise<void>> {
+  return async (dispatch) => {
+    try {
+      await dispatch(authApi.endpoints.logout.initiate()).unwrap();
+    } catch {
+      /* signed out locally all the same */
+    }
+    dispatch(sessionEnded({ expired: false })); // also stops streams and drops cached data
+    dispatch(allDraftsCleared());
+  };
+}

@@ -1,0 +1,39 @@
+import { Tabs } from 'antd';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
+import { TopBar } from '../../components/TopBar';
+import { PasswordSection } from './PasswordSection';
+import { PreferencesSection } from './PreferencesSection';
+import { ProfileSection } from './ProfileSection';
+import { SessionsSection } from './SessionsSection';
+import styles from './settings.module.css';
+
+const TABS = ['profile', 'security', 'sessions', 'preferences'] as const;
+type Tab = (typeof TABS)[number];
+
+export function SettingsPage() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const requested = params.get('tab') as Tab | null;
+  const active: Tab = requested && TABS.includes(requested) ? requested : 'profile';
+
+  return (
+    <div className={styles.page}>
+      <TopBar title={t('settings.title')} />
+      <div className={styles.scroll}>
+        <div className={styles.inner}>
+          <Tabs
+            activeKey={active}
+            onChange={(key) => setParams({ tab: key }, { replace: true })}
+            items={[
+              { key: 'profile', label: t('settings.profile'), children: <ProfileSection /> },
+              { key: 'security', label: t('settings.password'), children: <PasswordSection /> },
+              { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
+              { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
+            ]}
+          />
+        </div>
+      </div>
+    </div>
+  );
+}
