@@ -60,3 +60,4 @@ npm_install() {
 }
 npm_install web
 npm_install tests
+npm_install tests/e2e

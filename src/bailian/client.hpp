@@ -1,0 +1,137 @@
+#pragma once
+// The hub's view of DashScope: one interface for chat (streaming or not), raw native
+// pass-through and Wanx tasks. DashScopeClient implements it over the pooled HTTP client and
+// the key pool; tests may run it against bailian-sim. No Beast types here.
+//
+// g++ 12 note (GCC PR 100611): never build a capturing lambda inside a co_await expression.
+// That is why callbacks are passed as references to small interfaces (EventSink, Cancel).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "async/asio.hpp"
+#include "bailian/responses.hpp"
+#include "bailian/stream_events.hpp"
+#include "bailian/types.hpp"
+#include "core/result.hpp"
+
+namespace hub::bailian {
+
+// Fired by the caller when its own client goes away; the upstream request is closed at once.
+class Cancel {
+public:
+    void Trigger() {
+        std::function<void()> fn;
+        {
+            std::lock_guard lk(mu_);
+            if (triggered_) return;
+            triggered_ = true;
+            fn = std::move(on_trigger_);
+        }
+        if (fn) fn();
+    }
+    bool triggered() const {
+        std::lock_guard lk(mu_);
+        return triggered_;
+    }
+    // Used by the client: called at once if already triggered. Replaces any earlier callback.
+    void OnTrigger(std::function<void()> fn) {
+        {
+            std::lock_guard lk(mu_);
+            if (!triggered_) {
+                on_trigger_ = std::move(fn);
+                return;
+            }
+        }
+        if (fn) fn();
+    }
+    void Clear() {
+        std::lock_guard lk(mu_);
+        on_trigger_ = nullptr;
+    }
+
+private:
+    mutable std::mutex mu_;
+    bool triggered_ = false;
+    std::function<void()> on_trigger_;
+};
+
+// Receives typed stream events as they arrive. Return false to stop (the client cancels).
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    virtual net::awaitable<bool> OnEvent(const StreamEvent& event) = 0;
+};
+
+struct ChatRequest {
+    std::string model;
+    nlohmann::json messages = nlohmann::json::array();  // OpenAI shape: [{role, content}, ...]
+    // Optional OpenAI/DashScope parameters copied into the upstream body when present:
+    // temperature, top_p, max_tokens, stop, seed, n, tools, tool_choice, response_format,
+    // enable_search, enable_thinking, thinking_budget, ...
+    nlohmann::json parameters = nlohmann::json::object();
+    bool stream = true;
+    std::string request_id;  // the hub's request id, for logs and the upstream X-Request-Id
+};
+
+struct ChatOutcome {
+    bool ok = false;
+    core::Error error;       // when !ok: the hub error to show (already mapped)
+    std::string error_code;  // DashScope's code when the upstream answered an error
+    ChatResult result;       // aggregated content/reasoning/tool_calls/usage/finish_reason
+    std::int64_t latency_ms = 0;
+    std::int64_t first_token_ms = -1;  // -1: no token arrived
+    bool any_output = false;           // at least one delta went to the sink
+    bool cancelled = false;            // the caller cancelled (client went away)
+    int attempts = 0;
+    std::string key_id;                // upstream key used last (never the secret)
+    std::string upstream_request_id;
+};
+
+// A raw native request forwarded as is (DashScope pass-through).
+struct RawRequest {
+    std::string method;  // GET or POST
+    std::string path;    // e.g. "/api/v1/services/aigc/text-generation/generation"
+    std::string query;
+    std::vector<std::pair<std::string, std::string>> headers;  // allow-listed by the caller
+    std::string body;
+    std::string request_id;
+};
+
+// Receives a raw response: the head once, then body bytes as they arrive.
+class RawSink {
+public:
+    virtual ~RawSink() = default;
+    virtual net::awaitable<bool> OnHead(int status,
+                                        std::vector<std::pair<std::string, std::string>> headers) = 0;
+    virtual net::awaitable<bool> OnBody(std::string bytes) = 0;
+};
+
+struct RawOutcome {
+    bool ok = false;  // a response (any status) was relayed
+    core::Error error;
+    int status = 0;
+    std::int64_t latency_ms = 0;
+    std::int64_t first_byte_ms = -1;
+    bool cancelled = false;
+    std::string key_id;
+    std::string upstream_request_id;
+};
+
+class Client {
+public:
+    virtual ~Client() = default;
+    // Chat through compatible mode. With req.stream and a sink, deltas go to the sink as they
+    // arrive; the outcome aggregates everything either way. Retries (other keys, backoff)
+    // happen only before the first delta reached the sink.
+    virtual net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel) = 0;
+    // Forwards a native request with a pooled upstream key and relays the answer as is.
+    virtual net::awaitable<RawOutcome> Forward(RawRequest req, RawSink& sink, Cancel& cancel) = 0;
+};
+
+}  // namespace hub::bailian
