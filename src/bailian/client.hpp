@@ -18,48 +18,13 @@
 #include "bailian/responses.hpp"
 #include "bailian/stream_events.hpp"
 #include "bailian/types.hpp"
+#include "core/cancel.hpp"
 #include "core/result.hpp"
 
 namespace hub::bailian {
 
 // Fired by the caller when its own client goes away; the upstream request is closed at once.
-class Cancel {
-public:
-    void Trigger() {
-        std::function<void()> fn;
-        {
-            std::lock_guard lk(mu_);
-            if (triggered_) return;
-            triggered_ = true;
-            fn = std::move(on_trigger_);
-        }
-        if (fn) fn();
-    }
-    bool triggered() const {
-        std::lock_guard lk(mu_);
-        return triggered_;
-    }
-    // Used by the client: called at once if already triggered. Replaces any earlier callback.
-    void OnTrigger(std::function<void()> fn) {
-        {
-            std::lock_guard lk(mu_);
-            if (!triggered_) {
-                on_trigger_ = std::move(fn);
-                return;
-            }
-        }
-        if (fn) fn();
-    }
-    void Clear() {
-        std::lock_guard lk(mu_);
-        on_trigger_ = nullptr;
-    }
-
-private:
-    mutable std::mutex mu_;
-    bool triggered_ = false;
-    std::function<void()> on_trigger_;
-};
+using Cancel = core::Cancel;
 
 // Receives typed stream events as they arrive. Return false to stop (the client cancels).
 class EventSink {

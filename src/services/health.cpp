@@ -1,5 +1,7 @@
 #include "services/health.hpp"
 
+#include "services/upstream_keys.hpp"
+
 namespace hub::services {
 
 net::awaitable<HealthReport> Health::Ready() {
@@ -24,7 +26,22 @@ net::awaitable<HealthReport> Health::Ready() {
     });
     HealthReport rep;
     bool migrations_ok = p.db_ok && p.up_to_date;
-    rep.ready = p.db_ok && migrations_ok;
+    // Upstream keys: state per key (never the key); ready when at least one can take traffic.
+    nlohmann::json upstream = {{"ok", true}, {"keys", nlohmann::json::array()}};
+    if (keys_) {
+        bool any = false;
+        for (const auto& h : keys_->Health()) {
+            if (h.retired) continue;
+            bool usable = h.state != bailian::KeyState::kDisabled || !h.admin_disabled;
+            any = any || usable;
+            upstream["keys"].push_back({{"name", h.name},
+                                        {"last4", h.last4},
+                                        {"state", std::string(bailian::KeyStateName(h.state))},
+                                        {"in_flight", h.in_flight}});
+        }
+        upstream["ok"] = any;
+    }
+    rep.ready = p.db_ok && migrations_ok && upstream["ok"].get<bool>();
     nlohmann::json db = {{"ok", p.db_ok}};
     if (!p.db_ok) db["error"] = p.db_error;
     rep.body = {
@@ -32,6 +49,7 @@ net::awaitable<HealthReport> Health::Ready() {
         {"demo_mode", demo_mode_},
         {"checks",
          {{"database", db},
+          {"upstream", upstream},
           {"migrations", {{"ok", migrations_ok}, {"current", p.current}, {"latest", p.latest}}}}}};
     co_return rep;
 }

@@ -7,6 +7,8 @@
 
 namespace hub::services {
 
+class UpstreamKeys;
+
 struct HealthReport {
     bool ready = false;
     nlohmann::json body;
@@ -14,8 +16,9 @@ struct HealthReport {
 
 class Health {
 public:
-    Health(store::Store& store, async::WorkerPool& db, bool demo_mode)
-        : store_(store), db_(db), demo_mode_(demo_mode) {}
+    Health(store::Store& store, async::WorkerPool& db, bool demo_mode,
+           const UpstreamKeys* keys = nullptr)
+        : store_(store), db_(db), demo_mode_(demo_mode), keys_(keys) {}
     net::awaitable<HealthReport> Ready();
     bool demo_mode() const { return demo_mode_; }
 
@@ -23,6 +26,7 @@ private:
     store::Store& store_;
     async::WorkerPool& db_;
     bool demo_mode_;
+    const UpstreamKeys* keys_;
 };
 
 }  // namespace hub::services

@@ -1,0 +1,399 @@
+#include "bailian/dashscope_client.hpp"
+
+#include <chrono>
+#include <map>
+#include <random>
+
+#include "http/message.hpp"
+#include "obs/logging.hpp"
+
+namespace hub::bailian {
+
+using core::Error;
+using core::ErrorCode;
+
+namespace {
+
+std::int64_t SteadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+double Jitter() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+Error CancelledError() {
+    return Error::Make(ErrorCode::kUnavailable, "client_closed", "The request was cancelled.");
+}
+
+FailureKind KindOf(const Error& e) {
+    return e.api_code == "timeout" ? FailureKind::kTimeout : FailureKind::kConnection;
+}
+
+net::awaitable<void> Sleep(std::chrono::milliseconds d) {
+    net::steady_timer t(co_await net::this_coro::executor);
+    t.expires_after(d);
+    boost::system::error_code ec;
+    co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+}
+
+// Merges OpenAI-style tool-call deltas (by index) into complete calls.
+struct ToolCalls {
+    struct Call {
+        std::string id, type = "function", name, arguments;
+    };
+    std::map<int, Call> calls;
+    void Add(const ToolCallDelta& d) {
+        auto& c = calls[d.index];
+        if (!d.id.empty()) c.id = d.id;
+        if (!d.type.empty()) c.type = d.type;
+        c.name += d.name;
+        c.arguments += d.arguments;
+    }
+    nlohmann::json Json() const {
+        if (calls.empty()) return nullptr;
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& [i, c] : calls) {
+            arr.push_back({{"index", i},
+                           {"id", c.id},
+                           {"type", c.type},
+                           {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+        }
+        return arr;
+    }
+};
+
+const char* const kRelayedHeaders[] = {"content-type", "x-request-id", "x-dashscope-call-gateway",
+                                       "x-dashscope-timeout", "x-dashscope-finished",
+                                       "req-cost-time"};
+
+}  // namespace
+
+std::string RegionBaseUrl(std::string_view region) {
+    if (region == "intl") return "https://dashscope-intl.aliyuncs.com";
+    if (region == "us") return "https://dashscope-us.aliyuncs.com";
+    return "https://dashscope.aliyuncs.com";
+}
+
+DashScopeClient::DashScopeClient(http::HttpClient& http, KeyPool& keys, DashScopeOptions opts,
+                                 const core::Clock& clock)
+    : http_(http), keys_(keys), opts_(std::move(opts)), clock_(clock) {}
+
+nlohmann::json DashScopeClient::CompatibleBody(const ChatRequest& req) {
+    nlohmann::json body = nlohmann::json::object();
+    if (req.parameters.is_object()) body = req.parameters;
+    body["model"] = req.model;
+    body["messages"] = req.messages;
+    body["stream"] = req.stream;
+    if (req.stream) {
+        // Usage arrives once, in a final chunk, only when asked for.
+        body["stream_options"] = {{"include_usage", true}};
+    } else {
+        body.erase("stream_options");
+    }
+    return body;
+}
+
+net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* sink, Cancel& cancel) {
+    ChatOutcome out;
+    const std::int64_t start = SteadyMs();
+    const std::string body = CompatibleBody(req).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace);
+    std::vector<std::string> tried;
+    std::optional<Error> last_error;
+    std::optional<Error> throttled;
+    ToolCalls tools;
+    for (int attempt = 1;; ++attempt) {
+        out.attempts = attempt;
+        if (cancel.triggered()) {
+            out.cancelled = true;
+            out.error = CancelledError();
+            break;
+        }
+        auto lease = keys_.Acquire(tried);
+        if (!lease.ok()) {
+            // Every key was tried: the last upstream answer (e.g. 429) says more than
+            // "no key left".
+            out.error = throttled ? *throttled : last_error ? *last_error : lease.error();
+            break;
+        }
+        out.key_id = lease->key_id();
+        http::ClientRequest creq;
+        creq.method = "POST";
+        creq.target = "/compatible-mode/v1/chat/completions";
+        creq.headers = {{"Authorization", "Bearer " + lease->secret().Reveal()},
+                        {"Content-Type", "application/json"},
+                        {"Accept", req.stream ? "text/event-stream" : "application/json"}};
+        creq.body = body;
+        auto resp = co_await http_.Send(opts_.base, std::move(creq), &cancel);
+
+        UpstreamFailure failure;
+        bool failed = false;
+        if (!resp.ok()) {
+            if (cancel.triggered()) {
+                lease->Complete(KeyOutcome::kAbandoned);
+                out.cancelled = true;
+                out.error = CancelledError();
+                break;
+            }
+            failure.kind = KindOf(resp.error());
+            failure.error.message = resp.error().detail;
+            failure.error.code = resp.error().api_code;
+            failed = true;
+        } else if ((*resp)->status() != 200) {
+            auto text = co_await (*resp)->ReadAll(1 << 20);
+            failure.kind = FailureKind::kHttpStatus;
+            failure.error = ParseErrorBody((*resp)->status(), text.ok() ? *text : std::string{},
+                                           (*resp)->Header("x-request-id"));
+            out.error_code = failure.error.code;
+            out.upstream_request_id = failure.error.request_id;
+            failed = true;
+        } else {
+            auto& r = *resp.value();
+            out.upstream_request_id = r.Header("x-request-id");
+            if (!req.stream) {
+                auto text = co_await r.ReadAll();
+                auto parsed = text.ok() ? ParseChatResponse(ApiStyle::kCompatible, *text)
+                                        : core::Result<ChatResult>(text.error());
+                if (parsed.ok()) {
+                    out.result = std::move(parsed.value());
+                    if (out.result.request_id.empty())
+                        out.result.request_id = out.upstream_request_id;
+                    out.ok = true;
+                    out.first_token_ms = SteadyMs() - start;
+                    lease->Complete(KeyOutcome::kSuccess);
+                    break;
+                }
+                if (cancel.triggered()) {
+                    lease->Complete(KeyOutcome::kAbandoned);
+                    out.cancelled = true;
+                    out.error = CancelledError();
+                    break;
+                }
+                failure.kind = FailureKind::kConnection;
+                failure.error.message = parsed.error().detail;
+                failed = true;
+            } else {
+                StreamReader reader({ApiStyle::kCompatible, true, out.upstream_request_id});
+                bool done = false;
+                bool final_error = false;
+                while (!done) {
+                    auto piece = co_await r.Read();
+                    std::vector<StreamEvent> events;
+                    if (!piece.ok()) {
+                        if (cancel.triggered()) {
+                            out.cancelled = true;
+                            break;
+                        }
+                        if (!out.any_output) {
+                            failure.kind = KindOf(piece.error());
+                            failure.error.message = piece.error().detail;
+                            failed = true;
+                            break;
+                        }
+                        events = reader.Finish();  // yields an incomplete_stream error
+                        done = true;
+                    } else if (piece->empty()) {
+                        events = reader.Finish();
+                        done = true;
+                    } else {
+                        events = reader.Feed(*piece);
+                    }
+                    for (auto& ev : events) {
+                        bool forward = true;
+                        if (auto* c = std::get_if<ContentDelta>(&ev)) {
+                            out.result.content += c->text;
+                        } else if (auto* rd = std::get_if<ReasoningDelta>(&ev)) {
+                            out.result.reasoning += rd->text;
+                        } else if (auto* t = std::get_if<ToolCallDelta>(&ev)) {
+                            tools.Add(*t);
+                        } else if (auto* u = std::get_if<Usage>(&ev)) {
+                            out.result.usage = *u;
+                        } else if (auto* f = std::get_if<Finish>(&ev)) {
+                            out.result.finish_reason = f->reason;
+                        } else if (auto* e = std::get_if<UpstreamError>(&ev)) {
+                            forward = false;
+                            out.error_code = e->code;
+                            if (!out.any_output && !final_error) {
+                                failure.kind = FailureKind::kStreamError;
+                                failure.error = *e;
+                                failed = true;
+                            } else {
+                                out.error = ToHubError(FailureKind::kStreamError, *e);
+                                final_error = true;
+                            }
+                            done = true;
+                        } else if (std::holds_alternative<Done>(ev)) {
+                            done = true;
+                        }
+                        bool is_delta = std::holds_alternative<ContentDelta>(ev) ||
+                                        std::holds_alternative<ReasoningDelta>(ev) ||
+                                        std::holds_alternative<ToolCallDelta>(ev);
+                        if (is_delta && out.first_token_ms < 0) out.first_token_ms = SteadyMs() - start;
+                        if (forward && sink) {
+                            if (is_delta) out.any_output = true;
+                            if (!co_await sink->OnEvent(ev)) {
+                                cancel.Trigger();
+                                out.cancelled = true;
+                                done = true;
+                                break;
+                            }
+                        } else if (is_delta) {
+                            out.any_output = true;
+                        }
+                        if (failed) break;
+                    }
+                    if (failed || out.cancelled) break;
+                }
+                if (!failed) {
+                    out.result.tool_calls = tools.Json();
+                    out.result.request_id = out.upstream_request_id;
+                    if (out.cancelled) {
+                        lease->Complete(KeyOutcome::kAbandoned);
+                        out.error = CancelledError();
+                    } else if (final_error || !reader.decoder().finished()) {
+                        lease->Complete(KeyOutcome::kSuccess);  // the key itself worked
+                        if (!final_error) {
+                            out.error = Error::Make(ErrorCode::kUpstream, "upstream_stream_broken",
+                                                    "The answer stream from DashScope broke off.");
+                        }
+                    } else {
+                        lease->Complete(KeyOutcome::kSuccess);
+                        out.ok = true;
+                    }
+                    break;
+                }
+            }
+        }
+        if (!failed) break;
+        failure.first_byte_sent = out.any_output;
+        failure.attempt = attempt;
+        auto d = DecideOnFailure(failure, opts_.retry, Jitter());
+        lease->Complete(d.key_outcome);
+        if (d.error.code == ErrorCode::kRateLimited) throttled = d.error;
+        if (d.action == UpstreamAction::kFail || attempt >= opts_.retry.max_attempts) {
+            // A 429 seen on the way explains more than a rejected spare key does.
+            out.error = throttled && d.error.code == ErrorCode::kUpstream ? *throttled : d.error;
+            break;
+        }
+        last_error = d.error;
+        obs::Info("upstream_retry", {{"request_id", req.request_id},
+                                     {"attempt", attempt},
+                                     {"action", std::string(UpstreamActionName(d.action))},
+                                     {"key_id", out.key_id},
+                                     {"code", failure.error.code},
+                                     {"detail", failure.error.message}});
+        if (d.action == UpstreamAction::kRetrySameKeyLater) {
+            co_await Sleep(d.delay);
+        } else {
+            tried.push_back(out.key_id);
+        }
+    }
+    out.latency_ms = SteadyMs() - start;
+    co_return out;
+}
+
+net::awaitable<RawOutcome> DashScopeClient::Forward(RawRequest req, RawSink& sink, Cancel& cancel) {
+    RawOutcome out;
+    const std::int64_t start = SteadyMs();
+    std::vector<std::string> tried;
+    for (int attempt = 1;; ++attempt) {
+        auto lease = keys_.Acquire(tried);
+        if (!lease.ok()) {
+            out.error = lease.error();
+            break;
+        }
+        out.key_id = lease->key_id();
+        http::ClientRequest creq;
+        creq.method = req.method;
+        creq.target = req.path + (req.query.empty() ? "" : "?" + req.query);
+        creq.headers = req.headers;
+        creq.headers.emplace_back("Authorization", "Bearer " + lease->secret().Reveal());
+        creq.body = req.body;
+        auto resp = co_await http_.Send(opts_.base, std::move(creq), &cancel);
+        if (!resp.ok()) {
+            if (cancel.triggered()) {
+                lease->Complete(KeyOutcome::kAbandoned);
+                out.cancelled = true;
+                out.error = CancelledError();
+                break;
+            }
+            UpstreamFailure f{KindOf(resp.error()), {}, false, attempt};
+            f.error.message = resp.error().detail;
+            auto d = DecideOnFailure(f, opts_.retry, Jitter());
+            lease->Complete(d.key_outcome);
+            if (d.action == UpstreamAction::kFail || attempt >= opts_.retry.max_attempts) {
+                out.error = d.error;
+                break;
+            }
+            if (d.action == UpstreamAction::kRetrySameKeyLater) co_await Sleep(d.delay);
+            else tried.push_back(out.key_id);
+            continue;
+        }
+        auto& r = *resp.value();
+        int status = r.status();
+        std::string first;
+        if (status == 401 || status == 403 || status == 429 || status >= 500) {
+            // An error before anything was relayed: maybe another key or a retry helps.
+            auto text = co_await r.ReadAll(1 << 20);
+            first = text.ok() ? *text : std::string{};
+            UpstreamFailure f{FailureKind::kHttpStatus,
+                              ParseErrorBody(status, first, r.Header("x-request-id")), false,
+                              attempt};
+            auto d = DecideOnFailure(f, opts_.retry, Jitter());
+            lease->Complete(d.key_outcome);
+            bool retry = d.action != UpstreamAction::kFail && attempt < opts_.retry.max_attempts &&
+                         (d.action != UpstreamAction::kCoolKeyAndTryAnother &&
+                                  d.action != UpstreamAction::kDisableKeyAndTryAnother
+                              ? true
+                              : keys_.HealthyCount() > tried.size() + 1);
+            if (retry) {
+                if (d.action == UpstreamAction::kRetrySameKeyLater) co_await Sleep(d.delay);
+                else tried.push_back(out.key_id);
+                continue;
+            }
+        } else {
+            lease->Complete(KeyOutcome::kSuccess);
+        }
+        out.status = status;
+        out.upstream_request_id = r.Header("x-request-id");
+        std::vector<std::pair<std::string, std::string>> head;
+        for (const auto& [k, v] : r.headers()) {
+            for (const char* allowed : kRelayedHeaders)
+                if (http::IEquals(k, allowed)) head.emplace_back(k, v);
+        }
+        out.first_byte_ms = SteadyMs() - start;
+        if (!co_await sink.OnHead(status, std::move(head))) {
+            cancel.Trigger();
+            out.cancelled = true;
+            break;
+        }
+        out.ok = true;
+        if (!first.empty()) {
+            co_await sink.OnBody(std::move(first));
+            break;
+        }
+        for (;;) {
+            auto piece = co_await r.Read();
+            if (!piece.ok()) {
+                out.cancelled = cancel.triggered();
+                out.error = piece.error();
+                break;
+            }
+            if (piece->empty()) break;
+            if (!co_await sink.OnBody(std::move(*piece))) {
+                cancel.Trigger();
+                out.cancelled = true;
+                break;
+            }
+        }
+        break;
+    }
+    out.latency_ms = SteadyMs() - start;
+    co_return out;
+}
+
+}  // namespace hub::bailian

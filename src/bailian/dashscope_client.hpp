@@ -1,0 +1,42 @@
+#pragma once
+// DashScopeClient: the Client interface over the pooled HTTP client and the key pool.
+// Chat goes through compatible mode; Forward relays native requests as they are.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "bailian/client.hpp"
+#include "bailian/error_policy.hpp"
+#include "bailian/key_pool.hpp"
+#include "core/clock.hpp"
+#include "http/client.hpp"
+
+namespace hub::bailian {
+
+// Region presets for the base URL (scheme://host only; the client appends the paths).
+std::string RegionBaseUrl(std::string_view region);  // cn-beijing | intl | us
+
+struct DashScopeOptions {
+    http::Url base;
+    RetryPolicy retry;
+};
+
+class DashScopeClient final : public Client {
+public:
+    DashScopeClient(http::HttpClient& http, KeyPool& keys, DashScopeOptions opts,
+                    const core::Clock& clock);
+
+    net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel) override;
+    net::awaitable<RawOutcome> Forward(RawRequest req, RawSink& sink, Cancel& cancel) override;
+
+    // The JSON body sent upstream for a chat request (pure; tested).
+    static nlohmann::json CompatibleBody(const ChatRequest& req);
+
+private:
+    http::HttpClient& http_;
+    KeyPool& keys_;
+    DashScopeOptions opts_;
+    const core::Clock& clock_;
+};
+
+}  // namespace hub::bailian
