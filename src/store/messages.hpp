@@ -16,10 +16,20 @@ namespace hub::store {
 // What changes when a stream ends (or breaks).
 struct MessagePatch {
     std::optional<std::string> content;
+    std::optional<std::string> reasoning;
     std::optional<MessageStatus> status;
+    std::optional<std::string> error_code;
     std::optional<std::string> model;
     std::optional<std::int64_t> input_tokens;
     std::optional<std::int64_t> output_tokens;
+};
+
+// Totals of a conversation: messages shown (regenerated answers left out) and the tokens of
+// every message, regenerated ones included.
+struct MessageTotals {
+    std::int64_t messages = 0;
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
 };
 
 class MessageStore {
@@ -38,6 +48,13 @@ public:
     virtual core::Result<Page<Message>> List(std::string_view user_id,
                                              std::string_view conversation_id,
                                              const PageRequest& page) = 0;
+    // Like List, without superseded answers: an assistant message that has a newer assistant
+    // sibling (same parent_id: it was regenerated) is left out. Cursors are List's.
+    virtual core::Result<Page<Message>> ListCurrent(std::string_view user_id,
+                                                    std::string_view conversation_id,
+                                                    const PageRequest& page) = 0;
+    virtual core::Result<MessageTotals> Totals(std::string_view user_id,
+                                               std::string_view conversation_id) = 0;
     // The latest `n` messages in chronological order (prompt context).
     virtual core::Result<std::vector<Message>> Latest(std::string_view user_id,
                                                       std::string_view conversation_id, int n) = 0;

@@ -107,8 +107,10 @@ struct Message {
     std::string conversation_id;
     MessageRole role = MessageRole::kUser;
     std::string content;
+    std::string reasoning;  // thinking models' reasoning, apart from the answer ("" = none)
     std::string model;
     MessageStatus status = MessageStatus::kComplete;
+    std::string error_code;  // the error an `error`/`interrupted` message ended with, else ""
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
     std::optional<std::string> parent_id;
@@ -166,6 +168,7 @@ struct ApiKey {
     std::string key_hash;       // unique
     std::string prefix;         // shown in lists to recognise the key
     std::string scopes = "[]";  // JSON array of permission strings
+    std::string models = "[]";  // JSON array of catalog model ids the key may use; [] = any
     std::optional<std::int64_t> expires_at;
     std::optional<std::int64_t> last_used_at;
     std::int64_t created_at = 0;

@@ -23,6 +23,7 @@
 #include "store/roles.hpp"
 #include "store/sessions.hpp"
 #include "store/upstream_keys.hpp"
+#include "store/upstream_tasks.hpp"
 #include "store/users.hpp"
 
 namespace hub::store {
@@ -41,6 +42,7 @@ public:
     virtual ApiKeyStore& ApiKeys() = 0;
     virtual ImageStore& Images() = 0;
     virtual AuditStore& Audit() = 0;
+    virtual UpstreamTaskStore& UpstreamTasks() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -6,7 +6,7 @@ namespace {
 
 constexpr std::string_view kSelect =
     "SELECT id, user_id, name, key_hash, prefix, scopes, expires_at, last_used_at, created_at,"
-    " revoked_at FROM api_keys";
+    " revoked_at, models FROM api_keys";
 
 ApiKey ReadKey(const Stmt& s) {
     ApiKey k;
@@ -20,6 +20,7 @@ ApiKey ReadKey(const Stmt& s) {
     k.last_used_at = s.OptInt(7);
     k.created_at = s.Int(8);
     k.revoked_at = s.OptInt(9);
+    k.models = s.Text(10);
     return k;
 }
 
@@ -41,10 +42,12 @@ public:
         return ctx_.db.Write([&](Connection& c) -> core::Result<ApiKey> {
             HUB_SQL_ASSIGN(Stmt st,
                            c.Prepare("INSERT INTO api_keys (id, user_id, name, key_hash, prefix,"
-                                     " scopes, expires_at, last_used_at, created_at, revoked_at)"
-                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                                     " scopes, expires_at, last_used_at, created_at, revoked_at,"
+                                     " models)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
             HUB_SQL_TRY(st.BindAll(k.id, k.user_id, k.name, k.key_hash, k.prefix, k.scopes,
-                                   k.expires_at, k.last_used_at, k.created_at, k.revoked_at)
+                                   k.expires_at, k.last_used_at, k.created_at, k.revoked_at,
+                                   k.models)
                             .Run());
             return k;
         });

@@ -9,10 +9,15 @@ namespace {
 // Messages are reached through their conversation, which names the owner.
 constexpr std::string_view kSelect =
     "SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.status, m.input_tokens,"
-    " m.output_tokens, m.parent_id, m.created_at FROM messages m"
+    " m.output_tokens, m.parent_id, m.created_at, m.reasoning, m.error_code FROM messages m"
     " JOIN conversations c ON c.id = m.conversation_id";
 constexpr std::string_view kOwned = " WHERE c.user_id = ? AND c.deleted_at IS NULL";
 constexpr std::string_view kCursorKind = "messages";
+// An answer that was regenerated: a newer assistant sibling (same parent) exists.
+constexpr std::string_view kSuperseded =
+    "(m.role = 'assistant' AND m.parent_id IS NOT NULL AND EXISTS (SELECT 1"
+    " FROM messages s WHERE s.parent_id = m.parent_id AND s.role = 'assistant'"
+    " AND (s.created_at > m.created_at OR (s.created_at = m.created_at AND s.id > m.id))))";
 
 Message ReadMessage(const Stmt& s) {
     Message m;
@@ -26,6 +31,8 @@ Message ReadMessage(const Stmt& s) {
     m.output_tokens = s.Int(7);
     m.parent_id = s.OptText(8);
     m.created_at = s.Int(9);
+    m.reasoning = s.Text(10);
+    m.error_code = s.Text(11);
     return m;
 }
 
@@ -77,11 +84,11 @@ public:
             HUB_SQL_ASSIGN(Stmt st,
                            c.Prepare("INSERT INTO messages (id, conversation_id, role, content,"
                                      " model, status, input_tokens, output_tokens, parent_id,"
-                                     " created_at)"
-                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                                     " created_at, reasoning, error_code)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
             HUB_SQL_TRY(st.BindAll(m.id, m.conversation_id, ToString(m.role), m.content, m.model,
                                    ToString(m.status), m.input_tokens, m.output_tokens, m.parent_id,
-                                   m.created_at)
+                                   m.created_at, m.reasoning, m.error_code)
                             .Run());
             HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
                                                  " max(updated_at, ?2) WHERE id = ?1"));
@@ -98,13 +105,16 @@ public:
                 c.Prepare("UPDATE messages SET content = coalesce(?3, content),"
                           " status = coalesce(?4, status), model = coalesce(?5, model),"
                           " input_tokens = coalesce(?6, input_tokens),"
-                          " output_tokens = coalesce(?7, output_tokens)"
+                          " output_tokens = coalesce(?7, output_tokens),"
+                          " reasoning = coalesce(?8, reasoning),"
+                          " error_code = coalesce(?9, error_code)"
                           " WHERE id = ?1 AND conversation_id IN (SELECT id FROM conversations"
                           " WHERE user_id = ?2 AND deleted_at IS NULL)"));
             std::optional<std::string> status;
             if (p.status) status = std::string(ToString(*p.status));
             HUB_SQL_TRY(
-                st.BindAll(id, user_id, p.content, status, p.model, p.input_tokens, p.output_tokens)
+                st.BindAll(id, user_id, p.content, status, p.model, p.input_tokens, p.output_tokens,
+                           p.reasoning, p.error_code)
                     .Run());
             if (c.Changes() == 0) return NotFound("message");
             return GetOn(c, user_id, id);
@@ -117,11 +127,24 @@ public:
 
     core::Result<Page<Message>> List(std::string_view user_id, std::string_view conversation_id,
                                      const PageRequest& page) override {
+        return ListImpl(user_id, conversation_id, page, false);
+    }
+
+    core::Result<Page<Message>> ListCurrent(std::string_view user_id,
+                                            std::string_view conversation_id,
+                                            const PageRequest& page) override {
+        return ListImpl(user_id, conversation_id, page, true);
+    }
+
+    core::Result<Page<Message>> ListImpl(std::string_view user_id,
+                                         std::string_view conversation_id,
+                                         const PageRequest& page, bool current_only) {
         int limit = ClampLimit(page.limit);
         Where w;
         w.And("c.user_id = ?", std::string(user_id));
         w.And("c.deleted_at IS NULL");
         w.And("m.conversation_id = ?", std::string(conversation_id));
+        if (current_only) w.And("NOT " + std::string(kSuperseded));
         HUB_SQL_TRY(AddCursorBefore(w, "(m.created_at, m.id)", kCursorKind, page.cursor, 1));
         w.params().emplace_back(std::int64_t{limit} + 1);
         std::string sql =
@@ -132,6 +155,24 @@ public:
             return MakePage(std::move(rows), limit, kCursorKind, [](const Message& m) {
                 return CursorKey{{m.created_at}, m.id};
             });
+        });
+    }
+
+    core::Result<MessageTotals> Totals(std::string_view user_id,
+                                       std::string_view conversation_id) override {
+        static const std::string sql =
+            "SELECT sum(CASE WHEN " + std::string(kSuperseded) +
+            " THEN 0 ELSE 1 END), coalesce(sum(m.input_tokens), 0),"
+            " coalesce(sum(m.output_tokens), 0) FROM messages m WHERE m.conversation_id = ?1";
+        return ctx_.db.Read([&](Connection& c) -> core::Result<MessageTotals> {
+            HUB_SQL_TRY(CheckConversation(c, user_id, conversation_id));
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
+            HUB_SQL_TRY(st.BindAll(conversation_id).Step());
+            MessageTotals t;
+            t.messages = st.IsNull(0) ? 0 : st.Int(0);
+            t.input_tokens = st.Int(1);
+            t.output_tokens = st.Int(2);
+            return t;
         });
     }
 

@@ -31,7 +31,8 @@ public:
           upstream_keys_(sqlite::MakeUpstreamKeyStore(Ctx())),
           api_keys_(sqlite::MakeApiKeyStore(Ctx())),
           images_(sqlite::MakeImageStore(Ctx())),
-          audit_(sqlite::MakeAuditStore(Ctx())) {}
+          audit_(sqlite::MakeAuditStore(Ctx())),
+          upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -43,6 +44,7 @@ public:
     ApiKeyStore& ApiKeys() override { return *api_keys_; }
     ImageStore& Images() override { return *images_; }
     AuditStore& Audit() override { return *audit_; }
+    UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -81,6 +83,7 @@ private:
     std::unique_ptr<ApiKeyStore> api_keys_;
     std::unique_ptr<ImageStore> images_;
     std::unique_ptr<AuditStore> audit_;
+    std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
 };
 
 }  // namespace

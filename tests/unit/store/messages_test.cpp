@@ -131,5 +131,68 @@ TEST_F(MessagesTest, LatestGivesContextInChronologicalOrder) {
                  "conversation_not_found");
 }
 
+TEST_F(MessagesTest, ReasoningAndErrorCodeAreKeptApartFromTheAnswer) {
+    Message a;
+    a.conversation_id = conv_.id;
+    a.role = MessageRole::kAssistant;
+    a.status = MessageStatus::kStreaming;
+    a.reasoning = "Let me think.";
+    ASSERT_OK_AND_ASSIGN(Message stored, store().Messages().Append(owner_.id, a));
+    EXPECT_EQ(stored.reasoning, "Let me think.");
+    EXPECT_EQ(stored.error_code, "");
+
+    MessagePatch p;
+    p.reasoning = "Let me think. Then answer.";
+    p.content = "Partial";
+    p.status = MessageStatus::kError;
+    p.error_code = "upstream_rate_limited";
+    ASSERT_OK_AND_ASSIGN(Message done, store().Messages().Update(owner_.id, stored.id, p));
+    EXPECT_EQ(done.reasoning, "Let me think. Then answer.");
+    EXPECT_EQ(done.content, "Partial");
+    EXPECT_EQ(done.error_code, "upstream_rate_limited");
+
+    MessagePatch only_status;
+    only_status.status = MessageStatus::kInterrupted;
+    ASSERT_OK_AND_ASSIGN(Message kept, store().Messages().Update(owner_.id, stored.id, only_status));
+    EXPECT_EQ(kept.reasoning, "Let me think. Then answer.");
+    EXPECT_EQ(kept.error_code, "upstream_rate_limited");
+    ASSERT_OK_AND_ASSIGN(auto latest, store().Messages().Latest(owner_.id, conv_.id, 1));
+    ASSERT_EQ(latest.size(), 1u);
+    EXPECT_EQ(latest[0].reasoning, "Let me think. Then answer.");
+}
+
+TEST_F(MessagesTest, ListCurrentLeavesOutRegeneratedAnswers) {
+    Message q = Append("question");
+    auto answer = [&](const std::string& text) {
+        Message a;
+        a.conversation_id = conv_.id;
+        a.role = MessageRole::kAssistant;
+        a.content = text;
+        a.parent_id = q.id;
+        return store().Messages().Append(owner_.id, a).value();
+    };
+    answer("first try");
+    answer("second try");
+    Message third = answer("third try");
+    ASSERT_OK_AND_ASSIGN(Page<Message> all, store().Messages().List(owner_.id, conv_.id, {}));
+    EXPECT_EQ(all.items.size(), 4u);
+    ASSERT_OK_AND_ASSIGN(Page<Message> cur, store().Messages().ListCurrent(owner_.id, conv_.id, {}));
+    EXPECT_EQ(Contents(cur.items), (std::vector<std::string>{"third try", "question"}));
+    EXPECT_EQ(cur.items.front().id, third.id);
+    EXPECT_ERROR(store().Messages().ListCurrent(other_.id, conv_.id, {}), ErrorCode::kNotFound,
+                 "conversation_not_found");
+
+    MessagePatch tokens;
+    tokens.input_tokens = 10;
+    tokens.output_tokens = 5;
+    ASSERT_OK(store().Messages().Update(owner_.id, third.id, tokens));
+    ASSERT_OK_AND_ASSIGN(MessageTotals t, store().Messages().Totals(owner_.id, conv_.id));
+    EXPECT_EQ(t.messages, 2);
+    EXPECT_EQ(t.input_tokens, 10);
+    EXPECT_EQ(t.output_tokens, 5);
+    EXPECT_ERROR(store().Messages().Totals(other_.id, conv_.id), ErrorCode::kNotFound,
+                 "conversation_not_found");
+}
+
 }  // namespace
 }  // namespace hub::store

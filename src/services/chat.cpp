@@ -1,0 +1,595 @@
+#include "services/chat.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+
+#include "core/id.hpp"
+#include "obs/logging.hpp"
+
+namespace hub::services {
+
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+// ---------------------------------------------------------------------------------------------
+// Pure parts
+
+namespace {
+
+bool IsAsciiAlnum(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool IsSpace(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+Error Invalid(const std::string& field, const std::string& problem) {
+    return Error::Make(ErrorCode::kInvalidArgument, "validation_failed", field + " " + problem);
+}
+
+std::string Trim(std::string_view s) {
+    std::size_t b = 0, e = s.size();
+    while (b < e && IsSpace(static_cast<unsigned char>(s[b]))) ++b;
+    while (e > b && IsSpace(static_cast<unsigned char>(s[e - 1]))) --e;
+    return std::string(s.substr(b, e - b));
+}
+
+std::vector<std::string> Words(std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && IsSpace(static_cast<unsigned char>(s[i]))) ++i;
+        std::size_t start = i;
+        while (i < s.size() && !IsSpace(static_cast<unsigned char>(s[i]))) ++i;
+        if (i > start) out.emplace_back(s.substr(start, i - start));
+    }
+    return out;
+}
+
+constexpr std::size_t kTitleMaxChars = 48;
+constexpr std::size_t kTitleMaxWords = 6;
+
+// Joins words up to the limits; "…" when something was left out.
+std::string ShortenWords(const std::vector<std::string>& words, std::size_t max_words) {
+    std::string out;
+    std::size_t used = 0;
+    bool cut = false;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i >= max_words) {
+            cut = true;
+            break;
+        }
+        std::size_t add = Utf8Length(words[i]) + (out.empty() ? 0 : 1);
+        if (used + add > kTitleMaxChars) {
+            if (out.empty()) out = std::string(Utf8Prefix(words[i], kTitleMaxChars));
+            cut = true;
+            break;
+        }
+        if (!out.empty()) out += ' ';
+        out += words[i];
+        used += add;
+    }
+    if (cut && !out.empty()) out += "…";
+    return out;
+}
+
+}  // namespace
+
+std::int64_t EstimateTokens(std::string_view text) {
+    std::int64_t n = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (IsAsciiAlnum(c)) {
+            std::size_t start = i;
+            while (i < text.size() && IsAsciiAlnum(static_cast<unsigned char>(text[i]))) ++i;
+            n += static_cast<std::int64_t>((i - start + 3) / 4);
+            continue;
+        }
+        if (c < 0x80) {
+            if (!IsSpace(c)) ++n;
+        } else if ((c & 0xc0) != 0x80) {
+            ++n;  // the lead byte of a non-ASCII character
+        }
+        ++i;
+    }
+    return n;
+}
+
+std::size_t Utf8Length(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    return n;
+}
+
+std::string_view Utf8Prefix(std::string_view s, std::size_t max_chars) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) {
+            if (chars == max_chars) return s.substr(0, i);
+            ++chars;
+        }
+    }
+    return s;
+}
+
+Result<void> ValidateContent(std::string_view content, std::size_t max_chars, const char* field) {
+    if (Trim(content).empty()) return Invalid(field, "must not be empty.");
+    std::size_t n = Utf8Length(content);
+    if (n > max_chars) {
+        return Error::Make(ErrorCode::kInvalidArgument, "content_too_long",
+                           std::string(field) + " is " + std::to_string(n) +
+                               " characters long; at most " + std::to_string(max_chars) +
+                               " are allowed.");
+    }
+    return core::Ok();
+}
+
+nlohmann::json ChatParameters::Upstream(const ModelInfo& model) const {
+    nlohmann::json j = nlohmann::json::object();
+    if (temperature) j["temperature"] = *temperature;
+    if (top_p) j["top_p"] = *top_p;
+    if (max_tokens) j["max_tokens"] = *max_tokens;
+    if (enable_search) j["enable_search"] = *enable_search;
+    if (enable_thinking && model.thinking) j["enable_thinking"] = *enable_thinking;
+    return j;
+}
+
+bool ChatParameters::Thinks(const ModelInfo& model) const {
+    return model.always_thinks || (model.thinking && enable_thinking.value_or(false));
+}
+
+Result<ChatParameters> ParseChatParameters(const nlohmann::json& params, const ModelInfo& model) {
+    ChatParameters p;
+    if (params.is_null()) return p;
+    if (!params.is_object()) return Invalid("parameters", "must be an object.");
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        const std::string& key = it.key();
+        const nlohmann::json& v = it.value();
+        std::string field = "parameters." + key;
+        if (v.is_null()) continue;
+        if (key == "temperature") {
+            if (!v.is_number()) return Invalid(field, "must be a number.");
+            double t = v.get<double>();
+            if (!std::isfinite(t) || t < 0 || t >= 2)
+                return Invalid(field, "must be at least 0 and below 2.");
+            p.temperature = t;
+        } else if (key == "top_p") {
+            if (!v.is_number()) return Invalid(field, "must be a number.");
+            double t = v.get<double>();
+            if (!std::isfinite(t) || t <= 0 || t > 1)
+                return Invalid(field, "must be above 0 and at most 1.");
+            p.top_p = t;
+        } else if (key == "max_tokens") {
+            std::int64_t limit = model.max_output_tokens > 0 ? model.max_output_tokens : 1'000'000;
+            std::int64_t n = 0;
+            if (v.is_number_unsigned()) {
+                n = static_cast<std::int64_t>(
+                    std::min<std::uint64_t>(v.get<std::uint64_t>(), 1ull << 62));
+            } else if (v.is_number_integer()) {
+                n = v.get<std::int64_t>();
+            } else if (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                       std::floor(v.get<double>()) == v.get<double>() &&
+                       std::abs(v.get<double>()) < 1e15) {
+                n = static_cast<std::int64_t>(v.get<double>());
+            } else {
+                return Invalid(field, "must be a whole number.");
+            }
+            if (n < 1 || n > limit)
+                return Invalid(
+                    field, "must be from 1 to " + std::to_string(limit) + " for " + model.id + ".");
+            p.max_tokens = n;
+        } else if (key == "enable_search" || key == "enable_thinking") {
+            if (!v.is_boolean()) return Invalid(field, "must be true or false.");
+            if (key == "enable_search") {
+                p.enable_search = v.get<bool>();
+            } else {
+                p.enable_thinking = v.get<bool>();
+                if (*p.enable_thinking && !model.thinking && !model.always_thinks)
+                    return Invalid(field, "is not supported by " + model.id + ".");
+            }
+        } else {
+            return Invalid(field,
+                           "is not a known parameter (temperature, top_p, max_tokens, "
+                           "enable_search, enable_thinking).");
+        }
+    }
+    return p;
+}
+
+std::int64_t ContextBudget(const ModelInfo& model, const ChatParameters& params) {
+    std::int64_t budget = model.InputLimit();
+    if (params.max_tokens && model.context_window > 0)
+        budget = std::min(budget, model.context_window - *params.max_tokens);
+    return std::max<std::int64_t>(0, budget);
+}
+
+Result<BuiltContext> BuildContext(std::string_view system_prompt,
+                                  const std::vector<store::Message>& history,
+                                  std::string_view question, std::int64_t budget) {
+    BuiltContext out;
+    std::int64_t fixed = EstimateTokens(question) + kMessageOverheadTokens;
+    if (!system_prompt.empty()) fixed += EstimateTokens(system_prompt) + kMessageOverheadTokens;
+    if (fixed > budget) {
+        return Error::Make(ErrorCode::kInvalidArgument, "context_too_long",
+                           "The system prompt and the message (about " + std::to_string(fixed) +
+                               " tokens) do not fit the model's context (" +
+                               std::to_string(budget) + " tokens).");
+    }
+    // The latest answer per question: earlier ones were regenerated.
+    std::map<std::string, std::size_t> latest_answer;
+    for (std::size_t i = 0; i < history.size(); ++i) {
+        const auto& m = history[i];
+        if (m.role == store::MessageRole::kAssistant && m.parent_id)
+            latest_answer[*m.parent_id] = i;
+    }
+    std::vector<const store::Message*> usable;
+    for (std::size_t i = 0; i < history.size(); ++i) {
+        const auto& m = history[i];
+        if (m.role == store::MessageRole::kSystem) continue;
+        if (m.content.empty()) continue;
+        if (m.role == store::MessageRole::kAssistant) {
+            if (m.status == store::MessageStatus::kError) continue;
+            if (m.parent_id && latest_answer[*m.parent_id] != i) continue;
+        }
+        usable.push_back(&m);
+    }
+    std::int64_t total = fixed;
+    std::size_t first = usable.size();  // index of the oldest message kept
+    while (first > 0) {
+        const store::Message* m = usable[first - 1];
+        std::int64_t cost = EstimateTokens(m->content) + kMessageOverheadTokens;
+        if (total + cost > budget) break;
+        total += cost;
+        --first;
+    }
+    // Never open with an answer whose question was left out.
+    while (first < usable.size() && usable[first]->role == store::MessageRole::kAssistant) {
+        total -= EstimateTokens(usable[first]->content) + kMessageOverheadTokens;
+        ++first;
+    }
+    if (!system_prompt.empty())
+        out.messages.push_back({{"role", "system"}, {"content", std::string(system_prompt)}});
+    for (std::size_t i = first; i < usable.size(); ++i) {
+        out.messages.push_back({{"role", std::string(store::ToString(usable[i]->role))},
+                                {"content", usable[i]->content}});
+    }
+    out.messages.push_back({{"role", "user"}, {"content", std::string(question)}});
+    out.estimated_tokens = total;
+    out.history_used = usable.size() - first;
+    out.history_dropped = first;
+    return out;
+}
+
+std::string FallbackTitle(std::string_view question) {
+    std::string t = ShortenWords(Words(question), kTitleMaxWords);
+    return t.empty() ? "New conversation" : t;
+}
+
+std::string CleanTitle(std::string_view model_output) {
+    std::string line;
+    std::size_t i = 0;
+    while (i <= model_output.size()) {
+        auto nl = model_output.find('\n', i);
+        std::string_view l =
+            model_output.substr(i, nl == std::string_view::npos ? std::string_view::npos : nl - i);
+        line = Trim(l);
+        if (!line.empty() || nl == std::string_view::npos) break;
+        i = nl + 1;
+    }
+    // Only the first sentence: a model sometimes goes on after its title.
+    for (std::string_view stop : {". ", "。", "! ", "? ", "！", "？"}) {
+        auto at = line.find(stop);
+        if (at != std::string::npos && at > 0) line = Trim(std::string_view(line).substr(0, at));
+    }
+    auto strip_prefix = [&](std::string_view p) {
+        if (line.size() >= p.size() &&
+            std::equal(p.begin(), p.end(), line.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) ==
+                       std::tolower(static_cast<unsigned char>(b));
+            })) {
+            line = Trim(std::string_view(line).substr(p.size()));
+            return true;
+        }
+        return false;
+    };
+    for (bool again = true; again && !line.empty();) {
+        again = false;
+        while (!line.empty() &&
+               std::string_view("#*-_>`\"'").find(line.front()) != std::string_view::npos) {
+            line.erase(0, 1);
+            again = true;
+        }
+        line = Trim(line);
+        for (std::string_view p : {"title:", "标题：", "标题:", "“", "「", "《"})
+            again = strip_prefix(p) || again;
+    }
+    auto ends_with = [&](std::string_view p) {
+        return line.size() >= p.size() &&
+               std::string_view(line).substr(line.size() - p.size()) == p;
+    };
+    for (bool again = true; again && !line.empty();) {
+        again = false;
+        for (std::string_view p : {".", "!", "?", ",", ";", ":", "\"", "'", "*", "`", "。", "！",
+                                   "？", "，", "”", "」", "》"}) {
+            if (ends_with(p)) {
+                line.erase(line.size() - p.size());
+                line = Trim(line);
+                again = true;
+            }
+        }
+    }
+    std::vector<std::string> words = Words(line);
+    if (words.empty()) return "";
+    std::string out = ShortenWords(words, 10);
+    // A model title that runs long is cut without the ellipsis mark.
+    if (out.size() >= 3 && out.substr(out.size() - 3) == "…") out.erase(out.size() - 3);
+    return Trim(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+namespace {
+
+Error MessageNotFound() {
+    return Error::Make(ErrorCode::kNotFound, "message_not_found", "Message not found.");
+}
+
+// Upstream stream events -> the observer.
+class TurnSink final : public bailian::EventSink {
+public:
+    explicit TurnSink(TurnObserver& observer) : observer_(observer) {}
+    net::awaitable<bool> OnEvent(const bailian::StreamEvent& event) override {
+        if (const auto* c = std::get_if<bailian::ContentDelta>(&event)) {
+            if (c->text.empty()) co_return true;
+            co_return co_await observer_.OnDelta(c->text, std::string());
+        }
+        if (const auto* r = std::get_if<bailian::ReasoningDelta>(&event)) {
+            if (r->text.empty()) co_return true;
+            co_return co_await observer_.OnDelta(std::string(), r->text);
+        }
+        co_return true;
+    }
+
+private:
+    TurnObserver& observer_;
+};
+
+}  // namespace
+
+Chat::Chat(store::Store& store, async::WorkerPool& db, bailian::Client& upstream,
+           const Catalog& catalog, UsageRecorder& usage, HistoryCache& history,
+           const core::Clock& clock, ChatConfig cfg)
+    : store_(store), db_(db), upstream_(upstream), catalog_(catalog), usage_(usage),
+      history_(history), clock_(clock), cfg_(std::move(cfg)) {}
+
+net::awaitable<Result<std::vector<store::Message>>> Chat::LoadHistory(std::string user_id,
+                                                                      std::string conv_id) {
+    HistoryCache::Lookup look = history_.Get(conv_id);
+    if (look.messages) co_return std::move(*look.messages);
+    auto rows = co_await db_.Run(
+        [this](std::string u, std::string c, int n) { return store_.Messages().Latest(u, c, n); },
+        user_id, conv_id, static_cast<int>(history_.max_messages()));
+    if (!rows.ok()) co_return rows.error();
+    history_.Install(conv_id, rows.value(), look.seen);
+    co_return std::move(rows.value());
+}
+
+net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& observer,
+                                             core::Cancel& cancel) {
+    const bool regenerate = req.regenerate_id.has_value();
+    if (!regenerate) {
+        if (auto v = ValidateContent(req.content, cfg_.max_content_chars); !v.ok())
+            co_return v.error();
+    }
+    auto conv = co_await db_.Run(
+        [this](std::string u, std::string id) { return store_.Conversations().Get(u, id); },
+        req.user_id, req.conversation_id);
+    if (!conv.ok()) co_return conv.error();
+
+    std::string model_id = req.model && !req.model->empty() ? *req.model
+                           : !conv->model.empty()           ? conv->model
+                                                            : catalog_.DefaultModel();
+    auto model = catalog_.RequireChat(model_id);
+    if (!model.ok()) co_return model.error();
+    const ModelInfo& info = *model.value();
+    auto params = ParseChatParameters(req.parameters, info);
+    if (!params.ok()) co_return params.error();
+
+    auto loaded = co_await LoadHistory(req.user_id, req.conversation_id);
+    if (!loaded.ok()) co_return loaded.error();
+    std::vector<store::Message> history = std::move(loaded.value());
+
+    store::Message question;
+    if (regenerate) {
+        auto target = co_await db_.Run(
+            [this](std::string u, std::string id) { return store_.Messages().Get(u, id); },
+            req.user_id, *req.regenerate_id);
+        if (!target.ok() || target->conversation_id != req.conversation_id)
+            co_return MessageNotFound();
+        std::string anchor_id;
+        if (target->role == store::MessageRole::kUser) {
+            anchor_id = target->id;
+        } else if (target->role == store::MessageRole::kAssistant && target->parent_id) {
+            anchor_id = *target->parent_id;
+        }
+        auto anchor = std::find_if(history.begin(), history.end(), [&](const store::Message& m) {
+            return m.id == anchor_id && m.role == store::MessageRole::kUser;
+        });
+        bool last = anchor != history.end() &&
+                    std::none_of(anchor + 1, history.end(), [](const store::Message& m) {
+                        return m.role == store::MessageRole::kUser;
+                    });
+        if (!last) {
+            co_return Error::Make(ErrorCode::kConflict, "not_last_answer",
+                                  "Only the answer to the last question can be regenerated.");
+        }
+        question = *anchor;
+        history.erase(anchor, history.end());  // the context is what came before the question
+    }
+    const std::string& question_text = regenerate ? question.content : req.content;
+    auto context =
+        BuildContext(conv->system_prompt, history, question_text, ContextBudget(info, *params));
+    if (!context.ok()) co_return context.error();
+
+    if (!regenerate) {
+        store::Message q;
+        q.conversation_id = req.conversation_id;
+        q.role = store::MessageRole::kUser;
+        q.content = req.content;
+        q.model = model_id;
+        q.status = store::MessageStatus::kComplete;
+        auto stored = co_await db_.Run(
+            [this](std::string u, store::Message m) {
+                return store_.Messages().Append(u, std::move(m));
+            },
+            req.user_id, std::move(q));
+        if (!stored.ok()) co_return stored.error();
+        question = std::move(stored.value());
+        history_.Append(req.conversation_id, question);
+    }
+    co_await observer.OnStarted(question);
+
+    // ---- upstream ----
+    bailian::ChatRequest creq;
+    creq.model = model_id;
+    creq.messages = std::move(context->messages);
+    creq.parameters = params->Upstream(info);
+    creq.stream = true;  // always streamed upstream: first-token time, stream-only models
+    creq.request_id = req.request_id;
+    TurnSink sink(observer);
+    const std::int64_t started_at = clock_.NowMs();
+    bailian::ChatOutcome outcome = co_await upstream_.Chat(std::move(creq), &sink, cancel);
+
+    bailian::Usage& usage = outcome.result.usage;
+    if (usage.input_tokens == 0 && usage.output_tokens == 0 &&
+        (outcome.any_output || !outcome.result.content.empty())) {
+        // The stream broke before DashScope reported usage: estimate what was billed.
+        usage.input_tokens = context->estimated_tokens;
+        usage.output_tokens =
+            EstimateTokens(outcome.result.content) + EstimateTokens(outcome.result.reasoning);
+        usage.total_tokens = usage.input_tokens + usage.output_tokens;
+    }
+
+    store::Message answer;
+    answer.conversation_id = req.conversation_id;
+    answer.role = store::MessageRole::kAssistant;
+    answer.content = outcome.result.content;
+    answer.reasoning = outcome.result.reasoning;
+    answer.model = model_id;
+    answer.parent_id = question.id;
+    answer.input_tokens = usage.input_tokens;
+    answer.output_tokens = usage.output_tokens;
+    std::optional<Error> turn_error;
+    if (outcome.ok) {
+        answer.status = store::MessageStatus::kComplete;
+    } else {
+        turn_error = outcome.error;
+        if (outcome.cancelled) {
+            answer.status = store::MessageStatus::kInterrupted;  // the client went away
+        } else {
+            std::string code = !outcome.error.api_code.empty() ? outcome.error.api_code
+                                                               : std::string("upstream_error");
+            answer.error_code = code;
+            answer.status = outcome.any_output || !answer.content.empty()
+                                ? store::MessageStatus::kInterrupted
+                                : store::MessageStatus::kError;
+        }
+    }
+    store::Message to_store = answer;
+    auto stored_answer = co_await db_.Run(
+        [this](std::string u, store::Message m) {
+            return store_.Messages().Append(u, std::move(m));
+        },
+        req.user_id, to_store);
+    if (!stored_answer.ok()) {  // one retry, then the operator log keeps the text
+        stored_answer = co_await db_.Run(
+            [this](std::string u, store::Message m) {
+                return store_.Messages().Append(u, std::move(m));
+            },
+            req.user_id, to_store);
+    }
+    if (stored_answer.ok()) {
+        answer = std::move(stored_answer.value());
+        history_.Append(req.conversation_id, answer);
+    } else {
+        obs::Error("answer_write_failed", {{"request_id", req.request_id},
+                                           {"conversation_id", req.conversation_id},
+                                           {"detail", stored_answer.error().detail},
+                                           {"content", answer.content}});
+        if (!turn_error) turn_error = stored_answer.error();
+    }
+
+    CallSource source{req.user_id, req.api_key_id, req.conversation_id, "chat", model_id};
+    co_await usage_.Record(usage_.ChatRow(source, outcome, started_at, params->Thinks(info)));
+
+    store::Conversation after = std::move(conv.value());
+    if (after.title.empty()) {
+        after = co_await NameConversation(after, req.user_id, req.api_key_id, question.content,
+                                          answer.content, outcome.ok, req.request_id);
+    }
+    auto fresh = co_await db_.Run(
+        [this](std::string u, std::string id) { return store_.Conversations().Get(u, id); },
+        req.user_id, req.conversation_id);
+    if (fresh.ok()) after = std::move(fresh.value());
+
+    TurnResult result;
+    result.question = std::move(question);
+    result.answer = std::move(answer);
+    result.error = std::move(turn_error);
+    result.conversation = std::move(after);
+    co_return result;
+}
+
+net::awaitable<store::Conversation> Chat::NameConversation(store::Conversation conv,
+                                                           std::string user_id,
+                                                           std::optional<std::string> api_key_id,
+                                                           std::string question, std::string answer,
+                                                           bool complete, std::string request_id) {
+    std::string title;
+    if (complete && !cfg_.title_model.empty() && catalog_.RequireChat(cfg_.title_model).ok()) {
+        const ModelInfo* tm = catalog_.Find(cfg_.title_model);
+        bailian::ChatRequest t;
+        t.model = cfg_.title_model;
+        t.messages = nlohmann::json::array(
+            {{{"role", "system"},
+              {"content",
+               "You name conversations. Reply with a short title (at most 6 words) for the "
+               "conversation below, in the language of the question. No quotes, no "
+               "punctuation at the end, nothing else."}},
+             {{"role", "user"},
+              {"content", "Question: " + std::string(Utf8Prefix(question, 1000)) +
+                              "\n\nAnswer: " + std::string(Utf8Prefix(answer, 1000))}}});
+        t.parameters = {{"max_tokens", 24}};
+        if (tm && tm->thinking) t.parameters["enable_thinking"] = false;
+        t.stream = false;
+        t.request_id = request_id + ":title";
+        auto cancel = std::make_shared<core::Cancel>();
+        net::steady_timer timer(co_await net::this_coro::executor, cfg_.title_timeout);
+        timer.async_wait([cancel](const boost::system::error_code& ec) {
+            if (!ec) cancel->Trigger();
+        });
+        const std::int64_t started_at = clock_.NowMs();
+        bailian::ChatOutcome out = co_await upstream_.Chat(std::move(t), nullptr, *cancel);
+        timer.cancel();
+        CallSource source{user_id, api_key_id, conv.id, "chat.title", cfg_.title_model};
+        co_await usage_.Record(usage_.ChatRow(source, out, started_at));
+        if (out.ok) title = CleanTitle(out.result.content);
+    }
+    if (title.empty()) title = FallbackTitle(question);
+    auto set = co_await db_.Run(
+        [this](std::string u, std::string id, std::string title) {
+            return store_.Conversations().SetTitleIfEmpty(u, id, title);
+        },
+        user_id, conv.id, title);
+    if (set.ok() && set.value()) conv.title = title;
+    co_return conv;
+}
+
+}  // namespace hub::services

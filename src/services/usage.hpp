@@ -1,0 +1,82 @@
+#pragma once
+// Usage records: one api_calls row per upstream call (chat, titles, the compatible API,
+// images), with tokens, latency, time to first token, DashScope's request id and the cost
+// from the model catalog. Also the read side of the history (own calls, or everyone's for
+// admins and auditors).
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "async/offload.hpp"
+#include "auth/rbac.hpp"
+#include "bailian/client.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "services/models.hpp"
+#include "store/store.hpp"
+
+namespace hub::services {
+
+// core::ErrorCode -> HTTP status. app/ passes api::StatusFor (the one mapping of the project).
+using StatusMapper = int (*)(core::ErrorCode);
+
+// HTTP status recorded for a call the client abandoned (nginx's "client closed request").
+inline constexpr int kClientClosedStatus = 499;
+
+// Who made a call and through what.
+struct CallSource {
+    std::string user_id;
+    std::optional<std::string> api_key_id;       // platform key, when the call came with one
+    std::optional<std::string> conversation_id;  // chat calls
+    std::string endpoint;  // "chat", "chat.title", "/v1/chat/completions", ...
+    std::string model;     // as requested (and sent upstream)
+};
+
+class UsageRecorder {
+public:
+    UsageRecorder(store::Store& store, async::WorkerPool& db, const Catalog& catalog,
+                  const core::Clock& clock, StatusMapper status_of);
+
+    // Writes the row (id and created_at filled when empty). A failed write is retried once and
+    // then logged with the whole row, so an operator can restore it; returns whether it stuck.
+    net::awaitable<bool> Record(store::ApiCall call);
+
+    // The row for one chat call (pure): status 200 when ok, 499 when the client went away,
+    // else the status of the hub error; error_code DashScope's code when it sent one, else the
+    // hub's; tokens from DashScope's usage; cost from the catalog (thinking price when
+    // `thinking`); created_at = started_at_ms.
+    store::ApiCall ChatRow(const CallSource& source, const bailian::ChatOutcome& outcome,
+                           std::int64_t started_at_ms, bool thinking = false) const;
+
+    int StatusOf(core::ErrorCode code) const;
+    const Catalog& catalog() const { return catalog_; }
+
+    // Reads: `who` sees their own calls; with history:read:all a `user_id` filter (or none =
+    // everyone). Others asking for another user get 403.
+    net::awaitable<core::Result<store::Page<store::ApiCall>>> List(auth::Principal who,
+                                                                   store::ApiCallFilter filter,
+                                                                   store::PageRequest page);
+    net::awaitable<core::Result<store::UsageStats>> Stats(auth::Principal who,
+                                                          store::ApiCallFilter filter,
+                                                          store::UsageGroupBy group_by,
+                                                          int tz_offset_minutes);
+
+    // Rows written / rows lost since start (metrics).
+    std::int64_t written() const { return written_.load(); }
+    std::int64_t failed() const { return failed_.load(); }
+
+private:
+    core::Result<store::ApiCallFilter> Scope(const auth::Principal& who,
+                                             store::ApiCallFilter filter) const;
+
+    store::Store& store_;
+    async::WorkerPool& db_;
+    const Catalog& catalog_;
+    const core::Clock& clock_;
+    StatusMapper status_of_;
+    std::atomic<std::int64_t> written_{0};
+    std::atomic<std::int64_t> failed_{0};
+};
+
+}  // namespace hub::services

@@ -1,0 +1,195 @@
+// Platform API keys: format and hashing (pure), and the service's lifecycle against a real
+// SQLite store (create once-shown, list, revoke, expiry, disabled owner, model allow-list).
+#include "services/api_keys.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "auth/rbac.hpp"
+#include "core/clock.hpp"
+#include "crypto/crypto.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace hub::services {
+namespace {
+
+using core::ErrorCode;
+
+TEST(ApiKeyFormat, GeneratedKeysLookRightAndAreUnique) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 50; ++i) {
+        GeneratedApiKey k = GenerateApiKey();
+        const std::string& t = k.token.Reveal();
+        EXPECT_EQ(t.rfind("bh-", 0), 0u) << t;
+        EXPECT_GE(t.size(), 43u);
+        EXPECT_TRUE(LooksLikeApiKey(t)) << t;
+        EXPECT_EQ(k.hash, crypto::Sha256Hex(t));
+        EXPECT_EQ(k.hash.size(), 64u);
+        EXPECT_EQ(k.prefix, t.substr(0, 8));
+        EXPECT_EQ(k.prefix.size(), 8u);
+        EXPECT_TRUE(seen.insert(t).second);
+    }
+}
+
+TEST(ApiKeyFormat, RecognisesOnlyWellFormedKeys) {
+    std::string body(43, 'a');
+    EXPECT_TRUE(LooksLikeApiKey("bh-" + body));
+    EXPECT_TRUE(LooksLikeApiKey("bh-" + std::string(40, 'Z')));
+    EXPECT_FALSE(LooksLikeApiKey("bh-" + std::string(39, 'Z')));
+    EXPECT_FALSE(LooksLikeApiKey("sk-" + body));
+    EXPECT_FALSE(LooksLikeApiKey("BH-" + body));
+    EXPECT_FALSE(LooksLikeApiKey("bh-" + body + "="));
+    EXPECT_FALSE(LooksLikeApiKey("bh-" + body + " "));
+    EXPECT_FALSE(LooksLikeApiKey("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig"));
+    EXPECT_FALSE(LooksLikeApiKey(""));
+    EXPECT_EQ(HashApiKey("bh-x"), crypto::Sha256Hex("bh-x"));
+}
+
+TEST(ApiKeyFormat, CallerModelAllowList) {
+    Caller any;
+    EXPECT_TRUE(any.MayUse("qwen-plus"));
+    Caller limited;
+    limited.allowed_models = {"qwen-plus"};
+    EXPECT_TRUE(limited.MayUse("qwen-plus"));
+    EXPECT_FALSE(limited.MayUse("qwen-max"));
+    EXPECT_EQ(ParseModelList(R"(["a","b",3])"), (std::vector<std::string>{"a", "b"}));
+    EXPECT_TRUE(ParseModelList("[").empty());
+    EXPECT_TRUE(ParseModelList("{}").empty());
+}
+
+class ApiKeysServiceTest : public store::testing::StoreTest {
+protected:
+    void SetUp() override {
+        StoreTest::SetUp();
+        auto roles = auth::RolePermissions::FromRows(auth::DefaultRolePermissionRows());
+        ASSERT_TRUE(roles.ok());
+        roles_ = std::move(roles.value());
+        keys_ = std::make_unique<ApiKeys>(store(), db_, roles_, catalog_, clock_);
+        user_ = NewUser("keyowner");
+        who_.user_id = user_.id;
+        who_.role = "user";
+        who_.session_id = "s1";
+        who_.permissions = roles_.For("user");
+    }
+
+    template <class T>
+    T Await(net::awaitable<T> aw) {
+        net::io_context io;
+        std::optional<T> out;
+        net::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T v) {
+            if (e) std::rethrow_exception(e);
+            out = std::move(v);
+        });
+        io.run();
+        return std::move(*out);
+    }
+
+    RequestMeta Meta() { return {"127.0.0.1", "test", "rid"}; }
+
+    async::WorkerPool db_{"db", 1};
+    auth::RolePermissions roles_;
+    Catalog catalog_;
+    std::unique_ptr<ApiKeys> keys_;
+    store::User user_;
+    auth::Principal who_;
+};
+
+TEST_F(ApiKeysServiceTest, CreateStoresOnlyTheHashAndAuthenticates) {
+    ApiKeyInput in;
+    in.name = "ci";
+    in.models = {"qwen-plus-latest", "qwen-plus"};
+    auto created = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(created.ok()) << created.error().public_message;
+    const std::string token = created->token.Reveal();
+    EXPECT_TRUE(LooksLikeApiKey(token));
+    EXPECT_EQ(created->key.prefix, token.substr(0, 8));
+    EXPECT_EQ(created->key.models, R"(["qwen-plus"])") << "aliases resolve to catalog ids";
+
+    auto stored = store().ApiKeys().GetByHash(crypto::Sha256Hex(token));
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(stored->key_hash.find(token), std::string::npos);
+
+    auto caller = Await(keys_->Authenticate(token));
+    ASSERT_TRUE(caller.ok()) << caller.error().public_message;
+    EXPECT_EQ(caller->principal.user_id, user_.id);
+    EXPECT_EQ(caller->principal.api_key_id, std::optional<std::string>(created->key.id));
+    EXPECT_TRUE(caller->principal.IsApiKey());
+    EXPECT_FALSE(caller->principal.Can(auth::perm::kApiKeysOwn));
+    EXPECT_TRUE(caller->principal.Can(auth::perm::kConversationsOwn));
+    EXPECT_EQ(caller->allowed_models, std::vector<std::string>{"qwen-plus"});
+    EXPECT_TRUE(store().ApiKeys().Get(user_.id, created->key.id)->last_used_at.has_value());
+
+    // The audit trail has the creation, never the key.
+    auto audit = store().Audit().List({}, {});
+    ASSERT_TRUE(audit.ok());
+    bool found = false;
+    for (const auto& e : audit->items) {
+        EXPECT_EQ(e.detail.find(token), std::string::npos);
+        if (e.action == "api_key.created") found = true;
+    }
+    EXPECT_TRUE(found);
+}
+
+TEST_F(ApiKeysServiceTest, RejectsBadInput) {
+    ApiKeyInput in;
+    in.name = "";
+    EXPECT_EQ(Await(keys_->Create(who_, in, Meta())).error().code, ErrorCode::kInvalidArgument);
+    in.name = "ok";
+    in.expires_at = clock_.NowMs() - 1;
+    EXPECT_EQ(Await(keys_->Create(who_, in, Meta())).error().code, ErrorCode::kInvalidArgument);
+    in.expires_at.reset();
+    in.models = {"no-such-model"};
+    EXPECT_EQ(Await(keys_->Create(who_, in, Meta())).error().api_code, "unknown_model");
+    auth::Principal via_key = who_;
+    via_key.api_key_id = "k";
+    in.models.clear();
+    EXPECT_EQ(Await(keys_->Create(via_key, in, Meta())).error().code, ErrorCode::kForbidden);
+}
+
+TEST_F(ApiKeysServiceTest, RevokedExpiredUnknownAndDisabledAreAllInvalid) {
+    ApiKeyInput in;
+    in.name = "short";
+    in.expires_at = clock_.NowMs() + 60'000;
+    auto expiring = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(expiring.ok());
+    in.name = "revoked";
+    in.expires_at.reset();
+    auto revoked = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(revoked.ok());
+
+    ASSERT_TRUE(Await(keys_->Revoke(who_, revoked->key.id, Meta())).ok());
+    ASSERT_TRUE(Await(keys_->Revoke(who_, revoked->key.id, Meta())).ok()) << "idempotent";
+    auto gone = Await(keys_->Authenticate(revoked->token.Reveal()));
+    EXPECT_EQ(gone.error().api_code, "invalid_api_key");
+    EXPECT_EQ(gone.error().code, ErrorCode::kUnauthenticated);
+
+    EXPECT_TRUE(Await(keys_->Authenticate(expiring->token.Reveal())).ok());
+    Advance(60'001);
+    auto expired = Await(keys_->Authenticate(expiring->token.Reveal()));
+    EXPECT_EQ(expired.error().api_code, "invalid_api_key");
+    EXPECT_EQ(expired.error().public_message, gone.error().public_message) << "no oracle";
+
+    auto unknown = Await(keys_->Authenticate("bh-" + std::string(43, 'q')));
+    EXPECT_EQ(unknown.error().api_code, "invalid_api_key");
+    EXPECT_EQ(Await(keys_->Authenticate("not-a-key")).error().api_code, "invalid_api_key");
+
+    in.name = "live";
+    auto live = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(live.ok());
+    store::UserPatch patch;
+    patch.status = store::UserStatus::kDisabled;
+    ASSERT_TRUE(store().Users().Update(user_.id, patch).ok());
+    EXPECT_EQ(Await(keys_->Authenticate(live->token.Reveal())).error().api_code, "invalid_api_key");
+
+    auto list = Await(keys_->List(who_));
+    ASSERT_TRUE(list.ok());
+    EXPECT_EQ(list->size(), 2u) << "revoked keys are not listed";
+
+    auth::Principal other = who_;
+    other.user_id = NewUser("someoneelse").id;
+    EXPECT_EQ(Await(keys_->Revoke(other, live->key.id, Meta())).error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace hub::services

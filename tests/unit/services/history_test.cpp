@@ -1,0 +1,110 @@
+#include "services/history.hpp"
+
+#include <gtest/gtest.h>
+
+#include "cache/lru_cache.hpp"
+
+namespace hub::services {
+namespace {
+
+using store::Message;
+using store::MessageRole;
+
+Message M(const std::string& id, MessageRole role, const std::string& content) {
+    Message m;
+    m.id = id;
+    m.conversation_id = "c1";
+    m.role = role;
+    m.content = content;
+    m.model = "qwen-plus";
+    m.created_at = 1000 + static_cast<std::int64_t>(id.size());
+    return m;
+}
+
+std::vector<std::string> Ids(const std::vector<Message>& ms) {
+    std::vector<std::string> out;
+    for (const auto& m : ms) out.push_back(m.id);
+    return out;
+}
+
+class HistoryCacheTest : public ::testing::Test {
+protected:
+    core::ManualClock clock_;
+    cache::LruCache cache_{cache::LruOptions{}, clock_};
+};
+
+TEST_F(HistoryCacheTest, EncodeDecodeKeepsWhatTheContextNeeds) {
+    Message a = M("a", MessageRole::kUser, "line one\nline \"two\"\t\x01");
+    Message b = M("b", MessageRole::kAssistant, "答案");
+    b.parent_id = "a";
+    b.status = store::MessageStatus::kInterrupted;
+    b.error_code = "upstream_stream_broken";
+    b.input_tokens = 12;
+    b.output_tokens = 3;
+    b.reasoning = "not cached";
+    auto back = HistoryCache::Decode(HistoryCache::Encode({a, b}));
+    ASSERT_TRUE(back);
+    ASSERT_EQ(back->size(), 2u);
+    EXPECT_EQ((*back)[0].content, a.content);
+    EXPECT_EQ((*back)[0].role, MessageRole::kUser);
+    EXPECT_FALSE((*back)[0].parent_id);
+    EXPECT_EQ((*back)[1].content, "答案");
+    EXPECT_EQ((*back)[1].parent_id, "a");
+    EXPECT_EQ((*back)[1].status, store::MessageStatus::kInterrupted);
+    EXPECT_EQ((*back)[1].error_code, "upstream_stream_broken");
+    EXPECT_EQ((*back)[1].input_tokens, 12);
+    EXPECT_EQ((*back)[1].created_at, b.created_at);
+    EXPECT_EQ((*back)[1].reasoning, "");
+    EXPECT_TRUE(HistoryCache::Decode(HistoryCache::Encode({})));
+    EXPECT_FALSE(HistoryCache::Decode("garbage"));
+    EXPECT_FALSE(HistoryCache::Decode("hist1\n{\"i\":1}\n"));
+}
+
+TEST_F(HistoryCacheTest, MissInstallHitAppend) {
+    HistoryCache h(cache_, 100);
+    auto miss = h.Get("c1");
+    EXPECT_FALSE(miss.messages);
+    h.Install("c1", {M("a", MessageRole::kUser, "q")}, miss.seen);
+    auto hit = h.Get("c1");
+    ASSERT_TRUE(hit.messages);
+    EXPECT_EQ(Ids(*hit.messages), (std::vector<std::string>{"a"}));
+    EXPECT_EQ((*hit.messages)[0].conversation_id, "c1");
+    h.Append("c1", M("b", MessageRole::kAssistant, "ans"));
+    EXPECT_EQ(Ids(*h.Get("c1").messages), (std::vector<std::string>{"a", "b"}));
+    h.Forget("c1");
+    EXPECT_FALSE(h.Get("c1").messages);
+    EXPECT_GE(cache_.Stats().hits, 2);
+}
+
+TEST_F(HistoryCacheTest, AWriteDuringALoadWins) {
+    HistoryCache h(cache_, 100);
+    // A reader misses and goes to the database...
+    auto look = h.Get("c1");
+    ASSERT_FALSE(look.messages);
+    // ...meanwhile a writer commits a message; with no entry it leaves a stale marker...
+    h.Append("c1", M("new", MessageRole::kUser, "q2"));
+    // ...so the reader's older result is not installed.
+    h.Install("c1", {M("old", MessageRole::kUser, "q1")}, look.seen);
+    auto after = h.Get("c1");
+    EXPECT_FALSE(after.messages);
+    // The next reader loads afresh and installs over the marker.
+    h.Install("c1", {M("old", MessageRole::kUser, "q1"), M("new", MessageRole::kUser, "q2")},
+              after.seen);
+    ASSERT_TRUE(h.Get("c1").messages);
+    EXPECT_EQ(Ids(*h.Get("c1").messages), (std::vector<std::string>{"old", "new"}));
+}
+
+TEST_F(HistoryCacheTest, KeepsOnlyTheLatestMessages) {
+    HistoryCache h(cache_, 3);
+    std::vector<Message> five;
+    for (const char* id : {"1", "22", "333", "4444", "55555"})
+        five.push_back(M(id, MessageRole::kUser, id));
+    h.Install("c1", five, std::nullopt);
+    EXPECT_EQ(Ids(*h.Get("c1").messages), (std::vector<std::string>{"333", "4444", "55555"}));
+    h.Append("c1", M("6", MessageRole::kAssistant, "x"));
+    h.Append("c1", M("7", MessageRole::kUser, "y"));
+    EXPECT_EQ(Ids(*h.Get("c1").messages), (std::vector<std::string>{"55555", "6", "7"}));
+}
+
+}  // namespace
+}  // namespace hub::services
