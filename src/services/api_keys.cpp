@@ -1,0 +1,218 @@
+#include "services/api_keys.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "auth/password.hpp"
+#include "core/id.hpp"
+#include "crypto/crypto.hpp"
+#include "obs/logging.hpp"
+
+namespace hub::services {
+
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+namespace {
+
+Error InvalidApiKey() {
+    return Error::Make(ErrorCode::kUnauthenticated, "invalid_api_key",
+                       "The API key is invalid, expired or revoked.");
+}
+
+bool UrlSafe(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+constexpr std::size_t kMaxNameBytes = 64;
+constexpr std::size_t kMaxModels = 64;
+
+}  // namespace
+
+GeneratedApiKey GenerateApiKey() {
+    std::string token = std::string(kApiKeyTokenPrefix) + crypto::RandomToken(kApiKeyRandomBytes);
+    GeneratedApiKey k;
+    k.hash = HashApiKey(token);
+    k.prefix = ApiKeyDisplayPrefix(token);
+    k.token = core::Secret<std::string>(std::move(token));
+    return k;
+}
+
+bool LooksLikeApiKey(std::string_view token) {
+    if (token.size() < kApiKeyTokenPrefix.size() + 40 || token.size() > 256) return false;
+    if (token.substr(0, kApiKeyTokenPrefix.size()) != kApiKeyTokenPrefix) return false;
+    token.remove_prefix(kApiKeyTokenPrefix.size());
+    return std::all_of(token.begin(), token.end(), UrlSafe);
+}
+
+std::string HashApiKey(std::string_view token) { return crypto::Sha256Hex(token); }
+
+std::string ApiKeyDisplayPrefix(std::string_view token) {
+    return std::string(token.substr(0, kApiKeyDisplayPrefixLength));
+}
+
+bool Caller::MayUse(std::string_view catalog_id) const {
+    if (allowed_models.empty()) return true;
+    return std::find(allowed_models.begin(), allowed_models.end(), catalog_id) !=
+           allowed_models.end();
+}
+
+std::vector<std::string> ParseModelList(std::string_view json_text) {
+    std::vector<std::string> out;
+    auto j = nlohmann::json::parse(json_text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& v : j)
+        if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+}
+
+ApiKeys::ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePermissions& roles,
+                 const Catalog& catalog, const core::Clock& clock, ApiKeysConfig cfg)
+    : store_(store), db_(db), roles_(roles), catalog_(catalog), clock_(clock), cfg_(cfg) {}
+
+void ApiKeys::Audit(const std::string& actor, std::string action, std::string target,
+                    const RequestMeta& meta, std::string detail_json) {
+    store::AuditEntry e;
+    e.id = core::NewId();
+    e.actor_user_id = actor;
+    e.action = std::move(action);
+    e.target = std::move(target);
+    e.ip = meta.ip;
+    e.request_id = meta.request_id;
+    e.detail = std::move(detail_json);
+    e.created_at = clock_.NowMs();
+    if (auto r = store_.Audit().Append(std::move(e)); !r.ok()) {
+        obs::Error("audit_write_failed",
+                   {{"request_id", meta.request_id}, {"detail", r.error().detail}});
+    }
+}
+
+net::awaitable<Result<CreatedApiKey>> ApiKeys::Create(auth::Principal who, ApiKeyInput in,
+                                                      RequestMeta meta) {
+    if (auto r = auth::Require(who, auth::perm::kApiKeysOwn); !r.ok()) co_return r.error();
+    if (who.IsApiKey()) {
+        co_return Error::Make(ErrorCode::kForbidden, "forbidden",
+                              "A platform API key cannot create keys; sign in.");
+    }
+    if (in.name.empty() || in.name.size() > kMaxNameBytes || !auth::IsValidUtf8(in.name)) {
+        co_return Error::Make(ErrorCode::kInvalidArgument, "validation_failed",
+                              "name must be 1 to 64 bytes of valid UTF-8.");
+    }
+    std::int64_t now = clock_.NowMs();
+    if (in.expires_at && *in.expires_at <= now) {
+        co_return Error::Make(ErrorCode::kInvalidArgument, "validation_failed",
+                              "expires_at must lie in the future.");
+    }
+    if (in.models.size() > kMaxModels) {
+        co_return Error::Make(ErrorCode::kInvalidArgument, "validation_failed",
+                              "models may list at most 64 models.");
+    }
+    std::vector<std::string> models;
+    for (const auto& m : in.models) {
+        const ModelInfo* info = catalog_.Find(m);
+        if (!info) {
+            co_return Error::Make(ErrorCode::kInvalidArgument, "unknown_model",
+                                  "models: '" + m.substr(0, 64) + "' is not a model of this hub.");
+        }
+        if (std::find(models.begin(), models.end(), info->id) == models.end())
+            models.push_back(info->id);
+    }
+
+    GeneratedApiKey gen = GenerateApiKey();
+    store::ApiKey k;
+    k.id = core::NewId();
+    k.user_id = who.user_id;
+    k.name = std::move(in.name);
+    k.key_hash = gen.hash;
+    k.prefix = gen.prefix;
+    k.models = nlohmann::json(models).dump();
+    k.expires_at = in.expires_at;
+    k.created_at = now;
+    auto created = co_await db_.Run(
+        [this](store::ApiKey k, RequestMeta meta, std::size_t max_active) -> Result<store::ApiKey> {
+            auto active = store_.ApiKeys().ListByUser(k.user_id, false);
+            if (!active.ok()) return active.error();
+            if (active->size() >= max_active) {
+                return Error::Make(ErrorCode::kConflict, "too_many_api_keys",
+                                   "You have too many API keys; revoke one first.");
+            }
+            auto r = store_.ApiKeys().Create(std::move(k));
+            if (r.ok()) {
+                nlohmann::json detail = {
+                    {"name", r->name},
+                    {"prefix", r->prefix},
+                    {"expires_at", r->expires_at ? nlohmann::json(*r->expires_at) : nullptr},
+                    {"models", nlohmann::json::parse(r->models, nullptr, false)}};
+                Audit(r->user_id, "api_key.created", "api_key:" + r->id, meta, detail.dump());
+            }
+            return r;
+        },
+        std::move(k), meta, cfg_.max_active_keys_per_user);
+    if (!created.ok()) co_return created.error();
+    co_return CreatedApiKey{std::move(created.value()), std::move(gen.token)};
+}
+
+net::awaitable<Result<std::vector<store::ApiKey>>> ApiKeys::List(auth::Principal who) {
+    if (auto r = auth::Require(who, auth::perm::kApiKeysOwn); !r.ok()) co_return r.error();
+    co_return co_await db_.Run(
+        [this](std::string uid) { return store_.ApiKeys().ListByUser(uid, false); }, who.user_id);
+}
+
+net::awaitable<Result<void>> ApiKeys::Revoke(auth::Principal who, std::string id,
+                                             RequestMeta meta) {
+    if (auto r = auth::Require(who, auth::perm::kApiKeysOwn); !r.ok()) co_return r.error();
+    co_return co_await db_.Run(
+        [this](std::string uid, std::string id, RequestMeta meta) -> Result<void> {
+            auto key = store_.ApiKeys().Get(uid, id);
+            if (!key.ok()) return key.error();
+            auto r = store_.ApiKeys().Revoke(uid, id);
+            if (r.ok() && !key->revoked_at) {
+                Audit(uid, "api_key.revoked", "api_key:" + id, meta,
+                      nlohmann::json({{"name", key->name}, {"prefix", key->prefix}}).dump());
+            }
+            return r;
+        },
+        who.user_id, std::move(id), meta);
+}
+
+Result<Caller> ApiKeys::AuthenticateBlocking(const std::string& hash) {
+    auto key = store_.ApiKeys().GetByHash(hash);
+    if (!key.ok()) {
+        if (key.error().code == ErrorCode::kNotFound) return InvalidApiKey();
+        return key.error();
+    }
+    std::int64_t now = clock_.NowMs();
+    // The lookup was by hash; compare again without leaking timing (defence in depth).
+    if (!crypto::ConstantTimeEquals(key->key_hash, hash) || !key->IsUsable(now))
+        return InvalidApiKey();
+    auto user = store_.Users().Get(key->user_id);
+    if (!user.ok()) {
+        if (user.error().code == ErrorCode::kNotFound) return InvalidApiKey();
+        return user.error();
+    }
+    if (user->status != store::UserStatus::kActive) return InvalidApiKey();
+    if (!key->last_used_at || now - *key->last_used_at >= cfg_.touch_interval_ms) {
+        if (auto t = store_.ApiKeys().Touch(key->id, now); !t.ok()) {
+            obs::Warn("api_key_touch_failed", {{"detail", t.error().detail}});
+        }
+    }
+    Caller c;
+    c.principal.user_id = user->id;
+    c.principal.role = user->role;
+    c.principal.api_key_id = key->id;
+    // A key acts with its owner's role, minus managing keys (that needs a signed-in user).
+    for (const auto& p : roles_.For(user->role).List())
+        if (p != auth::perm::kApiKeysOwn) c.principal.permissions.Add(p);
+    c.allowed_models = ParseModelList(key->models);
+    return c;
+}
+
+net::awaitable<Result<Caller>> ApiKeys::Authenticate(std::string token) {
+    if (!LooksLikeApiKey(token)) co_return InvalidApiKey();
+    co_return co_await db_.Run([this](std::string hash) { return AuthenticateBlocking(hash); },
+                               HashApiKey(token));
+}
+
+}  // namespace hub::services

@@ -1,0 +1,103 @@
+#pragma once
+// Platform API keys: what external clients (openai SDKs, DashScope SDKs, curl) use instead of
+// a user's JWT. A key is "bh-" + 43 url-safe random characters, shown once at creation and
+// stored only as its SHA-256 (hex) with an 8-character prefix for display. Keys have a name,
+// an optional expiry and an optional model allow-list, and remember when they were last used.
+// Owner checks and the audit trail (api_key.created / api_key.revoked) live here.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "async/offload.hpp"
+#include "auth/rbac.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+#include "services/accounts.hpp"
+#include "services/models.hpp"
+#include "store/store.hpp"
+
+namespace hub::services {
+
+inline constexpr std::string_view kApiKeyTokenPrefix = "bh-";
+inline constexpr std::size_t kApiKeyRandomBytes = 32;  // 43 base64url characters
+inline constexpr std::size_t kApiKeyDisplayPrefixLength = 8;
+
+// ---- pure helpers ----
+
+struct GeneratedApiKey {
+    core::Secret<std::string> token;  // the whole key, shown once
+    std::string hash;                 // SHA-256 hex of the token: what is stored
+    std::string prefix;               // the first 8 characters, for lists
+};
+GeneratedApiKey GenerateApiKey();
+// "bh-" followed by at least 40 characters of [A-Za-z0-9_-]. Anything else is not a key (it
+// may be a JWT).
+bool LooksLikeApiKey(std::string_view token);
+std::string HashApiKey(std::string_view token);
+std::string ApiKeyDisplayPrefix(std::string_view token);
+
+// Who is calling a compatible surface: a signed-in user (JWT) or a platform key.
+struct Caller {
+    auth::Principal principal;
+    // The key's model allow-list (catalog ids); empty = any model. Always empty for JWTs.
+    std::vector<std::string> allowed_models;
+
+    // `catalog_id` is the catalog's id of the requested model (aliases resolved).
+    bool MayUse(std::string_view catalog_id) const;
+    const std::optional<std::string>& api_key_id() const { return principal.api_key_id; }
+};
+
+struct ApiKeyInput {
+    std::string name;                        // 1..64 bytes of UTF-8
+    std::optional<std::int64_t> expires_at;  // epoch ms, must lie in the future
+    std::vector<std::string> models;         // catalog ids; empty = any model
+};
+
+struct CreatedApiKey {
+    store::ApiKey key;
+    core::Secret<std::string> token;
+};
+
+struct ApiKeysConfig {
+    std::size_t max_active_keys_per_user = 50;
+    // last_used_at is written at most this often per key (no write on every call).
+    std::int64_t touch_interval_ms = 60'000;
+};
+
+// The model allow-list stored on a key (JSON text) -> ids; malformed text = no models.
+std::vector<std::string> ParseModelList(std::string_view json_text);
+
+class ApiKeys {
+public:
+    ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePermissions& roles,
+            const Catalog& catalog, const core::Clock& clock, ApiKeysConfig cfg = {});
+
+    net::awaitable<core::Result<CreatedApiKey>> Create(auth::Principal who, ApiKeyInput in,
+                                                       RequestMeta meta);
+    // The user's keys that are not revoked (expired ones included), newest first.
+    net::awaitable<core::Result<std::vector<store::ApiKey>>> List(auth::Principal who);
+    // 404 when it is not the user's key; revoking twice is fine.
+    net::awaitable<core::Result<void>> Revoke(auth::Principal who, std::string id,
+                                              RequestMeta meta);
+
+    // A platform key -> the caller. Unknown, revoked or expired keys and keys of disabled
+    // users are all 401 "invalid_api_key" with the same message. Looked up by hash.
+    net::awaitable<core::Result<Caller>> Authenticate(std::string token);
+
+private:
+    core::Result<Caller> AuthenticateBlocking(const std::string& hash);
+    void Audit(const std::string& actor, std::string action, std::string target,
+               const RequestMeta& meta, std::string detail_json);
+
+    store::Store& store_;
+    async::WorkerPool& db_;
+    const auth::RolePermissions& roles_;
+    const Catalog& catalog_;
+    const core::Clock& clock_;
+    ApiKeysConfig cfg_;
+};
+
+}  // namespace hub::services
