@@ -73,6 +73,10 @@ export interface Model {
   context_window?: number | null;
   prices?: Record<string, unknown> | null;
   enabled: boolean;
+  /** The hub's default model (used when a request names none). */
+  default?: boolean;
+  /** Can reason before answering (enable_thinking, or always). */
+  thinking?: boolean;
 }
 
 export interface AuthSession {

@@ -6,7 +6,7 @@ import {
   type UnknownAction,
 } from '@reduxjs/toolkit';
 import { api } from './api';
-import { authReducer, sessionEnded } from '../features/auth/authSlice';
+import { authReducer, initialAuthState, sessionEnded } from '../features/auth/authSlice';
 import { chatReducer } from '../features/chat/chatSlice';
 import { stopAllStreams } from '../features/chat/streamRunner';
 import { DRAFTS_STORAGE_KEY, draftsReducer, loadDrafts } from '../features/chat/draftsSlice';
@@ -60,17 +60,40 @@ function writeStorage(storage: () => Storage, key: string, value: string): void 
   }
 }
 
+function removeStorage(storage: () => Storage, key: string): void {
+  try {
+    storage().removeItem(key);
+  } catch {
+    /* nothing to forget */
+  }
+}
+
+/**
+ * A flag (never a token) saying this browser signed in and may hold a refresh cookie.
+ * Without it a page load goes straight to sign-in instead of trying the cookie: a visitor
+ * who never signed in gets no refused refresh request.
+ */
+export const SESSION_HINT_KEY = 'bailian-hub.session';
+
 /** The browser's store: preferences from localStorage, drafts from sessionStorage, both kept in sync. */
 export function createBrowserStore(): AppStore {
+  const mayHaveSession = readStorage(() => localStorage, SESSION_HINT_KEY) === '1';
   const store = makeStore({
     prefs: loadPrefs(readStorage(() => localStorage, PREFS_STORAGE_KEY), navigator.languages ?? [navigator.language]),
     drafts: loadDrafts(readStorage(() => sessionStorage, DRAFTS_STORAGE_KEY)),
+    ...(mayHaveSession ? {} : { auth: { ...initialAuthState, status: 'anonymous' as const } }),
   });
   let prefs = store.getState().prefs;
   let drafts = store.getState().drafts;
+  let authStatus = store.getState().auth.status;
   let timer: ReturnType<typeof setTimeout> | undefined;
   store.subscribe(() => {
     const state = store.getState();
+    if (state.auth.status !== authStatus) {
+      authStatus = state.auth.status;
+      if (authStatus === 'authenticated') writeStorage(() => localStorage, SESSION_HINT_KEY, '1');
+      else if (authStatus === 'anonymous') removeStorage(() => localStorage, SESSION_HINT_KEY);
+    }
     if (state.prefs !== prefs) {
       prefs = state.prefs;
       writeStorage(() => localStorage, PREFS_STORAGE_KEY, JSON.stringify(prefs));

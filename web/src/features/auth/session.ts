@@ -12,10 +12,21 @@ let inflight: Promise<RefreshOutcome> | null = null;
  * would look like reuse). Callers decide what a failure means: see `endExpiredSession`.
  */
 export function refreshSession(dispatch: AppDispatch): Promise<RefreshOutcome> {
-  inflight ??= doRefresh(dispatch).finally(() => {
+  inflight ??= acrossTabs(() => doRefresh(dispatch)).finally(() => {
     inflight = null;
   });
   return inflight;
+}
+
+/**
+ * Other tabs share the refresh cookie: two of them presenting the same refresh token at once
+ * would look like reuse and end the session everywhere. A Web Lock makes them take turns; the
+ * second one then sends the cookie the first one received.
+ */
+function acrossTabs<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks || typeof locks.request !== 'function') return fn();
+  return locks.request('bailian-hub.refresh', fn) as Promise<T>;
 }
 
 async function doRefresh(dispatch: AppDispatch): Promise<RefreshOutcome> {

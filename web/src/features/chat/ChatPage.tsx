@@ -13,7 +13,7 @@ import { TopBar } from '../../components/TopBar';
 import { useErrorText } from '../../components/useErrorText';
 import { isApiError } from '../../lib/apiError';
 import { useCreateConversationMutation, useGetConversationQuery, useUpdateConversationMutation } from '../conversations/conversationsApi';
-import { chatModels, useListModelsQuery } from '../models/modelsApi';
+import { chatModels, pickModel, thinkingAvailable, useListModelsQuery } from '../models/modelsApi';
 import { modelChosen } from '../settings/prefsSlice';
 import { selectIsStreaming } from './chatSlice';
 import { Composer } from './Composer';
@@ -66,14 +66,17 @@ export function ChatPage() {
   const [sending, setSending] = useState(false);
 
   const available = chatModels(models.data);
-  const fallbackModel =
-    (preferredModel && available.some((m) => m.id === preferredModel) ? preferredModel : available[0]?.id) ??
-    preferredModel ??
-    undefined;
+  const fallbackModel = pickModel(available, preferredModel) ?? preferredModel ?? undefined;
   const model = (conversationId ? conversation.data?.model : null) || fallbackModel;
   const draftKey = conversationId ?? NEW_CHAT_DRAFT;
 
-  const parameters = useCallback((): ChatParameters | undefined => (thinking ? { enable_thinking: true } : undefined), [thinking]);
+  // Only models that can reason accept enable_thinking (the hub refuses it for the others).
+  const canThink = thinkingAvailable(models.data, model);
+  const wantThinking = thinking && canThink;
+  const parameters = useCallback(
+    (): ChatParameters | undefined => (wantThinking ? { enable_thinking: true } : undefined),
+    [wantThinking],
+  );
 
   const onModelChange = (next: string) => {
     dispatch(modelChosen(next));
@@ -118,7 +121,7 @@ export function ChatPage() {
   const onRegenerate = useCallback(
     (m: Message) => {
       if (!conversationId) return;
-      const p = thinking ? { enable_thinking: true } : undefined;
+      const p = wantThinking ? { enable_thinking: true } : undefined;
       void dispatch(
         startStream(conversationId, {
           kind: 'regenerate',
@@ -128,7 +131,7 @@ export function ChatPage() {
         }),
       );
     },
-    [conversationId, dispatch, model, thinking],
+    [conversationId, dispatch, model, wantThinking],
   );
 
   // Esc stops the answer from anywhere on the page.
@@ -184,6 +187,7 @@ export function ChatPage() {
           <Composer
             draftKey={draftKey}
             model={model}
+            canThink={canThink}
             onModelChange={onModelChange}
             streaming={streaming}
             sending={sending || creating}

@@ -11,6 +11,8 @@ import styles from './chat.module.css';
 export interface ComposerProps {
   draftKey: string;
   model: string | undefined;
+  /** The chosen model can reason before answering (the Think switch applies). */
+  canThink: boolean;
   onModelChange: (model: string) => void;
   streaming: boolean;
   sending: boolean;
@@ -19,11 +21,14 @@ export interface ComposerProps {
 }
 
 /** The message box: Enter sends, Shift+Enter adds a line, Esc (or the button) stops an answer. */
-export function Composer({ draftKey, model, onModelChange, streaming, sending, onSend, onStop }: ComposerProps) {
+export function Composer({ draftKey, model, canThink, onModelChange, streaming, sending, onSend, onStop }: ComposerProps) {
   const { t } = useTranslation();
   const dispatch = useAppDispatch();
   const draft = useAppSelector((s) => s.drafts.byKey[draftKey] ?? '');
   const thinking = useAppSelector((s) => s.prefs.thinking);
+  const submit = (text: string) => {
+    if (!streaming && !sending && text.trim()) onSend(text);
+  };
 
   return (
     <div className={styles.composer}>
@@ -31,8 +36,17 @@ export function Composer({ draftKey, model, onModelChange, streaming, sending, o
         <Sender
           value={draft}
           onChange={(text) => dispatch(draftChanged({ key: draftKey, text }))}
-          onSubmit={(text) => {
-            if (!streaming && !sending && text.trim()) onSend(text);
+          onSubmit={submit}
+          onKeyDown={(e) => {
+            // Enter is handled here, from the text as it is now: the library's own Enter path
+            // checks a "send disabled" flag that its button updates one effect later, so an
+            // Enter right after typing or pasting could be dropped.
+            const native = e.nativeEvent as KeyboardEvent;
+            if (e.key !== 'Enter' || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return undefined;
+            if (native.isComposing || native.keyCode === 229) return false; // IME confirming a word
+            e.preventDefault();
+            submit((e.target as HTMLTextAreaElement).value ?? draft);
+            return false;
           }}
           onCancel={onStop}
           loading={streaming || sending}
@@ -52,14 +66,15 @@ export function Composer({ draftKey, model, onModelChange, streaming, sending, o
           footer={
             <div className={styles.composerFooter}>
               <ModelPicker compact value={model} onChange={onModelChange} />
-              <Tooltip title={t('chat.thinkingHint')}>
+              <Tooltip title={canThink ? t('chat.thinkingHint') : t('chat.thinkingUnsupported')}>
                 <Button
                   size="small"
                   shape="round"
-                  type={thinking ? 'primary' : 'default'}
-                  ghost={thinking}
+                  type={thinking && canThink ? 'primary' : 'default'}
+                  ghost={thinking && canThink}
                   icon={<BulbOutlined />}
-                  aria-pressed={thinking}
+                  aria-pressed={thinking && canThink}
+                  disabled={!canThink}
                   onClick={() => dispatch(thinkingToggled(!thinking))}
                 >
                   {t('chat.thinkingToggle')}

@@ -132,6 +132,7 @@ export function ConversationDetailPage() {
             </Form.Item>
             <Form.Item
               name="system_prompt"
+              className={styles.promptItem}
               label={t('details.systemPrompt')}
               extra={t('details.systemPromptHint')}
               rules={[{ max: SYSTEM_PROMPT_MAX }]}

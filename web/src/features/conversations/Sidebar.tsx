@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { cloneElement, isValidElement, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { App, Avatar, Button, Dropdown, Empty, Input, Result, Spin, Typography } from 'antd';
 import {
   DeleteOutlined,
@@ -89,6 +89,15 @@ export function Sidebar({ onNavigate }: SidebarProps) {
     group: c.pinned ? 'pinned' : 'recent',
     icon: c.pinned ? <PushpinFilled aria-label={t('conversations.pinned')} /> : undefined,
     title: c.title || t('chat.untitled'),
+    // The list items are clickable <li>s: make them reachable and usable from the keyboard.
+    tabIndex: 0,
+    'aria-current': c.id === activeId ? 'page' : undefined,
+    onKeyDown: (e: KeyboardEvent<HTMLLIElement>) => {
+      if ((e.key === 'Enter' || e.key === ' ') && e.target === e.currentTarget) {
+        e.preventDefault();
+        go(`/c/${c.id}`);
+      }
+    },
   }));
   const hasPinned = conversations.some((c) => c.pinned);
 
@@ -113,6 +122,19 @@ export function Sidebar({ onNavigate }: SidebarProps) {
   const menuFor = (item: ConversationItemType) => {
     const c = byId.get(item.key);
     return {
+      // A real button with a name (the library's default is a bare icon).
+      trigger: (_: ConversationItemType, { originNode }: { originNode: ReactNode }) => (
+        <button
+          type="button"
+          className={styles.itemMenu}
+          aria-label={t('conversations.actions', { title: c?.title || t('chat.untitled') })}
+          aria-haspopup="menu"
+        >
+          {/* The library's icon (its classes fade it in on hover) without its own click
+              handler, which would stop the click before it reaches this button. */}
+          {isValidElement<{ onClick?: unknown }>(originNode) ? cloneElement(originNode, { onClick: undefined }) : originNode}
+        </button>
+      ),
       items: [
         { key: 'rename', icon: <EditOutlined />, label: t('conversations.rename') },
         {

@@ -18,3 +18,18 @@ export const { useListModelsQuery } = modelsApi;
 export function chatModels(models: readonly Model[] | undefined): Model[] {
   return (models ?? []).filter((m) => m.enabled !== false && (m.kind === 'chat' || m.kind === 'vision'));
 }
+
+/** The model a new chat starts with: the user's last choice if still offered, else the hub's default, else the first. */
+export function pickModel(models: readonly Model[], preferred: string | null | undefined): string | undefined {
+  if (preferred && models.some((m) => m.id === preferred)) return preferred;
+  return (models.find((m) => m.default) ?? models[0])?.id;
+}
+
+/**
+ * Whether a model takes enable_thinking. Unknown (models not loaded, or a hub that does not
+ * say) counts as yes: the hub has the last word.
+ */
+export function thinkingAvailable(models: readonly Model[] | undefined, id: string | null | undefined): boolean {
+  const m = models?.find((x) => x.id === id);
+  return !m || m.thinking !== false;
+}
