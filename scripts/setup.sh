@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev
-  libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk
+  libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk sqlite3
 )
 
 missing=()

@@ -8,10 +8,26 @@
 namespace hub::services {
 class Health;
 class Accounts;
+class UpstreamKeys;
+class ApiKeys;
+class OpenAiCompat;
+class Passthrough;
+class Conversations;
+class Chat;
+class ModelDirectory;
+class UsageRecorder;
 }  // namespace hub::services
+
+namespace hub::bailian {
+class Client;
+}
 
 namespace hub::auth {
 class KeyRing;
+}
+
+namespace hub::cache {
+class Cache;
 }
 
 namespace hub::api {
@@ -33,12 +49,30 @@ struct ApiDeps {
     services::Health& health;
     services::Accounts& accounts;
     const auth::KeyRing& keyring;
+    bailian::Client& upstream;  // DashScope (or the simulator in demo mode)
+    services::UpstreamKeys& upstream_keys;
+    services::ApiKeys& api_keys;         // platform API keys (/api/v1/api-keys, compatible auth)
+    services::OpenAiCompat& openai;      // /v1/...
+    services::Passthrough& passthrough;  // /dashscope/api/v1/...
+    services::Conversations& conversations;
+    services::Chat& chat;
+    services::ModelDirectory& models;  // the catalog (/api/v1/models)
+    services::UsageRecorder& usage;    // api_calls: recording and the history reads
+    const cache::Cache& cache;         // Stats(): hit/miss/eviction counters (for /metrics)
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUserRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterUpstreamKeyRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterApiKeyRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterOpenAiRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterDashScopeRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterModelRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterConversationRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterMessageRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -46,6 +80,14 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterAuthRoutes(router, deps);
     RegisterUserRoutes(router, deps);
     RegisterAdminRoutes(router, deps);
+    RegisterUpstreamKeyRoutes(router, deps);
+    RegisterApiKeyRoutes(router, deps);
+    RegisterOpenAiRoutes(router, deps);
+    RegisterDashScopeRoutes(router, deps);
+    RegisterModelRoutes(router, deps);
+    RegisterConversationRoutes(router, deps);
+    RegisterMessageRoutes(router, deps);
+    RegisterHistoryRoutes(router, deps);
 }
 
 }  // namespace hub::api

@@ -56,6 +56,12 @@ core::Result<std::optional<std::int64_t>> TimeFromQuery(const http::Request& req
                                                         const std::string& name) {
     auto v = req.Query(name);
     if (!v || v->empty()) return std::optional<std::int64_t>{};
+    return ParseTime(name, *v);
+}
+
+core::Result<std::optional<std::int64_t>> ParseTime(const std::string& name,
+                                                    const std::string& text) {
+    const std::string* v = &text;
     std::int64_t ms = 0;
     auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
     if (ec == std::errc() && ptr == v->data() + v->size()) return std::optional<std::int64_t>(ms);

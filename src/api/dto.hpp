@@ -24,6 +24,9 @@ core::Result<void> OnlyFields(const nlohmann::json& body, std::initializer_list<
 core::Result<store::PageRequest> PageFromQuery(const http::Request& req);
 core::Result<std::optional<std::int64_t>> TimeFromQuery(const http::Request& req,
                                                         const std::string& name);
+// The same parsing for a value from elsewhere (e.g. a JSON body field named `name`).
+core::Result<std::optional<std::int64_t>> ParseTime(const std::string& name,
+                                                    const std::string& text);
 
 std::string Iso(std::int64_t ms);
 nlohmann::json UserJson(const store::User& u);

@@ -3,7 +3,10 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
+#include <sstream>
+#include "crypto/master_key.hpp"
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -17,7 +20,21 @@
 #include "http/static_files.hpp"
 #include "obs/logging.hpp"
 #include "services/health.hpp"
+#include "app/demo.hpp"
+#include "bailian/dashscope_client.hpp"
+#include "http/client.hpp"
 #include "services/accounts.hpp"
+#include "app/models_config.hpp"
+#include "cache/lru_cache.hpp"
+#include "services/chat.hpp"
+#include "services/conversations.hpp"
+#include "services/history.hpp"
+#include "services/api_keys.hpp"
+#include "services/models.hpp"
+#include "services/openai_compat.hpp"
+#include "services/passthrough.hpp"
+#include "services/usage.hpp"
+#include "services/upstream_keys.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "app/security.hpp"
 
@@ -56,6 +73,34 @@ core::Result<std::unique_ptr<store::Store>> OpenStore(const Config& cfg) {
     opts.readers = static_cast<int>(std::max<std::size_t>(2, cfg.db_workers));
     opts.migrate_on_open = false;  // callers migrate explicitly and report what they did
     return store::OpenSqliteStore(opts);
+}
+
+std::vector<std::string> SplitKeys(const std::string& csv) {
+    std::vector<std::string> out;
+    std::stringstream ss(csv);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+// BAILIAN_HUB_MASTER_KEY (base64 of 32 bytes) or <data dir>/master.key, created 0600.
+core::Result<crypto::MasterKey> LoadMasterKey(const Config& cfg) {
+    if (const char* env = std::getenv("BAILIAN_HUB_MASTER_KEY"); env && *env) {
+        auto k = crypto::MasterKey::FromBase64(env);
+        if (!k.ok()) {
+            return core::Error::Make(core::ErrorCode::kInvalidArgument, "invalid_master_key",
+                                     "BAILIAN_HUB_MASTER_KEY must be base64 of 32 bytes");
+        }
+        return k;
+    }
+    bool created = false;
+    auto k = crypto::MasterKey::LoadOrCreateFile(cfg.data_dir + "/master.key", &created);
+    if (k.ok() && created) obs::Info("master_key_generated", {{"path", cfg.data_dir + "/master.key"}});
+    return k;
 }
 
 std::string WebRoot(const Config& cfg) {
@@ -106,12 +151,6 @@ int Serve(const Config& cfg) {
     net::io_context io(static_cast<int>(threads));
     async::WorkerPool db("db", cfg.db_workers);
 
-    bool demo_mode = cfg.dashscope_api_key.empty();
-    if (demo_mode) {
-        obs::Warn("demo_mode", {{"reason", "no DashScope API key configured"},
-                                {"upstream", "bailian-sim (local simulator)"}});
-    }
-
     auto sec = LoadSecurity(cfg, *store);
     if (!sec.ok()) {
         obs::Error("security_setup_failed", {{"error", sec.error().public_message}});
@@ -136,10 +175,88 @@ int Serve(const Config& cfg) {
                                 security.roles, security.revocations, security.limiter,
                                 security.clock, acfg);
 
+    // Upstream: keys from the database (and DASHSCOPE_API_KEY), or the simulator in demo mode.
+    auto master = LoadMasterKey(cfg);
+    if (!master.ok()) {
+        obs::Error("master_key_failed", {{"error", master.error().public_message}});
+        return 1;
+    }
+    bailian::KeyPool key_pool(security.clock);
+    services::UpstreamKeys upstream_keys(*store, db, key_pool, master.value(), security.clock);
+    auto loaded = upstream_keys.LoadBlocking(SplitKeys(cfg.dashscope_api_key.Reveal()));
+    if (!loaded.ok()) {
+        obs::Error("upstream_keys_failed", {{"error", loaded.error().public_message}});
+        return 1;
+    }
+    bool demo_mode = loaded.value() == 0;
+    SimChild sim;
+    std::string base_url = cfg.dashscope_base_url.empty()
+                               ? bailian::RegionBaseUrl(cfg.dashscope_region)
+                               : cfg.dashscope_base_url;
+    if (demo_mode) {
+        auto child = StartSim(cfg.sim_path.empty() ? DefaultSimPath() : cfg.sim_path,
+                              cfg.data_dir);
+        if (!child.ok()) {
+            obs::Error("demo_mode_failed", {{"error", child.error().public_message}});
+            return 1;
+        }
+        sim = child.value();
+        base_url = "http://127.0.0.1:" + std::to_string(sim.port);
+        (void)upstream_keys.AddEphemeral("demo", "sk-demo-" + crypto::RandomToken(12));
+        obs::Warn("demo_mode", {{"reason", "no DashScope API key configured"},
+                                {"upstream", "bailian-sim (local simulator)"},
+                                {"sim_port", sim.port}});
+    }
+    struct SimGuard {
+        SimChild& c;
+        ~SimGuard() { StopSim(c); }
+    } sim_guard{sim};
+    auto base = http::ParseBaseUrl(base_url);
+    if (!base.ok()) {
+        obs::Error("upstream_url_invalid", {{"error", base.error().public_message}});
+        return 1;
+    }
+    http::ClientConfig ccfg;
+    ccfg.connect_timeout = std::chrono::milliseconds(cfg.upstream_connect_timeout_ms);
+    ccfg.first_byte_timeout = std::chrono::milliseconds(cfg.upstream_first_byte_timeout_ms);
+    ccfg.idle_timeout = std::chrono::milliseconds(cfg.upstream_idle_timeout_ms);
+    http::HttpClient http_client(io, ccfg);
+    bailian::DashScopeClient upstream(http_client, key_pool, {base.value(), {}}, security.clock);
+    obs::Info("upstream", {{"base_url", base->Origin()}, {"keys", loaded.value()}});
+
     api::AppInfo info{kVersion, demo_mode};
     api::WebConfig webcfg{cfg.allowed_origins, true};
-    services::Health health(*store, db, demo_mode);
-    api::ApiDeps deps{info, webcfg, health, accounts, security.keyring};
+    services::Health health(*store, db, demo_mode, &upstream_keys);
+    // The model catalog and usage recording (api_calls), shared by chat and the compatible API.
+    auto made_catalog = MakeCatalog(cfg);
+    if (!made_catalog.ok()) {
+        obs::Error("model_catalog_invalid", {{"error", made_catalog.error().public_message}});
+        return 1;
+    }
+    services::Catalog catalog = std::move(made_catalog.value());
+    services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor);
+    // Platform API keys, the OpenAI-compatible API and the DashScope pass-through.
+    services::ApiKeys api_keys(*store, db, security.roles, catalog, security.clock);
+    services::OpenAiCompat openai(upstream, catalog, usage, security.clock);
+    services::Passthrough passthrough(upstream, catalog, usage, *store, db, security.clock);
+    // Conversations and chat: the cache (histories, the model list), then the services.
+    cache::LruCache cache({cfg.cache_max_entries, cfg.cache_max_bytes}, security.clock);
+    services::HistoryCache history(cache, cfg.chat_history_messages);
+    services::ModelDirectory models(catalog, cache);
+    services::ConversationLimits conv_limits;
+    conv_limits.max_system_prompt_chars = cfg.max_content_chars;
+    services::Conversations conversations(*store, db, catalog, history, conv_limits);
+    services::ChatConfig chat_cfg;
+    chat_cfg.max_content_chars = cfg.max_content_chars;
+    chat_cfg.title_model = cfg.title_model;
+    chat_cfg.heartbeat = std::chrono::milliseconds(cfg.sse_heartbeat_ms);
+    if (!chat_cfg.title_model.empty() && !catalog.RequireChat(chat_cfg.title_model).ok()) {
+        obs::Warn("title_model_unavailable", {{"model", chat_cfg.title_model}});
+    }
+    services::Chat chat(*store, db, upstream, catalog, usage, history, security.clock, chat_cfg);
+    api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
+                      upstream, upstream_keys, api_keys, openai,   passthrough,
+                      conversations, chat, models, usage, cache};
 
     http::Router router;
     api::RegisterAllRoutes(router, deps);
@@ -305,6 +422,85 @@ int RotateJwtCommand(const Config& cfg) {
     std::cout << "new signing key " << kid.value() << "; " << ring.size() << " key(s) in the ring, "
               << pruned.size() << " expired key(s) removed. Restart the servers to use it.\n";
     return 0;
+}
+
+}  // namespace hub::app
+
+namespace hub::app {
+
+namespace {
+std::string ReadSecretLine() {
+    std::string s;
+    std::getline(std::cin, s);
+    while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+}  // namespace
+
+int KeysCommand(const Config& cfg, const std::string& action, const std::string& name_or_id,
+                int weight) {
+    auto store = OpenMigrated(cfg);
+    if (!store) return 1;
+    auto master = LoadMasterKey(cfg);
+    if (!master.ok()) {
+        std::cerr << "bailian-hub: " << master.error().public_message << "\n";
+        return 1;
+    }
+    const core::Clock& clock = SystemClockInstance();
+    auto audit = [&](const std::string& what, const std::string& id) {
+        store::AuditEntry e;
+        e.id = core::NewId();
+        e.action = "cli.upstream_key_" + what;
+        e.target = "upstream_key:" + id;
+        e.created_at = clock.NowMs();
+        (void)store->Audit().Append(std::move(e));
+    };
+    if (action == "list") {
+        auto rows = store->UpstreamKeys().List();
+        if (!rows.ok()) {
+            std::cerr << "bailian-hub: " << rows.error().public_message << "\n";
+            return 1;
+        }
+        std::cout << "id                                    name                 last4  status    weight\n";
+        for (const auto& r : *rows) {
+            std::printf("%-37s %-20s %-6s %-9s %lld\n", r.id.c_str(), r.name.c_str(),
+                        r.last4.c_str(), std::string(store::ToString(r.status)).c_str(),
+                        static_cast<long long>(r.weight));
+        }
+        return 0;
+    }
+    if (action == "add" || action == "rotate") {
+        std::string secret = ReadSecretLine();
+        auto row = action == "add"
+                       ? services::UpstreamKeys::CreateBlocking(*store, master.value(), clock,
+                                                                name_or_id, secret, weight)
+                       : services::UpstreamKeys::RotateBlocking(*store, master.value(),
+                                                                name_or_id, secret);
+        if (!row.ok()) {
+            std::cerr << "bailian-hub: " << row.error().public_message << "\n";
+            return 1;
+        }
+        audit(action == "add" ? "added" : "rotated", row->id);
+        std::cout << (action == "add" ? "added" : "rotated") << " key " << row->id << " ("
+                  << row->name << ", ..." << row->last4
+                  << "). Running servers pick it up on restart or through the admin API.\n";
+        return 0;
+    }
+    if (action == "disable" || action == "enable") {
+        store::UpstreamKeyPatch patch;
+        patch.status = action == "disable" ? store::UpstreamKeyStatus::kDisabled
+                                           : store::UpstreamKeyStatus::kActive;
+        auto row = store->UpstreamKeys().Update(name_or_id, patch);
+        if (!row.ok()) {
+            std::cerr << "bailian-hub: " << row.error().public_message << "\n";
+            return 1;
+        }
+        audit(action == "disable" ? "disabled" : "enabled", row->id);
+        std::cout << action << "d key " << row->id << "\n";
+        return 0;
+    }
+    std::cerr << "bailian-hub: unknown keys action " << action << "\n";
+    return 2;
 }
 
 }  // namespace hub::app

@@ -24,5 +24,9 @@ int SetRoleCommand(const Config& cfg, const std::string& username, const std::st
 // `jwt rotate`: adds a new signing key; older public keys stay published until their tokens
 // have expired. Running servers pick it up on restart.
 int RotateJwtCommand(const Config& cfg);
+// `keys add|rotate|list|disable|enable`: upstream DashScope keys; secrets are read from
+// standard input, never from the command line (it would show in `ps` and shell history).
+int KeysCommand(const Config& cfg, const std::string& action, const std::string& name_or_id,
+                int weight);
 
 }  // namespace hub::app

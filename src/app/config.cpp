@@ -169,6 +169,15 @@ const std::vector<KeyDef>& Defs() {
         {{"dashscope.base_url", "DASHSCOPE_BASE_URL", "scheme://host[:port] of DashScope"},
          SetBaseUrl},
         {{"dashscope.region", "BAILIAN_HUB_DASHSCOPE_REGION", "cn-beijing|intl|us"}, SetRegion},
+        {{"dashscope.connect_timeout_ms", "BAILIAN_HUB_UPSTREAM_CONNECT_TIMEOUT_MS",
+          "time to connect to DashScope"},
+         Millis(&Config::upstream_connect_timeout_ms, 100, 120'000)},
+        {{"dashscope.first_byte_timeout_ms", "BAILIAN_HUB_UPSTREAM_FIRST_BYTE_TIMEOUT_MS",
+          "time from request to the first byte of the answer"},
+         Millis(&Config::upstream_first_byte_timeout_ms, 100, 900'000)},
+        {{"dashscope.idle_timeout_ms", "BAILIAN_HUB_UPSTREAM_IDLE_TIMEOUT_MS",
+          "longest silence inside a streamed answer"},
+         Millis(&Config::upstream_idle_timeout_ms, 100, 900'000)},
         {{"server.io_threads", "BAILIAN_HUB_IO_THREADS", "io threads, 0 = one per core"},
          Size(&Config::io_threads, 0, 256)},
         {{"database.workers", "BAILIAN_HUB_DB_WORKERS", "worker threads for database calls"},
@@ -232,8 +241,106 @@ const std::vector<KeyDef>& Defs() {
              }
              return std::nullopt;
          }},
+        {{"models.default", "BAILIAN_HUB_DEFAULT_MODEL",
+          "model of conversations that name none"},
+         Text(&Config::default_model)},
+        {{"models.disabled", "BAILIAN_HUB_DISABLED_MODELS",
+          "model ids not offered (comma-separated in env)"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             c.disabled_models.clear();
+             std::stringstream ss(v);
+             std::string item;
+             while (std::getline(ss, item, ',')) {
+                 item.erase(0, item.find_first_not_of(' '));
+                 item.erase(item.find_last_not_of(' ') + 1);
+                 if (!item.empty()) c.disabled_models.push_back(item);
+             }
+             return std::nullopt;
+         }},
+        {{"models.title_model", "BAILIAN_HUB_TITLE_MODEL",
+          "cheap model that names conversations; empty = first words of the question"},
+         Text(&Config::title_model, true)},
+        {{"chat.max_content_chars", "BAILIAN_HUB_MAX_CONTENT_CHARS",
+          "longest message a user may send, in characters"},
+         Size(&Config::max_content_chars, 1, 1'000'000)},
+        {{"chat.heartbeat_ms", "BAILIAN_HUB_SSE_HEARTBEAT_MS",
+          "keep-alive comment on a silent answer stream after this many ms"},
+         Millis(&Config::sse_heartbeat_ms, 100, 600'000)},
+        {{"chat.history_messages", "BAILIAN_HUB_CHAT_HISTORY_MESSAGES",
+          "recent messages considered for the context sent upstream"},
+         Size(&Config::chat_history_messages, 1, 100'000)},
+        {{"cache.max_entries", "BAILIAN_HUB_CACHE_MAX_ENTRIES", "entries of the in-process cache"},
+         Size(&Config::cache_max_entries, 1, 100'000'000)},
+        {{"cache.max_bytes", "BAILIAN_HUB_CACHE_MAX_BYTES", "bytes of the in-process cache"},
+         Size(&Config::cache_max_bytes, 1024, 1ull << 40)},
     };
     return defs;
+}
+
+// [[models.custom]]: an array of tables, the one setting that is not a single value.
+std::optional<std::string> ParseCustomModels(const toml::array& arr, Config& c) {
+    c.custom_models.clear();
+    for (const auto& node : arr) {
+        const toml::table* t = node.as_table();
+        if (!t) return "must be an array of tables ([[models.custom]])";
+        ModelConfig m;
+        for (const auto& [k, v] : *t) {
+            std::string key(k.str());
+            auto number = [&](double* out) -> std::optional<std::string> {
+                if (auto f = v.as_floating_point()) *out = f->get();
+                else if (auto i = v.as_integer()) *out = static_cast<double>(i->get());
+                else return key + " must be a number";
+                if (*out < 0) return key + " must not be negative";
+                return std::nullopt;
+            };
+            auto whole = [&](std::int64_t* out) -> std::optional<std::string> {
+                auto i = v.as_integer();
+                if (!i || i->get() < 0) return key + " must be a whole number >= 0";
+                *out = i->get();
+                return std::nullopt;
+            };
+            auto flag = [&](bool* out) -> std::optional<std::string> {
+                auto b = v.as_boolean();
+                if (!b) return key + " must be true or false";
+                *out = b->get();
+                return std::nullopt;
+            };
+            std::optional<std::string> err;
+            if (key == "id" || key == "kind") {
+                auto s = v.as_string();
+                if (!s) return key + " must be a string";
+                (key == "id" ? m.id : m.kind) = s->get();
+            } else if (key == "context_window") {
+                err = whole(&m.context_window);
+            } else if (key == "max_input_tokens") {
+                err = whole(&m.max_input_tokens);
+            } else if (key == "max_output_tokens") {
+                err = whole(&m.max_output_tokens);
+            } else if (key == "input_price") {
+                err = number(&m.input_price);
+            } else if (key == "output_price") {
+                err = number(&m.output_price);
+            } else if (key == "thinking_output_price") {
+                err = number(&m.thinking_output_price);
+            } else if (key == "image_price") {
+                err = number(&m.image_price);
+            } else if (key == "thinking") {
+                err = flag(&m.thinking);
+            } else if (key == "enabled") {
+                err = flag(&m.enabled);
+            } else {
+                return "has an unknown field '" + key + "'";
+            }
+            if (err) return *err;
+        }
+        if (m.id.empty()) return "entries need an id";
+        if (m.kind != "chat" && m.kind != "vision" && m.kind != "image")
+            return "kind of '" + m.id + "' must be chat, vision or image";
+        if (m.kind != "image" && m.context_window <= 0)
+            return "'" + m.id + "' needs a context_window";
+        c.custom_models.push_back(std::move(m));
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string> TomlValueToString(const toml::node& n) {
@@ -308,6 +415,12 @@ core::Result<Config> LoadConfig(const std::string& toml_text, const std::string&
         std::vector<std::pair<std::string, const toml::node*>> leaves;
         CollectLeaves(tbl, "", &leaves);
         for (const auto& [name, node] : leaves) {
+            if (name == "models.custom") {
+                const toml::array* arr = node->as_array();
+                if (!arr) return BadKey(name, "must be an array of tables ([[models.custom]])");
+                if (auto e = ParseCustomModels(*arr, c)) return BadKey(name, *e);
+                continue;
+            }
             auto it = std::find_if(Defs().begin(), Defs().end(),
                                    [&](const KeyDef& d) { return name == d.key.toml; });
             if (it == Defs().end()) return BadKey(name, "is not a known setting");

@@ -12,6 +12,22 @@
 
 namespace hub::app {
 
+// One [[models.custom]] table: a model added to the catalog, or a built-in one re-priced.
+// Prices in CNY per 1,000 tokens (image models: per image).
+struct ModelConfig {
+    std::string id;
+    std::string kind = "chat";  // chat | vision | image
+    std::int64_t context_window = 0;
+    std::int64_t max_input_tokens = 0;
+    std::int64_t max_output_tokens = 0;
+    double input_price = 0;
+    double output_price = 0;
+    double thinking_output_price = 0;
+    double image_price = 0;
+    bool thinking = false;
+    bool enabled = true;
+};
+
 struct Config {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 8080;
@@ -23,6 +39,9 @@ struct Config {
     core::Secret<std::string> dashscope_api_key;  // comma-separated keys allowed
     std::string dashscope_base_url;               // scheme://host[:port]; empty = region preset
     std::string dashscope_region = "cn-beijing";
+    std::int64_t upstream_connect_timeout_ms = 5'000;
+    std::int64_t upstream_first_byte_timeout_ms = 60'000;
+    std::int64_t upstream_idle_timeout_ms = 60'000;
     std::size_t io_threads = 0;  // 0 = one per core
     std::size_t db_workers = 4;
     std::size_t body_limit = 1 << 20;
@@ -40,6 +59,17 @@ struct Config {
     std::size_t login_per_ip_per_minute = 20;
     std::size_t login_per_account_per_minute = 5;
     std::size_t register_per_ip_per_minute = 5;
+
+    // Models and chat.
+    std::string default_model = "qwen-plus";
+    std::vector<std::string> disabled_models;
+    std::vector<ModelConfig> custom_models;  // [[models.custom]] tables (config file only)
+    std::string title_model = "qwen-flash";  // empty = titles from the first words only
+    std::size_t max_content_chars = 32'000;
+    std::int64_t sse_heartbeat_ms = 15'000;
+    std::size_t chat_history_messages = 200;  // recent messages kept per conversation
+    std::size_t cache_max_entries = 10'000;
+    std::size_t cache_max_bytes = 64u << 20;
 
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url

@@ -65,6 +65,22 @@ int main(int argc, char** argv) {
     set_role->add_option("--username", set_role_user, "username or e-mail")->required();
     set_role->add_option("--role", set_role_role, "user | admin | auditor")->required();
 
+    auto* keys = app.add_subcommand("keys", "Manage upstream DashScope keys (encrypted at rest)");
+    keys->require_subcommand(1);
+    std::string key_name, key_id;
+    int key_weight = 1;
+    auto* keys_add = keys->add_subcommand("add", "Add a key; the secret is read from standard input");
+    keys_add->add_option("--name", key_name, "a name for the key")->required();
+    keys_add->add_option("--weight", key_weight, "share of traffic, 1-1000")->capture_default_str();
+    auto* keys_list = keys->add_subcommand("list", "List keys (only the last 4 characters)");
+    auto* keys_rotate = keys->add_subcommand(
+        "rotate", "Replace a key's secret (read from standard input); in-flight work finishes");
+    keys_rotate->add_option("--id", key_id, "key id")->required();
+    auto* keys_disable = keys->add_subcommand("disable", "Stop using a key");
+    keys_disable->add_option("--id", key_id, "key id")->required();
+    auto* keys_enable = keys->add_subcommand("enable", "Use a disabled key again");
+    keys_enable->add_option("--id", key_id, "key id")->required();
+
     auto* jwt = app.add_subcommand("jwt", "Manage the access-token signing keys");
     jwt->require_subcommand(1);
     auto* jwt_rotate = jwt->add_subcommand(
@@ -93,5 +109,10 @@ int main(int argc, char** argv) {
         return hub::app::CreateUserCommand(*cfg, username, email, role, password_stdin);
     if (set_role->parsed()) return hub::app::SetRoleCommand(*cfg, set_role_user, set_role_role);
     if (jwt_rotate->parsed()) return hub::app::RotateJwtCommand(*cfg);
+    if (keys_add->parsed()) return hub::app::KeysCommand(*cfg, "add", key_name, key_weight);
+    if (keys_list->parsed()) return hub::app::KeysCommand(*cfg, "list", "", 0);
+    if (keys_rotate->parsed()) return hub::app::KeysCommand(*cfg, "rotate", key_id, 0);
+    if (keys_disable->parsed()) return hub::app::KeysCommand(*cfg, "disable", key_id, 0);
+    if (keys_enable->parsed()) return hub::app::KeysCommand(*cfg, "enable", key_id, 0);
     return kConfigError;
 }

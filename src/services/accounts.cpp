@@ -251,7 +251,8 @@ net::awaitable<Result<TokenPair>> Accounts::Refresh(std::string token, RequestMe
         if (rotated.error().code == ErrorCode::kConflict) co_return InvalidRefresh();
         co_return rotated.error();
     }
-    revocations_.RevokeSession(old.id);
+    // The old access token may live out its few minutes (other tabs still hold it); the old
+    // refresh token is dead, and presenting it again revokes the whole family.
     co_return IssueTokens(user.value(), rotated.value(), std::move(refresh.token));
 }
 

@@ -34,7 +34,7 @@ function waitForLine(proc, logs, predicate, what, timeoutMs = 20000) {
         let parsed = null;
         try { parsed = JSON.parse(line); } catch { /* text line */ }
         const hit = predicate(parsed, line);
-        if (hit !== undefined && hit !== false) {
+        if (hit !== undefined && hit !== false && hit !== null) {
           cleanup();
           resolve(hit);
           return;
@@ -88,7 +88,7 @@ export async function startHub({ env = {}, args = [], dataDir, keepDataDir = fal
   const logs = [];
   collect(proc, logs);
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const port = await waitForLine(proc, logs, (j) => j && j.msg === 'listening' && j.port, 'hub listening');
+  const port = await waitForLine(proc, logs, (j) => j && j.msg === 'listening' && j.port > 0 && j.port, 'hub listening');
   const url = `http://127.0.0.1:${port}`;
   return {
     proc, port, url, logs, dataDir: dir, exited,
@@ -164,4 +164,77 @@ export function expectErrorEnvelope(assert, body, res, code) {
   assert.equal(typeof body.error.message, 'string');
   assert.ok(body.error.message.length > 0);
   assert.equal(body.error.request_id, res.headers.get('x-request-id'));
+}
+
+// Starts bailian-sim on an ephemeral loopback port (--port-file); resolves {url, port, logs,
+// stop()}. Extra command-line flags go in `args`.
+export async function startSim({ args = [] } = {}) {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const dir = tempDir('hub-sim-');
+  const portFile = path.join(dir, 'port');
+  const proc = spawn(SIM_BIN, ['--listen', '127.0.0.1:0', '--port-file', portFile, '--log-level', 'warn', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  collect(proc, logs);
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 15000;
+  let port = null;
+  while (!port) {
+    if (proc.exitCode !== null) throw new Error(`bailian-sim exited: ${logs.join('\n')}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`bailian-sim did not start: ${logs.join('\n')}`);
+    }
+    if (existsSync(portFile)) port = Number(readFileSync(portFile, 'utf8').trim()) || null;
+    if (!port) await new Promise((r) => setTimeout(r, 25));
+  }
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    proc, port, url, logs,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The upstream key the hub is given when it runs against a simulator of ours.
+export const SIM_UPSTREAM_KEY = 'sk-test-upstream-0001';
+
+// Starts bailian-sim and a hub that uses it as DashScope; stop() stops both.
+export async function startHubWithSim({ env = {}, simArgs = [], dataDir } = {}) {
+  const sim = await startSim({ args: simArgs });
+  let hub;
+  try {
+    hub = await startHub({
+      dataDir,
+      env: { DASHSCOPE_API_KEY: SIM_UPSTREAM_KEY, DASHSCOPE_BASE_URL: sim.url, ...env },
+    });
+  } catch (e) {
+    await sim.stop();
+    throw e;
+  }
+  return {
+    hub, sim, url: hub.url,
+    async stop() { await hub.stop(); await sim.stop(); },
+  };
+}
+
+// Runs a read-only query against a hub's SQLite database with the sqlite3 command-line tool;
+// resolves the rows as objects.
+export function queryDb(dataDir, sql) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('sqlite3', ['-readonly', '-json', path.join(dataDir, 'bailian-hub.db'), sql],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c) => { out += c; });
+    proc.stderr.on('data', (c) => { err += c; });
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`sqlite3 failed (${code}): ${err}`));
+      try { resolve(out.trim() ? JSON.parse(out) : []); } catch (e) { reject(e); }
+    });
+  });
 }

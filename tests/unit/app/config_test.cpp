@@ -115,5 +115,59 @@ TEST(Config, ExampleFileParsesAndDocumentsEveryKey) {
     }
 }
 
+TEST(Config, ModelsAndChat) {
+    std::string toml = R"(
+[models]
+default = "qwen-max"
+disabled = ["qwen-long", "qwq-plus"]
+title_model = ""
+
+[[models.custom]]
+id = "tiny-ctx"
+context_window = 300
+input_price = 0.001
+output_price = 2
+
+[[models.custom]]
+id = "qwen-plus"
+kind = "chat"
+context_window = 131072
+input_price = 0.0004
+output_price = 0.001
+thinking = true
+)";
+    auto c = LoadConfig(toml, "hub.toml", {{"BAILIAN_HUB_MAX_CONTENT_CHARS", "100"}});
+    ASSERT_TRUE(c.ok()) << c.error().public_message;
+    EXPECT_EQ(c->default_model, "qwen-max");
+    EXPECT_EQ(c->disabled_models, (std::vector<std::string>{"qwen-long", "qwq-plus"}));
+    EXPECT_EQ(c->title_model, "");
+    EXPECT_EQ(c->max_content_chars, 100u);
+    ASSERT_EQ(c->custom_models.size(), 2u);
+    EXPECT_EQ(c->custom_models[0].id, "tiny-ctx");
+    EXPECT_EQ(c->custom_models[0].kind, "chat");
+    EXPECT_EQ(c->custom_models[0].context_window, 300);
+    EXPECT_DOUBLE_EQ(c->custom_models[0].input_price, 0.001);
+    EXPECT_DOUBLE_EQ(c->custom_models[0].output_price, 2.0);
+    EXPECT_TRUE(c->custom_models[1].thinking);
+
+    auto env = LoadConfig("", "", {{"BAILIAN_HUB_DISABLED_MODELS", "a, b,,c"},
+                                   {"BAILIAN_HUB_DEFAULT_MODEL", "qwen-turbo"}});
+    ASSERT_TRUE(env.ok());
+    EXPECT_EQ(env->disabled_models, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(env->default_model, "qwen-turbo");
+
+    for (const char* bad : {"[[models.custom]]\ncontext_window = 10\n",
+                            "[[models.custom]]\nid = \"x\"\n",
+                            "[[models.custom]]\nid = \"x\"\ncontext_window = 10\nprice = 1\n",
+                            "[[models.custom]]\nid = \"x\"\nkind = \"audio\"\n",
+                            "[[models.custom]]\nid = \"x\"\ncontext_window = 10\ninput_price = -1\n",
+                            "[models]\ncustom = 3\n"}) {
+        auto r = LoadConfig(bad, "f.toml", {});
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_NE(r.error().public_message.find("models.custom"), std::string::npos)
+            << r.error().public_message;
+    }
+}
+
 }  // namespace
 }  // namespace hub::app
