@@ -173,6 +173,28 @@ struct Call {
     FaultSet faults;
 };
 
+void CollectFaults(const http::Request& req, const std::string& model_fault,
+                   const std::string& directive_faults, FaultQueue& queue, FaultSet* f);
+
+// Every route starts the same way: a request id (the server also sends it as X-Request-Id,
+// so header and body agree), the arrival time, and a record of what came in.
+Call BeginCall(http::Request& req, const core::Clock& clock, Recorder& recorder) {
+    Call call;
+    call.arrive = clock.NowMs();
+    call.rid = NewUuid();
+    req.request_id = call.rid;
+    call.seq = recorder.Begin(MakeRecord(req, call.arrive));
+    return call;
+}
+
+// Gathers the call's faults from every source and records their names.
+void NoteFaults(const http::Request& req, const std::string& model_fault,
+                const std::string& directive_faults, FaultQueue& queue, Recorder& recorder,
+                Call* call) {
+    CollectFaults(req, model_fault, directive_faults, queue, &call->faults);
+    if (call->faults.Any()) recorder.AddFaults(call->seq, call->faults.names);
+}
+
 }  // namespace
 
 SimApp::SimApp(SimConfig cfg, const core::Clock& clock)
@@ -449,11 +471,7 @@ net::awaitable<http::Response> SimApp::Chat(http::Context& ctx, int api_int) {
     const Api api = static_cast<Api>(api_int);
     const bool compat = api == Api::kCompat;
     auto& req = ctx.req;
-    Call call;
-    call.arrive = clock_.NowMs();
-    call.rid = NewUuid();
-    req.request_id = call.rid;  // the server writes it as X-Request-Id: same as the body's
-    call.seq = recorder_.Begin(MakeRecord(req, call.arrive));
+    Call call = BeginCall(req, clock_, recorder_);
 
     json body = json::parse(req.body, nullptr, false);
     ChatRequest cr;
@@ -469,10 +487,9 @@ net::awaitable<http::Response> SimApp::Chat(http::Context& ctx, int api_int) {
     cr.stream = stream;
     const std::string all_text = cr.AllText();
     Directives dir = ParseDirectives(all_text);
-    CollectFaults(req, cr.model_fault, dir.faults, fault_queue_, &call.faults);
+    NoteFaults(req, cr.model_fault, dir.faults, fault_queue_, recorder_, &call);
     const FaultSet& f = call.faults;
     recorder_.SetInfo(call.seq, RouteName(api), cr.model_name, stream, call.rid);
-    if (f.Any()) recorder_.AddFaults(call.seq, f.names);
 
     auto fail = [&](const SimError& e) {
         recorder_.Finish(call.seq, ErrorStatus(e.kind), "error");
@@ -571,14 +588,9 @@ net::awaitable<http::Response> SimApp::Chat(http::Context& ctx, int api_int) {
 
 net::awaitable<http::Response> SimApp::Models(http::Context& ctx) {
     auto& req = ctx.req;
-    Call call;
-    call.arrive = clock_.NowMs();
-    call.rid = NewUuid();
-    req.request_id = call.rid;
-    call.seq = recorder_.Begin(MakeRecord(req, call.arrive));
+    Call call = BeginCall(req, clock_, recorder_);
     recorder_.SetInfo(call.seq, "compat.models", "", false, call.rid);
-    CollectFaults(req, "", "", fault_queue_, &call.faults);
-    if (call.faults.Any()) recorder_.AddFaults(call.seq, call.faults.names);
+    NoteFaults(req, "", "", fault_queue_, recorder_, &call);
     if (co_await PreAnswerFaults(ctx, call.faults, &recorder_, call.seq)) co_return http::Response{};
     auto fail = [&](ErrorKind k) {
         recorder_.Finish(call.seq, ErrorStatus(k), "error");
@@ -602,11 +614,7 @@ net::awaitable<http::Response> SimApp::Models(http::Context& ctx) {
 
 net::awaitable<http::Response> SimApp::ImageSubmit(http::Context& ctx) {
     auto& req = ctx.req;
-    Call call;
-    call.arrive = clock_.NowMs();
-    call.rid = NewUuid();
-    req.request_id = call.rid;
-    call.seq = recorder_.Begin(MakeRecord(req, call.arrive));
+    Call call = BeginCall(req, clock_, recorder_);
 
     json body = json::parse(req.body, nullptr, false);
     ImageRequest ir;
@@ -617,10 +625,9 @@ net::awaitable<http::Response> SimApp::ImageSubmit(http::Context& ctx) {
         perr = ParseImageRequest(body, cfg_.extra_models, &ir);
     }
     Directives dir = ParseDirectives(ir.prompt);
-    CollectFaults(req, ir.model_fault, dir.faults, fault_queue_, &call.faults);
+    NoteFaults(req, ir.model_fault, dir.faults, fault_queue_, recorder_, &call);
     const FaultSet& f = call.faults;
     recorder_.SetInfo(call.seq, "wanx.submit", ir.model_name, false, call.rid);
-    if (f.Any()) recorder_.AddFaults(call.seq, f.names);
     auto fail = [&](const SimError& e) {
         recorder_.Finish(call.seq, ErrorStatus(e.kind), "error");
         return ErrorResponse(false, e, call.rid, call.arrive, clock_.NowMs());
@@ -651,14 +658,9 @@ net::awaitable<http::Response> SimApp::ImageSubmit(http::Context& ctx) {
 
 net::awaitable<http::Response> SimApp::TaskGet(http::Context& ctx) {
     auto& req = ctx.req;
-    Call call;
-    call.arrive = clock_.NowMs();
-    call.rid = NewUuid();
-    req.request_id = call.rid;
-    call.seq = recorder_.Begin(MakeRecord(req, call.arrive));
+    Call call = BeginCall(req, clock_, recorder_);
     recorder_.SetInfo(call.seq, "task.get", "", false, call.rid);
-    CollectFaults(req, "", "", fault_queue_, &call.faults);
-    if (call.faults.Any()) recorder_.AddFaults(call.seq, call.faults.names);
+    NoteFaults(req, "", "", fault_queue_, recorder_, &call);
     auto fail = [&](ErrorKind k) {
         recorder_.Finish(call.seq, ErrorStatus(k), "error");
         return ErrorResponse(false, SimError::Of(k), call.rid, call.arrive, clock_.NowMs());
@@ -680,14 +682,9 @@ net::awaitable<http::Response> SimApp::TaskGet(http::Context& ctx) {
 
 net::awaitable<http::Response> SimApp::TaskCancel(http::Context& ctx) {
     auto& req = ctx.req;
-    Call call;
-    call.arrive = clock_.NowMs();
-    call.rid = NewUuid();
-    req.request_id = call.rid;
-    call.seq = recorder_.Begin(MakeRecord(req, call.arrive));
+    Call call = BeginCall(req, clock_, recorder_);
     recorder_.SetInfo(call.seq, "task.cancel", "", false, call.rid);
-    CollectFaults(req, "", "", fault_queue_, &call.faults);
-    if (call.faults.Any()) recorder_.AddFaults(call.seq, call.faults.names);
+    NoteFaults(req, "", "", fault_queue_, recorder_, &call);
     auto fail = [&](ErrorKind k) {
         recorder_.Finish(call.seq, ErrorStatus(k), "error");
         auto r = ErrorResponse(false, SimError::Of(k), call.rid, call.arrive, clock_.NowMs());
