@@ -1,6 +1,8 @@
 #pragma once
 // What the route modules may use. Built by app/, handed to each Register*Routes function.
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/router.hpp"
@@ -28,6 +30,10 @@ class KeyRing;
 
 namespace hub::cache {
 class Cache;
+}
+
+namespace hub::obs {
+class Registry;
 }
 
 namespace hub::api {
@@ -62,6 +68,11 @@ struct ApiDeps {
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
+// GET /metrics (Prometheus text). With `authorized`, only for requests whose Bearer token it
+// accepts (401 otherwise); without, for anyone who can reach the listener.
+using MetricsAuthorizer = std::function<bool(std::string_view bearer_token)>;
+void RegisterMetricsRoute(http::Router& router, const obs::Registry& metrics,
+                          MetricsAuthorizer authorized);
 void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUserRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps);

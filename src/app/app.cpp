@@ -37,6 +37,8 @@
 #include "services/upstream_keys.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "app/security.hpp"
+#include "app/metrics.hpp"
+#include "obs/metrics.hpp"
 
 namespace hub::app {
 
@@ -149,6 +151,7 @@ int Serve(const Config& cfg) {
     std::size_t threads = cfg.io_threads ? cfg.io_threads
                                          : std::max(1u, std::thread::hardware_concurrency());
     net::io_context io(static_cast<int>(threads));
+    obs::Registry metrics;  // before everything that records into it
     async::WorkerPool db("db", cfg.db_workers);
 
     auto sec = LoadSecurity(cfg, *store);
@@ -160,6 +163,8 @@ int Serve(const Config& cfg) {
     if (BootstrapAdminIfEmpty(cfg, *store, security) != 0) return 1;
 
     async::WorkerPool crypto("crypto", std::max(1u, std::thread::hardware_concurrency()));
+    ObservePools(metrics, db, crypto);
+    MeteredLimiter limiter(security.limiter, metrics);
     services::AccountsConfig acfg;
     acfg.registration_open = cfg.registration_open;
     acfg.access_ttl = std::chrono::seconds(cfg.access_ttl_s);
@@ -172,7 +177,7 @@ int Serve(const Config& cfg) {
     acfg.login_per_account = per_minute(cfg.login_per_account_per_minute);
     acfg.register_per_ip = per_minute(cfg.register_per_ip_per_minute);
     services::Accounts accounts(*store, db, crypto, *security.hasher, *security.jwt,
-                                security.roles, security.revocations, security.limiter,
+                                security.roles, security.revocations, limiter,
                                 security.clock, acfg);
 
     // Upstream: keys from the database (and DASHSCOPE_API_KEY), or the simulator in demo mode.
@@ -234,13 +239,14 @@ int Serve(const Config& cfg) {
         return 1;
     }
     services::Catalog catalog = std::move(made_catalog.value());
-    services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor);
+    services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor, &metrics);
     // Platform API keys, the OpenAI-compatible API and the DashScope pass-through.
     services::ApiKeys api_keys(*store, db, security.roles, catalog, security.clock);
     services::OpenAiCompat openai(upstream, catalog, usage, security.clock);
     services::Passthrough passthrough(upstream, catalog, usage, *store, db, security.clock);
     // Conversations and chat: the cache (histories, the model list), then the services.
     cache::LruCache cache({cfg.cache_max_entries, cfg.cache_max_bytes}, security.clock);
+    AddHubCollectors(metrics, cache, key_pool, kVersion, demo_mode);
     services::HistoryCache history(cache, cfg.chat_history_messages);
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;
@@ -260,6 +266,16 @@ int Serve(const Config& cfg) {
 
     http::Router router;
     api::RegisterAllRoutes(router, deps);
+    // /metrics: on its own (loopback) listener, and on the main one only behind the token.
+    api::MetricsAuthorizer metrics_auth;
+    if (!cfg.metrics_token.Reveal().empty()) {
+        metrics_auth = [&cfg](std::string_view presented) {
+            return crypto::ConstantTimeEquals(presented, cfg.metrics_token.Reveal());
+        };
+        api::RegisterMetricsRoute(router, metrics, metrics_auth);
+    }
+    http::Router metrics_router;
+    api::RegisterMetricsRoute(metrics_router, metrics, metrics_auth);
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {
@@ -281,15 +297,35 @@ int Serve(const Config& cfg) {
     scfg.max_connections = cfg.max_connections;
     scfg.trusted_proxies = cfg.trusted_proxies;
     scfg.hsts = !cfg.trusted_proxies.empty();
-    http::Server server(io, scfg, router, api::ErrorResponse);
+    http::Server server(io, scfg, router, api::ErrorResponse, &metrics);
     auto port = server.Listen();
     if (!port.ok()) {
         obs::Error("listen_failed", {{"error", port.error().public_message}});
         return 1;
     }
+    std::unique_ptr<http::Server> metrics_server;
+    std::uint16_t metrics_port = 0;
+    if (!cfg.metrics_listen_host.empty()) {
+        http::ServerConfig mcfg;
+        mcfg.host = cfg.metrics_listen_host;
+        mcfg.port = cfg.metrics_listen_port;
+        mcfg.body_limit = 4096;
+        mcfg.max_connections = 64;
+        metrics_server = std::make_unique<http::Server>(io, mcfg, metrics_router, api::ErrorResponse);
+        auto mport = metrics_server->Listen();
+        if (!mport.ok()) {
+            obs::Error("metrics_listen_failed",
+                       {{"error", mport.error().public_message},
+                        {"hint", "set BAILIAN_HUB_METRICS_LISTEN to a free HOST:PORT, or off"}});
+            return 1;
+        }
+        metrics_port = *mport;
+        metrics_server->Start();
+    }
     server.Start();
     obs::Info("listening", {{"host", cfg.listen_host},
                             {"port", *port},
+                            {"metrics_port", metrics_port},
                             {"io_threads", threads},
                             {"version", kVersion},
                             {"demo_mode", demo_mode}});
@@ -299,6 +335,7 @@ int Serve(const Config& cfg) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+        if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         server.BeginShutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms),
                              [&io](bool clean) {
                                  obs::Info("shutdown_drained", {{"clean", clean}});

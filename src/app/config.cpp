@@ -58,7 +58,9 @@ Setter Text(std::string Config::*field, bool allow_empty = false) {
     };
 }
 
-std::optional<std::string> SetListen(Config& c, const std::string& v) {
+// "HOST:PORT" or "[v6]:PORT" (localhost = 127.0.0.1).
+std::optional<std::string> ParseHostPort(const std::string& v, std::string* host_out,
+                                         std::uint16_t* port_out) {
     std::string host, port;
     if (!v.empty() && v.front() == '[') {
         auto close = v.find(']');
@@ -79,8 +81,22 @@ std::optional<std::string> SetListen(Config& c, const std::string& v) {
         return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
     });
     if (!ok_host && host != "localhost") return "host must be an IP address, got '" + host + "'";
-    c.listen_host = host == "localhost" ? "127.0.0.1" : host;
-    c.listen_port = static_cast<std::uint16_t>(p);
+    *host_out = host == "localhost" ? "127.0.0.1" : host;
+    *port_out = static_cast<std::uint16_t>(p);
+    return std::nullopt;
+}
+
+std::optional<std::string> SetListen(Config& c, const std::string& v) {
+    return ParseHostPort(v, &c.listen_host, &c.listen_port);
+}
+
+std::optional<std::string> SetMetricsListen(Config& c, const std::string& v) {
+    if (v == "off" || v.empty()) {
+        c.metrics_listen_host.clear();
+        return std::nullopt;
+    }
+    if (auto e = ParseHostPort(v, &c.metrics_listen_host, &c.metrics_listen_port))
+        return *e + " (or off)";
     return std::nullopt;
 }
 
@@ -154,6 +170,16 @@ std::optional<std::string> SetProxies(Config& c, const std::string& v) {
 const std::vector<KeyDef>& Defs() {
     static const std::vector<KeyDef> defs = {
         {{"server.listen", "BAILIAN_HUB_LISTEN", "HOST:PORT to listen on"}, SetListen},
+        {{"metrics.listen", "BAILIAN_HUB_METRICS_LISTEN",
+          "HOST:PORT of the separate /metrics listener, or off"},
+         SetMetricsListen},
+        {{"metrics.token", "BAILIAN_HUB_METRICS_TOKEN",
+          "bearer token for /metrics; also serves /metrics on the main listener"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (!v.empty() && v.size() < 16) return "must be at least 16 characters";
+             c.metrics_token = core::Secret<std::string>(v);
+             return std::nullopt;
+         }},
         {{"data_dir", "BAILIAN_HUB_DATA_DIR", "folder for the database, keys and files"},
          Text(&Config::data_dir)},
         {{"database.url", "BAILIAN_HUB_DATABASE_URL", "sqlite:PATH"}, SetDatabaseUrl},
@@ -395,9 +421,13 @@ std::string Config::SqlitePath() const {
     return path;
 }
 
-bool Config::IsLoopback() const {
-    return listen_host.rfind("127.", 0) == 0 || listen_host == "::1";
+namespace {
+bool IsLoopbackHost(const std::string& host) {
+    return host.rfind("127.", 0) == 0 || host == "::1";
 }
+}  // namespace
+
+bool Config::IsLoopback() const { return IsLoopbackHost(listen_host); }
 
 core::Result<Config> LoadConfig(const std::string& toml_text, const std::string& toml_name,
                                 const std::map<std::string, std::string>& env) {
@@ -438,6 +468,12 @@ core::Result<Config> LoadConfig(const std::string& toml_text, const std::string&
         return BadKey("server.listen",
                       "is not a loopback address: plain HTTP is only served on loopback or behind "
                       "a TLS-terminating proxy listed in server.trusted_proxies");
+    }
+    if (!c.metrics_listen_host.empty() && !IsLoopbackHost(c.metrics_listen_host) &&
+        c.metrics_token.Reveal().empty()) {
+        return BadKey("metrics.listen",
+                      "is not a loopback address: set metrics.token (BAILIAN_HUB_METRICS_TOKEN) "
+                      "so that only your scraper can read the metrics");
     }
     return c;
 }

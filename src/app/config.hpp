@@ -31,6 +31,11 @@ struct ModelConfig {
 struct Config {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 8080;
+    // The separate /metrics listener; empty host = off. With metrics_token set, /metrics also
+    // answers on the main listener, and both ask for the token.
+    std::string metrics_listen_host = "127.0.0.1";
+    std::uint16_t metrics_listen_port = 9464;
+    core::Secret<std::string> metrics_token;
     std::string data_dir = "./var";
     std::string database_url;  // empty = sqlite:<data_dir>/bailian-hub.db
     std::string log_level = "info";

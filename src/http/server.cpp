@@ -13,6 +13,7 @@
 
 #include "core/id.hpp"
 #include "obs/logging.hpp"
+#include "obs/metrics.hpp"
 
 namespace hub::http {
 
@@ -31,11 +32,35 @@ struct Conn {
     std::uint64_t id = 0;
 };
 
-std::int64_t SteadyMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
+std::int64_t SteadyUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
+
+// Methods are client input: anything unusual is one label value, so the label set stays small.
+std::string_view MethodLabel(std::string_view m) {
+    static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST", "PUT",
+                                                  "PATCH",  "DELETE",  "OPTIONS"};
+    for (auto k : kKnown) {
+        if (m == k) return k;
+    }
+    return "other";
+}
+
+// The server's own metric families (registered once per Server that is given a registry).
+struct HttpMetrics {
+    explicit HttpMetrics(obs::Registry& r)
+        : requests(r.AddCounter("bailian_hub_http_requests_total",
+                                "HTTP requests answered, by method, route pattern and status.",
+                                {"method", "route", "status"}, 2000)),
+          duration(r.AddHistogram("bailian_hub_http_request_duration_seconds",
+                                  "Time from the request head to the end of the response "
+                                  "(whole stream for SSE), by method and route pattern.",
+                                  {"method", "route"}, obs::LatencyBuckets())) {}
+    obs::Family<obs::Counter>& requests;
+    obs::Family<obs::Histogram>& duration;
+};
 
 std::string ClientIp(const Conn& c, const Headers& headers, const std::vector<std::string>& trusted) {
     beast::error_code ec;
@@ -69,9 +94,12 @@ core::Error TooLarge(std::size_t limit) {
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-    Impl(net::io_context& io_, ServerConfig cfg_, const Router& router_, ErrorRenderer render_)
+    Impl(net::io_context& io_, ServerConfig cfg_, const Router& router_, ErrorRenderer render_,
+         obs::Registry* registry)
         : io(io_), cfg(std::move(cfg_)), router(router_), render(std::move(render_)),
-          acceptor(net::make_strand(io_)) {}
+          acceptor(net::make_strand(io_)) {
+        if (registry) metrics = std::make_unique<HttpMetrics>(*registry);
+    }
 
     net::io_context& io;
     ServerConfig cfg;
@@ -80,7 +108,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     tcp::acceptor acceptor;
     std::atomic<std::size_t> connections{0};
     std::atomic<std::size_t> requests{0};
+    std::atomic<std::size_t> streams{0};
     std::atomic<bool> draining{false};
+    std::unique_ptr<HttpMetrics> metrics;
     std::mutex mu;
     std::unordered_map<std::uint64_t, std::weak_ptr<Conn>> registry;
     std::uint64_t next_id = 1;
@@ -88,10 +118,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     net::awaitable<void> AcceptLoop();
     net::awaitable<void> Session(std::shared_ptr<Conn> c);
     net::awaitable<void> Dispatch(std::shared_ptr<Conn> c, Request& req, bool& keep_alive,
-                                  std::int64_t start_ms);
+                                  std::int64_t start_us);
     void Decorate(Response& r, const Request& req);
-    void AccessLog(const Request& req, const std::string& route, int status, std::size_t bytes,
-                   std::int64_t start_ms, const std::string& user_id);
+    // Access log line and metrics for one answered request.
+    void Finished(const Request& req, const std::string& route, int status, std::size_t bytes,
+                  std::int64_t start_us, const std::string& user_id);
     net::awaitable<bool> WriteResponse(std::shared_ptr<Conn> c, Response& r, bool head,
                                        bool keep_alive);
     net::awaitable<void> SendErrorAndClose(std::shared_ptr<Conn> c, const core::Error& e);
@@ -128,6 +159,8 @@ public:
             MarkGone();
             co_return false;
         }
+        ++srv_.streams;
+        counted_ = true;
         // Watch for the client closing its side while we stream.
         net::co_spawn(
             c_->stream.get_executor(), Watch(c_, alive_),
@@ -179,7 +212,10 @@ public:
         on_gone_ = std::move(fn);
     }
 
-    ~StreamImpl() override { *alive_ = false; }
+    ~StreamImpl() override {
+        *alive_ = false;
+        if (counted_) --srv_.streams;
+    }
 
     int status() const { return status_; }
     std::size_t bytes() const { return bytes_; }
@@ -218,6 +254,7 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::function<void()> on_gone_;
     bool started_ = false;
+    bool counted_ = false;  // in srv_.streams
     bool gone_ = false;
     bool ended_ = false;
     int status_ = 0;
@@ -241,14 +278,20 @@ void Server::Impl::Decorate(Response& r, const Request& req) {
     if (!r.headers.Has("Cache-Control")) r.headers.Set("Cache-Control", "no-store");
 }
 
-void Server::Impl::AccessLog(const Request& req, const std::string& route, int status,
-                             std::size_t bytes, std::int64_t start_ms, const std::string& user_id) {
+void Server::Impl::Finished(const Request& req, const std::string& route, int status,
+                            std::size_t bytes, std::int64_t start_us, const std::string& user_id) {
+    std::int64_t elapsed_us = SteadyUs() - start_us;
+    if (metrics) {
+        auto method = MethodLabel(req.method);
+        metrics->requests.With({method, route, std::to_string(status)}).Inc();
+        metrics->duration.With({method, route}).Observe(static_cast<double>(elapsed_us) / 1e6);
+    }
     if (!obs::Enabled(obs::Level::kInfo)) return;
     nlohmann::json f = {{"method", req.method},
                         {"route", route},
                         {"status", status},
                         {"bytes", bytes},
-                        {"duration_ms", SteadyMs() - start_ms},
+                        {"duration_ms", elapsed_us / 1000},
                         {"request_id", req.request_id},
                         {"remote_ip", req.remote_ip}};
     if (!user_id.empty()) f["user_id"] = user_id;
@@ -280,6 +323,7 @@ net::awaitable<void> Server::Impl::SendErrorAndClose(std::shared_ptr<Conn> c, co
     req.request_id = core::NewId();
     Response r = render(e, req.request_id);
     Decorate(r, req);
+    if (metrics) metrics->requests.With({"other", "(malformed)", std::to_string(r.status)}).Inc();
     co_await WriteResponse(c, r, false, false);
     beast::error_code ec;
     c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -287,7 +331,7 @@ net::awaitable<void> Server::Impl::SendErrorAndClose(std::shared_ptr<Conn> c, co
 }
 
 net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& req,
-                                            bool& keep_alive, std::int64_t start_ms) {
+                                            bool& keep_alive, std::int64_t start_us) {
     StreamImpl stream(c, *this, req);
     Context ctx{req, stream, {}, {}, {}};
     Response resp;
@@ -326,7 +370,7 @@ net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& re
     if (stream.Started()) {
         if (!stream.ended() && !stream.ClientGone()) co_await stream.End();
         keep_alive = false;
-        AccessLog(req, ctx.route, stream.status(), stream.bytes(), start_ms, ctx.user_id);
+        Finished(req, ctx.route, stream.status(), stream.bytes(), start_us, ctx.user_id);
         co_return;
     }
     Decorate(resp, req);
@@ -334,7 +378,7 @@ net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& re
     int status = resp.status;
     bool ok = co_await WriteResponse(c, resp, req.method == "HEAD", keep_alive);
     if (!ok) keep_alive = false;
-    AccessLog(req, ctx.route, status, bytes, start_ms, ctx.user_id);
+    Finished(req, ctx.route, status, bytes, start_us, ctx.user_id);
 }
 
 net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
@@ -386,7 +430,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
                                          : "Malformed HTTP request."));
             co_return;
         }
-        std::int64_t start_ms = SteadyMs();
+        std::int64_t start_us = SteadyUs();
         // From here on the request is in flight: a graceful shutdown waits for it.
         ++requests;
         struct InFlight {
@@ -446,7 +490,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
                                      "Request target must be an absolute path."));
             co_return;
         }
-        co_await Dispatch(c, req, keep_alive, start_ms);
+        co_await Dispatch(c, req, keep_alive, start_us);
         if (!keep_alive || draining) break;
     }
     beast::error_code ec;
@@ -490,8 +534,26 @@ net::awaitable<void> Server::Impl::AcceptLoop() {
     }
 }
 
-Server::Server(net::io_context& io, ServerConfig cfg, const Router& router, ErrorRenderer render)
-    : impl_(std::make_shared<Impl>(io, std::move(cfg), router, std::move(render))) {}
+Server::Server(net::io_context& io, ServerConfig cfg, const Router& router, ErrorRenderer render,
+               obs::Registry* metrics)
+    : impl_(std::make_shared<Impl>(io, std::move(cfg), router, std::move(render), metrics)) {
+    if (!metrics) return;
+    // Gauges read at scrape time; weak, since the registry may be scraped after the server
+    // is gone.
+    metrics->AddCollector([weak = std::weak_ptr<Impl>(impl_)](obs::Exposition& out) {
+        auto impl = weak.lock();
+        auto gauge = [&out](const char* name, const char* help, std::size_t v) {
+            out.Header(name, help, obs::MetricType::kGauge);
+            out.Sample(name, {}, static_cast<double>(v));
+        };
+        gauge("bailian_hub_http_connections", "Open client connections.",
+              impl ? impl->connections.load() : 0);
+        gauge("bailian_hub_http_requests_in_flight", "Requests being answered now (streams included).",
+              impl ? impl->requests.load() : 0);
+        gauge("bailian_hub_http_active_streams", "Streaming (SSE) responses open now.",
+              impl ? impl->streams.load() : 0);
+    });
+}
 
 Server::~Server() = default;
 
@@ -568,5 +630,6 @@ void Server::BeginShutdown(std::chrono::milliseconds deadline,
 
 std::size_t Server::ActiveConnections() const { return impl_->connections.load(); }
 std::size_t Server::ActiveRequests() const { return impl_->requests.load(); }
+std::size_t Server::ActiveStreams() const { return impl_->streams.load(); }
 
 }  // namespace hub::http

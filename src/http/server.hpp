@@ -12,6 +12,10 @@
 #include "http/message.hpp"
 #include "http/router.hpp"
 
+namespace hub::obs {
+class Registry;
+}
+
 namespace hub::http {
 
 struct ServerConfig {
@@ -38,7 +42,10 @@ using ErrorRenderer = std::function<Response(const core::Error&, const std::stri
 
 class Server {
 public:
-    Server(net::io_context& io, ServerConfig cfg, const Router& router, ErrorRenderer render);
+    // With `metrics`, the server registers and keeps bailian_hub_http_* (requests by method,
+    // route pattern and status; latency; open connections, requests in flight and streams).
+    Server(net::io_context& io, ServerConfig cfg, const Router& router, ErrorRenderer render,
+           obs::Registry* metrics = nullptr);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -52,6 +59,7 @@ public:
 
     std::size_t ActiveConnections() const;
     std::size_t ActiveRequests() const;
+    std::size_t ActiveStreams() const;
 
     struct Impl;
 

@@ -4,6 +4,7 @@
 
 #include "core/id.hpp"
 #include "obs/logging.hpp"
+#include "obs/metrics.hpp"
 
 namespace hub::services {
 
@@ -11,9 +12,54 @@ using core::Error;
 using core::ErrorCode;
 using core::Result;
 
+// Models label several families: at most this many models each (the rest fold into _other).
+constexpr std::size_t kModelSeries = 200;
+
+struct UsageMetrics {
+    explicit UsageMetrics(obs::Registry& r)
+        : calls(r.AddCounter("bailian_hub_api_calls_total",
+                             "Upstream calls recorded in api_calls, by endpoint and HTTP status.",
+                             {"endpoint", "status"})),
+          tokens(r.AddCounter("bailian_hub_tokens_total", "Tokens billed, by model and kind.",
+                              {"model", "kind"}, 2 * kModelSeries)),
+          images(r.AddCounter("bailian_hub_images_total", "Images generated, by model.",
+                              {"model"}, kModelSeries)),
+          latency(r.AddHistogram("bailian_hub_upstream_duration_seconds",
+                                 "Upstream call time, request to last byte, by model.", {"model"},
+                                 obs::LatencyBuckets(), kModelSeries)),
+          ttft(r.AddHistogram("bailian_hub_upstream_ttft_seconds",
+                              "Time to the first token (streams) or to the first byte of a whole "
+                              "answer, by model.", {"model"},
+                              obs::SlowBuckets(), kModelSeries)),
+          write_failures(r.AddCounter("bailian_hub_api_call_write_failures_total",
+                                      "api_calls rows that could not be written (logged whole).")
+                             .With({})) {}
+
+    void Observe(const store::ApiCall& c) {
+        calls.With({c.endpoint, std::to_string(c.status_code)}).Inc();
+        if (c.input_tokens > 0) tokens.With({c.model, "input"}).Inc(static_cast<double>(c.input_tokens));
+        if (c.output_tokens > 0)
+            tokens.With({c.model, "output"}).Inc(static_cast<double>(c.output_tokens));
+        if (c.image_count > 0) images.With({c.model}).Inc(static_cast<double>(c.image_count));
+        latency.With({c.model}).Observe(static_cast<double>(c.latency_ms) / 1000.0);
+        if (c.first_token_ms) ttft.With({c.model}).Observe(static_cast<double>(*c.first_token_ms) / 1000.0);
+    }
+
+    obs::Family<obs::Counter>& calls;
+    obs::Family<obs::Counter>& tokens;
+    obs::Family<obs::Counter>& images;
+    obs::Family<obs::Histogram>& latency;
+    obs::Family<obs::Histogram>& ttft;
+    obs::Counter& write_failures;
+};
+
 UsageRecorder::UsageRecorder(store::Store& store, async::WorkerPool& db, const Catalog& catalog,
-                             const core::Clock& clock, StatusMapper status_of)
-    : store_(store), db_(db), catalog_(catalog), clock_(clock), status_of_(status_of) {}
+                             const core::Clock& clock, StatusMapper status_of,
+                             obs::Registry* metrics)
+    : store_(store), db_(db), catalog_(catalog), clock_(clock), status_of_(status_of),
+      metrics_(metrics ? std::make_unique<UsageMetrics>(*metrics) : nullptr) {}
+
+UsageRecorder::~UsageRecorder() = default;
 
 int UsageRecorder::StatusOf(ErrorCode code) const {
     if (status_of_) return status_of_(code);
@@ -56,6 +102,7 @@ store::ApiCall UsageRecorder::ChatRow(const CallSource& source, const bailian::C
 net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
     if (call.id.empty()) call.id = core::NewId();
     if (call.created_at == 0) call.created_at = clock_.NowMs();
+    if (metrics_) metrics_->Observe(call);
     for (int attempt = 1; attempt <= 2; ++attempt) {
         auto r = co_await db_.Run(
             [this](store::ApiCall c) { return store_.ApiCalls().Insert(std::move(c)); }, call);
@@ -65,6 +112,7 @@ net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
         }
         if (attempt == 2) {
             ++failed_;
+            if (metrics_) metrics_->write_failures.Inc();
             obs::Error("api_call_write_failed",
                        {{"detail", r.error().detail},
                         {"row",

@@ -5,6 +5,7 @@
 // admins and auditors).
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,7 +17,13 @@
 #include "services/models.hpp"
 #include "store/store.hpp"
 
+namespace hub::obs {
+class Registry;
+}
+
 namespace hub::services {
+
+struct UsageMetrics;
 
 // core::ErrorCode -> HTTP status. app/ passes api::StatusFor (the one mapping of the project).
 using StatusMapper = int (*)(core::ErrorCode);
@@ -35,8 +42,13 @@ struct CallSource {
 
 class UsageRecorder {
 public:
+    // With `metrics`, every recorded call also counts in bailian_hub_api_calls_total,
+    // bailian_hub_tokens_total, bailian_hub_images_total and the upstream latency and
+    // time-to-first-token histograms (by model).
     UsageRecorder(store::Store& store, async::WorkerPool& db, const Catalog& catalog,
-                  const core::Clock& clock, StatusMapper status_of);
+                  const core::Clock& clock, StatusMapper status_of,
+                  obs::Registry* metrics = nullptr);
+    ~UsageRecorder();
 
     // Writes the row (id and created_at filled when empty). A failed write is retried once and
     // then logged with the whole row, so an operator can restore it; returns whether it stuck.
@@ -77,6 +89,7 @@ private:
     StatusMapper status_of_;
     std::atomic<std::int64_t> written_{0};
     std::atomic<std::int64_t> failed_{0};
+    std::unique_ptr<UsageMetrics> metrics_;
 };
 
 }  // namespace hub::services

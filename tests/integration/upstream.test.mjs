@@ -149,7 +149,7 @@ describe('upstream keys: admin API, CLI, encryption at rest', () => {
     assert.ok(!list.stdout.includes(secret));
     // A different master key cannot decrypt them: a clear start-up error, not garbage.
     const wrong = await runHub(['serve'], {
-      BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_LISTEN: '127.0.0.1:0',
+      BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_LISTEN: '127.0.0.1:0', BAILIAN_HUB_METRICS_LISTEN: 'off',
       BAILIAN_HUB_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
     });
     assert.equal(wrong.code, 1);

@@ -78,6 +78,7 @@ export async function startHub({ env = {}, args = [], dataDir, keepDataDir = fal
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     BAILIAN_HUB_LISTEN: '127.0.0.1:0',
+    BAILIAN_HUB_METRICS_LISTEN: '127.0.0.1:0',
     BAILIAN_HUB_DATA_DIR: dir,
     BAILIAN_HUB_LOG_FORMAT: 'json',
     BAILIAN_HUB_WEB_ROOT: path.join(dir, 'no-web'),
@@ -88,10 +89,14 @@ export async function startHub({ env = {}, args = [], dataDir, keepDataDir = fal
   const logs = [];
   collect(proc, logs);
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const port = await waitForLine(proc, logs, (j) => j && j.msg === 'listening' && j.port > 0 && j.port, 'hub listening');
+  const listening = await waitForLine(proc, logs, (j) => j && j.msg === 'listening' && j.port > 0 && j, 'hub listening');
+  const { port } = listening;
   const url = `http://127.0.0.1:${port}`;
+  // The separate /metrics listener (0 when BAILIAN_HUB_METRICS_LISTEN=off).
+  const metricsPort = listening.metrics_port;
+  const metricsUrl = metricsPort ? `http://127.0.0.1:${metricsPort}` : null;
   return {
-    proc, port, url, logs, dataDir: dir, exited,
+    proc, port, url, metricsPort, metricsUrl, logs, dataDir: dir, exited,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       const r = await exited;

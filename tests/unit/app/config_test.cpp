@@ -59,6 +59,8 @@ TEST(Config, EveryBadValueNamesItsKey) {
         {{{"BAILIAN_HUB_IO_THREADS", "many"}}, "BAILIAN_HUB_IO_THREADS"},
         {{{"BAILIAN_HUB_TRUSTED_PROXIES", "proxy.local"}}, "BAILIAN_HUB_TRUSTED_PROXIES"},
         {{{"BAILIAN_HUB_DASHSCOPE_REGION", "mars"}}, "BAILIAN_HUB_DASHSCOPE_REGION"},
+        {{{"BAILIAN_HUB_METRICS_LISTEN", "9464"}}, "BAILIAN_HUB_METRICS_LISTEN"},
+        {{{"BAILIAN_HUB_METRICS_TOKEN", "short"}}, "BAILIAN_HUB_METRICS_TOKEN"},
     };
     for (const auto& c : cases) {
         auto r = LoadConfig("", "", c.env);
@@ -89,6 +91,33 @@ TEST(Config, RefusesPlainHttpOffLoopbackWithoutProxy) {
     r = LoadConfig("", "", {{"BAILIAN_HUB_LISTEN", "0.0.0.0:8080"},
                             {"BAILIAN_HUB_TRUSTED_PROXIES", "10.1.2.3"}});
     EXPECT_TRUE(r.ok());
+}
+
+TEST(Config, MetricsListenerIsLoopbackByDefaultAndCanBeTurnedOff) {
+    auto c = LoadConfig("", "", {});
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->metrics_listen_host, "127.0.0.1");
+    EXPECT_EQ(c->metrics_listen_port, 9464);
+    EXPECT_TRUE(c->metrics_token.Reveal().empty());
+    c = LoadConfig("[metrics]\nlisten = \"[::1]:9100\"\n", "f.toml", {});
+    ASSERT_TRUE(c.ok()) << c.error().public_message;
+    EXPECT_EQ(c->metrics_listen_host, "::1");
+    EXPECT_EQ(c->metrics_listen_port, 9100);
+    c = LoadConfig("", "", {{"BAILIAN_HUB_METRICS_LISTEN", "off"}});
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE(c->metrics_listen_host.empty());
+}
+
+TEST(Config, MetricsOffLoopbackNeedTheToken) {
+    auto r = LoadConfig("", "", {{"BAILIAN_HUB_METRICS_LISTEN", "0.0.0.0:9464"}});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().public_message.find("metrics.token"), std::string::npos);
+    r = LoadConfig("", "", {{"BAILIAN_HUB_METRICS_LISTEN", "0.0.0.0:9464"},
+                            {"BAILIAN_HUB_METRICS_TOKEN", "a-long-enough-scrape-token"}});
+    ASSERT_TRUE(r.ok());
+    std::ostringstream os;
+    os << r->metrics_token;
+    EXPECT_EQ(os.str(), "***");
 }
 
 TEST(Config, SecretsAreNotPrintable) {

@@ -1,0 +1,55 @@
+#pragma once
+// The hub's metrics wiring: what the composition root hands to the registry besides the
+// families the server and the usage recorder register themselves.
+#include <string>
+#include <vector>
+
+#include "limit/token_bucket.hpp"
+
+namespace hub::async {
+class WorkerPool;
+}
+namespace hub::bailian {
+class KeyPool;
+}
+namespace hub::cache {
+class Cache;
+}
+namespace hub::obs {
+class Registry;
+template <class M>
+class Family;
+class Counter;
+}  // namespace hub::obs
+
+namespace hub::app {
+
+// A Limiter that counts its denials in bailian_hub_rate_limit_rejections_total{bucket}, where
+// bucket is the key up to its second ':' ("login:ip", "login:account", "register:ip") — the
+// policy, never the client's address or name.
+class MeteredLimiter final : public limit::Limiter {
+public:
+    MeteredLimiter(limit::Limiter& inner, obs::Registry& registry);
+
+    using Limiter::Check;
+    limit::Decision Check(std::string_view key, const limit::BucketConfig& config,
+                          double cost) override;
+    const limit::BucketConfig& default_config() const override { return inner_.default_config(); }
+
+    static std::string_view BucketOf(std::string_view key);
+
+private:
+    limit::Limiter& inner_;
+    obs::Family<obs::Counter>& rejections_;
+};
+
+// Queue depth and wait of the worker pools; the db pool's job time is the database operation
+// latency (one repository call, its transaction and commit).
+void ObservePools(obs::Registry& registry, async::WorkerPool& db, async::WorkerPool& crypto);
+
+// Scrape-time readers: cache counters, the upstream key pool per key (state, in flight,
+// requests, failures — never the secret), build info, the process.
+void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
+                      const bailian::KeyPool& keys, std::string version, bool demo_mode);
+
+}  // namespace hub::app
