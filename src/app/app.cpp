@@ -72,7 +72,8 @@ bool PrepareDataDir(const Config& cfg) {
 core::Result<std::unique_ptr<store::Store>> OpenStore(const Config& cfg) {
     store::SqliteOptions opts;
     opts.path = cfg.SqlitePath();
-    opts.readers = static_cast<int>(std::max<std::size_t>(2, cfg.db_workers));
+    // A reader per worker up to 8 (each has its own page cache); more workers share them.
+    opts.readers = static_cast<int>(std::clamp<std::size_t>(cfg.db_workers, 2, 8));
     opts.migrate_on_open = false;  // callers migrate explicitly and report what they did
     return store::OpenSqliteStore(opts);
 }

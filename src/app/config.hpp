@@ -48,7 +48,8 @@ struct Config {
     std::int64_t upstream_first_byte_timeout_ms = 60'000;
     std::int64_t upstream_idle_timeout_ms = 60'000;
     std::size_t io_threads = 0;  // 0 = one per core
-    std::size_t db_workers = 4;
+    // Writes wait for their group's commit on these threads: more workers, larger groups.
+    std::size_t db_workers = 16;
     std::size_t body_limit = 1 << 20;
     std::int64_t header_timeout_ms = 10'000;
     std::int64_t idle_timeout_ms = 60'000;

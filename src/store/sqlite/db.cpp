@@ -326,6 +326,62 @@ core::Result<void> Database::OpenReaders() {
     return core::Ok();
 }
 
+std::shared_ptr<Database::WriteGroup> Database::JoinGroup(core::Error* error) {
+    if (!group_) {
+        if (auto b = writer_->Exec("BEGIN IMMEDIATE"); !b.ok()) {
+            *error = b.error();
+            Finished();
+            return nullptr;
+        }
+        group_ = std::make_shared<WriteGroup>();
+    }
+    return group_;
+}
+
+void Database::Finished() {
+    --arrivals_;
+    group_done_.notify_all();  // a group waiting for this arrival may commit now
+}
+
+void Database::EndWrite(WriteGroup& group, bool keep) {
+    if (keep) {
+        if (auto r = writer_->Exec("RELEASE hub_write"); !r.ok()) {
+            group.error = r.error();
+        } else {
+            ++group.writes;
+        }
+    } else {
+        auto undo = writer_->Exec("ROLLBACK TO hub_write");
+        auto release = writer_->Exec("RELEASE hub_write");
+        // If the savepoint cannot be undone, this write's changes may still be in the
+        // transaction: then nothing of the group may be committed.
+        if (!undo.ok()) group.error = undo.error();
+        else if (!release.ok()) group.error = release.error();
+    }
+    Finished();
+}
+
+core::Result<void> Database::AwaitCommit(std::unique_lock<std::mutex>& lock,
+                                         const std::shared_ptr<WriteGroup>& group) {
+    group_done_.wait(lock, [&] {
+        return group->done || arrivals_.load() == 0 || group->writes >= kMaxGroupWrites;
+    });
+    if (!group->done) {
+        // The leader: nobody else is about to join, so commit for the whole group (with the
+        // lock held: new writers queue on it and form the next group meanwhile).
+        if (!group->error) {
+            if (auto c = writer_->Exec("COMMIT"); !c.ok()) group->error = c.error();
+            else ++commits_;
+        }
+        if (group->error) writer_->RollbackQuietly();
+        group->done = true;
+        group_.reset();
+        group_done_.notify_all();
+    }
+    if (group->error) return *group->error;
+    return core::Ok();
+}
+
 Database::ReaderLease::ReaderLease(Database& db) : db_(db) {
     std::unique_lock lock(db_.readers_mu_);
     db_.reader_free_.wait(lock, [&] { return !db_.idle_readers_.empty(); });

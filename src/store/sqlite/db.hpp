@@ -3,6 +3,7 @@
 // db.cpp). Connection owns a cache of prepared statements; Stmt borrows one of them;
 // Database owns one writer connection behind a mutex and a small pool of readers, and runs
 // callbacks inside transactions.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -176,12 +177,40 @@ public:
     static core::Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
     core::Result<void> OpenReaders();
 
-    // f(Connection&) -> Result<T>, run on the writer inside BEGIN IMMEDIATE ... COMMIT;
-    // rolled back when f returns an error or throws.
+    // f(Connection&) -> Result<T>, run on the writer; returns once its changes are durable.
+    //
+    // Group commit: writes that arrive together share one transaction and one COMMIT (one
+    // fsync with synchronous=FULL). Each runs inside its own SAVEPOINT, so an error or an
+    // exception from f undoes f's changes only. The last writer of a group to finish (no
+    // other writer waiting to join, or the group full) commits for all; everyone returns
+    // after that COMMIT, and a failed COMMIT fails every write of the group. A write never
+    // returns success before its data is on disk.
     template <class F>
     auto Write(F&& f) -> std::invoke_result_t<F&, Connection&> {
-        std::lock_guard lock(writer_mu_);
-        return InTransaction(*writer_, "BEGIN IMMEDIATE", f);
+        using R = std::invoke_result_t<F&, Connection&>;
+        ++arrivals_;  // before the lock: a group about to commit waits for this write
+        std::unique_lock lock(writer_mu_);
+        core::Error error;
+        auto group = JoinGroup(&error);
+        if (!group) return R(error);
+        if (auto sp = writer_->Exec("SAVEPOINT hub_write"); !sp.ok()) {
+            Finished();
+            (void)AwaitCommit(lock, group);
+            return R(sp.error());
+        }
+        std::optional<R> r;
+        try {
+            r.emplace(f(*writer_));
+        } catch (...) {
+            EndWrite(*group, false);
+            (void)AwaitCommit(lock, group);
+            throw;
+        }
+        EndWrite(*group, r->ok());
+        auto committed = AwaitCommit(lock, group);
+        if (!r->ok()) return std::move(*r);
+        if (!committed.ok()) return R(committed.error());
+        return std::move(*r);
     }
 
     // f(Connection&) -> Result<T>, run on a reader inside a read transaction (one snapshot).
@@ -190,6 +219,8 @@ public:
     auto Read(F&& f) -> std::invoke_result_t<F&, Connection&> {
         if (readers_.empty()) {
             std::lock_guard lock(writer_mu_);
+            // Inside an open write group the writer's transaction is the snapshot.
+            if (group_) return f(*writer_);
             return InTransaction(*writer_, "BEGIN", f);
         }
         ReaderLease lease(*this);
@@ -200,11 +231,15 @@ public:
     // manages its own).
     template <class F>
     auto WithWriter(F&& f) -> std::invoke_result_t<F&, Connection&> {
-        std::lock_guard lock(writer_mu_);
+        std::unique_lock lock(writer_mu_);
+        group_done_.wait(lock, [&] { return !group_; });  // let an open group commit first
         return f(*writer_);
     }
 
     bool in_memory() const { return in_memory_; }
+    // Writes that have arrived and not yet run their statements; COMMITs done (tests, metrics).
+    int arrivals() const { return arrivals_.load(); }
+    std::uint64_t commits() const { return commits_.load(); }
     std::size_t reader_count() const { return readers_.size(); }
 
 private:
@@ -242,10 +277,33 @@ private:
         Connection* conn_;
     };
 
+    // One transaction shared by the writes of a group (see Write).
+    struct WriteGroup {
+        int writes = 0;       // writes that kept their changes
+        bool done = false;    // committed or rolled back
+        std::optional<core::Error> error;  // why the group failed (every write fails with it)
+    };
+    static constexpr int kMaxGroupWrites = 256;
+
+    // With writer_mu_ held. Joins the open group or opens one (BEGIN IMMEDIATE); nullptr and
+    // *error when that fails (the arrival is then withdrawn).
+    std::shared_ptr<WriteGroup> JoinGroup(core::Error* error);
+    // Releases the savepoint (keep) or rolls back to it, then Finished().
+    void EndWrite(WriteGroup& group, bool keep);
+    // This arrival has run its statements (or given up): a waiting group may commit.
+    void Finished();
+    // Waits until `group` is committed, committing it when this is the last write to wait.
+    core::Result<void> AwaitCommit(std::unique_lock<std::mutex>& lock,
+                                   const std::shared_ptr<WriteGroup>& group);
+
     DatabaseOptions options_;
     bool in_memory_ = false;
     std::mutex writer_mu_;
     std::unique_ptr<Connection> writer_;
+    std::atomic<int> arrivals_{0};  // writes that have not finished their statements yet
+    std::atomic<std::uint64_t> commits_{0};
+    std::shared_ptr<WriteGroup> group_;  // the open group, if any (guarded by writer_mu_)
+    std::condition_variable group_done_;
     std::mutex readers_mu_;
     std::condition_variable reader_free_;
     std::vector<std::unique_ptr<Connection>> readers_;

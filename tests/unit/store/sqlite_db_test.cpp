@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/repos.hpp"
@@ -61,6 +63,121 @@ TEST(SqliteDb, WriteCommitsOrRollsBack) {
     ASSERT_FALSE(check.ok());
     EXPECT_EQ(check.error().code, core::ErrorCode::kInvalidArgument);
     EXPECT_EQ(check.error().api_code, "validation_failed");
+}
+
+// A file database (WAL, readers) with table t, as the hub runs it.
+std::unique_ptr<Database> OpenFile(const std::string& dir) {
+    auto r = Database::Open({dir + "/g.db", 2, 5000});
+    EXPECT_TRUE(r.ok());
+    auto db = std::move(r).value();
+    EXPECT_TRUE(db->Write([](Connection& c) -> core::Result<void> {
+                      return c.ExecScript("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL "
+                                          "CHECK (v >= 0));");
+                  }).ok());
+    EXPECT_TRUE(db->OpenReaders().ok());
+    return db;
+}
+
+core::Result<void> Insert(Connection& c, const std::string& k, int v) {
+    auto st = c.Prepare("INSERT INTO t (k, v) VALUES (?1, ?2)");
+    if (!st.ok()) return st.error();
+    return st.value().BindAll(k, v).Run();
+}
+
+core::Result<bool> Has(Database& db, const std::string& k) {
+    return db.Read([&](Connection& c) -> core::Result<bool> {
+        HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT 1 FROM t WHERE k = ?1"));
+        st.BindAll(k);
+        return st.Step();
+    });
+}
+
+TEST(SqliteDb, WritesThatArriveTogetherShareOneCommit) {
+    testing::TempDir dir;
+    auto db = OpenFile(dir.path().string());
+    auto commits = db->commits();
+    std::thread second;
+    core::Result<void> second_result = core::Ok();
+    auto first = db->Write([&](Connection& c) -> core::Result<void> {
+        HUB_SQL_TRY(Insert(c, "first", 1));
+        second = std::thread([&] {
+            second_result = db->Write([](Connection& c2) { return Insert(c2, "second", 2); });
+        });
+        while (db->arrivals() < 2) std::this_thread::yield();  // the second write is waiting
+        return core::Ok();
+    });
+    second.join();
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE(second_result.ok());
+    EXPECT_EQ(db->commits(), commits + 1);  // one COMMIT (one fsync) for both
+    EXPECT_TRUE(Has(*db, "first").value());
+    EXPECT_TRUE(Has(*db, "second").value());
+}
+
+TEST(SqliteDb, AFailedWriteInAGroupUndoesOnlyItself) {
+    testing::TempDir dir;
+    auto db = OpenFile(dir.path().string());
+    std::thread bad, thrower;
+    core::Result<void> bad_result = core::Ok();
+    bool threw = false;
+    auto good = db->Write([&](Connection& c) -> core::Result<void> {
+        HUB_SQL_TRY(Insert(c, "good", 1));
+        bad = std::thread([&] {
+            bad_result = db->Write([](Connection& c2) -> core::Result<void> {
+                HUB_SQL_TRY(Insert(c2, "bad-part", 1));
+                return Insert(c2, "bad", -1);  // CHECK fails
+            });
+        });
+        thrower = std::thread([&] {
+            try {
+                (void)db->Write([](Connection& c2) -> core::Result<void> {
+                    HUB_SQL_TRY(Insert(c2, "thrown", 1));
+                    throw std::runtime_error("bug");
+                });
+            } catch (const std::runtime_error&) {
+                threw = true;
+            }
+        });
+        while (db->arrivals() < 3) std::this_thread::yield();
+        return core::Ok();
+    });
+    bad.join();
+    thrower.join();
+    ASSERT_TRUE(good.ok());
+    ASSERT_FALSE(bad_result.ok());
+    EXPECT_EQ(bad_result.error().code, core::ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(threw);
+    EXPECT_TRUE(Has(*db, "good").value());
+    EXPECT_FALSE(Has(*db, "bad-part").value());
+    EXPECT_FALSE(Has(*db, "thrown").value());
+    // The writer is usable afterwards, and no transaction was left open.
+    ASSERT_TRUE(db->Write([](Connection& c) { return Insert(c, "after", 1); }).ok());
+    EXPECT_TRUE(Has(*db, "after").value());
+}
+
+TEST(SqliteDb, ManyConcurrentWritersAreAllDurableAndVisibleOnReturn) {
+    testing::TempDir dir;
+    auto db = OpenFile(dir.path().string());
+    auto commits = db->commits();
+    constexpr int kThreads = 8, kEach = 40;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t) {
+        ts.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                std::string k = std::to_string(t) + ":" + std::to_string(i);
+                if (!db->Write([&](Connection& c) { return Insert(c, k, i); }).ok()) ++failures;
+                // Returned means committed: a reader connection sees it at once.
+                auto seen = Has(*db, k);
+                if (!seen.ok() || !seen.value()) ++failures;
+            }
+        });
+    }
+    for (auto& th : ts) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(Count(*db).value(), kThreads * kEach);
+    EXPECT_LE(db->commits() - commits, static_cast<std::uint64_t>(kThreads * kEach));
+    EXPECT_EQ(db->arrivals(), 0);
 }
 
 TEST(SqliteDb, StatementCacheReusesAndEvicts) {
