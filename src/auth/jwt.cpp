@@ -8,9 +8,11 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
+#include <unordered_set>
 #include <utility>
 
 #include "core/id.hpp"
@@ -586,6 +588,32 @@ core::Result<SignedToken> JwtCodec::Sign(const TokenRequest& request, TimePoint 
     return out;
 }
 
+class JwtCodec::VerifiedCache {
+public:
+    bool Contains(std::string_view token) const {
+        std::lock_guard lock(mu_);
+        return set_.count(token) != 0;
+    }
+    void Add(std::string_view token) {
+        std::lock_guard lock(mu_);
+        if (set_.count(token)) return;
+        if (order_.size() >= kVerifiedCacheSize) {
+            set_.erase(std::string_view(order_.front()));
+            order_.pop_front();
+        }
+        order_.emplace_back(token);
+        set_.insert(std::string_view(order_.back()));  // views the deque's string (stable)
+    }
+
+private:
+    mutable std::mutex mu_;
+    std::deque<std::string> order_;
+    std::unordered_set<std::string_view> set_;
+};
+
+JwtCodec::JwtCodec(const KeyRing& ring, JwtOptions options)
+    : ring_(&ring), options_(std::move(options)), verified_(std::make_shared<VerifiedCache>()) {}
+
 core::Result<AccessClaims> JwtCodec::Verify(std::string_view token, TimePoint now,
                                             JwtError* reason) const {
     auto fail = [reason](JwtError why, const std::string& detail) {
@@ -638,8 +666,11 @@ core::Result<AccessClaims> JwtCodec::Verify(std::string_view token, TimePoint no
     if (sig->size() != key->signature_bytes) {
         return fail(JwtError::kBadSignature, "signature length");
     }
-    if (!VerifyRs256(key->pub.get(), token.substr(0, dot2), *sig)) {
-        return fail(JwtError::kBadSignature, "signature does not verify");
+    if (!verified_->Contains(token)) {
+        if (!VerifyRs256(key->pub.get(), token.substr(0, dot2), *sig)) {
+            return fail(JwtError::kBadSignature, "signature does not verify");
+        }
+        verified_->Add(token);
     }
 
     // Only now, with the signature checked, is the payload looked at.

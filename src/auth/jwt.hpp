@@ -193,12 +193,18 @@ public:
 
     const JwtOptions& options() const { return options_; }
 
+    // Tokens whose signature this codec has verified, remembered so that the RSA check runs
+    // once per token rather than once per request (every other check still runs each time:
+    // kid still in the ring, iss, aud, exp, nbf). Bounded; oldest forgotten first.
+    static constexpr std::size_t kVerifiedCacheSize = 4096;
+    class VerifiedCache;
+
 private:
-    JwtCodec(const KeyRing& ring, JwtOptions options)
-        : ring_(&ring), options_(std::move(options)) {}
+    JwtCodec(const KeyRing& ring, JwtOptions options);
 
     const KeyRing* ring_;
     JwtOptions options_;
+    std::shared_ptr<VerifiedCache> verified_;
 };
 
 }  // namespace hub::auth

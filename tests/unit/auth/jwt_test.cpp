@@ -229,6 +229,24 @@ TEST_F(JwtTest, ExpiryWithLeeway) {
     EXPECT_EQ(Reject(Forge(GoodHeader(), str_exp, *key_a_)), JwtError::kMalformed);
 }
 
+TEST_F(JwtTest, AVerifiedTokenIsRememberedButNothingElseIs) {
+    std::string token = SignAt(kT0);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(Reject(token, kT0 + i), std::nullopt);
+    // The same header and payload with any other signature is checked, and fails.
+    std::string other = token;
+    other.back() = other.back() == 'A' ? 'B' : 'A';
+    EXPECT_NE(Reject(other), std::nullopt);
+    Parts p = Split(token);
+    EXPECT_EQ(Reject(Forge(p.header, p.payload, *key_b_)), JwtError::kBadSignature);
+    // Remembered tokens still expire.
+    EXPECT_EQ(Reject(token, kT0 + 2000), JwtError::kExpired);
+    // And the cache stays bounded while every fresh token still verifies.
+    for (std::size_t i = 0; i < JwtCodec::kVerifiedCacheSize + 10; ++i) {
+        ASSERT_EQ(Reject(SignAt(kT0)), std::nullopt);
+    }
+    EXPECT_EQ(Reject(token, kT0 + 1), std::nullopt);
+}
+
 TEST_F(JwtTest, NotBeforeInTheFuture) {
     std::string token = SignAt(kT0);
     EXPECT_EQ(Reject(token, kT0 - 30), std::nullopt);  // within the leeway
