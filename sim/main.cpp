@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
                    "output pacing in tokens per second (0 = as fast as possible)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    cli.add_option("--burst-tokens", cfg.burst_tokens,
+                   "paced streams: send frames together once about N tokens are due (one write "
+                   "per burst, as DashScope sends several tokens per chunk)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
     cli.add_option("--first-token-ms", cfg.first_token_ms, "delay before the first token")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
@@ -140,6 +145,7 @@ int main(int argc, char** argv) {
                                 {"port", *bound},
                                 {"keys", cfg.keys.size()},
                                 {"tokens_per_second", cfg.tokens_per_second},
+                                {"burst_tokens", cfg.burst_tokens},
                                 {"first_token_ms", cfg.first_token_ms},
                                 {"task_seconds", cfg.task_seconds},
                                 {"rpm", cfg.rpm}});

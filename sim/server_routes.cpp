@@ -88,6 +88,7 @@ void AddGatewayHeaders(http::Headers& h, std::int64_t arrive_ms, std::int64_t no
 struct Pacing {
     double tps = 0;
     int ttft_ms = 0;
+    int burst = 1;  // tokens per write when paced
     bool Any() const { return tps > 0 || ttft_ms > 0; }
     // Time from the first frame's send until `tokens` tokens have been emitted.
     milliseconds For(long tokens) const {
@@ -391,6 +392,8 @@ static net::awaitable<void> SendFrames(http::Context& ctx, std::vector<Frame> fr
         co_return;
     }
     const bool coalesce = !pace.Any() && !f.Any();
+    const bool bursts = pace.tps > 0 && pace.burst > 1 && !f.Any();
+    long burst_start = 0;
     const std::size_t n = frames.size();
     const std::size_t malformed_at = n > 1 ? 1 : 0;
     int inspection_at = f.inspection_mid;
@@ -423,14 +426,22 @@ static net::awaitable<void> SendFrames(http::Context& ctx, std::vector<Frame> fr
             co_return;
         }
         tokens += frames[i].tokens;
+        std::string data = std::move(frames[i].data);
+        if (f.malformed && i == malformed_at) data = MalformFrame(data);
+        if (bursts) {
+            // Frames wait for their burst; the burst goes out when its last token is due.
+            batch += data;
+            if (tokens > 0 && tokens - burst_start < pace.burst && i + 1 < n) continue;
+            burst_start = tokens;
+            data = std::move(batch);
+            batch.clear();
+        }
         if (pace.Any()) {
             if (!co_await SleepUntil(s, start + pace.For(tokens))) {
                 recorder->Finish(seq, 200, "cancelled", static_cast<int>(i));
                 co_return;
             }
         }
-        std::string data = std::move(frames[i].data);
-        if (f.malformed && i == malformed_at) data = MalformFrame(data);
         if (coalesce) {
             batch += data;
             if (batch.size() < kCoalesceBytes && i + 1 < n) continue;
@@ -550,6 +561,8 @@ net::awaitable<http::Response> SimApp::Chat(http::Context& ctx, int api_int) {
                    .value_or(dir.tokens_per_second.value_or(cfg_.tokens_per_second));
     pace.ttft_ms = static_cast<int>(HeaderNumber(req.headers, "X-Sim-First-Token-Ms")
                                         .value_or(dir.first_token_ms.value_or(cfg_.first_token_ms)));
+    pace.burst = static_cast<int>(std::clamp<double>(
+        HeaderNumber(req.headers, "X-Sim-Burst-Tokens").value_or(cfg_.burst_tokens), 1, 1000));
 
     CompatMeta meta;
     NativeShape shape;

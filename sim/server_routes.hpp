@@ -24,6 +24,7 @@ namespace hub::sim {
 struct SimConfig {
     std::vector<std::string> keys;  // empty: any non-empty key is accepted
     double tokens_per_second = 0;   // 0: no pacing
+    int burst_tokens = 1;  // paced streams send frames in bursts of about this many tokens
     int first_token_ms = 0;
     double task_seconds = 3;
     int rpm = 0;  // per key; 0: unlimited

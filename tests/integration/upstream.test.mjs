@@ -258,6 +258,29 @@ describe('DashScope client against simulator faults', () => {
     assert.ok(cancelled >= 1, 'the simulator saw the stream cancelled');
   });
 
+  test('simulator bursts (--burst-tokens) group frames without changing the stream', async () => {
+    const stream = async (headers) => {
+      const res = await fetch(`${sim.url}/compatible-mode/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${good}`,
+          'X-Sim-Tokens': '23', 'X-Sim-Tokens-Per-Second': '400', ...headers },
+        body: JSON.stringify({ model: 'qwen-plus', stream: true, stream_options: { include_usage: true },
+          messages: [{ role: 'user', content: 'burst me' }] }),
+      });
+      assert.equal(res.status, 200);
+      const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
+      const text = events.filter((e) => e !== 'data: [DONE]')
+        .map((e) => JSON.parse(e.slice(6)).choices?.[0]?.delta?.content ?? '').join('');
+      return { events, text };
+    };
+    const one = await stream({});
+    const bursts = await stream({ 'X-Sim-Burst-Tokens': '5' });
+    assert.equal(bursts.events.length, one.events.length);
+    assert.equal(bursts.text, one.text);
+    assert.ok(one.text.length > 0);
+    assert.equal(bursts.events.at(-1), 'data: [DONE]');
+  });
+
   test('no upstream key appears in any log', () => {
     const text = allLogs.join('\n');
     for (const s of [good, bad]) assert.ok(!text.includes(s), 'key leaked into logs');
