@@ -242,7 +242,8 @@ int Serve(const Config& cfg) {
     services::Catalog catalog = std::move(made_catalog.value());
     services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor, &metrics);
     // Platform API keys, the OpenAI-compatible API and the DashScope pass-through.
-    services::ApiKeys api_keys(*store, db, security.roles, catalog, security.clock);
+    services::ApiKeys api_keys(*store, db, security.roles, catalog, security.revocations,
+                               security.clock);
     services::OpenAiCompat openai(upstream, catalog, usage, security.clock);
     services::Passthrough passthrough(upstream, catalog, usage, *store, db, security.clock);
     // Conversations and chat: the cache (histories, the model list), then the services.

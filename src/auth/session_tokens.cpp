@@ -57,6 +57,16 @@ void RevocationCache::EnableUser(std::string_view user_id) {
     disabled_users_.erase(std::string(user_id));
 }
 
+void RevocationCache::NoteUserChanged(std::string_view user_id) { Put(changed_users_, user_id); }
+
+bool RevocationCache::ChangedSince(std::string_view user_id, std::int64_t since_ms) const {
+    std::int64_t now = clock_.NowMs();
+    std::shared_lock lock(mu_);
+    auto it = changed_users_.find(std::string(user_id));
+    return it != changed_users_.end() && it->second > now &&
+           it->second - entry_ttl_ms_ >= since_ms;
+}
+
 bool RevocationCache::Live(const Map& map, std::string_view key, std::int64_t now_ms) {
     auto it = map.find(std::string(key));
     return it != map.end() && it->second > now_ms;
@@ -83,7 +93,7 @@ bool RevocationCache::IsAllowed(std::string_view user_id, std::string_view sessi
 
 std::size_t RevocationCache::PurgeLocked(std::int64_t now_ms) {
     std::size_t removed = 0;
-    for (Map* map : {&sessions_, &disabled_users_}) {
+    for (Map* map : {&sessions_, &disabled_users_, &changed_users_}) {
         removed += std::erase_if(*map, [now_ms](const auto& kv) { return kv.second <= now_ms; });
     }
     return removed;
@@ -97,7 +107,7 @@ std::size_t RevocationCache::Purge() {
 
 std::size_t RevocationCache::size() const {
     std::shared_lock lock(mu_);
-    return sessions_.size() + disabled_users_.size();
+    return sessions_.size() + disabled_users_.size() + changed_users_.size();
 }
 
 }  // namespace hub::auth

@@ -52,6 +52,12 @@ public:
     // The account was re-enabled: forget the disable entry.
     void EnableUser(std::string_view user_id);
 
+    // An admin changed the account (role, status, quota): what was derived from it before
+    // now — e.g. a cached platform-key caller — is stale.
+    void NoteUserChanged(std::string_view user_id);
+    // True when NoteUserChanged(user_id) was called at or after `since_ms` (within the ttl).
+    bool ChangedSince(std::string_view user_id, std::int64_t since_ms) const;
+
     bool IsSessionRevoked(std::string_view session_id) const;
     bool IsUserDisabled(std::string_view user_id) const;
     // The per-request check: false when the session is revoked or the user disabled.
@@ -74,6 +80,7 @@ private:
     mutable std::shared_mutex mu_;
     Map sessions_;
     Map disabled_users_;
+    Map changed_users_;  // expires_ms - entry_ttl_ms_ = when the change was noted
     std::uint64_t inserts_ = 0;
 };
 

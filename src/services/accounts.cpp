@@ -431,6 +431,7 @@ net::awaitable<Result<store::User>> Accounts::AdminUpdateUser(auth::Principal wh
     for (const auto& sid : ended) revocations_.RevokeSession(sid);
     if (user.status == store::UserStatus::kDisabled) revocations_.DisableUser(id);
     else revocations_.EnableUser(id);
+    revocations_.NoteUserChanged(id);  // platform-key callers cached before now are stale
     co_return user;
 }
 

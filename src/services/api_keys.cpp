@@ -69,8 +69,10 @@ std::vector<std::string> ParseModelList(std::string_view json_text) {
 }
 
 ApiKeys::ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePermissions& roles,
-                 const Catalog& catalog, const core::Clock& clock, ApiKeysConfig cfg)
-    : store_(store), db_(db), roles_(roles), catalog_(catalog), clock_(clock), cfg_(cfg) {}
+                 const Catalog& catalog, const auth::RevocationCache& revocations,
+                 const core::Clock& clock, ApiKeysConfig cfg)
+    : store_(store), db_(db), roles_(roles), catalog_(catalog), revocations_(revocations),
+      clock_(clock), cfg_(cfg) {}
 
 void ApiKeys::Audit(const std::string& actor, std::string action, std::string target,
                     const RequestMeta& meta, std::string detail_json) {
@@ -168,6 +170,7 @@ net::awaitable<Result<void>> ApiKeys::Revoke(auth::Principal who, std::string id
             auto key = store_.ApiKeys().Get(uid, id);
             if (!key.ok()) return key.error();
             auto r = store_.ApiKeys().Revoke(uid, id);
+            if (r.ok()) Forget(id);
             if (r.ok() && !key->revoked_at) {
                 Audit(uid, "api_key.revoked", "api_key:" + id, meta,
                       nlohmann::json({{"name", key->name}, {"prefix", key->prefix}}).dump());
@@ -177,7 +180,7 @@ net::awaitable<Result<void>> ApiKeys::Revoke(auth::Principal who, std::string id
         who.user_id, std::move(id), meta);
 }
 
-Result<Caller> ApiKeys::AuthenticateBlocking(const std::string& hash) {
+Result<ApiKeys::Authenticated> ApiKeys::AuthenticateBlocking(const std::string& hash) {
     auto key = store_.ApiKeys().GetByHash(hash);
     if (!key.ok()) {
         if (key.error().code == ErrorCode::kNotFound) return InvalidApiKey();
@@ -206,13 +209,59 @@ Result<Caller> ApiKeys::AuthenticateBlocking(const std::string& hash) {
     for (const auto& p : roles_.For(user->role).List())
         if (p != auth::perm::kApiKeysOwn) c.principal.permissions.Add(p);
     c.allowed_models = ParseModelList(key->models);
-    return c;
+    Authenticated a{std::move(c), now + cfg_.auth_cache_ms};
+    if (key->expires_at) a.valid_until_ms = std::min(a.valid_until_ms, *key->expires_at);
+    return a;
+}
+
+std::optional<Caller> ApiKeys::Remembered(const std::string& hash) {
+    std::int64_t now = clock_.NowMs();
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(hash);
+    if (it == cache_.end()) return std::nullopt;
+    const CachedCaller& c = it->second;
+    const std::string& uid = c.caller.principal.user_id;
+    if (now >= c.valid_until_ms || revocations_.IsUserDisabled(uid) ||
+        revocations_.ChangedSince(uid, c.looked_up_at)) {
+        cache_.erase(it);
+        return std::nullopt;
+    }
+    return c.caller;
+}
+
+void ApiKeys::Remember(const std::string& hash, const Authenticated& a,
+                       std::int64_t looked_up_at) {
+    if (cfg_.auth_cache_ms <= 0 || cfg_.auth_cache_entries == 0) return;
+    std::lock_guard lock(cache_mu_);
+    if (auto r = revoked_at_.find(a.caller.api_key_id().value_or(""));
+        r != revoked_at_.end() && r->second >= looked_up_at) {
+        return;  // revoked while it was being looked up
+    }
+    if (cache_.size() >= cfg_.auth_cache_entries) cache_.clear();  // bounded; refilled on use
+    cache_[hash] = CachedCaller{a.caller, looked_up_at, a.valid_until_ms};
+}
+
+void ApiKeys::Forget(const std::string& key_id) {
+    std::int64_t now = clock_.NowMs();
+    std::lock_guard lock(cache_mu_);
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.caller.api_key_id() == key_id; });
+    // Older notes can no longer matter: every lookup that began before them has finished
+    // or will not be remembered for longer than the cache time anyway.
+    std::erase_if(revoked_at_,
+                  [&](const auto& kv) { return kv.second < now - 2 * cfg_.auth_cache_ms; });
+    revoked_at_[key_id] = now;
 }
 
 net::awaitable<Result<Caller>> ApiKeys::Authenticate(std::string token) {
     if (!LooksLikeApiKey(token)) co_return InvalidApiKey();
-    co_return co_await db_.Run([this](std::string hash) { return AuthenticateBlocking(hash); },
-                               HashApiKey(token));
+    std::string hash = HashApiKey(token);
+    if (auto known = Remembered(hash)) co_return std::move(*known);
+    // Taken before the read: a change noted after this instant makes the entry stale.
+    const std::int64_t looked_up_at = clock_.NowMs();
+    auto a = co_await db_.Run([this](std::string h) { return AuthenticateBlocking(h); }, hash);
+    if (!a.ok()) co_return a.error();
+    Remember(hash, a.value(), looked_up_at);
+    co_return std::move(a.value().caller);
 }
 
 }  // namespace hub::services

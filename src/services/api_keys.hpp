@@ -5,9 +5,11 @@
 // an optional expiry and an optional model allow-list, and remember when they were last used.
 // Owner checks and the audit trail (api_key.created / api_key.revoked) live here.
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "async/offload.hpp"
@@ -65,6 +67,11 @@ struct ApiKeysConfig {
     std::size_t max_active_keys_per_user = 50;
     // last_used_at is written at most this often per key (no write on every call).
     std::int64_t touch_interval_ms = 60'000;
+    // An authenticated key is remembered this long, so that a burst of calls costs one
+    // database lookup. In this process revoking the key, disabling or changing its owner
+    // takes effect at once; other hub processes notice within this time.
+    std::int64_t auth_cache_ms = 10'000;
+    std::size_t auth_cache_entries = 10'000;
 };
 
 // The model allow-list stored on a key (JSON text) -> ids; malformed text = no models.
@@ -73,7 +80,8 @@ std::vector<std::string> ParseModelList(std::string_view json_text);
 class ApiKeys {
 public:
     ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePermissions& roles,
-            const Catalog& catalog, const core::Clock& clock, ApiKeysConfig cfg = {});
+            const Catalog& catalog, const auth::RevocationCache& revocations,
+            const core::Clock& clock, ApiKeysConfig cfg = {});
 
     net::awaitable<core::Result<CreatedApiKey>> Create(auth::Principal who, ApiKeyInput in,
                                                        RequestMeta meta);
@@ -88,7 +96,20 @@ public:
     net::awaitable<core::Result<Caller>> Authenticate(std::string token);
 
 private:
-    core::Result<Caller> AuthenticateBlocking(const std::string& hash);
+    struct Authenticated {
+        Caller caller;
+        std::int64_t valid_until_ms = 0;  // min(now + cache time, the key's expiry)
+    };
+    core::Result<Authenticated> AuthenticateBlocking(const std::string& hash);
+    std::optional<Caller> Remembered(const std::string& hash);
+    void Remember(const std::string& hash, const Authenticated& a, std::int64_t looked_up_at);
+    void Forget(const std::string& key_id);
+
+    struct CachedCaller {
+        Caller caller;
+        std::int64_t looked_up_at = 0;  // when the lookup began (before the read)
+        std::int64_t valid_until_ms = 0;
+    };
     void Audit(const std::string& actor, std::string action, std::string target,
                const RequestMeta& meta, std::string detail_json);
 
@@ -96,8 +117,14 @@ private:
     async::WorkerPool& db_;
     const auth::RolePermissions& roles_;
     const Catalog& catalog_;
+    const auth::RevocationCache& revocations_;
     const core::Clock& clock_;
     ApiKeysConfig cfg_;
+    std::mutex cache_mu_;
+    std::unordered_map<std::string, CachedCaller> cache_;  // by key hash
+    // Keys revoked lately (id -> when): a lookup that began before the revocation must not
+    // be remembered, even if it finishes after it.
+    std::unordered_map<std::string, std::int64_t> revoked_at_;
 };
 
 }  // namespace hub::services

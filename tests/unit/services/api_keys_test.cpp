@@ -65,7 +65,7 @@ protected:
         auto roles = auth::RolePermissions::FromRows(auth::DefaultRolePermissionRows());
         ASSERT_TRUE(roles.ok());
         roles_ = std::move(roles.value());
-        keys_ = std::make_unique<ApiKeys>(store(), db_, roles_, catalog_, clock_);
+        keys_ = std::make_unique<ApiKeys>(store(), db_, roles_, catalog_, revocations_, clock_);
         user_ = NewUser("keyowner");
         who_.user_id = user_.id;
         who_.role = "user";
@@ -88,6 +88,7 @@ protected:
     RequestMeta Meta() { return {"127.0.0.1", "test", "rid"}; }
 
     async::WorkerPool db_{"db", 1};
+    auth::RevocationCache revocations_{clock_};
     auth::RolePermissions roles_;
     Catalog catalog_;
     std::unique_ptr<ApiKeys> keys_;
@@ -189,6 +190,61 @@ TEST_F(ApiKeysServiceTest, RevokedExpiredUnknownAndDisabledAreAllInvalid) {
     auth::Principal other = who_;
     other.user_id = NewUser("someoneelse").id;
     EXPECT_EQ(Await(keys_->Revoke(other, live->key.id, Meta())).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ApiKeysServiceTest, AnAuthenticatedKeyIsRememberedForAShortTimeOnly) {
+    ApiKeyInput in;
+    in.name = "hot";
+    auto created = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(created.ok());
+    const std::string token = created->token.Reveal();
+    ASSERT_TRUE(Await(keys_->Authenticate(token)).ok());
+    // Revoked behind this process's back (another hub process): remembered until the cache
+    // time is over, then refused.
+    ASSERT_TRUE(store().ApiKeys().Revoke(user_.id, created->key.id).ok());
+    EXPECT_TRUE(Await(keys_->Authenticate(token)).ok());
+    Advance(ApiKeysConfig{}.auth_cache_ms);
+    EXPECT_EQ(Await(keys_->Authenticate(token)).error().api_code, "invalid_api_key");
+}
+
+TEST_F(ApiKeysServiceTest, RevokingDisablingOrChangingTheOwnerHereTakesEffectAtOnce) {
+    ApiKeyInput in;
+    in.name = "a";
+    auto a = Await(keys_->Create(who_, in, Meta()));
+    in.name = "b";
+    auto b = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE(Await(keys_->Authenticate(a->token.Reveal())).ok());
+    ASSERT_TRUE(Await(keys_->Authenticate(b->token.Reveal())).ok());
+
+    ASSERT_TRUE(Await(keys_->Revoke(who_, a->key.id, Meta())).ok());
+    auto revoked = Await(keys_->Authenticate(a->token.Reveal()));
+    ASSERT_FALSE(revoked.ok());
+    EXPECT_EQ(revoked.error().api_code, "invalid_api_key");
+
+    // A role change noted by the accounts service: the next call reads the owner again.
+    store::UserPatch patch;
+    patch.role = "auditor";
+    ASSERT_TRUE(store().Users().Update(user_.id, patch).ok());
+    auto remembered = Await(keys_->Authenticate(b->token.Reveal()));
+    ASSERT_TRUE(remembered.ok()) << remembered.error().detail;
+    EXPECT_EQ(remembered->principal.role, "user");
+    revocations_.NoteUserChanged(user_.id);
+    Advance(1);  // lookups that begin later are remembered again
+    auto fresh = Await(keys_->Authenticate(b->token.Reveal()));
+    ASSERT_TRUE(fresh.ok()) << fresh.error().detail;
+    EXPECT_EQ(fresh->principal.role, "auditor");
+
+    // Disabled in the database only: still remembered; noted as the accounts service does it:
+    // refused at once.
+    store::UserPatch disable;
+    disable.status = store::UserStatus::kDisabled;
+    ASSERT_TRUE(store().Users().Update(user_.id, disable).ok());
+    EXPECT_TRUE(Await(keys_->Authenticate(b->token.Reveal())).ok());
+    revocations_.DisableUser(user_.id);
+    auto disabled = Await(keys_->Authenticate(b->token.Reveal()));
+    ASSERT_FALSE(disabled.ok());
+    EXPECT_EQ(disabled.error().api_code, "invalid_api_key");
 }
 
 }  // namespace
