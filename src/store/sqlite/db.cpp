@@ -194,6 +194,9 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptio
         HUB_SQL_TRY(conn->Exec("PRAGMA query_only = ON"));
     } else {
         HUB_SQL_TRY(conn->Exec("PRAGMA synchronous = FULL"));
+        // Each write of a group runs in a savepoint, whose undo pages go to the statement
+        // journal: keep it in memory rather than in a temporary file.
+        HUB_SQL_TRY(conn->Exec("PRAGMA temp_store = MEMORY"));
     }
     HUB_SQL_ASSIGN(std::string fk, conn->QueryText("PRAGMA foreign_keys"));
     if (fk != "1") {
