@@ -1,48 +1,458 @@
 #!/usr/bin/env bash
-# A first benchmark (the full suite is issue 8's): requests/s and latency of
-#   (a) bailian-sim called directly and (b) the hub's /v1/chat/completions in front of it,
-# plus /healthz, each with wrk on loopback. Prints one table.
+# The benchmark suite (bench/README.md explains every row). Starts bailian-sim, the hub and
+# nginx on loopback with fresh data dirs, drives them with wrk and bench-sse-load, and prints
+# one table (also written to bench/results/latest.md; raw tool output to latest-raw.log).
+#
+# Overrides (environment):
+#   BENCH_SECONDS=10           duration of each wrk measurement
+#   BENCH_WARMUP=2             seconds of wrk warm-up before each throughput measurement
+#   BENCH_CONNECTIONS=32       wrk connections of the throughput rows (1, 2)
+#   BENCH_THREADS=2            wrk threads
+#   BENCH_ROWS="1 2 3 4 5"     which rows to run
+#   BENCH_STREAM_STEPS="1000 5000 10000"   concurrent SSE streams per step (row 3)
+#   BENCH_STREAM_SECONDS=60    length of each stream (20 tokens/s)
+#   BENCH_STREAM_RAMP=1000     new streams per second
+#   BENCH_LOGINS=50            concurrent logins (row 4)
+#   BENCH_STARTS=5             warm starts averaged (row 5)
+#   BUILD_DIR=build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${BUILD_DIR:-build}
+BUILD=$(cd "${BUILD_DIR:-build}" 2>/dev/null && pwd) || { echo "bench: no build folder ${BUILD_DIR:-build} (make build)"; exit 1; }
 DUR=${BENCH_SECONDS:-10}
+WARM=${BENCH_WARMUP:-2}
 CONN=${BENCH_CONNECTIONS:-32}
-work=$(mktemp -d)
-cleanup() { kill "${hub_pid:-}" "${sim_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+THREADS=${BENCH_THREADS:-2}
+ROWS=${BENCH_ROWS:-"1 2 3 4 5"}
+STREAM_STEPS=${BENCH_STREAM_STEPS:-"1000 5000 10000"}
+STREAM_SECONDS=${BENCH_STREAM_SECONDS:-60}
+STREAM_RAMP=${BENCH_STREAM_RAMP:-1000}
+STREAM_TPS=20
+LOGINS=${BENCH_LOGINS:-50}
+STARTS=${BENCH_STARTS:-5}
+RESULTS=bench/results
+mkdir -p "$RESULTS"
+RAW="$RESULTS/latest-raw.log"
+: > "$RAW"
+T0=$(date +%s)
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-"$BUILD/bailian-sim" --listen 127.0.0.1:0 --port-file "$work/sim.port" --log-level error --threads 1 &
-sim_pid=$!
-for _ in $(seq 100); do [ -s "$work/sim.port" ] && break; sleep 0.1; done
-sim_port=$(cat "$work/sim.port")
-BAILIAN_HUB_LISTEN=127.0.0.1:0 BAILIAN_HUB_DATA_DIR="$work/hub" BAILIAN_HUB_LOG_LEVEL=info \
-  BAILIAN_HUB_BCRYPT_COST=10 DASHSCOPE_API_KEY=sk-bench-00000001 \
-  DASHSCOPE_BASE_URL="http://127.0.0.1:$sim_port" "$BUILD/bailian-hub" serve > "$work/hub.log" 2>&1 &
-hub_pid=$!
-for _ in $(seq 100); do
-  port=$(grep -o '"port":[0-9]*' "$work/hub.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
-  [ -n "${port:-}" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/setup.sh installs it)"; exit 1; }
 done
-hub="http://127.0.0.1:$port"
-curl -fs -XPOST "$hub/api/v1/auth/register" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","email":"bench@example.com","password":"Bench-Password-42"}' >/dev/null
-export BENCH_TOKEN=$(curl -fs -XPOST "$hub/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"bench","password":"Bench-Password-42"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-export BENCH_TOKEN_SIM=sk-bench-00000001
+[ -x "$BUILD/bailian-hub" ] && [ -x "$BUILD/bailian-sim" ] ||
+  { echo "bench: build the hub and the simulator first (make build)"; exit 1; }
+[ -f "$BUILD/build.ninja" ] && ninja -C "$BUILD" bench-sse-load >/dev/null
+LOAD="$BUILD/bench-sse-load"
 
-row() {  # name url [lua]
-  local out
-  if [ -n "${3:-}" ]; then out=$(wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$3" "$2")
-  else out=$(wrk -t2 -c"$CONN" -d"${DUR}s" --latency "$2"); fi
-  printf "| %-34s | %10s | %8s | %8s |\n" "$1" "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
-    "$(echo "$out" | awk '$1=="50%" {print $2}')" "$(echo "$out" | awk '$1=="99%" {print $2}')"
+# 10,000 streams need ~20,000 descriptors in the hub (one per client, one upstream each).
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+
+work=$(mktemp -d)
+pids=()
+stop_pid() {  # pid: TERM, up to 5 s, then KILL
+  local p=$1
+  kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null || true; return 0; }
+  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
 }
-sed 's/BENCH_TOKEN")/BENCH_TOKEN_SIM")/; s#"model":"qwen-plus"#"model":"qwen-plus","stream":false#' bench/chat.lua > "$work/sim.lua"
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk -t2 -c$CONN -d${DUR}s; $(date -u +%F)"
-printf "| %-34s | %10s | %8s | %8s |\n" "target" "req/s" "p50" "p99"
-printf "|%s|%s|%s|%s|\n" "------------------------------------" "------------" "----------" "----------"
-row "hub GET /healthz" "$hub/healthz"
-row "sim chat completions (direct)" "http://127.0.0.1:$sim_port/compatible-mode/v1/chat/completions" "$work/sim.lua"
-row "hub /v1/chat/completions (JWT)" "$hub/v1/chat/completions" bench/chat.lua
-echo "hub RSS after the run: $(awk '/VmRSS/ {print $2 " " $3}' /proc/$hub_pid/status)"
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+raw() { { echo "==== $1"; cat; echo; } >> "$RAW"; }
+
+free_port() {  # a free loopback port below the ephemeral range
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then echo "$p"; return; fi
+  done
+  echo "bench: no free port" >&2; return 1
+}
+
+now_ns() { date +%s%N; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+# ---- processes --------------------------------------------------------------------------------
+
+sim_pid=""; sim_port=""; hub_pid=""; hub_port=""; hub_start_ms=""
+start_sim() {  # [extra flags]
+  rm -f "$work/sim.port"
+  "$BUILD/bailian-sim" --listen 127.0.0.1:0 --port-file "$work/sim.port" --log-level warn \
+    --threads "${SIM_THREADS:-1}" "$@" >> "$work/sim.log" 2>&1 &
+  sim_pid=$!
+  pids+=("$sim_pid")
+  for _ in $(seq 100); do [ -s "$work/sim.port" ] && break; sleep 0.05; done
+  sim_port=$(cat "$work/sim.port")
+}
+stop_sim() { [ -n "$sim_pid" ] && stop_pid "$sim_pid"; sim_pid=""; }
+
+HUB_DATA="$work/hub"
+start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub_start_ms
+  hub_port=$(free_port)
+  local t0
+  t0=$(now_ns)
+  env BAILIAN_HUB_LISTEN="127.0.0.1:$hub_port" BAILIAN_HUB_DATA_DIR="$HUB_DATA" \
+    BAILIAN_HUB_LOG_LEVEL=warn BAILIAN_HUB_WEB_ROOT="$work/no-web" \
+    BAILIAN_HUB_MAX_CONNECTIONS=100000 BAILIAN_HUB_SHUTDOWN_GRACE_MS=1000 \
+    BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE=100000 BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE=100000 \
+    BAILIAN_HUB_CHAT_HISTORY_MESSAGES=20 \
+    DASHSCOPE_API_KEY=sk-bench-00000001 DASHSCOPE_BASE_URL="http://127.0.0.1:$sim_port" \
+    "$@" "$BUILD/bailian-hub" serve >> "$work/hub.log" 2>&1 &
+  hub_pid=$!
+  pids+=("$hub_pid")
+  "$LOAD" --wait-http "127.0.0.1:$hub_port/healthz" --timeout-s 30 ||
+    { tail -5 "$work/hub.log" >&2; exit 1; }
+  hub_start_ms=$(( ($(now_ns) - t0) / 1000000 ))
+}
+stop_hub() { [ -n "$hub_pid" ] && stop_pid "$hub_pid"; hub_pid=""; }
+
+nginx_pid=""; nginx_port=""
+start_nginx() {  # a pure keep-alive reverse proxy in front of the simulator
+  local d="$work/nginx"
+  mkdir -p "$d"
+  nginx_port=$(free_port)
+  local user_line=""
+  [ "$(id -u)" -eq 0 ] && user_line="user root;"
+  cat > "$d/nginx.conf" <<EOF
+$user_line
+worker_processes auto;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $d/client_body;
+  proxy_temp_path $d/proxy;
+  fastcgi_temp_path $d/fastcgi;
+  uwsgi_temp_path $d/uwsgi;
+  scgi_temp_path $d/scgi;
+  upstream sim { server 127.0.0.1:$sim_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://sim;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$nginx_port/_sim/health" && return 0
+    sleep 0.05
+  done
+  echo "bench: nginx did not start"; cat "$d/error.log"; exit 1
+}
+stop_nginx() { [ -n "$nginx_pid" ] && stop_pid "$nginx_pid"; nginx_pid=""; }
+
+# ---- wrk --------------------------------------------------------------------------------------
+
+# wrk_run NAME ARGS...: runs wrk, keeps its output, sets W_RPS W_P50 W_P99 (ms) W_ERR
+to_ms() {  # wrk latency (e.g. 812.00us, 1.28ms, 1.02s) -> ms
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+    printf "%.2f", n }'
+}
+wrk_run() {
+  local name=$1; shift
+  local out
+  out=$(wrk --latency "$@" 2>&1) || true
+  printf '%s\n' "$out" | raw "$name: wrk $*"
+  W_RPS=$(printf '%s\n' "$out" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
+  W_P50=$(to_ms "$(printf '%s\n' "$out" | awk '$1=="50%" {print $2}')")
+  W_P99=$(to_ms "$(printf '%s\n' "$out" | awk '$1=="99%" {print $2}')")
+  W_REQ=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
+  local non2xx sock
+  non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
+  sock=$(printf '%s\n' "$out" | awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}')
+  W_ERR=$(( ${non2xx:-0} + ${sock:-0} ))
+}
+
+# ---- the table --------------------------------------------------------------------------------
+
+TABLE=()
+row() {  # measurement value reference target met
+  TABLE+=("$(printf '| %s | %s | %s | %s | %s |' "$1" "$2" "$3" "$4" "$5")")
+}
+met() { if awk "BEGIN {exit !($1)}"; then echo met; else echo "**missed**"; fi; }
+fmt_lat() { echo "$1 req/s, p50 $2 ms, p99 $3 ms"; }
+
+want() { case " $ROWS " in *" $1 "*) return 0;; *) return 1;; esac; }
+
+# ---- row 5 first: start-up and idle, on a fresh data dir -------------------------------------
+
+start_sim
+if want 5; then
+  log "row 5: start-up time and idle RSS"
+  start_hub  # cold: empty data dir (migrations, master key, JWT signing key)
+  cold_ms=$hub_start_ms
+  stop_hub
+  total=0; rss_sum=0
+  for i in $(seq "$STARTS"); do
+    start_hub
+    total=$((total + hub_start_ms))
+    sleep 1
+    rss_sum=$((rss_sum + $(rss_kb "$hub_pid")))
+    stop_hub
+  done
+  warm_ms=$((total / STARTS)); idle_kb=$((rss_sum / STARTS))
+  # Reference: the simulator (same HTTP server code, no database, no crypto).
+  sim_ref_port=$(free_port)
+  t0=$(now_ns)
+  "$BUILD/bailian-sim" --listen "127.0.0.1:$sim_ref_port" --log-level warn --threads 2 >/dev/null 2>&1 &
+  ref_pid=$!; pids+=("$ref_pid")
+  "$LOAD" --wait-http "127.0.0.1:$sim_ref_port/_sim/health" --timeout-s 10
+  sim_start_ms=$(( ($(now_ns) - t0) / 1000000 ))
+  sleep 1
+  sim_idle_kb=$(rss_kb "$ref_pid")
+  stop_pid "$ref_pid"
+  R5a=("5 idle: hub RSS after start, no traffic (avg of $STARTS)" "$(mb "$idle_kb") MB"
+       "bailian-sim idle: $(mb "$sim_idle_kb") MB" "≤ 30 MB" "$(met "$idle_kb <= 30*1024")")
+  R5b=("5 start-up: exec → /healthz 200, warm (avg of $STARTS)" "$warm_ms ms"
+       "cold start (empty data dir): $cold_ms ms; bailian-sim: $sim_start_ms ms" "—" "—")
+fi
+
+# ---- set-up: a user, a JWT, a platform key ---------------------------------------------------
+
+start_hub
+hub="http://127.0.0.1:$hub_port"
+BENCH_USER=bench BENCH_PASSWORD=Bench-Password-42
+curl -fs -XPOST "$hub/api/v1/auth/register" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"$BENCH_USER\",\"email\":\"bench@example.com\",\"password\":\"$BENCH_PASSWORD\"}" >/dev/null
+login() {
+  curl -fs -XPOST "$hub/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}" |
+    sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+}
+JWT=$(login)
+API_KEY=$(curl -fs -XPOST "$hub/api/v1/api-keys" -H "Authorization: Bearer $JWT" \
+  -H 'Content-Type: application/json' -d '{"name":"bench"}' | sed 's/.*"key":"\([^"]*\)".*/\1/')
+case "$API_KEY" in bh-*) ;; *) echo "bench: could not create a platform key"; exit 1;; esac
+export BENCH_THREADS=$THREADS
+
+# ---- row 1: proxy overhead -------------------------------------------------------------------
+
+if want 1; then
+  log "row 1: proxy overhead (sim direct, nginx, hub), ${DUR}s each at -c$CONN and -c1"
+  start_nginx
+  sim_url="http://127.0.0.1:$sim_port/compatible-mode/v1/chat/completions"
+  ngx_url="http://127.0.0.1:$nginx_port/compatible-mode/v1/chat/completions"
+  hub_url="$hub/v1/chat/completions"
+  check=$(curl -s -o /dev/null -w '%{http_code}' "$hub_url" -H "Authorization: Bearer $API_KEY" \
+    -H 'Content-Type: application/json' \
+    -d '{"model":"qwen-plus","messages":[{"role":"user","content":"hi"}],"stream":false}')
+  [ "$check" = 200 ] || { echo "bench: hub chat completion answered $check"; exit 1; }
+  for c in "$CONN" 1; do
+    t=$THREADS; [ "$c" -lt "$t" ] && t=$c
+    for target in sim nginx hub; do
+      case $target in
+        sim) url=$sim_url; tok=sk-bench-00000001;;
+        nginx) url=$ngx_url; tok=sk-bench-00000001;;
+        hub) url=$hub_url; tok=$API_KEY;;
+      esac
+      BENCH_TOKEN=$tok wrk_run "warm-up $target c$c" -t"$t" -c"$c" -d"${WARM}s" -s bench/chat.lua "$url"
+      BENCH_TOKEN=$tok wrk_run "row 1 $target c$c" -t"$t" -c"$c" -d"${DUR}s" -s bench/chat.lua "$url"
+      eval "R1_${target}_${c}=(\"$W_RPS\" \"$W_P50\" \"$W_P99\" \"$W_ERR\")"
+    done
+  done
+  stop_nginx
+fi
+
+# ---- row 2: conversation chat ----------------------------------------------------------------
+
+if want 2; then
+  NCONV=$((CONN * 2))
+  log "row 2: conversation chat; seeding $NCONV conversations with 10 turns each"
+  convs=()
+  for _ in $(seq "$NCONV"); do
+    convs+=("$(curl -fs -XPOST "$hub/api/v1/conversations" -H "Authorization: Bearer $JWT" \
+      -H 'Content-Type: application/json' -d '{"model":"qwen-plus"}' |
+      sed 's/.*"id":"\([^"]*\)".*/\1/')")
+  done
+  seed() {  # 10 turns, one after the other
+    for _ in $(seq 10); do
+      curl -fs -o /dev/null -XPOST "$hub/api/v1/conversations/$1/messages" \
+        -H "Authorization: Bearer $JWT" -H 'Content-Type: application/json' \
+        -d '{"content":"hello [sim:tokens=16]","stream":false}' || return 1
+    done
+  }
+  seeders=()
+  for id in "${convs[@]}"; do seed "$id" & seeders+=($!); done
+  for p in "${seeders[@]}"; do wait "$p" || { echo "bench: seeding failed"; exit 1; }; done
+  count=$(curl -fs "$hub/api/v1/conversations/${convs[0]}" -H "Authorization: Bearer $JWT" |
+    sed 's/.*"message_count":\([0-9]*\).*/\1/')
+  [ "$count" = 20 ] || { echo "bench: conversation has $count messages, expected 20"; exit 1; }
+  db="$HUB_DATA/bailian-hub.db"
+  rows_now() {  # messages and api_calls rows of the chat turns
+    sqlite3 "$db" "select (select count(*) from messages) || ' ' || (select count(*) from api_calls where endpoint = 'chat')"
+  }
+  read -r msgs0 calls0 <<< "$(rows_now)"
+  export BENCH_CONVS="${convs[*]}"
+  # Reference: the simulator answering the same upstream request directly (streamed, 21
+  # messages: 20 of history and the question, as the hub sends it).
+  answer="Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore."
+  msgs=""
+  for _ in $(seq 10); do
+    msgs+="{\"role\":\"user\",\"content\":\"hello [sim:tokens=16]\"},{\"role\":\"assistant\",\"content\":\"$answer\"},"
+  done
+  ref_body="{\"model\":\"qwen-plus\",\"messages\":[${msgs}{\"role\":\"user\",\"content\":\"hello [sim:tokens=16]\"}],\"stream\":true,\"stream_options\":{\"include_usage\":true}}"
+  BENCH_TOKEN=sk-bench-00000001 BENCH_BODY=$ref_body wrk_run "row 2 reference: sim streamed" \
+    -t"$THREADS" -c"$CONN" -d"${DUR}s" -s bench/chat.lua \
+    "http://127.0.0.1:$sim_port/compatible-mode/v1/chat/completions"
+  R2_ref=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  BENCH_TOKEN=$JWT wrk_run "row 2 hub conversation" -t"$THREADS" -c"$CONN" -d"${DUR}s" \
+    -s bench/conversation.lua "$hub/"
+  R2_hub=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR" "$W_REQ")
+  # Every turn wrote its question, its answer and its api_calls row: count them.
+  sleep 1  # turns wrk left in flight finish
+  read -r msgs1 calls1 <<< "$(rows_now)"
+  R2_rows="messages +$((msgs1 - msgs0)), api_calls +$((calls1 - calls0)) for ${W_REQ} answered turns"
+  echo "$R2_rows" | raw "row 2 rows written"
+fi
+
+# ---- row 4: isolation ------------------------------------------------------------------------
+
+if want 4; then
+  log "row 4: /healthz p99 alone and during $LOGINS concurrent logins"
+  wrk_run "row 4 healthz alone" -t1 -c2 -d"${DUR}s" "$hub/healthz"
+  R4_alone=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  export BENCH_USER BENCH_PASSWORD
+  login_out="$work/logins.txt"
+  wrk --latency -t1 -c"$LOGINS" -d"$((DUR + 3))s" --timeout 30s -s bench/login.lua \
+    "$hub/api/v1/auth/login" > "$login_out" 2>&1 &
+  login_pid=$!; pids+=("$login_pid")
+  sleep 2  # every login connection has its bcrypt running
+  wrk_run "row 4 healthz during logins" -t1 -c2 -d"${DUR}s" "$hub/healthz"
+  R4_busy=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  wait "$login_pid" || true
+  raw "row 4 logins: wrk -c$LOGINS" < "$login_out"
+  logins_rps=$(awk '/^Requests\/sec/ {printf "%.1f", $2}' "$login_out")
+  logins_p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$login_out")")
+  logins_non2xx=$(awk '/Non-2xx/ {print $NF}' "$login_out")
+fi
+
+# ---- row 3: streams --------------------------------------------------------------------------
+
+if want 3; then
+  stop_hub
+  stop_sim
+  # Two descriptors per stream in the hub (client + upstream), a few dozen of its own.
+  max_streams=$(( (NOFILE - 200) / 2 ))
+  tokens=$((STREAM_TPS * STREAM_SECONDS))
+  body="{\"model\":\"qwen-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"[sim:tps=$STREAM_TPS][sim:tokens=$tokens] tell me a story\"}],\"stream\":true}"
+  R3=()
+  for n in $STREAM_STEPS; do
+    eff=$n; note=""
+    if [ "$n" -gt "$max_streams" ]; then
+      eff=$max_streams; note=" (asked $n; RLIMIT_NOFILE $NOFILE allows $max_streams)"
+    fi
+    log "row 3: $eff streams of ${STREAM_SECONDS}s, ramp ${STREAM_RAMP}/s$note"
+    SIM_THREADS=2 start_sim
+    start_hub
+    hub="http://127.0.0.1:$hub_port"
+    sleep 1
+    idle=$(rss_kb "$hub_pid"); cpu0=$(cpu_s "$hub_pid"); scpu0=$(cpu_s "$sim_pid")
+    peak=$idle; speak=0
+    # A stream that has not ended within twice its length counts as an error (timeout).
+    deadline=$((STREAM_SECONDS * 2 + eff / STREAM_RAMP))
+    "$LOAD" --port "$hub_port" --path /v1/chat/completions \
+      --header "Authorization: Bearer $API_KEY" --body "$body" --streams "$eff" \
+      --ramp "$STREAM_RAMP" --timeout-s "$deadline" --progress-s 15 \
+      > "$work/streams.txt" 2> "$work/streams.err" &
+    load_pid=$!; pids+=("$load_pid")
+    while kill -0 "$load_pid" 2>/dev/null; do
+      r=$(rss_kb "$hub_pid"); [ "$r" -gt "$peak" ] && peak=$r
+      s=$(rss_kb "$sim_pid"); [ "$s" -gt "$speak" ] && speak=$s
+      sleep 1
+    done
+    wait "$load_pid" || true
+    cpu1=$(cpu_s "$hub_pid"); scpu1=$(cpu_s "$sim_pid"); hwm=$(hwm_kb "$hub_pid")
+    [ "$hwm" -gt "$peak" ] && peak=$hwm
+    cat "$work/streams.err" "$work/streams.txt" | raw "row 3 streams n=$eff"
+    g() { awk -F= -v k="$1" '$1==k {print $2}' "$work/streams.txt"; }
+    completed=$(g completed); errors=$(g errors)
+    per_stream=$(awk -v p="$peak" -v i="$idle" -v n="$eff" 'BEGIN {printf "%.1f", (p - i) / n}')
+    hub_cpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.1f", b - a}')
+    sim_cpu=$(awk -v a="$scpu0" -v b="$scpu1" 'BEGIN {printf "%.1f", b - a}')
+    load_cpu=$(awk -v a="$(g cpu_user_s)" -v b="$(g cpu_sys_s)" 'BEGIN {printf "%.1f", a + b}')
+    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu")
+    stop_hub
+    stop_sim
+  done
+fi
+
+# ---- the table --------------------------------------------------------------------------------
+
+if want 1; then
+  for c in "$CONN" 1; do
+    eval "s=(\"\${R1_sim_${c}[@]}\"); n=(\"\${R1_nginx_${c}[@]}\"); h=(\"\${R1_hub_${c}[@]}\")"
+    row "1a sim direct, -c$c" "$(fmt_lat "${s[0]}" "${s[1]}" "${s[2]}")" "—" "—" "—"
+    row "1b nginx → sim, -c$c" "$(fmt_lat "${n[0]}" "${n[1]}" "${n[2]}")" "—" "—" "—"
+    row "1c hub → sim (platform key), -c$c" "$(fmt_lat "${h[0]}" "${h[1]}" "${h[2]}")" \
+      "errors: hub ${h[3]}, nginx ${n[3]}, sim ${s[3]}" "—" "—"
+    ha50=$(awk -v a="${h[1]}" -v b="${s[1]}" 'BEGIN {printf "%.2f", a - b}')
+    ha99=$(awk -v a="${h[2]}" -v b="${s[2]}" 'BEGIN {printf "%.2f", a - b}')
+    na50=$(awk -v a="${n[1]}" -v b="${s[1]}" 'BEGIN {printf "%.2f", a - b}')
+    na99=$(awk -v a="${n[2]}" -v b="${s[2]}" 'BEGIN {printf "%.2f", a - b}')
+    r50=$(awk -v a="$ha50" -v b="$na50" 'BEGIN {if (b > 0) printf "%.1f×", a / b; else print "n/a"}')
+    r99=$(awk -v a="$ha99" -v b="$na99" 'BEGIN {if (b > 0) printf "%.1f×", a / b; else print "n/a"}')
+    row "1 hub added latency, -c$c" "p50 +$ha50 ms, p99 +$ha99 ms" \
+      "nginx added p50 +$na50 ms, p99 +$na99 ms; hub/nginx: p50 $r50, p99 $r99" \
+      "added p50 ≤ 2× nginx's; added p99 ≤ 1 ms" \
+      "p50 $(met "$na50 > 0 && $ha50 <= 2 * $na50"), p99 $(met "$ha99 <= 1")"
+  done
+fi
+if want 2; then
+  row "2 conversation chat (JWT, 20-message history, stored), -c$CONN" \
+    "$(fmt_lat "${R2_hub[0]}" "${R2_hub[1]}" "${R2_hub[2]}"), errors ${R2_hub[3]}; $R2_rows" \
+    "sim alone, same upstream request (streamed, 21 messages): ${R2_ref[0]} req/s, p99 ${R2_ref[2]} ms" \
+    "≥ 5,000 req/s" "$(met "${R2_hub[0]} >= 5000")"
+fi
+if want 3; then
+  for r in "${R3[@]}"; do
+    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu <<< "$r"
+    row "3 $n SSE streams × ${STREAM_SECONDS}s (${STREAM_TPS} tok/s), ramp ${STREAM_RAMP}/s$note" \
+      "completed $completed, errors $errors ($tmo not done within 2× their length); hub peak RSS $peak MB ($per KB/stream), CPU ${cpu}s in ${wall}s; TTFB p50 $ttfb50 ms, p99 $ttfb99 ms; stream length p50 ${d50}s" \
+      "bailian-sim serving the same streams: peak RSS $speak MB, CPU ${scpu}s; load generator CPU ${lcpu}s" \
+      "10,000 streams, 0 errors, RSS ≤ 300 MB" \
+      "$(if [ "$n" -ge 10000 ]; then met "$errors == 0 && $peak <= 300"; else echo "errors $(met "$errors == 0"), RSS $(met "$peak <= 300")$([ -n "$note" ] && echo ', 10,000 not reachable here')"; fi)"
+  done
+fi
+if want 4; then
+  row "4 /healthz during $LOGINS concurrent logins (bcrypt default cost)" \
+    "p99 ${R4_busy[2]} ms (p50 ${R4_busy[1]} ms); logins ${logins_rps}/s, login p50 ${logins_p50} ms, non-2xx ${logins_non2xx:-0}" \
+    "/healthz alone: p99 ${R4_alone[2]} ms (p50 ${R4_alone[1]} ms)" "p99 ≤ 5 ms" "$(met "${R4_busy[2]} <= 5")"
+fi
+if want 5; then
+  row "${R5a[@]}"
+  row "${R5b[@]}"
+fi
+
+elapsed=$(( $(date +%s) - T0 ))
+{
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo);" \
+    "$(date -u '+%F %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?');" \
+    "load average at start $LOAD_AT_START"
+  echo "wrk -t$THREADS, ${DUR}s per measurement (after ${WARM}s warm-up); hub log level warn; RLIMIT_NOFILE $NOFILE; suite took ${elapsed}s"
+  echo
+  echo "| measurement | value | reference (same run) | target | met? |"
+  echo "|---|---|---|---|---|"
+  for r in "${TABLE[@]}"; do echo "$r"; done
+} > "$RESULTS/latest.md"
+cat "$RESULTS/latest.md"
