@@ -85,6 +85,8 @@ now_ns() { date +%s%N; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+listen_overflows() { nstat -az TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ {print $2; f=1} END {if (!f) print 0}'; }
+accept_queue() { ss -Hltn "sport = :$1" 2>/dev/null | awk '{print $2; f=1} END {if (!f) print 0}'; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # ---- processes --------------------------------------------------------------------------------
@@ -380,7 +382,7 @@ if want 3; then
     hub="http://127.0.0.1:$hub_port"
     sleep 1
     idle=$(rss_kb "$hub_pid"); cpu0=$(cpu_s "$hub_pid"); scpu0=$(cpu_s "$sim_pid")
-    peak=$idle; speak=0
+    peak=$idle; speak=0; hq=0; sq=0; ovf0=$(listen_overflows)
     # A stream that has not ended within twice its length counts as an error (timeout).
     deadline=$((STREAM_SECONDS * 2 + eff / STREAM_RAMP))
     "$LOAD" --port "$hub_port" --path /v1/chat/completions \
@@ -391,12 +393,17 @@ if want 3; then
     while kill -0 "$load_pid" 2>/dev/null; do
       r=$(rss_kb "$hub_pid"); [ "$r" -gt "$peak" ] && peak=$r
       s=$(rss_kb "$sim_pid"); [ "$s" -gt "$speak" ] && speak=$s
+      q=$(accept_queue "$hub_port"); [ "$q" -gt "$hq" ] && hq=$q
+      q=$(accept_queue "$sim_port"); [ "$q" -gt "$sq" ] && sq=$q
       sleep 1
     done
     wait "$load_pid" || true
     cpu1=$(cpu_s "$hub_pid"); scpu1=$(cpu_s "$sim_pid"); hwm=$(hwm_kb "$hub_pid")
     [ "$hwm" -gt "$peak" ] && peak=$hwm
-    { cat "$work/streams.err" "$work/streams.txt"; echo "hub warnings/errors in its log:";
+    ovf=$(( $(listen_overflows) - ovf0 ))
+    { cat "$work/streams.err" "$work/streams.txt"
+      echo "accept queue, longest seen: hub $hq, sim $sq; kernel listen-queue overflows: $ovf"
+      echo "hub warnings/errors in its log:";
       grep -o '"msg":"[a-z_]*"' "$work/hub.log" | sort | uniq -c; } | raw "row 3 streams n=$eff tps=$tps"
     g() { awk -F= -v k="$1" '$1==k {print $2}' "$work/streams.txt"; }
     completed=$(g completed); errors=$(g errors)
@@ -404,7 +411,7 @@ if want 3; then
     hub_cpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.1f", b - a}')
     sim_cpu=$(awk -v a="$scpu0" -v b="$scpu1" 'BEGIN {printf "%.1f", b - a}')
     load_cpu=$(awk -v a="$(g cpu_user_s)" -v b="$(g cpu_sys_s)" 'BEGIN {printf "%.1f", a + b}')
-    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps")
+    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps|$ovf")
     stop_hub
     stop_sim
   done
@@ -439,9 +446,9 @@ if want 2; then
 fi
 if want 3; then
   for r in "${R3[@]}"; do
-    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu tps <<< "$r"
+    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu tps ovf <<< "$r"
     row "3 $n SSE streams × ${STREAM_SECONDS}s ($tps token/s), ramp ${STREAM_RAMP}/s$note" \
-      "completed $completed, errors $errors ($tmo not done within 2× their length); hub peak RSS $peak MB ($per KB/stream), CPU ${cpu}s in ${wall}s; TTFB p50 $ttfb50 ms, p99 $ttfb99 ms; stream length p50 ${d50}s" \
+      "completed $completed, errors $errors ($tmo not done within 2× their length; listen-queue overflows $ovf); hub peak RSS $peak MB ($per KB/stream), CPU ${cpu}s in ${wall}s; TTFB p50 $ttfb50 ms, p99 $ttfb99 ms; stream length p50 ${d50}s" \
       "bailian-sim serving the same streams: peak RSS $speak MB, CPU ${scpu}s; load generator CPU ${lcpu}s" \
       "10,000 streams, 0 errors, RSS ≤ 300 MB" \
       "errors $(met "$errors == 0"), RSS $(met "$peak <= 300")$([ -n "$note" ] && echo ' (at the descriptor limit)' || true)"
