@@ -12,6 +12,8 @@
 #   BENCH_STREAM_STEPS="1000 5000 10000"   concurrent SSE streams per step (row 3)
 #   BENCH_STREAM_SECONDS=60    length of each stream (20 tokens/s)
 #   BENCH_STREAM_RAMP=1000     new streams per second
+#   BENCH_STREAM_BURST=5       the simulator sends paced tokens in bursts of this many
+#                              (bailian-sim --burst-tokens; DashScope sends several per chunk)
 #   BENCH_HELD_STREAMS=10000   one more step: this many streams at 1 token/s (memory, descriptors)
 #   BENCH_LOGINS=50            concurrent logins (row 4)
 #   BENCH_STARTS=5             warm starts averaged (row 5)
@@ -28,6 +30,7 @@ STREAM_STEPS=${BENCH_STREAM_STEPS:-"1000 5000 10000"}
 STREAM_SECONDS=${BENCH_STREAM_SECONDS:-60}
 STREAM_RAMP=${BENCH_STREAM_RAMP:-1000}
 STREAM_TPS=20
+STREAM_BURST=${BENCH_STREAM_BURST:-5}
 HELD_STREAMS=${BENCH_HELD_STREAMS:-10000}
 LOGINS=${BENCH_LOGINS:-50}
 STARTS=${BENCH_STARTS:-5}
@@ -109,6 +112,7 @@ start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub
   local t0
   t0=$(now_ns)
   env BAILIAN_HUB_LISTEN="127.0.0.1:$hub_port" BAILIAN_HUB_DATA_DIR="$HUB_DATA" \
+    BAILIAN_HUB_METRICS_LISTEN=127.0.0.1:0 \
     BAILIAN_HUB_LOG_LEVEL=warn BAILIAN_HUB_WEB_ROOT="$work/no-web" \
     BAILIAN_HUB_MAX_CONNECTIONS=100000 BAILIAN_HUB_SHUTDOWN_GRACE_MS=1000 \
     BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE=100000 BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE=100000 \
@@ -368,7 +372,8 @@ if want 3; then
   [ "${HELD_STREAMS:-0}" -gt 0 ] && steps="$steps held:$HELD_STREAMS"
   for step in $steps; do
     tps=$STREAM_TPS; n=$step
-    case $step in held:*) tps=1; n=${step#held:};; esac
+    burst=$STREAM_BURST
+    case $step in held:*) tps=1; burst=1; n=${step#held:};; esac
     tokens=$((tps * STREAM_SECONDS))
     body="{\"model\":\"qwen-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"[sim:tps=$tps][sim:tokens=$tokens] tell me a story\"}],\"stream\":true}"
     eff=$n; note=""
@@ -376,7 +381,7 @@ if want 3; then
       eff=$max_streams; note=" (asked $n; RLIMIT_NOFILE $NOFILE allows $max_streams)"
     fi
     log "row 3: $eff streams of ${STREAM_SECONDS}s at $tps token/s, ramp ${STREAM_RAMP}/s$note"
-    SIM_THREADS=2 start_sim
+    SIM_THREADS=2 start_sim --burst-tokens "$burst"
     : > "$work/hub.log"
     start_hub
     hub="http://127.0.0.1:$hub_port"
@@ -411,7 +416,7 @@ if want 3; then
     hub_cpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.1f", b - a}')
     sim_cpu=$(awk -v a="$scpu0" -v b="$scpu1" 'BEGIN {printf "%.1f", b - a}')
     load_cpu=$(awk -v a="$(g cpu_user_s)" -v b="$(g cpu_sys_s)" 'BEGIN {printf "%.1f", a + b}')
-    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps|$ovf")
+    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps|$ovf|$burst")
     stop_hub
     stop_sim
   done
@@ -446,8 +451,8 @@ if want 2; then
 fi
 if want 3; then
   for r in "${R3[@]}"; do
-    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu tps ovf <<< "$r"
-    row "3 $n SSE streams × ${STREAM_SECONDS}s ($tps token/s), ramp ${STREAM_RAMP}/s$note" \
+    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu tps ovf burst <<< "$r"
+    row "3 $n SSE streams × ${STREAM_SECONDS}s ($tps token/s in bursts of $burst), ramp ${STREAM_RAMP}/s$note" \
       "completed $completed, errors $errors ($tmo not done within 2× their length; listen-queue overflows $ovf); hub peak RSS $peak MB ($per KB/stream), CPU ${cpu}s in ${wall}s; TTFB p50 $ttfb50 ms, p99 $ttfb99 ms; stream length p50 ${d50}s" \
       "bailian-sim serving the same streams: peak RSS $speak MB, CPU ${scpu}s; load generator CPU ${lcpu}s" \
       "10,000 streams, 0 errors, RSS ≤ 300 MB" \

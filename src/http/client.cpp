@@ -9,7 +9,9 @@
 #include <charconv>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 #include "http/message.hpp"
 #include "obs/logging.hpp"
@@ -168,11 +170,19 @@ net::awaitable<core::Result<std::shared_ptr<Conn>>> HttpClient::Impl::Connect(Ur
     auto ex = co_await net::this_coro::executor;
     auto c = std::make_shared<Conn>();
     c->pool_key = url.Origin();
-    tcp::resolver resolver(ex);
     beast::error_code ec;
-    auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
-                                                   net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return FromEc(ec, "connect", cancel && cancel->triggered());
+    // An IP address needs no resolver (a trip to Asio's resolver thread per connection).
+    std::vector<tcp::endpoint> endpoints;
+    if (auto ip = net::ip::make_address(url.host, ec); !ec) {
+        endpoints.emplace_back(ip, url.port);
+    } else {
+        ec = {};
+        tcp::resolver resolver(ex);
+        auto results = co_await resolver.async_resolve(
+            url.host, std::to_string(url.port), net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return FromEc(ec, "connect", cancel && cancel->triggered());
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
     if (url.tls) {
         c->tls.emplace(ex, ctx);
     } else {
@@ -181,7 +191,7 @@ net::awaitable<core::Result<std::shared_ptr<Conn>>> HttpClient::Impl::Connect(Ur
     if (cancel) ArmCancel(*cancel, c, ex);
     auto& low = c->lowest();
     low.expires_after(cfg.connect_timeout);
-    co_await low.async_connect(results, net::redirect_error(net::use_awaitable, ec));
+    co_await low.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
     if (ec) co_return FromEc(ec, "connect", cancel && cancel->triggered());
     if (url.tls) {
         if (!SSL_set_tlsext_host_name(c->tls->native_handle(), url.host.c_str()))
@@ -204,6 +214,10 @@ struct ClientResponse::State {
     bool done = false;
     bool keep_alive = false;
     std::optional<core::Error> pending_error;  // a break that followed the last bytes
+    // Body bytes are read into this, once per response; a buffer in Read()'s coroutine frame
+    // would be allocated and freed for every chunk of a stream.
+    static constexpr std::size_t kReadBuffer = 4096;
+    std::unique_ptr<char[]> buf;
 };
 
 namespace {
@@ -228,7 +242,7 @@ net::awaitable<beast::error_code> ReadBody(Stream& s, beast::flat_buffer& buf,
                                            bhttp::response_parser<bhttp::buffer_body>& p) {
     beast::error_code ec;
     // read_some: hand out what arrived (stream relays token by token); async_read would wait
-    // until the 16 KiB buffer is full or the body complete.
+    // until the buffer is full or the body complete.
     co_await bhttp::async_read_some(s, buf, p, net::redirect_error(net::use_awaitable, ec));
     co_return ec;
 }
@@ -255,18 +269,19 @@ net::awaitable<core::Result<std::string>> ClientResponse::Read() {
         co_return err;
     }
     if (st.done) co_return std::string{};
-    char buf[16 * 1024];
+    if (!st.buf) st.buf = std::make_unique<char[]>(State::kReadBuffer);
+    char* buf = st.buf.get();
     for (;;) {
         auto& body = st.parser.get().body();
         body.data = buf;
-        body.size = sizeof buf;
+        body.size = State::kReadBuffer;
         st.conn->lowest().expires_after(st.impl->cfg.idle_timeout);
         // (No co_await inside ?: — g++ 12 miscompiles it.)
         beast::error_code ec;
         if (st.conn->tls) ec = co_await ReadBody(*st.conn->tls, st.conn->buf, st.parser);
         else ec = co_await ReadBody(*st.conn->plain, st.conn->buf, st.parser);
         if (ec == bhttp::error::need_buffer) ec = {};
-        std::size_t n = sizeof buf - st.parser.get().body().size;
+        std::size_t n = State::kReadBuffer - st.parser.get().body().size;
         if (ec) {
             st.done = true;
             st.keep_alive = false;
