@@ -95,6 +95,7 @@ mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 # ---- processes --------------------------------------------------------------------------------
 
 sim_pid=""; sim_port=""; hub_pid=""; hub_port=""; hub_start_ms=""
+# shellcheck disable=SC2120  # the arguments are for ad-hoc runs
 start_sim() {  # [extra flags]
   rm -f "$work/sim.port"
   "$BUILD/bailian-sim" --listen 127.0.0.1:0 --port-file "$work/sim.port" --log-level warn \
@@ -107,6 +108,7 @@ start_sim() {  # [extra flags]
 stop_sim() { if [ -n "$sim_pid" ]; then stop_pid "$sim_pid"; fi; sim_pid=""; }
 
 HUB_DATA="$work/hub"
+# shellcheck disable=SC2120  # the arguments are for ad-hoc runs
 start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub_start_ms
   hub_port=$(free_port)
   local t0
@@ -214,7 +216,7 @@ if want 5; then
   cold_ms=$hub_start_ms
   stop_hub
   total=0; rss_sum=0
-  for i in $(seq "$STARTS"); do
+  for _ in $(seq "$STARTS"); do
     start_hub
     total=$((total + hub_start_ms))
     sleep 1
@@ -425,20 +427,21 @@ fi
 # ---- the table --------------------------------------------------------------------------------
 
 if want 1; then
+  # shellcheck disable=SC2154  # s, n and h are set by the eval
   for c in "$CONN" 1; do
     eval "s=(\"\${R1_sim_${c}[@]}\"); n=(\"\${R1_nginx_${c}[@]}\"); h=(\"\${R1_hub_${c}[@]}\")"
     row "1a sim direct, -c$c" "$(fmt_lat "${s[0]}" "${s[1]}" "${s[2]}")" "—" "—" "—"
     row "1b nginx → sim, -c$c" "$(fmt_lat "${n[0]}" "${n[1]}" "${n[2]}")" "—" "—" "—"
     row "1c hub → sim (platform key), -c$c" "$(fmt_lat "${h[0]}" "${h[1]}" "${h[2]}")" \
       "errors: hub ${h[3]}, nginx ${n[3]}, sim ${s[3]}" "—" "—"
-    ha50=$(awk -v a="${h[1]}" -v b="${s[1]}" 'BEGIN {printf "%.2f", a - b}')
-    ha99=$(awk -v a="${h[2]}" -v b="${s[2]}" 'BEGIN {printf "%.2f", a - b}')
-    na50=$(awk -v a="${n[1]}" -v b="${s[1]}" 'BEGIN {printf "%.2f", a - b}')
-    na99=$(awk -v a="${n[2]}" -v b="${s[2]}" 'BEGIN {printf "%.2f", a - b}')
+    ha50=$(awk -v a="${h[1]}" -v b="${s[1]}" 'BEGIN {printf "%+.2f", a - b}')
+    ha99=$(awk -v a="${h[2]}" -v b="${s[2]}" 'BEGIN {printf "%+.2f", a - b}')
+    na50=$(awk -v a="${n[1]}" -v b="${s[1]}" 'BEGIN {printf "%+.2f", a - b}')
+    na99=$(awk -v a="${n[2]}" -v b="${s[2]}" 'BEGIN {printf "%+.2f", a - b}')
     r50=$(awk -v a="$ha50" -v b="$na50" 'BEGIN {if (b > 0) printf "%.1f×", a / b; else print "n/a"}')
     r99=$(awk -v a="$ha99" -v b="$na99" 'BEGIN {if (b > 0) printf "%.1f×", a / b; else print "n/a"}')
-    row "1 hub added latency, -c$c" "p50 +$ha50 ms, p99 +$ha99 ms" \
-      "nginx added p50 +$na50 ms, p99 +$na99 ms; hub/nginx: p50 $r50, p99 $r99" \
+    row "1 hub added latency, -c$c" "p50 $ha50 ms, p99 $ha99 ms" \
+      "nginx added p50 $na50 ms, p99 $na99 ms; hub/nginx: p50 $r50, p99 $r99" \
       "added p50 ≤ 2× nginx's; added p99 ≤ 1 ms" \
       "p50 $(met "$na50 > 0 && $ha50 <= 2 * $na50"), p99 $(met "$ha99 <= 1")"
   done
