@@ -111,14 +111,15 @@ HUB_DATA="$work/hub"
 # shellcheck disable=SC2120  # the arguments are for ad-hoc runs
 start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub_start_ms
   hub_port=$(free_port)
-  local t0
+  local t0 metrics_port
+  metrics_port=$(free_port)
   t0=$(now_ns)
   env BAILIAN_HUB_LISTEN="127.0.0.1:$hub_port" BAILIAN_HUB_DATA_DIR="$HUB_DATA" \
     BAILIAN_HUB_METRICS_LISTEN=127.0.0.1:0 \
     BAILIAN_HUB_LOG_LEVEL=warn BAILIAN_HUB_WEB_ROOT="$work/no-web" \
     BAILIAN_HUB_MAX_CONNECTIONS=100000 BAILIAN_HUB_SHUTDOWN_GRACE_MS=1000 \
     BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE=100000 BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE=100000 \
-    BAILIAN_HUB_CHAT_HISTORY_MESSAGES=20 \
+    BAILIAN_HUB_CHAT_HISTORY_MESSAGES=20 BAILIAN_HUB_METRICS_LISTEN="127.0.0.1:$metrics_port" \
     DASHSCOPE_API_KEY=sk-bench-00000001 DASHSCOPE_BASE_URL="http://127.0.0.1:$sim_port" \
     "$@" "$BUILD/bailian-hub" serve >> "$work/hub.log" 2>&1 &
   hub_pid=$!
