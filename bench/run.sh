@@ -115,7 +115,6 @@ start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub
   metrics_port=$(free_port)
   t0=$(now_ns)
   env BAILIAN_HUB_LISTEN="127.0.0.1:$hub_port" BAILIAN_HUB_DATA_DIR="$HUB_DATA" \
-    BAILIAN_HUB_METRICS_LISTEN=127.0.0.1:0 \
     BAILIAN_HUB_LOG_LEVEL=warn BAILIAN_HUB_WEB_ROOT="$work/no-web" \
     BAILIAN_HUB_MAX_CONNECTIONS=100000 BAILIAN_HUB_SHUTDOWN_GRACE_MS=1000 \
     BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE=100000 BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE=100000 \
