@@ -85,9 +85,11 @@ free_port() {  # a free loopback port below the ephemeral range
 }
 
 now_ns() { date +%s%N; }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+# 0 when the process is gone (the caller checks whether it is still alive).
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 listen_overflows() { nstat -az TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ {print $2; f=1} END {if (!f) print 0}'; }
 accept_queue() { ss -Hltn "sport = :$1" 2>/dev/null | awk '{print $2; f=1} END {if (!f) print 0}'; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
@@ -95,7 +97,6 @@ mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 # ---- processes --------------------------------------------------------------------------------
 
 sim_pid=""; sim_port=""; hub_pid=""; hub_port=""; hub_start_ms=""
-# shellcheck disable=SC2120  # the arguments are for ad-hoc runs
 start_sim() {  # [extra flags]
   rm -f "$work/sim.port"
   "$BUILD/bailian-sim" --listen 127.0.0.1:0 --port-file "$work/sim.port" --log-level warn \
@@ -397,7 +398,16 @@ if want 3; then
       --ramp "$STREAM_RAMP" --timeout-s "$deadline" --progress-s 15 \
       > "$work/streams.txt" 2> "$work/streams.err" &
     load_pid=$!; pids+=("$load_pid")
+    died=""
     while kill -0 "$load_pid" 2>/dev/null; do
+      if [ -z "$died" ] && ! alive "$hub_pid"; then
+        wait "$hub_pid" && st=0 || st=$?
+        died="hub exited (status $st) during the step"; log "$died"
+      fi
+      if [ -z "$died" ] && ! alive "$sim_pid"; then
+        wait "$sim_pid" && st=0 || st=$?
+        died="bailian-sim exited (status $st) during the step"; log "$died"
+      fi
       r=$(rss_kb "$hub_pid"); [ "$r" -gt "$peak" ] && peak=$r
       s=$(rss_kb "$sim_pid"); [ "$s" -gt "$speak" ] && speak=$s
       q=$(accept_queue "$hub_port"); [ "$q" -gt "$hq" ] && hq=$q
@@ -410,6 +420,8 @@ if want 3; then
     ovf=$(( $(listen_overflows) - ovf0 ))
     { cat "$work/streams.err" "$work/streams.txt"
       echo "accept queue, longest seen: hub $hq, sim $sq; kernel listen-queue overflows: $ovf"
+      [ -n "$died" ] && echo "$died"
+      echo "hub log, last lines:"; tail -n 5 "$work/hub.log"
       echo "hub warnings/errors in its log:";
       grep -o '"msg":"[a-z_]*"' "$work/hub.log" | sort | uniq -c; } | raw "row 3 streams n=$eff tps=$tps"
     g() { awk -F= -v k="$1" '$1==k {print $2}' "$work/streams.txt"; }
@@ -417,6 +429,7 @@ if want 3; then
     per_stream=$(awk -v p="$peak" -v i="$idle" -v n="$eff" 'BEGIN {printf "%.1f", (p - i) / n}')
     hub_cpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.1f", b - a}')
     sim_cpu=$(awk -v a="$scpu0" -v b="$scpu1" 'BEGIN {printf "%.1f", b - a}')
+    [ -n "$died" ] && note="$note; $died"
     load_cpu=$(awk -v a="$(g cpu_user_s)" -v b="$(g cpu_sys_s)" 'BEGIN {printf "%.1f", a + b}')
     R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps|$ovf|$burst")
     stop_hub
