@@ -8,6 +8,7 @@ PACKAGES=(
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev
   libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk sqlite3
+  iproute2
 )
 
 missing=()
