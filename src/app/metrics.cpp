@@ -66,12 +66,10 @@ void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
     registry.AddCollector([&cache](obs::Exposition& out) {
         auto s = cache.Stats();
         auto counter = [&out](const char* name, const char* help, std::int64_t v) {
-            out.Header(name, help, obs::MetricType::kCounter);
-            out.Sample(name, {}, static_cast<double>(v));
+            out.Single(name, help, obs::MetricType::kCounter, static_cast<double>(v));
         };
         auto gauge = [&out](const char* name, const char* help, std::int64_t v) {
-            out.Header(name, help, obs::MetricType::kGauge);
-            out.Sample(name, {}, static_cast<double>(v));
+            out.Single(name, help, obs::MetricType::kGauge, static_cast<double>(v));
         };
         counter("bailian_hub_cache_hits_total", "Cache lookups that found a value.", s.hits);
         counter("bailian_hub_cache_misses_total", "Cache lookups that found nothing.", s.misses);
@@ -95,23 +93,22 @@ void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
                            k.state == st ? 1 : 0);
             }
         }
-        out.Header("bailian_hub_upstream_key_in_flight", "Calls using each upstream key now.",
-                   obs::MetricType::kGauge);
-        for (const auto& k : snapshot)
-            out.Sample("bailian_hub_upstream_key_in_flight", {{"key_id", k.id}}, k.in_flight);
-        out.Header("bailian_hub_upstream_key_requests_total",
-                   "Calls made with each upstream key since start.", obs::MetricType::kCounter);
-        for (const auto& k : snapshot) {
-            out.Sample("bailian_hub_upstream_key_requests_total", {{"key_id", k.id}},
-                       static_cast<double>(k.total_requests));
-        }
-        out.Header("bailian_hub_upstream_key_failures_total",
-                   "Calls that counted against each upstream key (429, 401/403, 5xx).",
-                   obs::MetricType::kCounter);
-        for (const auto& k : snapshot) {
-            out.Sample("bailian_hub_upstream_key_failures_total", {{"key_id", k.id}},
-                       static_cast<double>(k.total_failures));
-        }
+        // One sample per key, labelled by its id.
+        auto per_key = [&](const char* name, const char* help, obs::MetricType type,
+                           auto value_of) {
+            out.Header(name, help, type);
+            for (const auto& k : snapshot)
+                out.Sample(name, {{"key_id", k.id}}, static_cast<double>(value_of(k)));
+        };
+        per_key("bailian_hub_upstream_key_in_flight", "Calls using each upstream key now.",
+                obs::MetricType::kGauge, [](const bailian::KeyHealth& k) { return k.in_flight; });
+        per_key("bailian_hub_upstream_key_requests_total",
+                "Calls made with each upstream key since start.", obs::MetricType::kCounter,
+                [](const bailian::KeyHealth& k) { return k.total_requests; });
+        per_key("bailian_hub_upstream_key_failures_total",
+                "Calls that counted against each upstream key (429, 401/403, 5xx).",
+                obs::MetricType::kCounter,
+                [](const bailian::KeyHealth& k) { return k.total_failures; });
     });
     obs::AddProcessCollector(registry);
 }

@@ -543,8 +543,7 @@ Server::Server(net::io_context& io, ServerConfig cfg, const Router& router, Erro
     metrics->AddCollector([weak = std::weak_ptr<Impl>(impl_)](obs::Exposition& out) {
         auto impl = weak.lock();
         auto gauge = [&out](const char* name, const char* help, std::size_t v) {
-            out.Header(name, help, obs::MetricType::kGauge);
-            out.Sample(name, {}, static_cast<double>(v));
+            out.Single(name, help, obs::MetricType::kGauge, static_cast<double>(v));
         };
         gauge("bailian_hub_http_connections", "Open client connections.",
               impl ? impl->connections.load() : 0);

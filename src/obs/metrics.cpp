@@ -92,6 +92,12 @@ void Exposition::SampleRendered(std::string_view name, std::string_view block,
     out_ += '\n';
 }
 
+void Exposition::Single(std::string_view name, std::string_view help, MetricType type,
+                        double value) {
+    Header(name, help, type);
+    SampleRendered(name, {}, {}, value);
+}
+
 void Exposition::Sample(std::string_view name, const std::vector<Label>& labels, double value) {
     std::string block;
     for (const auto& [k, v] : labels) {
@@ -176,20 +182,6 @@ void FamilyBase::NoteOverflow() const {
 }
 
 template <>
-void Family<Counter>::Render(Exposition& out) const {
-    out.Header(name_, help_, MetricType::kCounter);
-    std::lock_guard lock(mu_);
-    for (const auto& [key, m] : series_) out.SampleRendered(name_, key, {}, m->Value());
-}
-
-template <>
-void Family<Gauge>::Render(Exposition& out) const {
-    out.Header(name_, help_, MetricType::kGauge);
-    std::lock_guard lock(mu_);
-    for (const auto& [key, m] : series_) out.SampleRendered(name_, key, {}, m->Value());
-}
-
-template <>
 void Family<Histogram>::Render(Exposition& out) const {
     out.Header(name_, help_, MetricType::kHistogram);
     const std::string bucket = name_ + "_bucket", sum = name_ + "_sum", count = name_ + "_count";
@@ -217,11 +209,9 @@ void Family<Histogram>::Render(Exposition& out) const {
 
 Registry::Registry() {
     AddCollector([this](Exposition& out) {
-        out.Header("bailian_hub_metrics_series_overflow_total",
+        out.Single("bailian_hub_metrics_series_overflow_total",
                    "Label sets folded into the _other series because a family was full.",
-                   MetricType::kCounter);
-        out.Sample("bailian_hub_metrics_series_overflow_total", {},
-                   static_cast<double>(overflowed()));
+                   MetricType::kCounter, static_cast<double>(overflowed()));
     });
 }
 
@@ -236,26 +226,26 @@ void Registry::Reserve(const std::string& name, const std::vector<std::string>& 
     names_.push_back(name);
 }
 
-Family<Counter>& Registry::AddCounter(std::string name, std::string help,
-                                      std::vector<std::string> labels, std::size_t max_series) {
+template <class M, class... Extra>
+Family<M>& Registry::Add(std::string name, std::string help, std::vector<std::string> labels,
+                         std::size_t max_series, Extra&&... extra) {
     std::lock_guard lock(mu_);
     Reserve(name, labels);
-    auto f = std::make_unique<Family<Counter>>(std::move(name), std::move(help), std::move(labels),
-                                               max_series, this);
+    auto f = std::make_unique<Family<M>>(std::move(name), std::move(help), std::move(labels),
+                                         max_series, this, std::forward<Extra>(extra)...);
     auto& ref = *f;
     families_.push_back(std::move(f));
     return ref;
 }
 
+Family<Counter>& Registry::AddCounter(std::string name, std::string help,
+                                      std::vector<std::string> labels, std::size_t max_series) {
+    return Add<Counter>(std::move(name), std::move(help), std::move(labels), max_series);
+}
+
 Family<Gauge>& Registry::AddGauge(std::string name, std::string help,
                                   std::vector<std::string> labels, std::size_t max_series) {
-    std::lock_guard lock(mu_);
-    Reserve(name, labels);
-    auto f = std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels),
-                                             max_series, this);
-    auto& ref = *f;
-    families_.push_back(std::move(f));
-    return ref;
+    return Add<Gauge>(std::move(name), std::move(help), std::move(labels), max_series);
 }
 
 Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
@@ -266,14 +256,8 @@ Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
         !std::all_of(buckets.begin(), buckets.end(), [](double b) { return std::isfinite(b); })) {
         throw std::invalid_argument("histogram " + name + " needs finite increasing buckets");
     }
-    std::lock_guard lock(mu_);
-    Reserve(name, labels);
-    auto f = std::make_unique<Family<Histogram>>(std::move(name), std::move(help),
-                                                 std::move(labels), max_series, this,
-                                                 std::make_shared<const Buckets>(buckets));
-    auto& ref = *f;
-    families_.push_back(std::move(f));
-    return ref;
+    return Add<Histogram>(std::move(name), std::move(help), std::move(labels), max_series,
+                          std::make_shared<const Buckets>(buckets));
 }
 
 void Registry::AddCollector(Collector collector) {
@@ -353,22 +337,16 @@ void AddProcessCollector(Registry& registry) {
     registry.AddCollector([](Exposition& out) {
         ProcStat st;
         if (!ReadProcStat(&st)) return;
-        out.Header("process_cpu_seconds_total", "User and system CPU time spent, in seconds.",
-                   MetricType::kCounter);
-        out.Sample("process_cpu_seconds_total", {}, st.cpu_seconds);
-        out.Header("process_resident_memory_bytes", "Resident memory size in bytes.",
-                   MetricType::kGauge);
-        out.Sample("process_resident_memory_bytes", {}, st.rss_bytes);
-        out.Header("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                   MetricType::kGauge);
-        out.Sample("process_virtual_memory_bytes", {}, st.virtual_bytes);
-        out.Header("process_start_time_seconds", "Start time of the process since the epoch.",
-                   MetricType::kGauge);
-        out.Sample("process_start_time_seconds", {}, st.start_time_seconds);
-        out.Header("process_threads", "Threads of the process.", MetricType::kGauge);
-        out.Sample("process_threads", {}, st.threads);
-        out.Header("process_open_fds", "Open file descriptors.", MetricType::kGauge);
-        out.Sample("process_open_fds", {}, OpenFds());
+        out.Single("process_cpu_seconds_total", "User and system CPU time spent, in seconds.",
+                   MetricType::kCounter, st.cpu_seconds);
+        out.Single("process_resident_memory_bytes", "Resident memory size in bytes.",
+                   MetricType::kGauge, st.rss_bytes);
+        out.Single("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                   MetricType::kGauge, st.virtual_bytes);
+        out.Single("process_start_time_seconds", "Start time of the process since the epoch.",
+                   MetricType::kGauge, st.start_time_seconds);
+        out.Single("process_threads", "Threads of the process.", MetricType::kGauge, st.threads);
+        out.Single("process_open_fds", "Open file descriptors.", MetricType::kGauge, OpenFds());
     });
 }
 

@@ -41,6 +41,8 @@ public:
     // more rendered pair (a histogram's le) or empty.
     void SampleRendered(std::string_view name, std::string_view block, std::string_view extra,
                         double value);
+    // A whole family of one unlabelled sample: HELP, TYPE and the value.
+    void Single(std::string_view name, std::string_view help, MetricType type, double value);
 
     // Appends `name="value"` with the value escaped (backslash, quote, newline).
     static void AppendLabel(std::string& out, std::string_view name, std::string_view value);
@@ -160,6 +162,9 @@ public:
     void Render(Exposition& out) const override;
 
 private:
+    static constexpr MetricType kType = std::is_same_v<M, Counter> ? MetricType::kCounter
+                                        : std::is_same_v<M, Gauge> ? MetricType::kGauge
+                                                                   : MetricType::kHistogram;
     std::unique_ptr<M> Make() const {
         if constexpr (std::is_same_v<M, Histogram>) {
             return std::make_unique<M>(bounds_);
@@ -172,10 +177,13 @@ private:
     std::map<std::string, std::unique_ptr<M>> series_;
 };
 
-template <>
-void Family<Counter>::Render(Exposition& out) const;
-template <>
-void Family<Gauge>::Render(Exposition& out) const;
+// Counters and gauges: one sample per series. Histograms: the specialisation in the .cpp.
+template <class M>
+void Family<M>::Render(Exposition& out) const {
+    out.Header(name_, help_, kType);
+    std::lock_guard lock(mu_);
+    for (const auto& [key, m] : series_) out.SampleRendered(name_, key, {}, m->Value());
+}
 template <>
 void Family<Histogram>::Render(Exposition& out) const;
 
@@ -211,6 +219,9 @@ public:
 private:
     friend class FamilyBase;
     void Reserve(const std::string& name, const std::vector<std::string>& labels);
+    template <class M, class... Extra>
+    Family<M>& Add(std::string name, std::string help, std::vector<std::string> labels,
+                   std::size_t max_series, Extra&&... extra);
 
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<FamilyBase>> families_;
