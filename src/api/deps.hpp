@@ -28,10 +28,6 @@ namespace hub::auth {
 class KeyRing;
 }
 
-namespace hub::cache {
-class Cache;
-}
-
 namespace hub::obs {
 class Registry;
 }
@@ -64,7 +60,6 @@ struct ApiDeps {
     services::Chat& chat;
     services::ModelDirectory& models;  // the catalog (/api/v1/models)
     services::UsageRecorder& usage;    // api_calls: recording and the history reads
-    const cache::Cache& cache;         // Stats(): hit/miss/eviction counters (for /metrics)
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);

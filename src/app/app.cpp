@@ -264,7 +264,7 @@ int Serve(const Config& cfg) {
     services::Chat chat(*store, db, upstream, catalog, usage, history, security.clock, chat_cfg);
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
-                      conversations, chat, models, usage, cache};
+                      conversations, chat, models, usage};
 
     http::Router router;
     api::RegisterAllRoutes(router, deps);
