@@ -455,16 +455,33 @@ net::awaitable<void> OpenAiCompat::RecordRefusal(CallSource source, Error error,
     co_await usage_.Record(std::move(row));
 }
 
+namespace {
+
+// Who made a /v1/chat/completions call (the api_calls row's source).
+CallSource CompletionSource(const Caller& caller, const std::string& model) {
+    CallSource source;
+    source.user_id = caller.principal.user_id;
+    source.api_key_id = caller.principal.api_key_id;
+    source.endpoint = std::string(kChatCompletionsEndpoint);
+    source.model = model;
+    return source;
+}
+
+// Whether the call is billed at the thinking price: the model always thinks, or the request
+// turned thinking on.
+bool Thinks(const ModelInfo& info, const json& parameters) {
+    auto it = parameters.find("enable_thinking");
+    return info.always_thinks || (it != parameters.end() && it->is_boolean() && it->get<bool>());
+}
+
+}  // namespace
+
 net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
                                                                  CompatChatRequest req,
                                                                  bailian::EventSink* sink,
                                                                  bailian::Cancel& cancel) {
     const std::int64_t started_ms = clock_.NowMs();
-    CallSource source;
-    source.user_id = caller.principal.user_id;
-    source.api_key_id = caller.principal.api_key_id;
-    source.endpoint = std::string(kChatCompletionsEndpoint);
-    source.model = req.chat.model;
+    CallSource source = CompletionSource(caller, req.chat.model);
 
     auto model = CheckModel(caller, req.chat.model);
     if (!model.ok()) {
@@ -472,10 +489,7 @@ net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
         co_return model.error();
     }
     const ModelInfo& info = **model;
-    bool thinking = info.always_thinks;
-    if (auto it = req.chat.parameters.find("enable_thinking");
-        it != req.chat.parameters.end() && it->is_boolean())
-        thinking = thinking || it->get<bool>();
+    const bool thinking = Thinks(info, req.chat.parameters);
     if (!req.chat.stream) {
         sink = nullptr;
         // DashScope refuses non-stream calls to stream-only models: stream upstream and
@@ -497,20 +511,13 @@ net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::CompleteRelayed(Caller c
                                                                         bailian::RawSink& out,
                                                                         bailian::Cancel& cancel) {
     const std::int64_t started_ms = clock_.NowMs();
-    CallSource source;
-    source.user_id = caller.principal.user_id;
-    source.api_key_id = caller.principal.api_key_id;
-    source.endpoint = std::string(kChatCompletionsEndpoint);
-    source.model = req.chat.model;
+    CallSource source = CompletionSource(caller, req.chat.model);
     auto model = CheckModel(caller, req.chat.model);
     if (!model.ok()) {
         co_await RecordRefusal(source, model.error(), started_ms);
         co_return model.error();
     }
-    bool thinking = (*model)->always_thinks;
-    if (auto it = req.chat.parameters.find("enable_thinking");
-        it != req.chat.parameters.end() && it->is_boolean())
-        thinking = thinking || it->get<bool>();
+    const bool thinking = Thinks(**model, req.chat.parameters);
 
     json body = req.chat.parameters;
     body["model"] = req.chat.model;
