@@ -50,6 +50,10 @@ const router = createBrowserRouter([
                 }),
               },
               {
+                path: 'images',
+                lazy: async () => ({ Component: (await import('../features/images/ImagesPage')).ImagesPage }),
+              },
+              {
                 path: 'settings',
                 lazy: async () => ({ Component: (await import('../features/settings/SettingsPage')).SettingsPage }),
               },

@@ -5,6 +5,7 @@ import {
   EditOutlined,
   InfoCircleOutlined,
   LogoutOutlined,
+  PictureOutlined,
   PlusOutlined,
   PushpinFilled,
   PushpinOutlined,
@@ -52,6 +53,7 @@ export function Sidebar({ onNavigate }: SidebarProps) {
   const user = useAppSelector((s) => s.auth.user);
   const match = useMatch('/c/:conversationId/*');
   const activeId = match?.params.conversationId;
+  const onImages = useMatch('/images') !== null;
 
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim(), 250);
@@ -221,6 +223,16 @@ export function Sidebar({ onNavigate }: SidebarProps) {
       <div className={styles.actions}>
         <Button type="primary" icon={<PlusOutlined />} block onClick={() => go('/')}>
           {t('chat.newChat')}
+        </Button>
+        <Button
+          icon={<PictureOutlined />}
+          block
+          type={onImages ? 'default' : 'text'}
+          className={styles.navButton}
+          aria-current={onImages ? 'page' : undefined}
+          onClick={() => go('/images')}
+        >
+          {t('nav.images')}
         </Button>
         <Input
           allowClear
