@@ -207,6 +207,8 @@ const enUS = {
       rate_limited: 'The image service is busy. Please try again in a moment.',
       quota_exceeded: 'The image quota is used up.',
       upstream_unavailable: 'The image service is unavailable right now. Please try again shortly.',
+      upstream_error: 'The image service ran into a problem. Please try again.',
+      storage_failed: 'The image could not be saved on the hub.',
       download_failed: 'The finished image could not be fetched from the image service.',
       invalid_image: 'The image service returned something that is not a usable image.',
       canceled: 'The generation was canceled.',

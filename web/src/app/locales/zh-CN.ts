@@ -209,6 +209,8 @@ const zhCN: Messages = {
       rate_limited: '图像服务繁忙，请稍后重试。',
       quota_exceeded: '图像额度已用完。',
       upstream_unavailable: '图像服务暂时不可用，请稍后重试。',
+      upstream_error: '图像服务出现问题，请重试。',
+      storage_failed: '图像无法保存到 Hub。',
       download_failed: '无法从图像服务获取生成的图像。',
       invalid_image: '图像服务返回的内容不是可用的图像。',
       canceled: '生成已取消。',

@@ -41,10 +41,12 @@ function ModelLabel({ model, locale }: { model: Model; locale: string }) {
 
 export interface GenerateFormProps {
   form: FormInstance<ImageFormValues>;
+  /** After the hub accepted a generation. */
+  onCreated?: () => void;
 }
 
 /** Prompt, negative prompt, model, size, count and seed, and the Generate button. */
-export function GenerateForm({ form }: GenerateFormProps) {
+export function GenerateForm({ form, onCreated }: GenerateFormProps) {
   const { t } = useTranslation();
   const errorText = useErrorText();
   const locale = useAppSelector((s) => s.prefs.language);
@@ -80,6 +82,7 @@ export function GenerateForm({ form }: GenerateFormProps) {
     if (Object.keys(validateImageForm(v, specOf(models.find((m) => m.id === v.model)))).length) return;
     try {
       await create(toRequest(v)).unwrap();
+      onCreated?.();
     } catch {
       /* shown below the button */
     }
@@ -169,6 +172,7 @@ export function GenerateForm({ form }: GenerateFormProps) {
       <Form.Item name="n" label={t('images.count')} {...itemStatus('n')}>
         <Segmented
           block
+          aria-label={t('images.count')}
           options={Array.from({ length: spec.max_n }, (_, i) => ({ value: i + 1, label: String(i + 1) }))}
         />
       </Form.Item>

@@ -19,11 +19,19 @@ export function ImagesPage() {
   const errorText = useErrorText();
   const [form] = Form.useForm<ImageFormValues>();
   const formPanel = useRef<HTMLElement>(null);
+  const galleryPanel = useRef<HTMLElement>(null);
   const [viewing, setViewing] = useState<{ generationId: string; imageId: string } | null>(null);
   const list = useListGenerationsInfiniteQuery();
   const generations = useMemo(() => flattenGenerations(list.data?.pages), [list.data]);
   const viewed = viewing ? generations.find((g) => g.id === viewing.generationId) : undefined;
   const [deleteGeneration] = useDeleteGenerationMutation();
+
+  // On a phone the gallery is below the form: show the new generation's progress.
+  const onCreated = useCallback(() => {
+    if (window.matchMedia?.('(max-width: 767px)').matches) {
+      galleryPanel.current?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    }
+  }, []);
 
   const onOpen = useCallback((generationId: string, imageId: string) => setViewing({ generationId, imageId }), []);
 
@@ -67,9 +75,9 @@ export function ImagesPage() {
             <Typography.Title level={2} id="images-form-title" className={styles.sectionTitle}>
               {t('images.formTitle')}
             </Typography.Title>
-            <GenerateForm form={form} />
+            <GenerateForm form={form} onCreated={onCreated} />
           </section>
-          <section className={styles.galleryPanel} aria-labelledby="images-gallery-title">
+          <section ref={galleryPanel} className={styles.galleryPanel} aria-labelledby="images-gallery-title">
             <Typography.Title level={2} id="images-gallery-title" className={styles.sectionTitle}>
               {t('images.gallery')}
             </Typography.Title>

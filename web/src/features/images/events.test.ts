@@ -136,11 +136,35 @@ describe('imagesApi cache', () => {
     await store.dispatch(imagesApi.endpoints.createGeneration.initiate({ prompt: 'a fox', n: 1 }));
     expect(JSON.parse(calls[1].body)).toEqual({ prompt: 'a fox', n: 1 });
     expect(listed().map((g) => g.id)).toEqual(['new', 'old']);
-    storeGeneration(store.dispatch, generation('new', { status: 'running' }));
+    store.dispatch(storeGeneration(generation('new', { status: 'running' })));
     expect(listed()[0].status).toBe('running');
     await store.dispatch(imagesApi.endpoints.deleteGeneration.initiate('new'));
     expect(calls[2]).toMatchObject({ method: 'DELETE', path: '/api/v1/images/generations/new' });
     expect(listed().map((g) => g.id)).toEqual(['old']);
+    sub.unsubscribe();
+  });
+
+  it('fetches the list again when a generation was created while it was still loading', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let listCalls = 0;
+    const stored: ReturnType<typeof generation>[] = [];
+    mockFetch(async (call) => {
+      if (call.method === 'POST') {
+        const g = generation('new');
+        stored.unshift(g);
+        return json(202, g);
+      }
+      listCalls += 1;
+      const items = [...stored];
+      if (listCalls === 1) await gate; // the first answer left before the POST
+      return json(200, { items, next_cursor: null });
+    });
+    const sub = store.dispatch(imagesApi.endpoints.listGenerations.initiate(undefined));
+    await store.dispatch(imagesApi.endpoints.createGeneration.initiate({ prompt: 'a fox' }));
+    release();
+    await vi.waitFor(() => expect(listed().map((g) => g.id)).toEqual(['new']));
+    expect(listCalls).toBe(2);
     sub.unsubscribe();
   });
 

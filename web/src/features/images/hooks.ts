@@ -15,7 +15,7 @@ export function useWatchGeneration(id: string, status: string): void {
     void watchGeneration(
       id,
       {
-        onGeneration: (g) => storeGeneration(dispatch, g),
+        onGeneration: (g) => dispatch(storeGeneration(g)),
         onGone: () => forgetGeneration(dispatch, id),
       },
       controller.signal,

@@ -1,6 +1,6 @@
 import { api } from '../../app/api';
 import type { Page } from '../../app/apiTypes';
-import type { AppDispatch } from '../../app/store';
+import type { AppDispatch, AppThunk } from '../../app/store';
 import { removeGeneration, upsertGeneration } from './cache';
 import type { Generation, GenerationRequest } from './types';
 
@@ -25,7 +25,7 @@ export const imagesApi = api.injectEndpoints({
       async onQueryStarted(_id, { dispatch, queryFulfilled }) {
         try {
           const { data } = await queryFulfilled;
-          storeGeneration(dispatch as AppDispatch, data);
+          dispatch(storeGeneration(data));
         } catch {
           /* the caller shows it */
         }
@@ -36,7 +36,7 @@ export const imagesApi = api.injectEndpoints({
       async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
         try {
           const { data } = await queryFulfilled;
-          storeGeneration(dispatch as AppDispatch, data);
+          dispatch(storeGeneration(data));
         } catch {
           /* the caller shows it */
         }
@@ -61,10 +61,18 @@ export const imagesApi = api.injectEndpoints({
 
 /**
  * Puts a generation (from the POST, a GET or the events stream) into the cached list, the one
- * place the page reads generations from, so every view of it changes at once.
+ * place the page reads generations from, so every view of it changes at once. A list still on
+ * its way may not hold it yet: that one is fetched again once it has arrived.
  */
-export function storeGeneration(dispatch: AppDispatch, g: Generation): void {
-  dispatch(imagesApi.util.updateQueryData('listGenerations', undefined, (data) => upsertGeneration(data, g)));
+export function storeGeneration(g: Generation): AppThunk {
+  return (dispatch, getState) => {
+    const list = imagesApi.endpoints.listGenerations.select(undefined)(getState());
+    if (list.data) {
+      dispatch(imagesApi.util.updateQueryData('listGenerations', undefined, (data) => upsertGeneration(data, g)));
+    } else if (list.isLoading) {
+      dispatch(imagesApi.util.invalidateTags([{ type: 'ImageGenerations', id: 'LIST' }]));
+    }
+  };
 }
 
 /** Forgets a generation the server no longer has (deleted elsewhere). */
