@@ -1,4 +1,4 @@
-// The Images page (issue 12) against the real hub + bailian-sim (Wanx tasks of 1–2 s through
+// The Images page (issue 12) against the real hub + bailian-sim (Wanx tasks of 1–3 s through
 // the `[sim:task-seconds=N]` prompt directive): generate, live status from the events stream,
 // the image appears, viewer, download, delete; failures with a reason; the 390 px phone layout;
 // screenshots in light and dark.
@@ -66,7 +66,7 @@ test('desktop: generate, watch it run, open, download, use the prompt again, del
       if (r.method() === 'GET' && /^\/api\/v1\/images\/generations\/[^/]+$/.test(new URL(r.url()).pathname)) singleGets.push(r.url());
     });
 
-    const prompt = 'A lighthouse on a cliff at dawn, watercolour [sim:task-seconds=2]';
+    const prompt = 'A lighthouse on a cliff at dawn, watercolour [sim:task-seconds=3]';
     const g = await generate(page, prompt);
     const c = card(page, prompt);
     await c.waitFor();
