@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import {
   apiUser,
   assertNoConsoleErrors,
+  call,
   DESKTOP,
   launchBrowser,
   openPage,
@@ -203,5 +204,49 @@ test('phone 390×844: one column with the form first, generate, open; light and 
     } finally {
       await context.close();
     }
+  }
+});
+
+test('desktop: the gallery loads older generations with the cursor as it scrolls', { timeout: 120_000 }, async () => {
+  await requireImagesApi(stack.url);
+  const u = await apiUser(stack.url);
+  const { access_token: token } = await u.login();
+  const prompts = Array.from({ length: 14 }, (_, i) => `Scroll test ${String(i).padStart(2, '0')} [sim:task-seconds=1]`);
+  for (const prompt of prompts) {
+    const r = await call(stack.url, 'POST', '/api/v1/images/generations', { token, body: { prompt } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+  }
+  const { context, page } = await openPage(browser, { viewport: DESKTOP });
+  try {
+    await signInViaUi(page, stack.url, u.username);
+    await openImagesPage(page);
+    await card(page, prompts.at(-1)).waitFor();
+    const oldest = card(page, prompts[0]);
+    assert.equal(await oldest.count(), 0, 'the oldest is not on the first page');
+    const nextPage = page.waitForRequest((r) => {
+      const url = new URL(r.url());
+      return url.pathname === '/api/v1/images/generations' && url.searchParams.has('cursor');
+    });
+    nextPage.catch(() => undefined);
+    // Scroll the gallery down the way a person would, until the oldest generation shows.
+    await page.getByRole('region', { name: 'Your images' }).hover();
+    await waitUntil(
+      async () => {
+        if (await oldest.isVisible()) return true;
+        await page.mouse.wheel(0, 1500);
+        return false;
+      },
+      () => 'the oldest generation after scrolling',
+      30_000,
+    );
+    await nextPage;
+    await oldest.getByText('Done', { exact: true }).waitFor({ timeout: 30_000 });
+    await waitImagesLoaded(page, oldest, 1);
+    assertNoConsoleErrors(page, stack.missingApiErrors);
+  } catch (e) {
+    await shot(page, 'images-scroll-FAILED').catch(() => undefined);
+    throw e;
+  } finally {
+    await context.close();
   }
 });
