@@ -30,11 +30,12 @@ constexpr Names<UpstreamKeyStatus, 3> kUpstreamKeyStatus{{
     {UpstreamKeyStatus::kRetiring, "retiring"},
     {UpstreamKeyStatus::kDisabled, "disabled"},
 }};
-constexpr Names<ImageStatus, 4> kImageStatus{{
-    {ImageStatus::kPending, "pending"},
-    {ImageStatus::kRunning, "running"},
-    {ImageStatus::kSucceeded, "succeeded"},
-    {ImageStatus::kFailed, "failed"},
+constexpr Names<GenerationStatus, 5> kGenerationStatus{{
+    {GenerationStatus::kPending, "pending"},
+    {GenerationStatus::kRunning, "running"},
+    {GenerationStatus::kSucceeded, "succeeded"},
+    {GenerationStatus::kFailed, "failed"},
+    {GenerationStatus::kCanceled, "canceled"},
 }};
 
 template <class E, std::size_t N>
@@ -59,7 +60,7 @@ std::string_view ToString(UserStatus v) { return NameOf(kUserStatus, v); }
 std::string_view ToString(MessageRole v) { return NameOf(kMessageRole, v); }
 std::string_view ToString(MessageStatus v) { return NameOf(kMessageStatus, v); }
 std::string_view ToString(UpstreamKeyStatus v) { return NameOf(kUpstreamKeyStatus, v); }
-std::string_view ToString(ImageStatus v) { return NameOf(kImageStatus, v); }
+std::string_view ToString(GenerationStatus v) { return NameOf(kGenerationStatus, v); }
 
 std::optional<UserStatus> ParseUserStatus(std::string_view s) { return ValueOf(kUserStatus, s); }
 std::optional<MessageRole> ParseMessageRole(std::string_view s) { return ValueOf(kMessageRole, s); }
@@ -69,6 +70,8 @@ std::optional<MessageStatus> ParseMessageStatus(std::string_view s) {
 std::optional<UpstreamKeyStatus> ParseUpstreamKeyStatus(std::string_view s) {
     return ValueOf(kUpstreamKeyStatus, s);
 }
-std::optional<ImageStatus> ParseImageStatus(std::string_view s) { return ValueOf(kImageStatus, s); }
+std::optional<GenerationStatus> ParseGenerationStatus(std::string_view s) {
+    return ValueOf(kGenerationStatus, s);
+}
 
 }  // namespace hub::store

@@ -135,6 +135,7 @@ struct ApiCall {
     std::optional<std::int64_t> first_token_ms;  // streams only
     std::int64_t cost_micro_cny = 0;
     std::string upstream_request_id;
+    std::string upstream_task_id;  // async tasks (images)
     bool cache_hit = false;
     std::int64_t created_at = 0;
 };
@@ -181,19 +182,58 @@ struct ApiKey {
 
 // ---- images ----
 
-enum class ImageStatus { kPending, kRunning, kSucceeded, kFailed };
+// One request for images: a DashScope async task and what came of it.
+enum class GenerationStatus { kPending, kRunning, kSucceeded, kFailed, kCanceled };
+inline bool IsFinished(GenerationStatus s) {
+    return s == GenerationStatus::kSucceeded || s == GenerationStatus::kFailed ||
+           s == GenerationStatus::kCanceled;
+}
 
-struct Image {
-    std::string id;
+// One result item of a generation: a stored image file, or the error DashScope gave for it.
+struct GeneratedImage {
+    std::string id;  // also the file id (/api/v1/files/{id})
+    std::string generation_id;
     std::string user_id;
-    std::string task_id;  // DashScope async task id, empty until submitted
-    std::string prompt;
-    std::string model;
-    ImageStatus status = ImageStatus::kPending;
-    std::string file_path;  // where the hub stored the downloaded file, empty until then
+    int index = 0;  // 0-based position in the task's results
+    bool ok = false;
+    std::string file_path;  // relative to the file store; empty for a failed item
+    std::string sha256;     // hex of the file's bytes (ETag)
+    std::string content_type;
+    std::int64_t bytes = 0;
     std::int64_t width = 0;
     std::int64_t height = 0;
+    std::optional<std::int64_t> seed;
+    std::string actual_prompt;  // the prompt DashScope used (prompt_extend), if it said
+    std::string error_code;
+    std::string error_message;
     std::int64_t created_at = 0;
+};
+
+struct ImageGeneration {
+    std::string id;
+    std::string user_id;
+    std::optional<std::string> api_key_id;  // platform key used, if any
+    std::string endpoint;                   // api_calls endpoint, e.g. "images"
+    std::string model;
+    std::string prompt;
+    std::string negative_prompt;
+    std::string size;  // "W*H"
+    int n = 1;
+    std::optional<std::int64_t> seed;
+    bool prompt_extend = true;
+    bool watermark = false;
+    GenerationStatus status = GenerationStatus::kPending;
+    std::string task_id;  // DashScope's, empty until submitted
+    std::string upstream_request_id;
+    std::string error_code;
+    std::string error_message;
+    int polls = 0;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> submitted_at;
+    std::optional<std::int64_t> started_at;
+    std::optional<std::int64_t> finished_at;
+    std::optional<std::int64_t> accounted_at;  // its api_calls row is written
+    std::vector<GeneratedImage> images;        // by index; filled by reads
 };
 
 // ---- audit ----
@@ -215,12 +255,12 @@ std::string_view ToString(UserStatus v);
 std::string_view ToString(MessageRole v);
 std::string_view ToString(MessageStatus v);
 std::string_view ToString(UpstreamKeyStatus v);
-std::string_view ToString(ImageStatus v);
+std::string_view ToString(GenerationStatus v);
 
 std::optional<UserStatus> ParseUserStatus(std::string_view s);
 std::optional<MessageRole> ParseMessageRole(std::string_view s);
 std::optional<MessageStatus> ParseMessageStatus(std::string_view s);
 std::optional<UpstreamKeyStatus> ParseUpstreamKeyStatus(std::string_view s);
-std::optional<ImageStatus> ParseImageStatus(std::string_view s);
+std::optional<GenerationStatus> ParseGenerationStatus(std::string_view s);
 
 }  // namespace hub::store

@@ -20,13 +20,14 @@ TEST(Models, EnumsRoundTripThroughText) {
          {UpstreamKeyStatus::kActive, UpstreamKeyStatus::kRetiring, UpstreamKeyStatus::kDisabled}) {
         EXPECT_EQ(ParseUpstreamKeyStatus(ToString(v)), v);
     }
-    for (auto v : {ImageStatus::kPending, ImageStatus::kRunning, ImageStatus::kSucceeded,
-                   ImageStatus::kFailed}) {
-        EXPECT_EQ(ParseImageStatus(ToString(v)), v);
+    for (auto v : {GenerationStatus::kPending, GenerationStatus::kRunning,
+                   GenerationStatus::kSucceeded, GenerationStatus::kFailed,
+                   GenerationStatus::kCanceled}) {
+        EXPECT_EQ(ParseGenerationStatus(ToString(v)), v);
     }
     EXPECT_EQ(ToString(MessageStatus::kInterrupted), "interrupted");
     EXPECT_FALSE(ParseUserStatus("Active"));
-    EXPECT_FALSE(ParseImageStatus(""));
+    EXPECT_FALSE(ParseGenerationStatus(""));
 }
 
 TEST(Models, SessionAndKeyLiveness) {
