@@ -88,6 +88,12 @@ struct RawOutcome {
     std::string upstream_request_id;
 };
 
+// A result file of an async task (a generated image), as downloaded.
+struct FetchedFile {
+    std::string content_type;  // as the server said; the caller checks the bytes themselves
+    std::string body;
+};
+
 class Client {
 public:
     virtual ~Client() = default;
@@ -97,6 +103,13 @@ public:
     virtual net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel) = 0;
     // Forwards a native request with a pooled upstream key and relays the answer as is.
     virtual net::awaitable<RawOutcome> Forward(RawRequest req, RawSink& sink, Cancel& cancel) = 0;
+    // Downloads a task result URL, without any credential, only from an allowed origin
+    // (result_files.hpp) and only up to `max_bytes`. Errors: kForbidden "result_origin_refused",
+    // kInvalidArgument "invalid_url", kUpstream "result_fetch_failed" (status, not an image
+    // server, too large), kUpstreamTimeout.
+    virtual net::awaitable<core::Result<FetchedFile>> FetchResult(std::string url,
+                                                                  std::size_t max_bytes,
+                                                                  Cancel& cancel) = 0;
 };
 
 }  // namespace hub::bailian

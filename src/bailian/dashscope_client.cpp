@@ -1,5 +1,6 @@
 #include "bailian/dashscope_client.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <random>
@@ -394,6 +395,41 @@ net::awaitable<RawOutcome> DashScopeClient::Forward(RawRequest req, RawSink& sin
     }
     out.latency_ms = SteadyMs() - start;
     co_return out;
+}
+
+net::awaitable<core::Result<FetchedFile>> DashScopeClient::FetchResult(std::string url,
+                                                                         std::size_t max_bytes,
+                                                                         Cancel& cancel) {
+    auto parsed = ParseResultUrl(url);
+    if (!parsed.ok()) co_return parsed.error();
+    if (!OriginAllowed(opts_.result_origins, parsed->origin)) {
+        co_return core::Error::Make(core::ErrorCode::kForbidden, "result_origin_refused",
+                                    "The result file is not on an allowed host.",
+                                    "origin " + parsed->origin.Origin() + " is not allowed");
+    }
+    http::ClientRequest req;
+    req.method = "GET";
+    req.target = parsed->target;
+    // No credential: result URLs are signed; the DashScope key never goes to another host.
+    req.headers.emplace_back("Accept", "image/png, image/jpeg, image/webp");
+    auto resp = co_await http_.Send(parsed->origin, std::move(req), &cancel);
+    if (!resp.ok()) co_return resp.error();
+    auto& r = *resp.value();
+    auto failed = [&](std::string detail) {
+        return core::Error::Make(core::ErrorCode::kUpstream, "result_fetch_failed",
+                                 "The generated image could not be downloaded.",
+                                 std::move(detail));
+    };
+    if (r.status() != 200) co_return failed("status " + std::to_string(r.status()));
+    std::string length = r.Header("content-length");
+    std::uint64_t declared = 0;
+    auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
+    if (!length.empty() && ec == std::errc() && end == length.data() + length.size() &&
+        declared > max_bytes)
+        co_return failed("content-length " + length + " over the limit");
+    auto body = co_await r.ReadAll(max_bytes);
+    if (!body.ok()) co_return failed(body.error().detail);
+    co_return FetchedFile{r.Header("content-type"), std::move(body.value())};
 }
 
 }  // namespace hub::bailian

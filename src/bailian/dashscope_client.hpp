@@ -8,6 +8,7 @@
 #include "bailian/client.hpp"
 #include "bailian/error_policy.hpp"
 #include "bailian/key_pool.hpp"
+#include "bailian/result_files.hpp"
 #include "core/clock.hpp"
 #include "http/client.hpp"
 
@@ -19,6 +20,7 @@ std::string RegionBaseUrl(std::string_view region);  // cn-beijing | intl | us
 struct DashScopeOptions {
     http::Url base;
     RetryPolicy retry;
+    std::vector<OriginPattern> result_origins;  // where task result files may come from
 };
 
 class DashScopeClient final : public Client {
@@ -28,6 +30,8 @@ public:
 
     net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel) override;
     net::awaitable<RawOutcome> Forward(RawRequest req, RawSink& sink, Cancel& cancel) override;
+    net::awaitable<core::Result<FetchedFile>> FetchResult(std::string url, std::size_t max_bytes,
+                                                          Cancel& cancel) override;
 
     // The JSON body sent upstream for a chat request (pure; tested).
     static nlohmann::json CompatibleBody(const ChatRequest& req);

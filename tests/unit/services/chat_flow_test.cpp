@@ -80,6 +80,10 @@ public:
                                                 bailian::Cancel&) override {
         co_return bailian::RawOutcome{};
     }
+    net::awaitable<core::Result<bailian::FetchedFile>> FetchResult(std::string, std::size_t,
+                                                                   bailian::Cancel&) override {
+        co_return core::Error::Make(core::ErrorCode::kUpstream, "result_fetch_failed", "x");
+    }
 
     // `ev` by reference: a by-value variant built from a temporary inside the co_await
     // expression is destroyed twice by g++ 12.
