@@ -1,6 +1,7 @@
 #include "api/chat_dto.hpp"
 
 #include "api/dto.hpp"
+#include "services/image_rules.hpp"
 
 namespace hub::api {
 
@@ -66,6 +67,15 @@ nlohmann::json ModelJson(const services::ModelInfo& m, bool is_default) {
         }
     }
     auto opt = [](std::int64_t v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json image = nullptr;
+    if (m.kind == services::ModelKind::kImage) {
+        services::ImageRules rules = services::RulesFor(m);
+        image = {{"sizes", rules.sizes},
+                 {"default_size", rules.default_size},
+                 {"max_n", rules.max_n},
+                 {"max_prompt_chars", rules.max_prompt_chars},
+                 {"max_negative_prompt_chars", rules.max_negative_prompt_chars}};
+    }
     return {{"id", m.id},
             {"kind", std::string(services::ToString(m.kind))},
             {"context_window", opt(m.context_window)},
@@ -74,6 +84,7 @@ nlohmann::json ModelJson(const services::ModelInfo& m, bool is_default) {
             {"prices", prices},
             {"thinking", m.thinking || m.always_thinks},
             {"enabled", m.enabled},
+            {"image", image},
             {"default", is_default}};
 }
 
@@ -96,6 +107,7 @@ nlohmann::json ApiCallJson(const store::ApiCall& c) {
             {"cost_micro_cny", c.cost_micro_cny},
             {"cost_cny", services::Cny(c.cost_micro_cny)},
             {"upstream_request_id", OrNull(c.upstream_request_id)},
+            {"upstream_task_id", OrNull(c.upstream_task_id)},
             {"cache_hit", c.cache_hit},
             {"created_at", Iso(c.created_at)}};
 }

@@ -18,6 +18,7 @@ class Conversations;
 class Chat;
 class ModelDirectory;
 class UsageRecorder;
+class Images;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -43,6 +44,9 @@ struct WebConfig {
     // Origins (scheme://host[:port]) allowed to use the refresh cookie besides the hub's own.
     std::vector<std::string> allowed_origins;
     bool secure_cookies = true;
+    // scheme://host[:port] clients reach the hub at (absolute URLs in /v1 answers); empty =
+    // taken from the request's Host header.
+    std::string public_url;
 };
 
 struct ApiDeps {
@@ -60,6 +64,7 @@ struct ApiDeps {
     services::Chat& chat;
     services::ModelDirectory& models;  // the catalog (/api/v1/models)
     services::UsageRecorder& usage;    // api_calls: recording and the history reads
+    services::Images& images;          // Wanx generations and the stored files
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
@@ -79,6 +84,7 @@ void RegisterModelRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterConversationRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterMessageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -94,6 +100,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterConversationRoutes(router, deps);
     RegisterMessageRoutes(router, deps);
     RegisterHistoryRoutes(router, deps);
+    RegisterImageRoutes(router, deps);
 }
 
 }  // namespace hub::api

@@ -2,12 +2,16 @@
 // GET /v1/models/{id}. A platform API key or a user JWT; errors in OpenAI's shape.
 #include <chrono>
 
+#include "crypto/crypto.hpp"
+
 #include "api/deps.hpp"
+#include "api/dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "api/relay.hpp"
 #include "api/timing.hpp"
 #include "services/api_keys.hpp"
+#include "services/images.hpp"
 #include "services/openai_compat.hpp"
 
 namespace hub::api {
@@ -162,6 +166,120 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     co_return http::Response{};
 }
 
+// POST /v1/images/generations: OpenAI's request shape in, a Wanx task run to its end, OpenAI's
+// answer out ({created, data:[{url | b64_json, revised_prompt}]}). The generation is also on
+// the caller's Images page; a wait past the limit answers 504 and the task goes on.
+core::Result<services::ImageRequest> OpenAiImageRequest(const nlohmann::json& body) {
+    services::ImageRequest r;
+    auto prompt = ReqString(body, "prompt");
+    if (!prompt.ok()) return prompt.error();
+    r.prompt = std::move(prompt.value());
+    for (auto [field, out] : {std::pair{"negative_prompt", &r.negative_prompt},
+                              std::pair{"model", &r.model}, std::pair{"size", &r.size}}) {
+        auto v = OptString(body, field);
+        if (!v.ok()) return v.error();
+        if (v.value()) *out = std::move(*v.value());
+    }
+    for (auto [field, out] : {std::pair{"n", &r.n}}) {
+        auto it = body.find(field);
+        if (it == body.end() || it->is_null()) continue;
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 4)
+            return FieldError(field, "must be a whole number from 1 to 4.");
+        *out = it->get<int>();
+    }
+    if (auto it = body.find("seed"); it != body.end() && !it->is_null()) {
+        if (!it->is_number_integer()) return FieldError("seed", "must be a whole number.");
+        r.seed = it->get<std::int64_t>();
+    }
+    for (auto [field, out] : {std::pair{"prompt_extend", &r.prompt_extend},
+                              std::pair{"watermark", &r.watermark}}) {
+        auto it = body.find(field);
+        if (it == body.end() || it->is_null()) continue;
+        if (!it->is_boolean()) return FieldError(field, "must be true or false.");
+        *out = it->get<bool>();
+    }
+    return r;
+}
+
+std::string PublicBase(const ApiDeps& deps, const http::Request& req) {
+    if (!deps.web.public_url.empty()) return deps.web.public_url;
+    return "http://" + req.headers.GetOr("Host", "127.0.0.1");
+}
+
+net::awaitable<http::Response> ImageGenerations(const ApiDeps& deps, http::Context& ctx,
+                                                services::Caller caller) {
+    RequestTimer timer(ctx);
+    services::Images& images = deps.images;
+    auto body = ParseJsonObject(ctx.req);
+    if (!body.ok()) co_return OpenAiError(body.error());
+    std::string format = "url";
+    if (auto it = body->find("response_format"); it != body->end() && !it->is_null()) {
+        if (!it->is_string() || (*it != "url" && *it != "b64_json"))
+            co_return OpenAiError(FieldError("response_format", "must be url or b64_json."),
+                                  std::string("response_format"));
+        format = it->get<std::string>();
+    }
+    auto req = OpenAiImageRequest(*body);
+    if (!req.ok()) co_return OpenAiError(req.error());
+    std::string model = req->model.empty() ? images.config().default_model : req->model;
+    const services::ModelInfo* info = images.catalog().Find(model);
+    if (info != nullptr && !caller.MayUse(info->id)) {
+        co_return OpenAiError(core::Error::Make(core::ErrorCode::kNotFound, "model_not_found",
+                                                "The model '" + model.substr(0, 64) +
+                                                    "' does not exist or you do not have access to it."),
+                              std::string("model"));
+    }
+    auto created = co_await images.Create(caller.principal.user_id, caller.api_key_id(),
+                                          std::move(req.value()), "/v1/images/generations");
+    if (!created.ok()) co_return OpenAiError(created.error());
+    const std::string id = created->id;
+    auto watch = co_await images.Subscribe(id);
+    ctx.stream.OnClientGone([watch] { watch->Wake(); });
+    GoneHookReset reset{ctx.stream};
+    const auto deadline = std::chrono::steady_clock::now() + images.config().openai_wait;
+    for (;;) {
+        auto g = co_await images.Get(caller.principal.user_id, id);
+        if (!g.ok()) co_return OpenAiError(g.error());
+        if (store::IsFinished(g->status)) {
+            if (g->status != store::GenerationStatus::kSucceeded) {
+                core::ErrorCode code = g->error_code == "content_filtered"
+                                           ? core::ErrorCode::kInvalidArgument
+                                           : core::ErrorCode::kUpstream;
+                auto r = OpenAiError(core::Error::Make(code, g->error_code, g->error_message));
+                timer.Stamp(r, 0);
+                co_return r;
+            }
+            nlohmann::json data = nlohmann::json::array();
+            for (const auto& x : g->images) {
+                if (!x.ok) continue;
+                nlohmann::json item;
+                if (format == "b64_json") {
+                    auto file = co_await images.ReadFile(caller.principal.user_id, x.id);
+                    if (!file.ok()) continue;
+                    item["b64_json"] = crypto::Base64Encode(file->bytes);
+                } else {
+                    item["url"] = PublicBase(deps, ctx.req) + images.SignedPath(x.id);
+                }
+                item["revised_prompt"] = x.actual_prompt.empty() ? g->prompt : x.actual_prompt;
+                data.push_back(std::move(item));
+            }
+            auto r = JsonResponse(200, {{"created", g->created_at / 1000}, {"data", data}});
+            timer.Stamp(r, 0);
+            co_return r;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            co_return OpenAiError(core::Error::Make(
+                core::ErrorCode::kUpstreamTimeout, "timeout",
+                "The image is still being generated (generation " + id +
+                    "); it will appear on the Images page."));
+        }
+        (void)co_await watch->Wait(left);
+        if (ctx.stream.ClientGone()) co_return http::Response{};
+    }
+}
+
 }  // namespace
 
 void RegisterOpenAiRoutes(http::Router& router, const ApiDeps& deps) {
@@ -175,6 +293,15 @@ void RegisterOpenAiRoutes(http::Router& router, const ApiDeps& deps) {
                    [&compat](http::Context& ctx,
                              const services::Caller& caller) -> net::awaitable<http::Response> {
                        co_return co_await ChatCompletions(compat, ctx, caller);
+                   },
+                   RenderOpenAiError));
+
+    router.Add("POST", "/v1/images/generations",
+               RequireKeyOrJwt(
+                   accounts, keys, "",
+                   [&deps](http::Context& ctx,
+                           const services::Caller& caller) -> net::awaitable<http::Response> {
+                       co_return co_await ImageGenerations(deps, ctx, caller);
                    },
                    RenderOpenAiError));
 

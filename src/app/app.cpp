@@ -29,6 +29,8 @@
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
 #include "services/history.hpp"
+#include "services/images.hpp"
+#include "store/file_store.hpp"
 #include "services/api_keys.hpp"
 #include "services/models.hpp"
 #include "services/openai_compat.hpp"
@@ -227,7 +229,15 @@ int Serve(const Config& cfg) {
     ccfg.first_byte_timeout = std::chrono::milliseconds(cfg.upstream_first_byte_timeout_ms);
     ccfg.idle_timeout = std::chrono::milliseconds(cfg.upstream_idle_timeout_ms);
     http::HttpClient http_client(io, ccfg);
-    bailian::DashScopeClient upstream(http_client, key_pool, {base.value(), {}}, security.clock);
+    bailian::DashScopeOptions dopts{base.value(), {}, {}};
+    // Result images: DashScope's result hosts (or the configured list), and always the origin
+    // of the DashScope base URL itself (the simulator serves its images there).
+    for (const auto& o : cfg.image_result_origins.empty() ? bailian::DefaultResultOrigins()
+                                                          : cfg.image_result_origins) {
+        if (auto p = bailian::ParseOriginPattern(o); p.ok()) dopts.result_origins.push_back(*p);
+    }
+    dopts.result_origins.push_back(bailian::ExactOrigin(base.value()));
+    bailian::DashScopeClient upstream(http_client, key_pool, dopts, security.clock);
     obs::Info("upstream", {{"base_url", base->Origin()}, {"keys", loaded.value()}});
 
     api::AppInfo info{kVersion, demo_mode};
@@ -262,9 +272,27 @@ int Serve(const Config& cfg) {
         obs::Warn("title_model_unavailable", {{"model", chat_cfg.title_model}});
     }
     services::Chat chat(*store, db, upstream, catalog, usage, history, security.clock, chat_cfg);
+    // Images: generations polled in the background, files kept under the data dir.
+    store::FileStore files(cfg.data_dir + "/files");
+    services::ImagesConfig icfg;
+    icfg.default_model = cfg.image_default_model;
+    icfg.task_timeout = std::chrono::milliseconds(cfg.image_task_timeout_ms);
+    icfg.first_poll = std::chrono::milliseconds(cfg.image_first_poll_ms);
+    icfg.max_poll = std::chrono::milliseconds(std::max(cfg.image_max_poll_ms, cfg.image_first_poll_ms));
+    icfg.max_image_bytes = cfg.image_max_bytes;
+    icfg.openai_wait = std::chrono::milliseconds(cfg.image_openai_wait_ms);
+    if (!catalog.Require(icfg.default_model, {services::ModelKind::kImage}).ok()) {
+        obs::Warn("image_model_unavailable", {{"model", icfg.default_model}});
+    }
+    // Signed file URLs: a key derived from the master key, the same on every hub of a cluster.
+    std::string url_key =
+        crypto::HmacSha256(master.value().key().Reveal(), "bailian-hub file urls v1");
+    services::Images images(*store, db, upstream, catalog, usage, files, security.clock,
+                            io.get_executor(), std::move(url_key), icfg);
+    webcfg.public_url = cfg.public_url;
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
-                      conversations, chat, models, usage};
+                      conversations, chat, models, usage, images};
 
     http::Router router;
     api::RegisterAllRoutes(router, deps);
@@ -325,6 +353,7 @@ int Serve(const Config& cfg) {
         metrics_server->Start();
     }
     server.Start();
+    images.Start();
     obs::Info("listening", {{"host", cfg.listen_host},
                             {"port", *port},
                             {"metrics_port", metrics_port},
@@ -337,6 +366,7 @@ int Serve(const Config& cfg) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+        images.Stop();
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         server.BeginShutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms),
                              [&io](bool clean) {

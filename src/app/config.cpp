@@ -7,6 +7,8 @@
 #include <functional>
 #include <sstream>
 
+#include "bailian/result_files.hpp"
+
 extern char** environ;
 
 namespace hub::app {
@@ -295,6 +297,52 @@ const std::vector<KeyDef>& Defs() {
         {{"chat.history_messages", "BAILIAN_HUB_CHAT_HISTORY_MESSAGES",
           "recent messages considered for the context sent upstream"},
          Size(&Config::chat_history_messages, 1, 100'000)},
+        {{"images.default_model", "BAILIAN_HUB_IMAGE_MODEL",
+          "image model of requests that name none"},
+         Text(&Config::image_default_model)},
+        {{"images.task_timeout_ms", "BAILIAN_HUB_IMAGE_TASK_TIMEOUT_MS",
+          "an image task not finished after this many ms fails"},
+         Millis(&Config::image_task_timeout_ms, 1'000, 86'400'000)},
+        {{"images.first_poll_ms", "BAILIAN_HUB_IMAGE_FIRST_POLL_MS",
+          "first wait before asking DashScope about a task (then x1.5 each time)"},
+         Millis(&Config::image_first_poll_ms, 50, 60'000)},
+        {{"images.max_poll_ms", "BAILIAN_HUB_IMAGE_MAX_POLL_MS",
+          "longest wait between two polls of a task"},
+         Millis(&Config::image_max_poll_ms, 50, 600'000)},
+        {{"images.max_bytes", "BAILIAN_HUB_IMAGE_MAX_BYTES",
+          "largest result image the hub downloads, in bytes"},
+         Size(&Config::image_max_bytes, 1024, 1ull << 30)},
+        {{"images.result_origins", "BAILIAN_HUB_IMAGE_RESULT_ORIGINS",
+          "origins result images may come from (comma-separated; * allowed in https hosts)"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             c.image_result_origins.clear();
+             std::stringstream ss(v);
+             std::string item;
+             while (std::getline(ss, item, ',')) {
+                 item.erase(0, item.find_first_not_of(' '));
+                 item.erase(item.find_last_not_of(' ') + 1);
+                 if (item.empty()) continue;
+                 auto p = bailian::ParseOriginPattern(item);
+                 if (!p.ok())
+                     return "'" + item + "' is not an origin like https://host[:port]: " +
+                            p.error().public_message;
+                 c.image_result_origins.push_back(item);
+             }
+             return std::nullopt;
+         }},
+        {{"images.openai_wait_ms", "BAILIAN_HUB_IMAGE_OPENAI_WAIT_MS",
+          "how long POST /v1/images/generations waits for its images"},
+         Millis(&Config::image_openai_wait_ms, 1'000, 3'600'000)},
+        {{"server.public_url", "BAILIAN_HUB_PUBLIC_URL",
+          "scheme://host[:port] clients reach the hub at (absolute URLs in /v1 answers)"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             std::string u = v;
+             while (!u.empty() && u.back() == '/') u.pop_back();
+             if (!u.empty() && u.rfind("https://", 0) != 0 && u.rfind("http://", 0) != 0)
+                 return "must be like https://hub.example.com";
+             c.public_url = u;
+             return std::nullopt;
+         }},
         {{"cache.max_entries", "BAILIAN_HUB_CACHE_MAX_ENTRIES", "entries of the in-process cache"},
          Size(&Config::cache_max_entries, 1, 100'000'000)},
         {{"cache.max_bytes", "BAILIAN_HUB_CACHE_MAX_BYTES", "bytes of the in-process cache"},

@@ -77,6 +77,18 @@ struct Config {
     std::size_t cache_max_entries = 10'000;
     std::size_t cache_max_bytes = 64u << 20;
 
+    // Images (Wanx).
+    std::string image_default_model = "wan2.2-t2i-flash";
+    std::int64_t image_task_timeout_ms = 15 * 60 * 1000;
+    std::int64_t image_first_poll_ms = 1'000;
+    std::int64_t image_max_poll_ms = 10'000;
+    std::size_t image_max_bytes = 20u << 20;
+    // Origins result images may be downloaded from; empty = DashScope's result hosts. The
+    // configured DashScope base URL's origin is always allowed.
+    std::vector<std::string> image_result_origins;
+    std::int64_t image_openai_wait_ms = 120'000;
+    std::string public_url;  // scheme://host[:port] clients use; empty = the Host header
+
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url
     bool IsLoopback() const;

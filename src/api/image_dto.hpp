@@ -1,0 +1,21 @@
+#pragma once
+// JSON <-> values for image generations: the request body and the public shape of a
+// generation with its images (signed file URLs included).
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "services/image_rules.hpp"
+#include "store/models.hpp"
+
+namespace hub::services {
+class Images;
+}
+
+namespace hub::api {
+
+// {prompt, negative_prompt?, model?, size?, n?, seed?, prompt_extend?, watermark?}; wrong types
+// and unknown fields are 400s naming the field.
+core::Result<services::ImageRequest> ImageRequestFromJson(const nlohmann::json& body);
+nlohmann::json GenerationJson(const store::ImageGeneration& g, const services::Images& images);
+
+}  // namespace hub::api
