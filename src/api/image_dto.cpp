@@ -34,10 +34,13 @@ core::Result<std::optional<std::int64_t>> OptInt(const json& body, const std::st
 
 }  // namespace
 
-core::Result<services::ImageRequest> ImageRequestFromJson(const json& body) {
-    auto only = OnlyFields(body, {"prompt", "negative_prompt", "model", "size", "n", "seed",
-                                  "prompt_extend", "watermark"});
-    if (!only.ok()) return only.error();
+core::Result<services::ImageRequest> ImageRequestFromJson(const json& body,
+                                                          bool other_fields_allowed) {
+    if (!other_fields_allowed) {
+        auto only = OnlyFields(body, {"prompt", "negative_prompt", "model", "size", "n", "seed",
+                                      "prompt_extend", "watermark"});
+        if (!only.ok()) return only.error();
+    }
     services::ImageRequest r;
     auto prompt = ReqString(body, "prompt");
     if (!prompt.ok()) return prompt.error();

@@ -14,8 +14,10 @@ class Images;
 namespace hub::api {
 
 // {prompt, negative_prompt?, model?, size?, n?, seed?, prompt_extend?, watermark?}; wrong types
-// and unknown fields are 400s naming the field.
-core::Result<services::ImageRequest> ImageRequestFromJson(const nlohmann::json& body);
+// are 400s naming the field, and so are unknown fields unless `other_fields_allowed` (the
+// OpenAI surface, whose clients send response_format, quality, user...).
+core::Result<services::ImageRequest> ImageRequestFromJson(const nlohmann::json& body,
+                                                          bool other_fields_allowed = false);
 nlohmann::json GenerationJson(const store::ImageGeneration& g, const services::Images& images);
 
 }  // namespace hub::api

@@ -6,6 +6,7 @@
 
 #include "api/deps.hpp"
 #include "api/dto.hpp"
+#include "api/image_dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "api/relay.hpp"
@@ -169,38 +170,6 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
 // POST /v1/images/generations: OpenAI's request shape in, a Wanx task run to its end, OpenAI's
 // answer out ({created, data:[{url | b64_json, revised_prompt}]}). The generation is also on
 // the caller's Images page; a wait past the limit answers 504 and the task goes on.
-core::Result<services::ImageRequest> OpenAiImageRequest(const nlohmann::json& body) {
-    services::ImageRequest r;
-    auto prompt = ReqString(body, "prompt");
-    if (!prompt.ok()) return prompt.error();
-    r.prompt = std::move(prompt.value());
-    for (auto [field, out] : {std::pair{"negative_prompt", &r.negative_prompt},
-                              std::pair{"model", &r.model}, std::pair{"size", &r.size}}) {
-        auto v = OptString(body, field);
-        if (!v.ok()) return v.error();
-        if (v.value()) *out = std::move(*v.value());
-    }
-    for (auto [field, out] : {std::pair{"n", &r.n}}) {
-        auto it = body.find(field);
-        if (it == body.end() || it->is_null()) continue;
-        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 4)
-            return FieldError(field, "must be a whole number from 1 to 4.");
-        *out = it->get<int>();
-    }
-    if (auto it = body.find("seed"); it != body.end() && !it->is_null()) {
-        if (!it->is_number_integer()) return FieldError("seed", "must be a whole number.");
-        r.seed = it->get<std::int64_t>();
-    }
-    for (auto [field, out] : {std::pair{"prompt_extend", &r.prompt_extend},
-                              std::pair{"watermark", &r.watermark}}) {
-        auto it = body.find(field);
-        if (it == body.end() || it->is_null()) continue;
-        if (!it->is_boolean()) return FieldError(field, "must be true or false.");
-        *out = it->get<bool>();
-    }
-    return r;
-}
-
 std::string PublicBase(const ApiDeps& deps, const http::Request& req) {
     if (!deps.web.public_url.empty()) return deps.web.public_url;
     return "http://" + req.headers.GetOr("Host", "127.0.0.1");
@@ -219,7 +188,7 @@ net::awaitable<http::Response> ImageGenerations(const ApiDeps& deps, http::Conte
                                   std::string("response_format"));
         format = it->get<std::string>();
     }
-    auto req = OpenAiImageRequest(*body);
+    auto req = ImageRequestFromJson(*body, true);
     if (!req.ok()) co_return OpenAiError(req.error());
     std::string model = req->model.empty() ? images.config().default_model : req->model;
     const services::ModelInfo* info = images.catalog().Find(model);
