@@ -18,6 +18,7 @@ class Conversations;
 class Chat;
 class ModelDirectory;
 class UsageRecorder;
+class Limits;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -60,6 +61,7 @@ struct ApiDeps {
     services::Chat& chat;
     services::ModelDirectory& models;  // the catalog (/api/v1/models)
     services::UsageRecorder& usage;    // api_calls: recording and the history reads
+    services::Limits& limits;          // rate limits, budgets, overload (model calls)
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
