@@ -1,29 +1,75 @@
 // /api/v1/admin/*: users and the audit log. Permissions are checked by Require() and again
 // in the service.
+#include <cmath>
+
 #include "api/deps.hpp"
 #include "api/dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "auth/rbac.hpp"
 #include "services/accounts.hpp"
+#include "services/limits.hpp"
 
 namespace hub::api {
 
 namespace {
 
-core::Result<std::optional<std::int64_t>> OptNonNegative(const nlohmann::json& obj,
-                                                         const std::string& field) {
+// A limit: a whole number, or null for the role's default. The range is checked by
+// services::ValidateQuota (400 naming the field).
+core::Result<std::optional<std::int64_t>> OptLimit(const nlohmann::json& obj,
+                                                   const std::string& field) {
     auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>{};
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
-        return FieldError("quota." + field, "must be a whole number >= 0 or null.");
+    if (!it->is_number_integer())
+        return FieldError("quota." + field, "must be a whole number from 1 to 1000000000 or null.");
     return std::optional<std::int64_t>(it->get<std::int64_t>());
+}
+
+// A cost budget in CNY (fractions allowed) -> micro-CNY.
+core::Result<std::optional<std::int64_t>> OptCny(const nlohmann::json& obj,
+                                                 const std::string& field) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>{};
+    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() <= 0 ||
+        it->get<double>() > 1e9)
+        return FieldError("quota." + field, "must be a number of CNY above 0 and at most 1000000000, or null.");
+    return std::optional<std::int64_t>(std::llround(it->get<double>() * 1e6));
+}
+
+core::Result<store::UserQuota> ParseQuota(const nlohmann::json& q) {
+    if (!q.is_object()) return FieldError("quota", "must be an object.");
+    if (auto ok = OnlyFields(q, {"daily_tokens", "monthly_tokens", "rpm", "tpm", "daily_cost_cny",
+                                 "monthly_cost_cny"});
+        !ok.ok())
+        return ok.error();
+    store::UserQuota quota;
+    struct Whole {
+        const char* name;
+        std::optional<std::int64_t> store::UserQuota::*field;
+    };
+    for (const Whole& w : {Whole{"daily_tokens", &store::UserQuota::daily_tokens},
+                           Whole{"monthly_tokens", &store::UserQuota::monthly_tokens},
+                           Whole{"rpm", &store::UserQuota::rpm},
+                           Whole{"tpm", &store::UserQuota::tpm}}) {
+        auto v = OptLimit(q, w.name);
+        if (!v.ok()) return v.error();
+        quota.*w.field = v.value();
+    }
+    for (const Whole& w : {Whole{"daily_cost_cny", &store::UserQuota::daily_cost_micro_cny},
+                           Whole{"monthly_cost_cny", &store::UserQuota::monthly_cost_micro_cny}}) {
+        auto v = OptCny(q, w.name);
+        if (!v.ok()) return v.error();
+        quota.*w.field = v.value();
+    }
+    if (auto ok = services::ValidateQuota(quota); !ok.ok()) return ok.error();
+    return quota;
 }
 
 }  // namespace
 
 void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
     services::Accounts& accounts = deps.accounts;
+    services::Limits& limits = deps.limits;
 
     router.Add("GET", "/api/v1/admin/users",
                Require(accounts, std::string(auth::perm::kUsersManage),
@@ -51,8 +97,8 @@ void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
     router.Add(
         "PATCH", "/api/v1/admin/users/{id}",
         Require(accounts, std::string(auth::perm::kUsersManage),
-                [&accounts](http::Context& ctx,
-                            const auth::Principal& who) -> net::awaitable<http::Response> {
+                [&accounts, &limits](http::Context& ctx, const auth::Principal& who)
+                    -> net::awaitable<http::Response> {
                     auto body = ParseJsonObject(ctx.req);
                     if (!body.ok()) co_return ErrorResponse(body.error(), ctx.req.request_id);
                     if (auto ok = OnlyFields(*body, {"role", "status", "quota"}); !ok.ok())
@@ -73,19 +119,9 @@ void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
                                 ctx.req.request_id);
                     }
                     if (auto it = body->find("quota"); it != body->end()) {
-                        if (!it->is_object())
-                            co_return ErrorResponse(FieldError("quota", "must be an object."),
-                                                    ctx.req.request_id);
-                        if (auto ok = OnlyFields(*it, {"daily_tokens", "rpm"}); !ok.ok())
-                            co_return ErrorResponse(ok.error(), ctx.req.request_id);
-                        store::UserQuota quota;
-                        auto dt = OptNonNegative(*it, "daily_tokens");
-                        if (!dt.ok()) co_return ErrorResponse(dt.error(), ctx.req.request_id);
-                        auto rpm = OptNonNegative(*it, "rpm");
-                        if (!rpm.ok()) co_return ErrorResponse(rpm.error(), ctx.req.request_id);
-                        quota.daily_tokens = dt.value();
-                        quota.rpm = rpm.value();
-                        patch.quota = quota;
+                        auto quota = ParseQuota(*it);
+                        if (!quota.ok()) co_return ErrorResponse(quota.error(), ctx.req.request_id);
+                        patch.quota = quota.value();
                     }
                     services::RequestMeta meta{ctx.req.remote_ip,
                                                ctx.req.headers.GetOr("User-Agent"),
@@ -93,6 +129,8 @@ void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
                     auto u = co_await accounts.AdminUpdateUser(who, ctx.req.Param("id"), patch,
                                                                meta);
                     if (!u.ok()) co_return ErrorResponse(u.error(), ctx.req.request_id);
+                    // The new limits apply from the user's next call on.
+                    if (patch.quota) limits.SetUserQuota(u->id, u->quota);
                     co_return JsonResponse(200, UserJson(*u));
                 }));
 

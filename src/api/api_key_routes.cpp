@@ -24,7 +24,21 @@ nlohmann::json ApiKeyJson(const store::ApiKey& k) {
             {"models", services::ParseModelList(k.models)},
             {"expires_at", k.expires_at ? nlohmann::json(Iso(*k.expires_at)) : nullptr},
             {"last_used_at", k.last_used_at ? nlohmann::json(Iso(*k.last_used_at)) : nullptr},
-            {"created_at", Iso(k.created_at)}};
+            {"created_at", Iso(k.created_at)},
+            {"limits",
+             {{"rpm", k.rpm ? nlohmann::json(*k.rpm) : nullptr},
+              {"tpm", k.tpm ? nlohmann::json(*k.tpm) : nullptr}}}};
+}
+
+// A whole number or null (absent = null); the range is the service's to check.
+core::Result<std::optional<std::int64_t>> OptWhole(const nlohmann::json& obj,
+                                                   const std::string& field,
+                                                   const std::string& shown) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return std::optional<std::int64_t>{};
+    if (!it->is_number_integer())
+        return FieldError(shown, "must be a whole number from 1 to 1000000000, or null.");
+    return std::optional<std::int64_t>(it->get<std::int64_t>());
 }
 
 std::int64_t NowMs() {
@@ -109,6 +123,33 @@ void RegisterApiKeyRoutes(http::Router& router, const ApiDeps& deps) {
                            auto r = JsonResponse(201, out);
                            r.headers.Set("Location", "/api/v1/api-keys/" + created->key.id);
                            co_return r;
+                       }));
+
+    // {"limits": {"rpm": n|null, "tpm": n|null}}: replaces the key's own rate limits.
+    router.Add("PATCH", "/api/v1/api-keys/{id}",
+               Require(accounts, perm,
+                       [&keys](http::Context& ctx,
+                               const auth::Principal& who) -> net::awaitable<http::Response> {
+                           const std::string& rid = ctx.req.request_id;
+                           auto body = ParseJsonObject(ctx.req);
+                           if (!body.ok()) co_return ErrorResponse(body.error(), rid);
+                           if (auto ok = OnlyFields(*body, {"limits"}); !ok.ok())
+                               co_return ErrorResponse(ok.error(), rid);
+                           auto it = body->find("limits");
+                           if (it == body->end() || !it->is_object())
+                               co_return ErrorResponse(
+                                   FieldError("limits", "must be an object {rpm, tpm}."), rid);
+                           if (auto ok = OnlyFields(*it, {"rpm", "tpm"}); !ok.ok())
+                               co_return ErrorResponse(ok.error(), rid);
+                           auto rpm = OptWhole(*it, "rpm", "limits.rpm");
+                           if (!rpm.ok()) co_return ErrorResponse(rpm.error(), rid);
+                           auto tpm = OptWhole(*it, "tpm", "limits.tpm");
+                           if (!tpm.ok()) co_return ErrorResponse(tpm.error(), rid);
+                           auto key = co_await keys.SetLimits(who, ctx.req.Param("id"),
+                                                              rpm.value(), tpm.value(),
+                                                              Meta(ctx.req));
+                           if (!key.ok()) co_return ErrorResponse(key.error(), rid);
+                           co_return JsonResponse(200, ApiKeyJson(*key));
                        }));
 
     router.Add("DELETE", "/api/v1/api-keys/{id}",

@@ -71,18 +71,18 @@ void RegisterDashScopeRoutes(http::Router& router, const ApiDeps& deps) {
     services::ApiKeys& keys = deps.api_keys;
     services::Passthrough& pass = deps.passthrough;
 
-    auto handler = [&accounts, &keys, &pass]() {
-        return RequireKeyOrJwt(
-            accounts, keys, "",
-            [&pass](http::Context& ctx,
-                    const services::Caller& caller) -> net::awaitable<http::Response> {
-                co_return co_await PassThrough(pass, ctx, caller);
-            },
-            RenderNativeError);
+    services::Limits& limits = deps.limits;
+    auto forward = [&pass](http::Context& ctx,
+                           const services::Caller& caller) -> net::awaitable<http::Response> {
+        co_return co_await PassThrough(pass, ctx, caller);
     };
-    router.Add("POST", "/dashscope/api/v1/services/aigc/*", handler());
-    router.Add("GET", "/dashscope/api/v1/tasks/{id}", handler());
-    router.Add("POST", "/dashscope/api/v1/tasks/{id}/cancel", handler());
+    // Generation calls a model: limited. Task polls and cancels do not.
+    router.Add("POST", "/dashscope/api/v1/services/aigc/*",
+               RequireModelCall(accounts, keys, limits, forward, RenderNativeError));
+    router.Add("GET", "/dashscope/api/v1/tasks/{id}",
+               RequireKeyOrJwt(accounts, keys, "", forward, RenderNativeError));
+    router.Add("POST", "/dashscope/api/v1/tasks/{id}/cancel",
+               RequireKeyOrJwt(accounts, keys, "", forward, RenderNativeError));
 }
 
 }  // namespace hub::api

@@ -19,6 +19,7 @@ class Chat;
 class ModelDirectory;
 class UsageRecorder;
 class Images;
+class Limits;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -65,6 +66,7 @@ struct ApiDeps {
     services::ModelDirectory& models;  // the catalog (/api/v1/models)
     services::UsageRecorder& usage;    // api_calls: recording and the history reads
     services::Images& images;          // Wanx generations and the stored files
+    services::Limits& limits;          // rate limits, budgets, overload (model calls)
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);

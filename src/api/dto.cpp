@@ -91,9 +91,18 @@ nlohmann::json UserJson(const store::User& u) {
         settings = nlohmann::json::parse(u.settings);
     } catch (...) {
     }
-    nlohmann::json quota = {
-        {"daily_tokens", u.quota.daily_tokens ? nlohmann::json(*u.quota.daily_tokens) : nullptr},
-        {"rpm", u.quota.rpm ? nlohmann::json(*u.quota.rpm) : nullptr}};
+    auto opt = [](const std::optional<std::int64_t>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    auto cny = [](const std::optional<std::int64_t>& micro) {
+        return micro ? nlohmann::json(static_cast<double>(*micro) / 1e6) : nlohmann::json(nullptr);
+    };
+    nlohmann::json quota = {{"daily_tokens", opt(u.quota.daily_tokens)},
+                            {"monthly_tokens", opt(u.quota.monthly_tokens)},
+                            {"rpm", opt(u.quota.rpm)},
+                            {"tpm", opt(u.quota.tpm)},
+                            {"daily_cost_cny", cny(u.quota.daily_cost_micro_cny)},
+                            {"monthly_cost_cny", cny(u.quota.monthly_cost_micro_cny)}};
     return {{"id", u.id},
             {"username", u.username},
             {"email", u.email},

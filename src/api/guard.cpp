@@ -4,6 +4,7 @@
 #include "api/timing.hpp"
 #include "services/accounts.hpp"
 #include "services/api_keys.hpp"
+#include "services/limits.hpp"
 
 namespace hub::api {
 
@@ -122,6 +123,102 @@ http::Handler RequireKeyOrJwt(services::Accounts& accounts, services::ApiKeys& k
                 co_return RenderAuthError(render, ok.error(), ctx);
         }
         co_return co_await handler(ctx, *caller);
+    };
+}
+
+namespace {
+
+// The handler's view of the response stream: the same stream, with the rate-limit headers
+// added to whatever the handler sends when it starts streaming.
+class HeaderStream final : public http::ResponseStream {
+public:
+    HeaderStream(http::ResponseStream& inner,
+                 const std::vector<std::pair<std::string, std::string>>& extra)
+        : inner_(inner), extra_(extra) {}
+    net::awaitable<bool> Begin(int status, http::Headers headers) override {
+        for (const auto& [name, value] : extra_) headers.Set(name, value);
+        co_return co_await inner_.Begin(status, std::move(headers));
+    }
+    net::awaitable<bool> Write(std::string data) override {
+        co_return co_await inner_.Write(std::move(data));
+    }
+    net::awaitable<void> End() override { co_await inner_.End(); }
+    void Abort() override { inner_.Abort(); }
+    bool Started() const override { return inner_.Started(); }
+    bool ClientGone() const override { return inner_.ClientGone(); }
+    void OnClientGone(std::function<void()> fn) override { inner_.OnClientGone(std::move(fn)); }
+
+private:
+    http::ResponseStream& inner_;
+    const std::vector<std::pair<std::string, std::string>>& extra_;
+};
+
+http::Response RenderLimitError(const ErrorRenderer& render, const core::Error& e,
+                                http::Context& ctx) {
+    http::Response r = render ? render(e, ctx.req) : ErrorResponse(e, ctx.req.request_id);
+    if (e.retry_after_s > 0) r.headers.Set("Retry-After", std::to_string(e.retry_after_s));
+    // A spent budget does not come back within a retry loop (the OpenAI SDKs read this).
+    if (e.api_code == "quota_exceeded") r.headers.Set("x-should-retry", "false");
+    RequestTimer(ctx).Stamp(r, 0);
+    return r;
+}
+
+// Admits the call, then runs `run(inner_ctx)` with the headers added to its answer.
+template <class Run>
+net::awaitable<http::Response> Admitted(services::Limits& limits, services::Subject who,
+                                        http::Context& ctx, ErrorRenderer render, Run run) {
+    auto permit = limits.Admit(who, services::EstimateRequestTokens(ctx.req.body));
+    if (!permit.ok()) co_return RenderLimitError(render, permit.error(), ctx);
+    HeaderStream stream(ctx.stream, permit->headers());
+    http::Context inner{ctx.req, stream, ctx.user_id, ctx.route, ctx.attrs};
+    http::Response r = co_await run(inner);
+    ctx.attrs = std::move(inner.attrs);
+    if (!ctx.stream.Started())
+        for (const auto& [name, value] : permit->headers()) r.headers.Set(name, value);
+    co_return r;
+}
+
+}  // namespace
+
+CallerHandler Limited(services::Limits& limits, CallerHandler handler, ErrorRenderer render) {
+    return [&limits, handler = std::move(handler), render = std::move(render)](
+               http::Context& ctx,
+               const services::Caller& caller) -> net::awaitable<http::Response> {
+        services::Subject who{caller.principal.user_id, caller.principal.role,
+                              caller.principal.api_key_id, {caller.key_rpm, caller.key_tpm}};
+        co_return co_await Admitted(limits, who, ctx, render,
+                                    [&](http::Context& inner) { return handler(inner, caller); });
+    };
+}
+
+AuthedHandler Limited(services::Limits& limits, AuthedHandler handler) {
+    return [&limits, handler = std::move(handler)](
+               http::Context& ctx,
+               const auth::Principal& principal) -> net::awaitable<http::Response> {
+        services::Subject who{principal.user_id, principal.role, principal.api_key_id, {}};
+        co_return co_await Admitted(limits, who, ctx, ErrorRenderer{}, [&](http::Context& inner) {
+            return handler(inner, principal);
+        });
+    };
+}
+
+http::Handler RequireModelCall(services::Accounts& accounts, services::ApiKeys& keys,
+                               services::Limits& limits, CallerHandler handler,
+                               ErrorRenderer render) {
+    http::Handler inner =
+        RequireKeyOrJwt(accounts, keys, "", Limited(limits, std::move(handler), render), render);
+    return [&limits, inner = std::move(inner),
+            render = std::move(render)](http::Context& ctx) -> net::awaitable<http::Response> {
+        http::Response r = co_await inner(ctx);
+        if (r.status != 401 || ctx.stream.Started()) co_return r;
+        std::int64_t retry_after_s = 0;
+        if (limits.ChargeFailedAuth(ctx.req.remote_ip, &retry_after_s)) co_return r;
+        core::Error e = core::Error::Make(
+            core::ErrorCode::kRateLimited, "rate_limited",
+            "Too many failed authentications from this address; retry in " +
+                std::to_string(retry_after_s) + " s.");
+        e.retry_after_s = retry_after_s;
+        co_return RenderLimitError(render, e, ctx);
     };
 }
 

@@ -10,6 +10,7 @@
 namespace hub::services {
 class Accounts;
 class ApiKeys;
+class Limits;
 struct Caller;
 }  // namespace hub::services
 
@@ -40,5 +41,23 @@ using CallerHandler =
 http::Handler RequireKeyOrJwt(services::Accounts& accounts, services::ApiKeys& keys,
                               std::string permission, CallerHandler handler,
                               ErrorRenderer render = {});
+
+// ---- model calls: rate limits, budgets, overload (services::Limits) ----
+//
+// Every route that calls a model wraps its handler in Limited(): the call is admitted first
+// (budgets, the cap on concurrent calls, the caller's request and token buckets, with the
+// request body as the token estimate) and refused with 429 rate_limited / quota_exceeded or
+// 503 overloaded (+ Retry-After) in the route's own error shape (`render`; empty = the hub
+// envelope) before anything reaches DashScope. An admitted call gets the
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens} headers (streams included) and holds
+// its place until the handler returns.
+CallerHandler Limited(services::Limits& limits, CallerHandler handler, ErrorRenderer render = {});
+AuthedHandler Limited(services::Limits& limits, AuthedHandler handler);
+
+// A model route for platform keys and JWTs, in one call: RequireKeyOrJwt + Limited, and
+// failed authentications counted per client IP (past the limit: 429 instead of 401).
+http::Handler RequireModelCall(services::Accounts& accounts, services::ApiKeys& keys,
+                               services::Limits& limits, CallerHandler handler,
+                               ErrorRenderer render = {});
 
 }  // namespace hub::api

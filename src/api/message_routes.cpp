@@ -243,17 +243,19 @@ void RegisterMessageRoutes(http::Router& router, const ApiDeps& deps) {
 
     router.Add("POST", "/api/v1/conversations/{id}/messages",
                Require(deps.accounts, perm,
-                       [&chat](http::Context& ctx,
-                               const auth::Principal& who) -> net::awaitable<http::Response> {
-                           co_return co_await RunTurn(chat, ctx, who, false);
-                       }));
+                       Limited(deps.limits,
+                               [&chat](http::Context& ctx, const auth::Principal& who)
+                                   -> net::awaitable<http::Response> {
+                                   co_return co_await RunTurn(chat, ctx, who, false);
+                               })));
 
     router.Add("POST", "/api/v1/conversations/{id}/messages/{mid}/regenerate",
                Require(deps.accounts, perm,
-                       [&chat](http::Context& ctx,
-                               const auth::Principal& who) -> net::awaitable<http::Response> {
-                           co_return co_await RunTurn(chat, ctx, who, true);
-                       }));
+                       Limited(deps.limits,
+                               [&chat](http::Context& ctx, const auth::Principal& who)
+                                   -> net::awaitable<http::Response> {
+                                   co_return co_await RunTurn(chat, ctx, who, true);
+                               })));
 }
 
 }  // namespace hub::api

@@ -257,8 +257,8 @@ void RegisterOpenAiRoutes(http::Router& router, const ApiDeps& deps) {
     services::OpenAiCompat& compat = deps.openai;
 
     router.Add("POST", "/v1/chat/completions",
-               RequireKeyOrJwt(
-                   accounts, keys, "",
+               RequireModelCall(
+                   accounts, keys, deps.limits,
                    [&compat](http::Context& ctx,
                              const services::Caller& caller) -> net::awaitable<http::Response> {
                        co_return co_await ChatCompletions(compat, ctx, caller);

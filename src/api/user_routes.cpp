@@ -1,14 +1,62 @@
-// /api/v1/users/me: profile, settings, password.
+// /api/v1/users/me: profile, settings, password, usage against the limits.
+#include <algorithm>
+
 #include "api/deps.hpp"
 #include "api/dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "services/accounts.hpp"
+#include "services/limits.hpp"
 
 namespace hub::api {
 
+namespace {
+
+nlohmann::json Amount(std::int64_t used, std::int64_t limit) {
+    return {{"used", used}, {"limit", limit}, {"left", std::max<std::int64_t>(0, limit - used)}};
+}
+
+nlohmann::json Cny(std::int64_t used_micro, std::int64_t limit_micro) {
+    auto cny = [](std::int64_t micro) { return static_cast<double>(micro) / 1e6; };
+    return {{"used", cny(used_micro)},
+            {"limit", cny(limit_micro)},
+            {"left", cny(std::max<std::int64_t>(0, limit_micro - used_micro))}};
+}
+
+// GET /api/v1/users/me/usage: budgets used and left (UTC day and month), and the rates.
+nlohmann::json UsageJson(const services::Limits::UsageView& v) {
+    const services::Budgets& b = v.limits.budgets;
+    const auto& s = v.spend;
+    auto window = [](const services::Period& p, nlohmann::json tokens, nlohmann::json cost) {
+        return nlohmann::json{{"start", core::FormatIsoMs(p.start_ms)},
+                              {"resets_at", core::FormatIsoMs(p.end_ms)},
+                              {"tokens", std::move(tokens)},
+                              {"cost_cny", std::move(cost)}};
+    };
+    return {{"day", window(s.day, Amount(s.today.tokens, b.daily_tokens),
+                           Cny(s.today.cost_micro_cny, b.daily_cost_micro_cny))},
+            {"month", window(s.month, Amount(s.this_month.tokens, b.monthly_tokens),
+                             Cny(s.this_month.cost_micro_cny, b.monthly_cost_micro_cny))},
+            {"rate",
+             {{"rpm", v.limits.rate.rpm},
+              {"rpm_burst", v.limits.rate.rpm_burst},
+              {"tpm", v.limits.rate.tpm},
+              {"tpm_burst", v.limits.rate.tpm_burst}}}};
+}
+
+}  // namespace
+
 void RegisterUserRoutes(http::Router& router, const ApiDeps& deps) {
     services::Accounts& accounts = deps.accounts;
+    services::Limits& limits = deps.limits;
+
+    router.Add("GET", "/api/v1/users/me/usage",
+               Require(accounts, "",
+                       [&limits](http::Context&, const auth::Principal& who)
+                           -> net::awaitable<http::Response> {
+                           co_return JsonResponse(200,
+                                                  UsageJson(limits.Usage(who.user_id, who.role)));
+                       }));
 
     router.Add("GET", "/api/v1/users/me",
                Require(accounts, "",

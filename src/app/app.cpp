@@ -35,6 +35,7 @@
 #include "services/models.hpp"
 #include "services/openai_compat.hpp"
 #include "services/passthrough.hpp"
+#include "services/limits.hpp"
 #include "services/usage.hpp"
 #include "services/upstream_keys.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -108,6 +109,28 @@ core::Result<crypto::MasterKey> LoadMasterKey(const Config& cfg) {
     return k;
 }
 
+services::RoleLimits ToRoleLimits(const RoleLimitsConfig& c) {
+    services::RoleLimits l;
+    l.rate.rpm = c.rpm;
+    l.rate.rpm_burst = c.rpm_burst > 0 ? c.rpm_burst : c.rpm;
+    l.rate.tpm = c.tpm;
+    l.rate.tpm_burst = c.tpm_burst > 0 ? c.tpm_burst : c.tpm;
+    l.budgets.daily_tokens = c.daily_tokens;
+    l.budgets.monthly_tokens = c.monthly_tokens;
+    l.budgets.daily_cost_micro_cny = c.daily_cost_cny * 1'000'000;
+    l.budgets.monthly_cost_micro_cny = c.monthly_cost_cny * 1'000'000;
+    return l;
+}
+
+services::LimitsConfig MakeLimitsConfig(const Config& cfg) {
+    services::LimitsConfig l;
+    l.user = ToRoleLimits(cfg.limits_user);
+    l.roles["admin"] = ToRoleLimits(cfg.limits_admin);
+    l.unauthenticated_per_ip_per_minute = cfg.unauthenticated_per_ip_per_minute;
+    l.max_concurrent_calls = cfg.max_concurrent_calls;
+    return l;
+}
+
 std::string WebRoot(const Config& cfg) {
     if (!cfg.web_root.empty()) return cfg.web_root;
     return "web/dist";
@@ -179,9 +202,15 @@ int Serve(const Config& cfg) {
     acfg.login_per_ip = per_minute(cfg.login_per_ip_per_minute);
     acfg.login_per_account = per_minute(cfg.login_per_account_per_minute);
     acfg.register_per_ip = per_minute(cfg.register_per_ip_per_minute);
+    acfg.max_pending_hashes = static_cast<std::int64_t>(cfg.max_pending_hashes);
     services::Accounts accounts(*store, db, crypto, *security.hasher, *security.jwt,
                                 security.roles, security.revocations, limiter,
                                 security.clock, acfg);
+    metrics.AddCollector([&accounts](obs::Exposition& out) {
+        out.Single("bailian_hub_password_hashes_refused_total",
+                   "Logins and registrations refused because the password-hashing queue was full.",
+                   obs::MetricType::kCounter, static_cast<double>(accounts.hashes_refused()));
+    });
 
     // Upstream: keys from the database (and DASHSCOPE_API_KEY), or the simulator in demo mode.
     auto master = LoadMasterKey(cfg);
@@ -250,7 +279,14 @@ int Serve(const Config& cfg) {
         return 1;
     }
     services::Catalog catalog = std::move(made_catalog.value());
-    services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor, &metrics);
+    // Limits on model calls: budgets counted from api_calls, loaded once here.
+    services::Limits limits(limiter, security.clock, MakeLimitsConfig(cfg), &metrics);
+    if (auto l = limits.LoadBlocking(*store); !l.ok()) {
+        obs::Error("limits_load_failed", {{"error", l.error().public_message}});
+        return 1;
+    }
+    services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor, &metrics,
+                                  &limits);
     // Platform API keys, the OpenAI-compatible API and the DashScope pass-through.
     services::ApiKeys api_keys(*store, db, security.roles, catalog, security.revocations,
                                security.clock);
@@ -292,7 +328,7 @@ int Serve(const Config& cfg) {
     webcfg.public_url = cfg.public_url;
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
-                      conversations, chat, models, usage, images};
+                      conversations, chat, models, usage, images, limits};
 
     http::Router router;
     api::RegisterAllRoutes(router, deps);

@@ -3,7 +3,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <deque>
 #include <functional>
 #include <sstream>
 
@@ -50,6 +52,57 @@ Setter Millis(std::int64_t Config::*field, std::uint64_t min, std::uint64_t max)
         c.*field = static_cast<std::int64_t>(n);
         return std::nullopt;
     };
+}
+
+// A limit: a whole number from 1 to 10^9 (0 would refuse everything; more is a typo).
+constexpr std::uint64_t kMaxLimit = 1'000'000'000;
+
+Setter Limit(std::int64_t Config::*field) { return Millis(field, 1, kMaxLimit); }
+
+Setter RoleLimit(RoleLimitsConfig Config::*role, std::int64_t RoleLimitsConfig::*field) {
+    return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+        std::uint64_t n;
+        if (auto e = ParseU64(v, 1, kMaxLimit, &n)) return e;
+        (c.*role).*field = static_cast<std::int64_t>(n);
+        return std::nullopt;
+    };
+}
+
+// [limits.<role>] keys of one role.
+void AddRoleLimitKeys(std::vector<KeyDef>& defs, const char* role, const char* env_role,
+                      RoleLimitsConfig Config::*member) {
+    struct Field {
+        const char* name;
+        const char* help;
+        std::int64_t RoleLimitsConfig::*field;
+    };
+    static const Field kFields[] = {
+        {"rpm", "model calls per minute per user", &RoleLimitsConfig::rpm},
+        {"rpm_burst", "model calls at once above the rate (default: rpm)",
+         &RoleLimitsConfig::rpm_burst},
+        {"tpm", "tokens per minute per user", &RoleLimitsConfig::tpm},
+        {"tpm_burst", "tokens at once above the rate (default: tpm)", &RoleLimitsConfig::tpm_burst},
+        {"daily_tokens", "tokens per user per UTC day", &RoleLimitsConfig::daily_tokens},
+        {"monthly_tokens", "tokens per user per UTC month", &RoleLimitsConfig::monthly_tokens},
+        {"daily_cost_cny", "cost per user per UTC day, whole CNY",
+         &RoleLimitsConfig::daily_cost_cny},
+        {"monthly_cost_cny", "cost per user per UTC month, whole CNY",
+         &RoleLimitsConfig::monthly_cost_cny},
+    };
+    // The names live as long as the program (the table is built once); a deque never moves
+    // its elements, so the pointers stay valid.
+    static std::deque<std::string> names;
+    for (const Field& f : kFields) {
+        names.push_back(std::string("limits.") + role + "." + f.name);
+        const char* toml = names.back().c_str();
+        std::string env = std::string("BAILIAN_HUB_LIMITS_") + env_role + "_" + f.name;
+        for (auto& ch : env) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        names.push_back(env);
+        const char* env_name = names.back().c_str();
+        std::string help = std::string(f.help) + " (role " + role + ")";
+        names.push_back(help);
+        defs.push_back({{toml, env_name, names.back().c_str()}, RoleLimit(member, f.field)});
+    }
 }
 
 Setter Text(std::string Config::*field, bool allow_empty = false) {
@@ -169,7 +222,7 @@ std::optional<std::string> SetProxies(Config& c, const std::string& v) {
     return std::nullopt;
 }
 
-const std::vector<KeyDef>& Defs() {
+const std::vector<KeyDef>& BaseDefs() {
     static const std::vector<KeyDef> defs = {
         {{"server.listen", "BAILIAN_HUB_LISTEN", "HOST:PORT to listen on"}, SetListen},
         {{"metrics.listen", "BAILIAN_HUB_METRICS_LISTEN",
@@ -250,6 +303,9 @@ const std::vector<KeyDef>& Defs() {
         {{"auth.register_per_ip_per_minute", "BAILIAN_HUB_REGISTER_PER_IP_PER_MINUTE",
           "registrations per client IP per minute"},
          Size(&Config::register_per_ip_per_minute, 1, 100'000)},
+        {{"auth.max_pending_hashes", "BAILIAN_HUB_AUTH_MAX_PENDING_HASHES",
+          "logins and registrations waiting for a password hash at most; past it 503"},
+         Size(&Config::max_pending_hashes, 1, 1'000'000)},
         {{"auth.issuer", "BAILIAN_HUB_JWT_ISSUER", "iss claim of access tokens"},
          Text(&Config::jwt_issuer)},
         {{"server.allowed_origins", "BAILIAN_HUB_ALLOWED_ORIGINS",
@@ -347,7 +403,24 @@ const std::vector<KeyDef>& Defs() {
          Size(&Config::cache_max_entries, 1, 100'000'000)},
         {{"cache.max_bytes", "BAILIAN_HUB_CACHE_MAX_BYTES", "bytes of the in-process cache"},
          Size(&Config::cache_max_bytes, 1024, 1ull << 40)},
+        {{"limits.max_concurrent_calls", "BAILIAN_HUB_MAX_CONCURRENT_CALLS",
+          "model calls in flight at once; past it new ones get 503 at once"},
+         Limit(&Config::max_concurrent_calls)},
+        {{"limits.unauthenticated_per_ip_per_minute",
+          "BAILIAN_HUB_LIMITS_UNAUTHENTICATED_PER_IP_PER_MINUTE",
+          "failed authentications on the model routes per client IP per minute"},
+         Limit(&Config::unauthenticated_per_ip_per_minute)},
     };
+    return defs;
+}
+
+const std::vector<KeyDef>& Defs() {
+    static const std::vector<KeyDef> defs = [] {
+        std::vector<KeyDef> d = BaseDefs();
+        AddRoleLimitKeys(d, "user", "user", &Config::limits_user);
+        AddRoleLimitKeys(d, "admin", "admin", &Config::limits_admin);
+        return d;
+    }();
     return defs;
 }
 

@@ -28,6 +28,18 @@ struct ModelConfig {
     bool enabled = true;
 };
 
+// Default limits of a role on model calls (services::Limits). A burst of 0 follows its rate.
+struct RoleLimitsConfig {
+    std::int64_t rpm = 600;
+    std::int64_t rpm_burst = 0;
+    std::int64_t tpm = 1'000'000;
+    std::int64_t tpm_burst = 0;
+    std::int64_t daily_tokens = 10'000'000;
+    std::int64_t monthly_tokens = 200'000'000;
+    std::int64_t daily_cost_cny = 200;
+    std::int64_t monthly_cost_cny = 1'000;
+};
+
 struct Config {
     std::string listen_host = "127.0.0.1";
     std::uint16_t listen_port = 8080;
@@ -65,6 +77,15 @@ struct Config {
     std::size_t login_per_ip_per_minute = 20;
     std::size_t login_per_account_per_minute = 5;
     std::size_t register_per_ip_per_minute = 5;
+    std::size_t max_pending_hashes = 64;  // logins/registrations queued for bcrypt at most
+
+    // Limits on model calls: [limits.user] for every role without its own table, [limits.admin].
+    RoleLimitsConfig limits_user;
+    RoleLimitsConfig limits_admin{1200, 0, 2'000'000, 0, 50'000'000, 1'000'000'000, 1'000, 10'000};
+    std::int64_t unauthenticated_per_ip_per_minute = 60;
+    // Model calls in flight at once; bench/README.md row 3: past ~1,300 streams on a 2-core
+    // machine every stream slows down together.
+    std::int64_t max_concurrent_calls = 1'000;
 
     // Models and chat.
     std::string default_model = "qwen-plus";

@@ -34,6 +34,9 @@ public:
     using Limiter::Check;
     limit::Decision Check(std::string_view key, const limit::BucketConfig& config,
                           double cost) override;
+    void Adjust(std::string_view key, const limit::BucketConfig& config, double delta) override {
+        inner_.Adjust(key, config, delta);
+    }
     const limit::BucketConfig& default_config() const override { return inner_.default_config(); }
 
     static std::string_view BucketOf(std::string_view key);

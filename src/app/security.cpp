@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "crypto/crypto.hpp"
+#include "limit/monotonic_clock.hpp"
 #include "obs/logging.hpp"
 #include "services/accounts.hpp"
 
@@ -17,9 +18,19 @@ namespace hub::app {
 
 namespace fs = std::filesystem;
 
+namespace {
+// Buckets refill by elapsed time: a wall clock set forward must not fill them.
+const core::Clock& MonotonicClockInstance() {
+    static const limit::MonotonicClock clock;
+    return clock;
+}
+}  // namespace
+
 Security::Security(const core::Clock& c)
-    : clock(c), revocations(c), limiter(c, limit::LocalLimiterOptions{
-                                           limit::BucketConfig::PerMinute(120, 60), 100'000, 16}) {}
+    : clock(c),
+      revocations(c),
+      limiter(MonotonicClockInstance(),
+              limit::LocalLimiterOptions{limit::BucketConfig::PerMinute(120, 60), 100'000, 16}) {}
 
 const core::Clock& SystemClockInstance() {
     static const core::SystemClock clock;

@@ -24,7 +24,7 @@ struct Security {
     std::optional<auth::PasswordHasher> hasher;
     auth::RolePermissions roles;
     auth::RevocationCache revocations;
-    limit::LocalLimiter limiter;
+    limit::LocalLimiter limiter;  // login, registration and model-call buckets (monotonic time)
 };
 
 const core::Clock& SystemClockInstance();

@@ -63,9 +63,15 @@ Decision TokenBucket::Take(double cost, std::int64_t now_ms) {
         d.retry_after_ms = MsUntil(std::min(cost, config_.capacity));
         if (d.retry_after_ms == 0) d.retry_after_ms = 1;  // cost above capacity on a full bucket
     }
-    d.remaining = static_cast<std::int64_t>(std::floor(tokens_ + kEpsilon));
+    d.remaining = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(tokens_ + kEpsilon)));
     d.reset_ms = MsUntil(config_.capacity);
     return d;
+}
+
+void TokenBucket::Adjust(double delta, std::int64_t now_ms) {
+    if (!std::isfinite(delta) || delta == 0) return;
+    Refill(now_ms);
+    tokens_ = std::clamp(tokens_ + delta, -config_.capacity, config_.capacity);
 }
 
 void TokenBucket::Reconfigure(const BucketConfig& config, std::int64_t now_ms) {
@@ -98,20 +104,14 @@ LocalLimiter::Shard& LocalLimiter::ShardFor(std::string_view key) {
     return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
 }
 
-Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, double cost) {
-    if (!config.Validate().ok()) {
-        // A broken policy fails closed rather than letting everything through.
-        return Decision{false, 0, 0, 60'000, 60'000};
-    }
-    std::int64_t now = clock_.NowMs();
-    Shard& shard = ShardFor(key);
-    std::lock_guard lock(shard.mu);
+TokenBucket& LocalLimiter::BucketLocked(Shard& shard, std::string_view key,
+                                        const BucketConfig& config, std::int64_t now) {
     auto it = shard.index.find(key);
     if (it != shard.index.end()) {
         shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
         TokenBucket& bucket = it->second->bucket;
         if (!(bucket.config() == config)) bucket.Reconfigure(config, now);
-        return bucket.Take(cost, now);
+        return bucket;
     }
     while (shard.index.size() >= per_shard_max_ && !shard.lru.empty()) {
         shard.index.erase(std::string_view(shard.lru.back().key));
@@ -121,7 +121,26 @@ Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, d
     shard.lru.push_front(Node{std::string(key), TokenBucket(config, now)});
     // The index keys view the node's own string: list nodes never move.
     shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
-    return shard.lru.front().bucket.Take(cost, now);
+    return shard.lru.front().bucket;
+}
+
+Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, double cost) {
+    if (!config.Validate().ok()) {
+        // A broken policy fails closed rather than letting everything through.
+        return Decision{false, 0, 0, 60'000, 60'000};
+    }
+    std::int64_t now = clock_.NowMs();
+    Shard& shard = ShardFor(key);
+    std::lock_guard lock(shard.mu);
+    return BucketLocked(shard, key, config, now).Take(cost, now);
+}
+
+void LocalLimiter::Adjust(std::string_view key, const BucketConfig& config, double delta) {
+    if (!config.Validate().ok()) return;
+    std::int64_t now = clock_.NowMs();
+    Shard& shard = ShardFor(key);
+    std::lock_guard lock(shard.mu);
+    BucketLocked(shard, key, config, now).Adjust(delta, now);
 }
 
 std::size_t LocalLimiter::SweepIdle() {

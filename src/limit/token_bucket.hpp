@@ -59,6 +59,12 @@ public:
     Decision Take(double cost, std::int64_t now_ms);
     Decision Peek(std::int64_t now_ms) { return Take(0, now_ms); }
 
+    // Gives back (delta > 0, capped at the capacity) or takes unconditionally (delta < 0) tokens:
+    // a refund of a reservation, or a charge settled after the fact (tokens used beyond an
+    // estimate). A forced charge may leave the bucket in debt, at most one capacity deep; the
+    // debt is repaid by the refill before anything passes again.
+    void Adjust(double delta, std::int64_t now_ms);
+
     // Changes capacity and rate (an admin changed a quota), keeping the current level capped at
     // the new capacity.
     void Reconfigure(const BucketConfig& config, std::int64_t now_ms);
@@ -86,6 +92,11 @@ public:
     // created with `config` when absent and reconfigured when `config` changed.
     virtual Decision Check(std::string_view key, const BucketConfig& config, double cost) = 0;
 
+    // Corrects the bucket for `key` by `delta` tokens without a decision: > 0 gives tokens back
+    // (a reservation released), < 0 charges them even when the bucket is empty (usage known
+    // only after the call). A missing bucket is created full first.
+    virtual void Adjust(std::string_view key, const BucketConfig& config, double delta) = 0;
+
     // The same with the limiter's default policy.
     Decision Check(std::string_view key, double cost = 1) {
         return Check(key, default_config(), cost);
@@ -110,6 +121,7 @@ public:
 
     using Limiter::Check;
     Decision Check(std::string_view key, const BucketConfig& config, double cost) override;
+    void Adjust(std::string_view key, const BucketConfig& config, double delta) override;
     const BucketConfig& default_config() const override { return options_.default_config; }
 
     // Drops every bucket that has refilled to full; returns how many (call it periodically).
@@ -130,6 +142,10 @@ private:
     };
 
     Shard& ShardFor(std::string_view key);
+    // The bucket for `key` (created full with `config`, reconfigured when `config` changed);
+    // the caller holds the shard's lock.
+    TokenBucket& BucketLocked(Shard& shard, std::string_view key, const BucketConfig& config,
+                              std::int64_t now);
 
     const core::Clock& clock_;
     LocalLimiterOptions options_;

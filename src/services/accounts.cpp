@@ -46,6 +46,21 @@ Result<void> Accounts::CheckLimit(std::string key, const limit::BucketConfig& cf
     return e;
 }
 
+Result<Accounts::HashSlot> Accounts::TakeHashSlot() {
+    if (pending_hashes_.fetch_add(1) >= cfg_.max_pending_hashes) {
+        --pending_hashes_;
+        auto refused = ++hashes_refused_;
+        // Once, then every 100th: a login storm must not become a log storm.
+        if (refused == 1 || refused % 100 == 0)
+            obs::Warn("password_hash_queue_full", {{"refused_total", refused}});
+        Error e = Error::Make(ErrorCode::kUnavailable, "overloaded",
+                              "Too many sign-ins at once; retry in a moment.");
+        e.retry_after_s = 1;
+        return e;
+    }
+    return HashSlot(&pending_hashes_);
+}
+
 void Accounts::Audit(std::optional<std::string> actor, std::string action, std::string target,
                      const RequestMeta& meta, std::string detail_json) {
     store::AuditEntry e;
@@ -99,6 +114,8 @@ net::awaitable<Result<store::User>> Accounts::Register(RegisterInput in, Request
         co_return Error::Make(ErrorCode::kInvalidArgument, "validation_failed",
                               "display_name must be valid UTF-8 of at most 64 bytes.");
     }
+    auto slot = TakeHashSlot();
+    if (!slot.ok()) co_return slot.error();
     auto hash = co_await crypto_.Run([this](std::string pw) { return hasher_.Hash(pw); },
                                      in.password);
     if (!hash.ok()) co_return hash.error();
@@ -141,6 +158,8 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
             meta);
         co_return l.error();
     }
+    auto slot = TakeHashSlot();
+    if (!slot.ok()) co_return slot.error();
     auto found = co_await db_.Run(
         [this](std::string l) { return store_.Users().FindByLogin(l); }, login);
     if (!found.ok()) {
@@ -407,11 +426,16 @@ net::awaitable<Result<store::User>> Accounts::AdminUpdateUser(auth::Principal wh
         if (before->status != after->status)
             detail["status"] = {store::ToString(before->status), store::ToString(after->status)};
         if (in.quota) {
-            detail["quota"] = {{"daily_tokens", in.quota->daily_tokens
-                                                    ? nlohmann::json(*in.quota->daily_tokens)
-                                                    : nlohmann::json(nullptr)},
-                               {"rpm", in.quota->rpm ? nlohmann::json(*in.quota->rpm)
-                                                     : nlohmann::json(nullptr)}};
+            auto opt = [](const std::optional<std::int64_t>& v) {
+                return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+            };
+            const store::UserQuota& q = *in.quota;
+            detail["quota"] = {{"daily_tokens", opt(q.daily_tokens)},
+                               {"monthly_tokens", opt(q.monthly_tokens)},
+                               {"rpm", opt(q.rpm)},
+                               {"tpm", opt(q.tpm)},
+                               {"daily_cost_micro_cny", opt(q.daily_cost_micro_cny)},
+                               {"monthly_cost_micro_cny", opt(q.monthly_cost_micro_cny)}};
         }
         // Disabling, or a role change (tokens carry the role), ends every session at once.
         std::vector<std::string> ended;

@@ -2,11 +2,13 @@
 // Accounts: registration, login, refresh sessions, logout, profile, password change,
 // admin user management and the audit trail of all of it. Owner checks and audit live here;
 // the HTTP layer only translates.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "async/offload.hpp"
 #include "auth/jwt.hpp"
@@ -33,6 +35,9 @@ struct AccountsConfig {
     limit::BucketConfig login_per_ip = limit::BucketConfig::PerMinute(20, 10);
     limit::BucketConfig login_per_account = limit::BucketConfig::PerMinute(5, 5);
     limit::BucketConfig register_per_ip = limit::BucketConfig::PerMinute(5, 5);
+    // Logins and registrations waiting for or running a bcrypt hash at most; past it they are
+    // refused at once (503 overloaded + Retry-After) instead of queueing behind each other.
+    std::int64_t max_pending_hashes = 64;
 };
 
 struct RegisterInput {
@@ -94,6 +99,8 @@ public:
 
     const auth::JwtCodec& jwt() const { return jwt_; }
     const auth::RolePermissions& roles() const { return roles_; }
+    // Logins and registrations refused because the hashing queue was full (metrics).
+    std::int64_t hashes_refused() const { return hashes_refused_.load(); }
 
     // Blocking helpers for the command line (no io_context there).
     static core::Result<store::User> CreateUserBlocking(store::Store& store,
@@ -103,6 +110,22 @@ public:
 
 private:
     core::Result<void> CheckLimit(std::string key, const limit::BucketConfig& cfg);
+    // A place in the bounded hashing queue, held until the request is done with bcrypt.
+    class HashSlot {
+    public:
+        explicit HashSlot(std::atomic<std::int64_t>* n) : n_(n) {}
+        HashSlot(HashSlot&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+        HashSlot(const HashSlot&) = delete;
+        HashSlot& operator=(const HashSlot&) = delete;
+        HashSlot& operator=(HashSlot&&) = delete;
+        ~HashSlot() {
+            if (n_) --*n_;
+        }
+
+    private:
+        std::atomic<std::int64_t>* n_;
+    };
+    core::Result<HashSlot> TakeHashSlot();
     void Audit(std::optional<std::string> actor, std::string action, std::string target,
                const RequestMeta& meta, std::string detail_json);
     core::Result<TokenPair> IssueTokens(const store::User& user, const store::Session& session,
@@ -118,6 +141,8 @@ private:
     limit::Limiter& limiter_;
     const core::Clock& clock_;
     AccountsConfig cfg_;
+    std::atomic<std::int64_t> pending_hashes_{0};
+    std::atomic<std::int64_t> hashes_refused_{0};
 };
 
 }  // namespace hub::services

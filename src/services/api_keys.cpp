@@ -7,6 +7,7 @@
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
 #include "obs/logging.hpp"
+#include "services/limits.hpp"
 
 namespace hub::services {
 
@@ -180,6 +181,28 @@ net::awaitable<Result<void>> ApiKeys::Revoke(auth::Principal who, std::string id
         who.user_id, std::move(id), meta);
 }
 
+net::awaitable<Result<store::ApiKey>> ApiKeys::SetLimits(auth::Principal who, std::string id,
+                                                         std::optional<std::int64_t> rpm,
+                                                         std::optional<std::int64_t> tpm,
+                                                         RequestMeta meta) {
+    if (auto r = auth::Require(who, auth::perm::kApiKeysOwn); !r.ok()) co_return r.error();
+    if (auto v = ValidateKeyLimits(KeyLimits{rpm, tpm}); !v.ok()) co_return v.error();
+    co_return co_await db_.Run(
+        [this](std::string uid, std::string id, std::optional<std::int64_t> rpm,
+               std::optional<std::int64_t> tpm, RequestMeta meta) -> Result<store::ApiKey> {
+            auto key = store_.ApiKeys().SetLimits(uid, id, rpm, tpm);
+            if (!key.ok()) return key.error();
+            Forget(id);
+            auto opt = [](const std::optional<std::int64_t>& v) {
+                return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+            };
+            Audit(uid, "api_key.limits_changed", "api_key:" + id, meta,
+                  nlohmann::json({{"rpm", opt(rpm)}, {"tpm", opt(tpm)}}).dump());
+            return key;
+        },
+        who.user_id, std::move(id), rpm, tpm, meta);
+}
+
 Result<ApiKeys::Authenticated> ApiKeys::AuthenticateBlocking(const std::string& hash) {
     auto key = store_.ApiKeys().GetByHash(hash);
     if (!key.ok()) {
@@ -209,6 +232,8 @@ Result<ApiKeys::Authenticated> ApiKeys::AuthenticateBlocking(const std::string& 
     for (const auto& p : roles_.For(user->role).List())
         if (p != auth::perm::kApiKeysOwn) c.principal.permissions.Add(p);
     c.allowed_models = ParseModelList(key->models);
+    c.key_rpm = key->rpm;
+    c.key_tpm = key->tpm;
     Authenticated a{std::move(c), now + cfg_.auth_cache_ms};
     if (key->expires_at) a.valid_until_ms = std::min(a.valid_until_ms, *key->expires_at);
     return a;

@@ -46,6 +46,9 @@ struct Caller {
     auth::Principal principal;
     // The key's model allow-list (catalog ids); empty = any model. Always empty for JWTs.
     std::vector<std::string> allowed_models;
+    // The key's own rate limits (services::Limits applies them on top of the user's).
+    std::optional<std::int64_t> key_rpm;
+    std::optional<std::int64_t> key_tpm;
 
     // `catalog_id` is the catalog's id of the requested model (aliases resolved).
     bool MayUse(std::string_view catalog_id) const;
@@ -90,6 +93,14 @@ public:
     // 404 when it is not the user's key; revoking twice is fine.
     net::awaitable<core::Result<void>> Revoke(auth::Principal who, std::string id,
                                               RequestMeta meta);
+
+    // Sets (or with nullopt clears) the key's own requests / tokens per minute: 400 naming
+    // the field for a value < 1 or > 10^9, 404 when it is not the user's key. Used from the
+    // key's next call on.
+    net::awaitable<core::Result<store::ApiKey>> SetLimits(auth::Principal who, std::string id,
+                                                          std::optional<std::int64_t> rpm,
+                                                          std::optional<std::int64_t> tpm,
+                                                          RequestMeta meta);
 
     // A platform key -> the caller. Unknown, revoked or expired keys and keys of disabled
     // users are all 401 "invalid_api_key" with the same message. Looked up by hash.

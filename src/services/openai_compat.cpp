@@ -291,7 +291,8 @@ json OpenAiErrorJson(const Error& e, int status, const std::optional<std::string
     if (message.empty()) message = status >= 500 ? "Internal error." : "Request failed.";
     return {{"error",
              {{"message", message},
-              {"type", OpenAiErrorType(status)},
+              {"type", code == "quota_exceeded" ? std::string("insufficient_quota")
+                                                : OpenAiErrorType(status)},
               {"param", param ? json(*param) : json(nullptr)},
               {"code", code.empty() ? json(nullptr) : json(code)}}}};
 }

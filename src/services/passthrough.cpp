@@ -138,6 +138,8 @@ std::string NativeErrorCode(const Error& e) {
     if (c == "invalid_api_key" || c == "invalid_token" || c == "unauthenticated")
         return "InvalidApiKey";
     if (c == "model_not_found" || c == "unknown_model") return "ModelNotFound";
+    // The hub's own budgets, in DashScope's words for a spent allocation.
+    if (c == "quota_exceeded") return "Throttling.AllocationQuota";
     switch (e.code) {
         case ErrorCode::kInvalidArgument:
         case ErrorCode::kInvalidJson:

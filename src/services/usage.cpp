@@ -55,9 +55,10 @@ struct UsageMetrics {
 
 UsageRecorder::UsageRecorder(store::Store& store, async::WorkerPool& db, const Catalog& catalog,
                              const core::Clock& clock, StatusMapper status_of,
-                             obs::Registry* metrics)
+                             obs::Registry* metrics, CallObserver* observer)
     : store_(store), db_(db), catalog_(catalog), clock_(clock), status_of_(status_of),
-      metrics_(metrics ? std::make_unique<UsageMetrics>(*metrics) : nullptr) {}
+      metrics_(metrics ? std::make_unique<UsageMetrics>(*metrics) : nullptr),
+      observer_(observer) {}
 
 UsageRecorder::~UsageRecorder() = default;
 
@@ -103,6 +104,8 @@ net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
     if (call.id.empty()) call.id = core::NewId();
     if (call.created_at == 0) call.created_at = clock_.NowMs();
     if (metrics_) metrics_->Observe(call);
+    // Budgets count the call even when its row cannot be written (it was billed upstream).
+    if (observer_) observer_->OnCall(call);
     for (int attempt = 1; attempt <= 2; ++attempt) {
         auto r = co_await db_.Run(
             [this](store::ApiCall c) { return store_.ApiCalls().Insert(std::move(c)); }, call);

@@ -40,6 +40,13 @@ struct CallSource {
     std::string model;     // as requested (and sent upstream)
 };
 
+// Told about every api_calls row as it is recorded (budgets and token buckets, services::Limits).
+class CallObserver {
+public:
+    virtual ~CallObserver() = default;
+    virtual void OnCall(const store::ApiCall& call) = 0;
+};
+
 class UsageRecorder {
 public:
     // With `metrics`, every recorded call also counts in bailian_hub_api_calls_total,
@@ -47,7 +54,7 @@ public:
     // time-to-first-token histograms (by model).
     UsageRecorder(store::Store& store, async::WorkerPool& db, const Catalog& catalog,
                   const core::Clock& clock, StatusMapper status_of,
-                  obs::Registry* metrics = nullptr);
+                  obs::Registry* metrics = nullptr, CallObserver* observer = nullptr);
     ~UsageRecorder();
 
     // Writes the row (id and created_at filled when empty). A failed write is retried once and
@@ -90,6 +97,7 @@ private:
     std::atomic<std::int64_t> written_{0};
     std::atomic<std::int64_t> failed_{0};
     std::unique_ptr<UsageMetrics> metrics_;
+    CallObserver* observer_;
 };
 
 }  // namespace hub::services

@@ -39,6 +39,14 @@ public:
     // input + output tokens of a user's calls since `since_ms` (daily quota).
     virtual core::Result<std::int64_t> TokensUsedSince(std::string_view user_id,
                                                        std::int64_t since_ms) = 0;
+    // Per user: tokens (input + output) and cost of the calls since `since_ms` (the budgets'
+    // starting point, read once at start).
+    struct Spend {
+        std::string user_id;
+        std::int64_t tokens = 0;
+        std::int64_t cost_micro_cny = 0;
+    };
+    virtual core::Result<std::vector<Spend>> SpendSince(std::int64_t since_ms) = 0;
 };
 
 }  // namespace hub::store

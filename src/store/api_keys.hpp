@@ -1,6 +1,7 @@
 #pragma once
 // Platform API keys issued to users for external clients (only hashes are stored).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,11 @@ public:
                                                          bool include_revoked) = 0;
     // kNotFound when it is not the user's key; idempotent.
     virtual core::Result<void> Revoke(std::string_view user_id, std::string_view id) = 0;
+    // Sets the key's own rate limits (nullopt clears one); kNotFound when it is not the
+    // user's key.
+    virtual core::Result<ApiKey> SetLimits(std::string_view user_id, std::string_view id,
+                                           std::optional<std::int64_t> rpm,
+                                           std::optional<std::int64_t> tpm) = 0;
     virtual core::Result<void> Touch(std::string_view id, std::int64_t at_ms) = 0;
 };
 

@@ -46,9 +46,18 @@ struct Role {
 enum class UserStatus { kActive, kDisabled };
 
 // Per-user limits; an empty field means "the configured default".
+// A user's own limits; an empty field means the role's default (see services::Limits).
 struct UserQuota {
     std::optional<std::int64_t> daily_tokens;
     std::optional<std::int64_t> rpm;
+    std::optional<std::int64_t> tpm;                     // tokens per minute
+    std::optional<std::int64_t> monthly_tokens;
+    std::optional<std::int64_t> daily_cost_micro_cny;    // budgets in millionths of a CNY
+    std::optional<std::int64_t> monthly_cost_micro_cny;
+    bool empty() const {
+        return !daily_tokens && !rpm && !tpm && !monthly_tokens && !daily_cost_micro_cny &&
+               !monthly_cost_micro_cny;
+    }
     bool operator==(const UserQuota&) const = default;
 };
 
@@ -174,6 +183,9 @@ struct ApiKey {
     std::optional<std::int64_t> last_used_at;
     std::int64_t created_at = 0;
     std::optional<std::int64_t> revoked_at;
+    // The key's own rate limits (on top of its owner's); empty = only the owner's apply.
+    std::optional<std::int64_t> rpm;
+    std::optional<std::int64_t> tpm;
 
     bool IsUsable(std::int64_t now_ms) const {
         return !revoked_at && (!expires_at || *expires_at > now_ms);

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 #include "store/cursor.hpp"
@@ -47,6 +49,8 @@ public:
     virtual core::Result<User> Update(std::string_view id, const UserPatch& patch) = 0;
     virtual core::Result<Page<User>> List(const UserQuery& query) = 0;
     virtual core::Result<std::int64_t> CountActiveAdmins() = 0;
+    // Every user with limits of their own (loaded once at start by services::Limits).
+    virtual core::Result<std::vector<std::pair<std::string, UserQuota>>> ListQuotas() = 0;
 };
 
 }  // namespace hub::store

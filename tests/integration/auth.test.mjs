@@ -323,8 +323,11 @@ describe('accounts and access', () => {
     assert.ok(!page2.body.items.some((x) => r.body.items.some((y) => y.id === x.id)));
     r = await call(hub.url, 'PATCH', `/api/v1/admin/users/${u.user.id}`, { token: adminToken, body: { quota: { daily_tokens: 100000, rpm: 30 } } });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.quota, { daily_tokens: 100000, rpm: 30 });
-    for (const body of [{ role: 'emperor' }, { status: 'sleeping' }, { quota: { rpm: -1 } }, { rol: 'admin' }]) {
+    assert.deepEqual(r.body.quota, {
+      daily_tokens: 100000, monthly_tokens: null, rpm: 30, tpm: null, daily_cost_cny: null, monthly_cost_cny: null,
+    });
+    for (const body of [{ role: 'emperor' }, { status: 'sleeping' }, { quota: { rpm: -1 } }, { quota: { rpm: 0 } },
+      { quota: { tpm: 1000000001 } }, { quota: { daily_cost_cny: 0 } }, { rol: 'admin' }]) {
       r = await call(hub.url, 'PATCH', `/api/v1/admin/users/${u.user.id}`, { token: adminToken, body });
       assert.equal(r.status, 400, JSON.stringify(body));
     }

@@ -149,6 +149,23 @@ public:
         });
     }
 
+    core::Result<std::vector<Spend>> SpendSince(std::int64_t since_ms) override {
+        return ctx_.db.Read([&](Connection& c) -> core::Result<std::vector<Spend>> {
+            HUB_SQL_ASSIGN(Stmt st,
+                           c.Prepare("SELECT user_id, coalesce(sum(input_tokens + output_tokens), 0),"
+                                     " coalesce(sum(cost_micro_cny), 0) FROM api_calls"
+                                     " WHERE created_at >= ?1 GROUP BY user_id"));
+            st.BindAll(since_ms);
+            std::vector<Spend> out;
+            while (true) {
+                HUB_SQL_ASSIGN(bool row, st.Step());
+                if (!row) break;
+                out.push_back(Spend{st.Text(0), st.Int(1), st.Int(2)});
+            }
+            return out;
+        });
+    }
+
 private:
     void Fill(ApiCall& call) const {
         FillTime(call.created_at, ctx_.clock.NowMs());

@@ -6,7 +6,7 @@ namespace {
 
 constexpr std::string_view kSelect =
     "SELECT id, user_id, name, key_hash, prefix, scopes, expires_at, last_used_at, created_at,"
-    " revoked_at, models FROM api_keys";
+    " revoked_at, models, rpm, tpm FROM api_keys";
 
 ApiKey ReadKey(const Stmt& s) {
     ApiKey k;
@@ -21,6 +21,8 @@ ApiKey ReadKey(const Stmt& s) {
     k.created_at = s.Int(8);
     k.revoked_at = s.OptInt(9);
     k.models = s.Text(10);
+    k.rpm = s.OptInt(11);
+    k.tpm = s.OptInt(12);
     return k;
 }
 
@@ -93,6 +95,19 @@ public:
             HUB_SQL_TRY(st.BindAll(id, user_id, now).Run());
             if (c.Changes() == 0) return NotFound("api_key");
             return core::Ok();
+        });
+    }
+
+    core::Result<ApiKey> SetLimits(std::string_view user_id, std::string_view id,
+                                   std::optional<std::int64_t> rpm,
+                                   std::optional<std::int64_t> tpm) override {
+        return ctx_.db.Write([&](Connection& c) -> core::Result<ApiKey> {
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE api_keys SET rpm = ?3, tpm = ?4"
+                                              " WHERE id = ?1 AND user_id = ?2"));
+            HUB_SQL_TRY(st.BindAll(id, user_id, rpm, tpm).Run());
+            if (c.Changes() == 0) return NotFound("api_key");
+            static const std::string sql = std::string(kSelect) + " WHERE id = ? AND user_id = ?";
+            return QueryOne(c, sql, {std::string(id), std::string(user_id)});
         });
     }
 

@@ -6,7 +6,8 @@ namespace {
 
 constexpr std::string_view kSelect =
     "SELECT u.id, u.username, u.email, u.password_hash, u.display_name, u.role, u.status,"
-    " u.settings, u.mfa_secret_enc, u.created_at, u.updated_at, q.daily_tokens, q.rpm"
+    " u.settings, u.mfa_secret_enc, u.created_at, u.updated_at, q.daily_tokens, q.rpm,"
+    " q.tpm, q.monthly_tokens, q.daily_cost_micro_cny, q.monthly_cost_micro_cny"
     " FROM users u LEFT JOIN user_quotas q ON q.user_id = u.id";
 constexpr std::string_view kCursorKind = "users";
 
@@ -25,6 +26,10 @@ User ReadUser(const Stmt& s) {
     u.updated_at = s.Int(10);
     u.quota.daily_tokens = s.OptInt(11);
     u.quota.rpm = s.OptInt(12);
+    u.quota.tpm = s.OptInt(13);
+    u.quota.monthly_tokens = s.OptInt(14);
+    u.quota.daily_cost_micro_cny = s.OptInt(15);
+    u.quota.monthly_cost_micro_cny = s.OptInt(16);
     return u;
 }
 
@@ -51,11 +56,17 @@ core::Result<User> GetOn(Connection& c, std::string_view id) {
 core::Result<void> UpsertQuota(Connection& c, std::string_view user_id, const UserQuota& q,
                                std::int64_t now) {
     HUB_SQL_ASSIGN(Stmt st,
-                   c.Prepare("INSERT INTO user_quotas (user_id, daily_tokens, rpm, updated_at)"
-                             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id) DO UPDATE SET"
-                             " daily_tokens = excluded.daily_tokens, rpm = excluded.rpm,"
-                             " updated_at = excluded.updated_at"));
-    return st.BindAll(user_id, q.daily_tokens, q.rpm, now).Run();
+                   c.Prepare("INSERT INTO user_quotas (user_id, daily_tokens, rpm, updated_at, tpm,"
+                             " monthly_tokens, daily_cost_micro_cny, monthly_cost_micro_cny)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (user_id) DO UPDATE"
+                             " SET daily_tokens = excluded.daily_tokens, rpm = excluded.rpm,"
+                             " updated_at = excluded.updated_at, tpm = excluded.tpm,"
+                             " monthly_tokens = excluded.monthly_tokens,"
+                             " daily_cost_micro_cny = excluded.daily_cost_micro_cny,"
+                             " monthly_cost_micro_cny = excluded.monthly_cost_micro_cny"));
+    return st.BindAll(user_id, q.daily_tokens, q.rpm, now, q.tpm, q.monthly_tokens,
+                      q.daily_cost_micro_cny, q.monthly_cost_micro_cny)
+        .Run();
 }
 
 bool IsActiveAdmin(const User& u) {
@@ -81,7 +92,7 @@ public:
                        user.role, ToString(user.status), user.settings);
             st.BindBlob(9, user.mfa_secret_enc).Bind(10, user.created_at).Bind(11, user.updated_at);
             HUB_SQL_TRY(st.Run());
-            if (user.quota.daily_tokens || user.quota.rpm) {
+            if (!user.quota.empty()) {
                 HUB_SQL_TRY(UpsertQuota(c, user.id, user.quota, now));
             }
             return GetOn(c, user.id);
@@ -175,6 +186,25 @@ public:
 
     core::Result<std::int64_t> CountActiveAdmins() override {
         return ctx_.db.Read([&](Connection& c) { return CountActiveAdminsOn(c); });
+    }
+
+    core::Result<std::vector<std::pair<std::string, UserQuota>>> ListQuotas() override {
+        using Rows = std::vector<std::pair<std::string, UserQuota>>;
+        return ctx_.db.Read([&](Connection& c) -> core::Result<Rows> {
+            HUB_SQL_ASSIGN(Stmt st,
+                           c.Prepare("SELECT user_id, daily_tokens, rpm, tpm, monthly_tokens,"
+                                     " daily_cost_micro_cny, monthly_cost_micro_cny"
+                                     " FROM user_quotas"));
+            Rows out;
+            while (true) {
+                HUB_SQL_ASSIGN(bool row, st.Step());
+                if (!row) break;
+                UserQuota q{st.OptInt(1), st.OptInt(2), st.OptInt(3),
+                            st.OptInt(4), st.OptInt(5), st.OptInt(6)};
+                if (!q.empty()) out.emplace_back(st.Text(0), q);
+            }
+            return out;
+        });
     }
 
 private:

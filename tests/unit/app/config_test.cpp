@@ -200,3 +200,46 @@ thinking = true
 
 }  // namespace
 }  // namespace hub::app
+
+namespace hub::app {
+namespace {
+
+TEST(Config, LimitsPerRoleFromTomlAndEnvironment) {
+    auto c = LoadConfig(R"(
+[limits]
+max_concurrent_calls = 5
+[limits.user]
+rpm = 30
+daily_cost_cny = 7
+[limits.admin]
+tpm = 99
+)",
+                        "hub.toml", {{"BAILIAN_HUB_LIMITS_USER_TPM_BURST", "1234"}});
+    ASSERT_TRUE(c.ok()) << c.error().public_message;
+    EXPECT_EQ(c->max_concurrent_calls, 5);
+    EXPECT_EQ(c->limits_user.rpm, 30);
+    EXPECT_EQ(c->limits_user.rpm_burst, 0);  // follows the rate
+    EXPECT_EQ(c->limits_user.tpm_burst, 1234);
+    EXPECT_EQ(c->limits_user.daily_cost_cny, 7);
+    EXPECT_EQ(c->limits_admin.tpm, 99);
+    EXPECT_EQ(c->limits_admin.rpm, 1200);
+    EXPECT_EQ(c->unauthenticated_per_ip_per_minute, 60);
+}
+
+TEST(Config, LimitsRefuseZeroNegativeAndAbsurdValues) {
+    for (const char* bad : {"0", "-1", "1000000001", "ten"}) {
+        auto c = LoadConfig("", "", {{"BAILIAN_HUB_LIMITS_USER_RPM", bad}});
+        ASSERT_FALSE(c.ok()) << bad;
+        EXPECT_NE(c.error().public_message.find("BAILIAN_HUB_LIMITS_USER_RPM"), std::string::npos);
+        EXPECT_EQ(c.error().public_message.find('\n'), std::string::npos);  // one line
+    }
+    auto t = LoadConfig("[limits]\nmax_concurrent_calls = 0\n", "hub.toml", {});
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.error().public_message.find("limits.max_concurrent_calls"), std::string::npos);
+    auto m = LoadConfig("[limits.admin]\nmonthly_tokens = 2000000000\n", "hub.toml", {});
+    ASSERT_FALSE(m.ok());
+    EXPECT_NE(m.error().public_message.find("limits.admin.monthly_tokens"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hub::app

@@ -11,6 +11,7 @@ const KNOWN = new Set([
   'upstream_error',
   'upstream_timeout',
   'quota_exceeded',
+  'overloaded',
   'invalid_credentials',
   'account_disabled',
   'unauthenticated',

@@ -20,6 +20,7 @@ import { Composer } from './Composer';
 import { draftChanged, draftCleared, NEW_CHAT_DRAFT } from './draftsSlice';
 import { MessageList } from './MessageList';
 import { startStream, stopStream } from './streamRunner';
+import { UsageWarning } from '../usage/UsageWarning';
 import styles from './chat.module.css';
 
 function NewChatWelcome({ onPick }: { onPick: (text: string) => void }) {
@@ -184,6 +185,7 @@ export function ChatPage() {
           ) : (
             <NewChatWelcome onPick={(text) => dispatch(draftChanged({ key: NEW_CHAT_DRAFT, text }))} />
           )}
+          <UsageWarning />
           <Composer
             draftKey={draftKey}
             model={model}

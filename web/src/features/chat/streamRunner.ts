@@ -165,11 +165,12 @@ export function startStream(conversationId: string, request: StreamRequest): App
             dispatch(api.util.invalidateTags([{ type: 'Messages', id: conversationId }]));
           }
           dispatch(streamCompleted({ conversationId }));
-          // Title, totals and order in the list may have changed.
+          // Title, totals and order in the list may have changed; so has the usage.
           dispatch(
             api.util.invalidateTags([
               { type: 'Conversation', id: conversationId },
               { type: 'ConversationList', id: 'LIST' },
+              'Usage',
             ]),
           );
           finished = true;

@@ -6,6 +6,7 @@ import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
 import { ProfileSection } from './ProfileSection';
 import { SessionsSection } from './SessionsSection';
+import { UsageSection } from '../usage/UsageSection';
 import styles from './settings.module.css';
 
 const TABS = ['profile', 'security', 'sessions', 'preferences'] as const;
@@ -26,7 +27,16 @@ export function SettingsPage() {
             activeKey={active}
             onChange={(key) => setParams({ tab: key }, { replace: true })}
             items={[
-              { key: 'profile', label: t('settings.profile'), children: <ProfileSection /> },
+              {
+                key: 'profile',
+                label: t('settings.profile'),
+                children: (
+                  <>
+                    <ProfileSection />
+                    <UsageSection />
+                  </>
+                ),
+              },
               { key: 'security', label: t('settings.password'), children: <PasswordSection /> },
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },

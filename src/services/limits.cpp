@@ -1,0 +1,473 @@
+#include "services/limits.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "obs/logging.hpp"
+#include "obs/metrics.hpp"
+#include "services/chat.hpp"
+
+namespace hub::services {
+
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+namespace {
+
+constexpr std::int64_t kDayMs = 86'400'000;
+
+Error FieldError(const std::string& field, const std::string& message) {
+    return Error::Make(ErrorCode::kInvalidArgument, "validation_failed", field + " " + message);
+}
+
+Result<void> CheckRange(const std::optional<std::int64_t>& v, const std::string& field) {
+    if (v && (*v < 1 || *v > kMaxLimit)) {
+        return FieldError(field,
+                          "must be a whole number from 1 to " + std::to_string(kMaxLimit) +
+                              ", or null for the default.");
+    }
+    return core::Ok();
+}
+
+// Cost budgets are kept in micro-CNY and given in CNY: more than 0, at most 10^9 CNY.
+Result<void> CheckCost(const std::optional<std::int64_t>& micro, const std::string& field) {
+    if (micro && (*micro < 1 || *micro > kMaxLimit * 1'000'000)) {
+        return FieldError(field, "must be a number of CNY above 0 and at most " +
+                                     std::to_string(kMaxLimit) + ", or null for the default.");
+    }
+    return core::Ok();
+}
+
+std::string UserBucket(std::string_view kind, std::string_view user_id) {
+    std::string k(kind);
+    k += ":user:";
+    k += user_id;
+    return k;
+}
+
+std::string KeyBucket(std::string_view kind, std::string_view key_id) {
+    std::string k(kind);
+    k += ":key:";
+    k += key_id;
+    return k;
+}
+
+limit::BucketConfig PerMinute(std::int64_t per_minute, std::int64_t burst) {
+    return limit::BucketConfig::PerMinute(static_cast<double>(per_minute),
+                                          static_cast<double>(std::max(burst, std::int64_t{1})));
+}
+
+std::string IsoTime(std::int64_t ms) { return core::FormatIsoMs(ms); }
+
+std::int64_t SecondsUntil(std::int64_t end_ms, std::int64_t now_ms) {
+    return std::max<std::int64_t>(1, (end_ms - now_ms + 999) / 1000);
+}
+
+// One bucket checked for a call: which limit, its config, and what the answer was.
+struct Checked {
+    std::string key;
+    limit::BucketConfig config;
+    double cost = 0;
+    limit::Decision decision;
+    const char* what = "";   // "requests per minute" / "tokens per minute"
+    const char* whose = "";  // "user" / "API key"
+    std::int64_t per_minute = 0;
+};
+
+}  // namespace
+
+// ---- pure parts ----
+
+RoleLimits EffectiveLimits(const LimitsConfig& cfg, std::string_view role,
+                           const store::UserQuota& own) {
+    auto it = cfg.roles.find(std::string(role));
+    RoleLimits l = it != cfg.roles.end() ? it->second : cfg.user;
+    if (own.rpm) l.rate.rpm = l.rate.rpm_burst = *own.rpm;
+    if (own.tpm) l.rate.tpm = l.rate.tpm_burst = *own.tpm;
+    if (own.daily_tokens) l.budgets.daily_tokens = *own.daily_tokens;
+    if (own.monthly_tokens) l.budgets.monthly_tokens = *own.monthly_tokens;
+    if (own.daily_cost_micro_cny) l.budgets.daily_cost_micro_cny = *own.daily_cost_micro_cny;
+    if (own.monthly_cost_micro_cny) l.budgets.monthly_cost_micro_cny = *own.monthly_cost_micro_cny;
+    return l;
+}
+
+Result<void> ValidateQuota(const store::UserQuota& q) {
+    if (auto r = CheckRange(q.rpm, "quota.rpm"); !r.ok()) return r;
+    if (auto r = CheckRange(q.tpm, "quota.tpm"); !r.ok()) return r;
+    if (auto r = CheckRange(q.daily_tokens, "quota.daily_tokens"); !r.ok()) return r;
+    if (auto r = CheckRange(q.monthly_tokens, "quota.monthly_tokens"); !r.ok()) return r;
+    if (auto r = CheckCost(q.daily_cost_micro_cny, "quota.daily_cost_cny"); !r.ok()) return r;
+    return CheckCost(q.monthly_cost_micro_cny, "quota.monthly_cost_cny");
+}
+
+Result<void> ValidateKeyLimits(const KeyLimits& k) {
+    if (auto r = CheckRange(k.rpm, "limits.rpm"); !r.ok()) return r;
+    return CheckRange(k.tpm, "limits.tpm");
+}
+
+Period DayOf(std::int64_t ms) {
+    std::int64_t start = ms >= 0 ? ms / kDayMs * kDayMs : -((-ms + kDayMs - 1) / kDayMs) * kDayMs;
+    return {start, start + kDayMs};
+}
+
+Period MonthOf(std::int64_t ms) {
+    using namespace std::chrono;
+    sys_days day = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
+    year_month_day ymd(day);
+    year_month first = ymd.year() / ymd.month();
+    year_month next = first + months(1);
+    auto to_ms = [](year_month ym) {
+        return duration_cast<milliseconds>(sys_days(ym / 1).time_since_epoch()).count();
+    };
+    return {to_ms(first), to_ms(next)};
+}
+
+std::string FormatResetDuration(std::int64_t ms) {
+    if (ms <= 0) return "0s";
+    if (ms < 1000) return std::to_string(ms) + "ms";
+    std::int64_t s = (ms + 999) / 1000;
+    if (s < 60) return std::to_string(s) + "s";
+    std::int64_t h = s / 3600, m = s % 3600 / 60, sec = s % 60;
+    std::string out;
+    if (h > 0) out += std::to_string(h) + "h";
+    out += std::to_string(m) + "m" + std::to_string(sec) + "s";
+    return out;
+}
+
+std::int64_t EstimateRequestTokens(std::string_view body) {
+    return std::max<std::int64_t>(1, EstimateTokens(body));
+}
+
+// ---- QuotaLedger ----
+
+void QuotaLedger::Roll(Entry& e, std::int64_t now_ms) {
+    Period day = DayOf(now_ms);
+    if (e.day_start != day.start_ms) {
+        e.day_start = day.start_ms;
+        e.today = {};
+    }
+    Period month = MonthOf(now_ms);
+    if (e.month_start != month.start_ms) {
+        e.month_start = month.start_ms;
+        e.this_month = {};
+    }
+}
+
+void QuotaLedger::Add(std::string_view user_id, std::int64_t at_ms, Spent spent,
+                      std::int64_t now_ms) {
+    if (spent.tokens <= 0 && spent.cost_micro_cny <= 0) return;
+    std::lock_guard lock(mu_);
+    Entry& e = users_[std::string(user_id)];
+    Roll(e, now_ms);
+    if (at_ms >= e.month_start) {
+        e.this_month.tokens += std::max<std::int64_t>(0, spent.tokens);
+        e.this_month.cost_micro_cny += std::max<std::int64_t>(0, spent.cost_micro_cny);
+    }
+    if (at_ms >= e.day_start) {
+        e.today.tokens += std::max<std::int64_t>(0, spent.tokens);
+        e.today.cost_micro_cny += std::max<std::int64_t>(0, spent.cost_micro_cny);
+    }
+}
+
+void QuotaLedger::Seed(std::string_view user_id, Spent today, Spent this_month,
+                       std::int64_t now_ms) {
+    std::lock_guard lock(mu_);
+    Entry& e = users_[std::string(user_id)];
+    Roll(e, now_ms);
+    e.today = today;
+    e.this_month = this_month;
+}
+
+QuotaLedger::UserSpend QuotaLedger::Get(std::string_view user_id, std::int64_t now_ms) const {
+    UserSpend out;
+    out.day = DayOf(now_ms);
+    out.month = MonthOf(now_ms);
+    std::lock_guard lock(mu_);
+    auto it = users_.find(std::string(user_id));
+    if (it == users_.end()) return out;
+    if (it->second.day_start == out.day.start_ms) out.today = it->second.today;
+    if (it->second.month_start == out.month.start_ms) out.this_month = it->second.this_month;
+    return out;
+}
+
+// ---- Permit ----
+
+Permit::Permit(Permit&& o) noexcept
+    : owner_(std::exchange(o.owner_, nullptr)),
+      reserved_(std::move(o.reserved_)),
+      headers_(std::move(o.headers_)) {}
+
+Permit& Permit::operator=(Permit&& o) noexcept {
+    if (this != &o) {
+        Release();
+        owner_ = std::exchange(o.owner_, nullptr);
+        reserved_ = std::move(o.reserved_);
+        headers_ = std::move(o.headers_);
+    }
+    return *this;
+}
+
+Permit::~Permit() { Release(); }
+
+void Permit::Release() {
+    if (owner_ == nullptr) return;
+    owner_->Return(*this);
+    owner_ = nullptr;
+}
+
+// ---- Limits ----
+
+struct Limits::Metrics {
+    explicit Metrics(obs::Registry& r)
+        : refused(r.AddCounter("bailian_hub_model_calls_refused_total",
+                               "Model calls refused before reaching DashScope, by reason "
+                               "(rate_limited, quota_exceeded, overloaded, failed_auth).",
+                               {"reason"}, 10)) {}
+    obs::Family<obs::Counter>& refused;
+};
+
+Limits::Limits(limit::Limiter& limiter, const core::Clock& wall, LimitsConfig cfg,
+               obs::Registry* metrics)
+    : limiter_(limiter), wall_(wall), cfg_(std::move(cfg)) {
+    if (metrics) {
+        metrics_ = std::make_unique<Metrics>(*metrics);
+        metrics->AddCollector([this](obs::Exposition& out) {
+            out.Single("bailian_hub_model_calls_in_flight",
+                       "Model calls admitted and not yet finished (streams included).",
+                       obs::MetricType::kGauge, static_cast<double>(in_flight_.load()));
+        });
+    }
+}
+
+Limits::~Limits() = default;
+
+Result<void> Limits::LoadBlocking(store::Store& store) {
+    auto quotas = store.Users().ListQuotas();
+    if (!quotas.ok()) return quotas.error();
+    {
+        std::lock_guard lock(mu_);
+        for (auto& [id, q] : *quotas) own_[id] = q;
+    }
+    std::int64_t now = wall_.NowMs();
+    Period day = DayOf(now), month = MonthOf(now);
+    auto monthly = store.ApiCalls().SpendSince(month.start_ms);
+    if (!monthly.ok()) return monthly.error();
+    auto daily = store.ApiCalls().SpendSince(day.start_ms);
+    if (!daily.ok()) return daily.error();
+    std::unordered_map<std::string, QuotaLedger::Spent> today;
+    for (const auto& s : *daily) today[s.user_id] = {s.tokens, s.cost_micro_cny};
+    for (const auto& s : *monthly) {
+        ledger_.Seed(s.user_id, today[s.user_id], {s.tokens, s.cost_micro_cny}, now);
+    }
+    return core::Ok();
+}
+
+RoleLimits Limits::LimitsOf(const std::string& user_id, const std::string& role) const {
+    std::lock_guard lock(mu_);
+    auto it = own_.find(user_id);
+    return EffectiveLimits(cfg_, role, it != own_.end() ? it->second : store::UserQuota{});
+}
+
+void Limits::Refuse(std::string_view reason, const std::string& user_id) {
+    if (metrics_) metrics_->refused.With({std::string(reason)}).Inc();
+    const std::int64_t now = wall_.NowMs();
+    std::int64_t suppressed = 0;
+    {
+        std::lock_guard lock(log_mu_);
+        auto it = log_windows_.find(reason);
+        if (it == log_windows_.end())
+            it = log_windows_.emplace(std::string(reason), LogWindow{}).first;
+        LogWindow& w = it->second;
+        if (w.last_ms != 0 && now - w.last_ms < 1000) {
+            ++w.suppressed;
+            return;
+        }
+        suppressed = std::exchange(w.suppressed, 0);
+        w.last_ms = now;
+    }
+    obs::Warn("model_call_refused",
+              {{"reason", std::string(reason)},
+               {"user_id", user_id},
+               {"not_logged_since_last", suppressed}});
+}
+
+Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) {
+    const RoleLimits lim = LimitsOf(who.user_id, who.role);
+    const std::int64_t now = wall_.NowMs();
+    {
+        std::lock_guard lock(mu_);
+        roles_[who.user_id] = who.role;
+        if (who.api_key_id) keys_[*who.api_key_id] = who.key_limits;
+    }
+
+    // Budgets first: nothing else is charged for a call that cannot run today.
+    const QuotaLedger::UserSpend spend = ledger_.Get(who.user_id, now);
+    const std::int64_t est = std::max<std::int64_t>(1, estimated_tokens);
+    auto over = [&](const char* what, const Period& p, std::string used,
+                    std::string limit) -> Error {
+        Refuse("quota_exceeded", who.user_id);
+        Error e = Error::Make(ErrorCode::kRateLimited, "quota_exceeded",
+                              std::string("The ") + what + " of " + limit + " is used up (" +
+                                  used + " used); it resets at " + IsoTime(p.end_ms) + ".");
+        e.retry_after_s = SecondsUntil(p.end_ms, now);
+        return e;
+    };
+    auto cny = [](std::int64_t micro) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.2f CNY", static_cast<double>(micro) / 1e6);
+        return std::string(buf);
+    };
+    auto tokens = [](std::int64_t n) { return std::to_string(n) + " tokens"; };
+    if (spend.today.tokens + est > lim.budgets.daily_tokens)
+        return over("daily token budget", spend.day, tokens(spend.today.tokens),
+                    tokens(lim.budgets.daily_tokens));
+    if (spend.this_month.tokens + est > lim.budgets.monthly_tokens)
+        return over("monthly token budget", spend.month, tokens(spend.this_month.tokens),
+                    tokens(lim.budgets.monthly_tokens));
+    if (spend.today.cost_micro_cny >= lim.budgets.daily_cost_micro_cny)
+        return over("daily cost budget", spend.day, cny(spend.today.cost_micro_cny),
+                    cny(lim.budgets.daily_cost_micro_cny));
+    if (spend.this_month.cost_micro_cny >= lim.budgets.monthly_cost_micro_cny)
+        return over("monthly cost budget", spend.month, cny(spend.this_month.cost_micro_cny),
+                    cny(lim.budgets.monthly_cost_micro_cny));
+
+    // Overload: refuse at once rather than slow every running stream down.
+    if (in_flight_.fetch_add(1) >= cfg_.max_concurrent_calls) {
+        in_flight_.fetch_sub(1);
+        Refuse("overloaded", who.user_id);
+        Error e = Error::Make(ErrorCode::kUnavailable, "overloaded",
+                              "The hub is at its limit of concurrent model calls; retry in a "
+                              "moment.");
+        e.retry_after_s = 1;
+        return e;
+    }
+
+    // The buckets: requests, then tokens; user, then key. A refusal gives back what the
+    // earlier buckets took.
+    std::vector<Checked> checks;
+    auto add = [&](std::string key, std::int64_t per_minute, std::int64_t burst, double cost,
+                   const char* what, const char* whose) {
+        Checked c;
+        c.key = std::move(key);
+        c.config = PerMinute(per_minute, burst);
+        c.cost = std::min(cost, c.config.capacity);  // a big request must still pass when idle
+        c.what = what;
+        c.whose = whose;
+        c.per_minute = per_minute;
+        checks.push_back(std::move(c));
+    };
+    const double est_cost = static_cast<double>(est);
+    add(UserBucket("rpm", who.user_id), lim.rate.rpm, lim.rate.rpm_burst, 1,
+        "requests per minute", "user");
+    if (who.api_key_id && who.key_limits.rpm)
+        add(KeyBucket("rpm", *who.api_key_id), *who.key_limits.rpm, *who.key_limits.rpm, 1,
+            "requests per minute", "API key");
+    add(UserBucket("tpm", who.user_id), lim.rate.tpm, lim.rate.tpm_burst, est_cost,
+        "tokens per minute", "user");
+    if (who.api_key_id && who.key_limits.tpm)
+        add(KeyBucket("tpm", *who.api_key_id), *who.key_limits.tpm, *who.key_limits.tpm,
+            est_cost, "tokens per minute", "API key");
+
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        Checked& c = checks[i];
+        c.decision = limiter_.Check(c.key, c.config, c.cost);
+        if (c.decision.allowed) continue;
+        for (std::size_t j = 0; j < i; ++j)
+            limiter_.Adjust(checks[j].key, checks[j].config, checks[j].cost);
+        in_flight_.fetch_sub(1);
+        Refuse("rate_limited", who.user_id);
+        Error e = Error::Make(
+            ErrorCode::kRateLimited, "rate_limited",
+            std::string("Rate limit reached: ") + std::to_string(c.per_minute) + " " + c.what +
+                " for this " + c.whose + "; retry in " +
+                std::to_string(c.decision.RetryAfterSeconds()) + " s.");
+        e.retry_after_s = c.decision.RetryAfterSeconds();
+        return e;
+    }
+
+    Permit p;
+    p.owner_ = this;
+    // The headers show the tighter of the user's and the key's buckets.
+    const Checked* req = nullptr;
+    const Checked* tok = nullptr;
+    for (const Checked& c : checks) {
+        bool is_req = c.key.rfind("rpm:", 0) == 0;
+        const Checked*& slot = is_req ? req : tok;
+        if (!slot || c.decision.remaining < slot->decision.remaining) slot = &c;
+        if (!is_req) p.reserved_.push_back({c.key, c.config, c.cost});
+    }
+    auto put = [&p](const char* kind, const Checked* c) {
+        if (!c) return;
+        p.headers_.emplace_back(std::string("x-ratelimit-limit-") + kind,
+                                std::to_string(c->decision.limit));
+        p.headers_.emplace_back(std::string("x-ratelimit-remaining-") + kind,
+                                std::to_string(c->decision.remaining));
+        p.headers_.emplace_back(std::string("x-ratelimit-reset-") + kind,
+                                FormatResetDuration(c->decision.reset_ms));
+    };
+    put("requests", req);
+    put("tokens", tok);
+    return Result<Permit>(std::move(p));
+}
+
+void Limits::Return(Permit& p) {
+    // The estimate is given back; the call's real usage was charged when it was recorded.
+    for (const auto& r : p.reserved_) limiter_.Adjust(r.key, r.config, r.tokens);
+    p.reserved_.clear();
+    in_flight_.fetch_sub(1);
+}
+
+bool Limits::ChargeFailedAuth(std::string_view ip, std::int64_t* retry_after_s) {
+    std::string key = "auth:ip:";
+    key += ip;
+    auto per_minute = cfg_.unauthenticated_per_ip_per_minute;
+    auto d = limiter_.Check(key, PerMinute(per_minute, per_minute), 1);
+    if (d.allowed) return true;
+    Refuse("failed_auth", std::string());
+    if (retry_after_s) *retry_after_s = d.RetryAfterSeconds();
+    return false;
+}
+
+void Limits::OnCall(const store::ApiCall& call) {
+    const std::int64_t tokens = std::max<std::int64_t>(0, call.input_tokens) +
+                                std::max<std::int64_t>(0, call.output_tokens);
+    const std::int64_t now = wall_.NowMs();
+    ledger_.Add(call.user_id, call.created_at, {tokens, call.cost_micro_cny}, now);
+    if (tokens <= 0) return;
+    std::string role = "user";
+    std::optional<std::int64_t> key_tpm;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = roles_.find(call.user_id); it != roles_.end()) role = it->second;
+        if (call.api_key_id) {
+            if (auto it = keys_.find(*call.api_key_id); it != keys_.end()) key_tpm = it->second.tpm;
+        }
+    }
+    const RoleLimits lim = LimitsOf(call.user_id, role);
+    const double used = static_cast<double>(tokens);
+    limiter_.Adjust(UserBucket("tpm", call.user_id), PerMinute(lim.rate.tpm, lim.rate.tpm_burst),
+                    -used);
+    if (key_tpm)
+        limiter_.Adjust(KeyBucket("tpm", *call.api_key_id), PerMinute(*key_tpm, *key_tpm), -used);
+}
+
+void Limits::SetUserQuota(const std::string& user_id, const store::UserQuota& quota) {
+    std::lock_guard lock(mu_);
+    if (quota.empty()) {
+        own_.erase(user_id);
+    } else {
+        own_[user_id] = quota;
+    }
+}
+
+Limits::UsageView Limits::Usage(const std::string& user_id, const std::string& role) const {
+    UsageView v;
+    v.limits = LimitsOf(user_id, role);
+    v.spend = ledger_.Get(user_id, wall_.NowMs());
+    return v;
+}
+
+}  // namespace hub::services
