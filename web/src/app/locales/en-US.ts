@@ -220,6 +220,7 @@ const enUS = {
       actualPrompt: 'Prompt as used',
       negativePrompt: 'Negative prompt',
       seed: 'Seed',
+      seedRandom: 'Random (not reported)',
       size: 'Size',
       model: 'Model',
       created: 'Created',
