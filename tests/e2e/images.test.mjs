@@ -68,7 +68,9 @@ test('desktop: generate, watch it run, open, download, use the prompt again, del
     });
 
     const prompt = 'A lighthouse on a cliff at dawn, watercolour [sim:task-seconds=3]';
+    await page.getByRole('spinbutton', { name: /^Seed/ }).fill('4242');
     const g = await generate(page, prompt);
+    assert.equal(g.seed, 4242);
     const c = card(page, prompt);
     await c.waitFor();
     // Live status: it runs with a clock, then is done, without a reload.
@@ -89,7 +91,7 @@ test('desktop: generate, watch it run, open, download, use the prompt again, del
       () => 'the viewer image loaded',
     );
     const details = await dialog.innerText();
-    for (const text of [prompt, 'Seed', '1024 × 1024', g.model]) assert.ok(details.includes(text), `viewer shows ${text}:\n${details}`);
+    for (const text of [prompt, 'Seed', '4242', '1024 × 1024', g.model]) assert.ok(details.includes(text), `viewer shows ${text}:\n${details}`);
     await shot(page, 'images-desktop-viewer');
 
     // Download: the file itself, a PNG.

@@ -221,6 +221,7 @@ const enUS = {
       actualPrompt: 'Prompt as used',
       negativePrompt: 'Negative prompt',
       seed: 'Seed',
+      seedRandom: 'Random (not reported)',
       size: 'Size',
       model: 'Model',
       created: 'Created',

@@ -223,6 +223,7 @@ const zhCN: Messages = {
       actualPrompt: '实际使用的提示词',
       negativePrompt: '反向提示词',
       seed: '随机种子',
+      seedRandom: '随机（未返回）',
       size: '尺寸',
       model: '模型',
       created: '创建时间',

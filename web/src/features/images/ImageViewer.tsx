@@ -16,6 +16,13 @@ export interface ImageViewerProps {
   onDelete: (generation: Generation) => Promise<void>;
 }
 
+/** The size asked for, and the pixels received when they differ. */
+function sizeText(requested: string, width: number, height: number): string {
+  const asked = formatSize(requested);
+  const got = width && height ? `${width} × ${height}` : '';
+  return got && got !== asked ? `${asked} (${got} px)` : asked;
+}
+
 /** One image large, with its prompt, actual prompt, seed, size and model, and what to do with it. */
 export function ImageViewer({ generation: g, imageId, onClose, onShow, onReuse, onDelete }: ImageViewerProps) {
   const { t } = useTranslation();
@@ -34,8 +41,8 @@ export function ImageViewer({ generation: g, imageId, onClose, onShow, onReuse, 
         detail(t('images.viewer.prompt'), g.prompt),
         image.actual_prompt && image.actual_prompt !== g.prompt ? detail(t('images.viewer.actualPrompt'), image.actual_prompt) : null,
         detail(t('images.viewer.negativePrompt'), g.negative_prompt),
-        detail(t('images.viewer.seed'), image.seed ?? g.seed),
-        detail(t('images.viewer.size'), image.width && image.height ? `${image.width} × ${image.height}` : formatSize(g.size)),
+        detail(t('images.viewer.seed'), image.seed ?? g.seed ?? t('images.viewer.seedRandom')),
+        detail(t('images.viewer.size'), sizeText(g.size, image.width, image.height)),
         detail(t('images.viewer.model'), g.model),
         detail(t('images.viewer.created'), formatDateTime(g.created_at, locale)),
         g.cost_cny > 0 ? detail(t('images.viewer.cost'), formatPrice({ amount: g.cost_cny, currency: 'CNY' }, locale)) : null,
