@@ -96,9 +96,10 @@ void RegisterImageRoutes(http::Router& router, const ApiDeps& deps) {
     services::Images& images = deps.images;
     const std::string perm(auth::perm::kImagesOwn);
 
+    // Creating a generation calls a model: rate limits and budgets apply (Limited).
     router.Add("POST", "/api/v1/images/generations",
                Require(deps.accounts, perm,
-                       [&images](http::Context& ctx,
+                       Limited(deps.limits, [&images](http::Context& ctx,
                                  const auth::Principal& who) -> net::awaitable<http::Response> {
                            auto body = ParseJsonObject(ctx.req);
                            if (!body.ok()) co_return ErrorResponse(body.error(), ctx.req.request_id);
@@ -110,7 +111,7 @@ void RegisterImageRoutes(http::Router& router, const ApiDeps& deps) {
                            auto r = JsonResponse(202, GenerationJson(*g, images));
                            r.headers.Set("Location", "/api/v1/images/generations/" + g->id);
                            co_return r;
-                       }));
+                       })));
 
     router.Add("GET", "/api/v1/images/generations",
                Require(deps.accounts, perm,

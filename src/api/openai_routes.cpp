@@ -266,8 +266,8 @@ void RegisterOpenAiRoutes(http::Router& router, const ApiDeps& deps) {
                    RenderOpenAiError));
 
     router.Add("POST", "/v1/images/generations",
-               RequireKeyOrJwt(
-                   accounts, keys, "",
+               RequireModelCall(
+                   accounts, keys, deps.limits,
                    [&deps](http::Context& ctx,
                            const services::Caller& caller) -> net::awaitable<http::Response> {
                        co_return co_await ImageGenerations(deps, ctx, caller);

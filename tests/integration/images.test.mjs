@@ -430,3 +430,37 @@ describe('image generations: restart, timeout and the download allow-list', () =
     }
   });
 });
+
+describe('image generations: limits', () => {
+  test('image requests count against the per-user rate limit; refused ones reach nobody', async () => {
+    const env = await startHubWithSim({
+      simArgs: ['--task-seconds', '1'],
+      env: { ...FAST, BAILIAN_HUB_LIMITS_USER_RPM: '2', BAILIAN_HUB_LIMITS_USER_RPM_BURST: '2' },
+    });
+    try {
+      const u = await newUser(env.url);
+      const ok = [];
+      for (let i = 0; i < 2; i += 1) {
+        const r = await call(env.url, 'POST', '/api/v1/images/generations', { token: u.token, body: { prompt: `limited ${i}` } });
+        assert.equal(r.status, 202);
+        assert.ok(r.headers.get('x-ratelimit-limit-requests'));
+        ok.push(r.body.id);
+      }
+      const refused = await call(env.url, 'POST', '/api/v1/images/generations', { token: u.token, body: { prompt: 'one too many' } });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.error.code, 'rate_limited');
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      const list = await call(env.url, 'GET', '/api/v1/images/generations', { token: u.token });
+      assert.equal(list.body.items.length, 2);
+      // The OpenAI surface is limited the same way, in OpenAI's error shape.
+      const key = await call(env.url, 'POST', '/api/v1/api-keys', { token: u.token, body: { name: 'img' } });
+      const client = new OpenAI({ apiKey: key.body.key, baseURL: `${env.url}/v1`, maxRetries: 0 });
+      await assert.rejects(client.images.generate({ model: 'wanx-v1', prompt: 'x' }), (e) => e.status === 429 && e.error?.code === 'rate_limited');
+      for (const id of ok) await waitFinished(env.url, u.token, id);
+      const prompts = (await simRequests(env.sim, 'image-synthesis')).map((q) => q.body.input.prompt);
+      assert.deepEqual(prompts.sort(), ['limited 0', 'limited 1']);
+    } finally {
+      await env.stop();
+    }
+  });
+});
