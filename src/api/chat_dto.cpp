@@ -1,6 +1,7 @@
 #include "api/chat_dto.hpp"
 
 #include "api/dto.hpp"
+#include "store/call_kind.hpp"
 
 namespace hub::api {
 
@@ -84,6 +85,7 @@ nlohmann::json ApiCallJson(const store::ApiCall& c) {
             {"conversation_id",
              c.conversation_id ? nlohmann::json(*c.conversation_id) : nlohmann::json(nullptr)},
             {"endpoint", c.endpoint},
+            {"kind", store::ToString(store::CallKindOf(c.endpoint))},
             {"model", c.model},
             {"status_code", c.status_code},
             {"error_code", OrNull(c.error_code)},
