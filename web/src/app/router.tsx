@@ -50,6 +50,14 @@ const router = createBrowserRouter([
                 }),
               },
               {
+                path: 'history',
+                lazy: async () => ({ Component: (await import('../features/history/HistoryPage')).HistoryPage }),
+              },
+              {
+                path: 'admin',
+                lazy: async () => ({ Component: (await import('../features/admin/AdminPage')).AdminPage }),
+              },
+              {
                 path: 'settings',
                 lazy: async () => ({ Component: (await import('../features/settings/SettingsPage')).SettingsPage }),
               },

@@ -2,13 +2,14 @@ import { Tabs } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { TopBar } from '../../components/TopBar';
+import { ApiKeysSection } from '../apiKeys/ApiKeysSection';
 import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
 import { ProfileSection } from './ProfileSection';
 import { SessionsSection } from './SessionsSection';
 import styles from './settings.module.css';
 
-const TABS = ['profile', 'security', 'sessions', 'preferences'] as const;
+const TABS = ['profile', 'security', 'sessions', 'apiKeys', 'preferences'] as const;
 type Tab = (typeof TABS)[number];
 
 export function SettingsPage() {
@@ -29,6 +30,7 @@ export function SettingsPage() {
               { key: 'profile', label: t('settings.profile'), children: <ProfileSection /> },
               { key: 'security', label: t('settings.password'), children: <PasswordSection /> },
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
+              { key: 'apiKeys', label: t('apiKeys.tab'), children: <ApiKeysSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
             ]}
           />
