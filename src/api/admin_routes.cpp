@@ -91,7 +91,18 @@ void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
                            q.page = *page;
                            auto list = co_await accounts.ListUsers(who, q);
                            if (!list.ok()) co_return ErrorResponse(list.error(), ctx.req.request_id);
-                           co_return JsonResponse(200, PageJson(*list, UserJson));
+                           std::vector<std::string> ids;
+                           for (const auto& u : list->items) ids.push_back(u.id);
+                           auto last = co_await accounts.LastSignIns(who, std::move(ids));
+                           if (!last.ok()) co_return ErrorResponse(last.error(), ctx.req.request_id);
+                           auto body = PageJson(*list, UserJson);
+                           for (auto& item : body["items"]) {
+                               auto it = last->find(item["id"].get<std::string>());
+                               item["last_sign_in_at"] =
+                                   it == last->end() ? nlohmann::json(nullptr)
+                                                     : nlohmann::json(Iso(it->second));
+                           }
+                           co_return JsonResponse(200, body);
                        }));
 
     router.Add(
@@ -141,8 +152,9 @@ void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
                            auto page = PageFromQuery(ctx.req);
                            if (!page.ok()) co_return ErrorResponse(page.error(), ctx.req.request_id);
                            store::AuditFilter f;
-                           if (auto a = ctx.req.Query("actor")) f.actor_user_id = *a;
-                           if (auto a = ctx.req.Query("action")) f.action = *a;
+                           if (auto a = ctx.req.Query("actor"); a && !a->empty()) f.actor_user_id = *a;
+                           if (auto a = ctx.req.Query("action"); a && !a->empty()) f.action = *a;
+                           if (auto a = ctx.req.Query("target"); a && !a->empty()) f.target = *a;
                            auto from = TimeFromQuery(ctx.req, "from");
                            if (!from.ok()) co_return ErrorResponse(from.error(), ctx.req.request_id);
                            auto to = TimeFromQuery(ctx.req, "to");

@@ -2,6 +2,7 @@
 
 #include "api/dto.hpp"
 #include "services/image_rules.hpp"
+#include "store/call_kind.hpp"
 
 namespace hub::api {
 
@@ -95,6 +96,7 @@ nlohmann::json ApiCallJson(const store::ApiCall& c) {
             {"conversation_id",
              c.conversation_id ? nlohmann::json(*c.conversation_id) : nlohmann::json(nullptr)},
             {"endpoint", c.endpoint},
+            {"kind", store::ToString(store::CallKindOf(c.endpoint))},
             {"model", c.model},
             {"status_code", c.status_code},
             {"error_code", OrNull(c.error_code)},

@@ -30,7 +30,13 @@ nlohmann::json KeyJson(const services::UpstreamKeyView& v) {
                        {"cooldown_until",
                         h.cooldown_until_ms ? nlohmann::json(Iso(h.cooldown_until_ms)) : nullptr},
                        {"total_requests", h.total_requests},
-                       {"total_failures", h.total_failures}};
+                       {"total_failures", h.total_failures},
+                       {"calls_last_hour", h.calls_last_hour},
+                       {"errors_last_hour", h.errors_last_hour},
+                       {"last_error", h.last_error.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(h.last_error)},
+                       {"last_error_at",
+                        h.last_error_ms ? nlohmann::json(Iso(h.last_error_ms)) : nullptr}};
     } else {
         j["health"] = nullptr;
     }

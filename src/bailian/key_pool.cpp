@@ -1,6 +1,7 @@
 #include "bailian/key_pool.hpp"
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -29,6 +30,22 @@ struct Key {
     int in_flight = 0;
     std::int64_t total_requests = 0;
     std::int64_t total_failures = 0;
+    // Calls and failures per minute over the last hour (a ring indexed by minute % 60).
+    struct Minute {
+        std::int64_t minute = -1;
+        std::int64_t requests = 0;
+        std::int64_t failures = 0;
+    };
+    std::array<Minute, 60> window{};
+    std::string last_error;
+    std::int64_t last_error_ms = 0;
+
+    Minute& At(std::int64_t now_ms) {
+        std::int64_t m = now_ms / 60'000;
+        Minute& slot = window[static_cast<std::size_t>(m % 60)];
+        if (slot.minute != m) slot = Minute{m, 0, 0};
+        return slot;
+    }
 };
 
 struct PoolState {
@@ -104,7 +121,15 @@ void PoolState::Complete(std::uint64_t serial, std::uint64_t epoch, KeyOutcome o
     --k->in_flight;
     const bool failure = outcome == KeyOutcome::kThrottled || outcome == KeyOutcome::kAuthFailed ||
                          outcome == KeyOutcome::kServerError;
-    if (failure) ++k->total_failures;
+    if (failure) {
+        const std::int64_t at = clock.NowMs();
+        ++k->total_failures;
+        ++k->At(at).failures;
+        k->last_error = outcome == KeyOutcome::kThrottled    ? "throttled"
+                        : outcome == KeyOutcome::kAuthFailed ? "auth_failed"
+                                                             : "server_error";
+        k->last_error_ms = at;
+    }
     if (k->state == KeyState::kRetiring) {
         if (k->in_flight == 0) FinishRetiring(*k);
         return;
@@ -399,6 +424,7 @@ core::Result<KeyLease> KeyPool::Acquire(const std::vector<std::string>& exclude)
     }
     ++chosen->in_flight;
     ++chosen->total_requests;
+    ++chosen->At(now).requests;
 
     KeyLease lease;
     lease.pool_ = state_;
@@ -414,6 +440,7 @@ core::Result<KeyLease> KeyPool::Acquire(const std::vector<std::string>& exclude)
 
 std::vector<KeyHealth> KeyPool::Snapshot() const {
     std::lock_guard lock(state_->mu);
+    const std::int64_t now_minute = state_->clock.NowMs() / 60'000;
     std::vector<KeyHealth> out;
     out.reserve(state_->keys.size());
     for (const detail::Key& k : state_->keys) {
@@ -430,6 +457,14 @@ std::vector<KeyHealth> KeyPool::Snapshot() const {
         h.consecutive_failures = k.consecutive_failures;
         h.total_requests = k.total_requests;
         h.total_failures = k.total_failures;
+        for (const auto& slot : k.window) {
+            if (slot.minute > now_minute - 60 && slot.minute <= now_minute) {
+                h.calls_last_hour += slot.requests;
+                h.errors_last_hour += slot.failures;
+            }
+        }
+        h.last_error = k.last_error;
+        h.last_error_ms = k.last_error_ms;
         out.push_back(std::move(h));
     }
     return out;

@@ -65,6 +65,11 @@ struct KeyHealth {
     int consecutive_failures = 0;
     std::int64_t total_requests = 0;
     std::int64_t total_failures = 0;
+    // The last 60 minutes (whole minutes, the current one included).
+    std::int64_t calls_last_hour = 0;
+    std::int64_t errors_last_hour = 0;
+    std::string last_error;          // "throttled", "auth_failed", "server_error"; "" = none
+    std::int64_t last_error_ms = 0;  // when (0 = never)
 };
 
 struct KeyPoolOptions {

@@ -498,4 +498,14 @@ Result<store::User> Accounts::CreateUserBlocking(store::Store& store,
     return created;
 }
 
+net::awaitable<Result<std::map<std::string, std::int64_t>>> Accounts::LastSignIns(
+    auth::Principal who, std::vector<std::string> user_ids) {
+    if (auto r = auth::Require(who, auth::perm::kUsersManage); !r.ok()) co_return r.error();
+    co_return co_await db_.Run(
+        [this](std::vector<std::string> ids) {
+            return store_.Audit().LastActionOf("auth.login", ids);
+        },
+        std::move(user_ids));
+}
+
 }  // namespace hub::services

@@ -4,11 +4,13 @@
 // the HTTP layer only translates.
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "async/offload.hpp"
 #include "auth/jwt.hpp"
@@ -96,6 +98,9 @@ public:
                                                               RequestMeta meta);
     net::awaitable<core::Result<store::Page<store::AuditEntry>>> ListAudit(
         auth::Principal who, store::AuditFilter filter, store::PageRequest page);
+    // When each user last signed in (from the audit log); absent = never (users:manage).
+    net::awaitable<core::Result<std::map<std::string, std::int64_t>>> LastSignIns(
+        auth::Principal who, std::vector<std::string> user_ids);
 
     const auth::JwtCodec& jwt() const { return jwt_; }
     const auth::RolePermissions& roles() const { return roles_; }

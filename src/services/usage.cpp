@@ -138,8 +138,19 @@ net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
 }
 
 Result<store::ApiCallFilter> UsageRecorder::Scope(const auth::Principal& who,
-                                                  store::ApiCallFilter filter) const {
-    if (who.Can(auth::perm::kHistoryReadAll)) return filter;  // user_id as asked, or everyone
+                                                  store::ApiCallFilter filter,
+                                                  bool platform_wide) const {
+    if (platform_wide) {
+        if (!who.Can(auth::perm::kHistoryReadAll)) {
+            return Error::Make(ErrorCode::kForbidden, "forbidden",
+                               "Only admins and auditors may read platform statistics.");
+        }
+        return filter;  // user_id as asked, or everyone
+    }
+    if (who.Can(auth::perm::kHistoryReadAll)) {
+        if (!filter.user_id) filter.user_id = who.user_id;  // one's own unless asked
+        return filter;
+    }
     if (!who.Can(auth::perm::kHistoryReadOwn)) {
         return Error::Make(ErrorCode::kForbidden, "forbidden",
                            "You do not have permission to read the call history.");
@@ -173,6 +184,29 @@ net::awaitable<Result<store::UsageStats>> UsageRecorder::Stats(auth::Principal w
     co_return co_await db_.Run([this](store::ApiCallFilter f, store::UsageGroupBy g,
                                       int tz) { return store_.ApiCalls().Stats(f, g, tz); },
                                std::move(scoped.value()), group_by, tz_offset_minutes);
+}
+
+net::awaitable<Result<store::UsageDashboard>> UsageRecorder::Dashboard(
+    auth::Principal who, store::ApiCallFilter filter, int tz_offset_minutes, bool platform_wide) {
+    auto scoped = Scope(who, std::move(filter), platform_wide);
+    if (!scoped.ok()) co_return scoped.error();
+    constexpr std::size_t kTop = 10;
+    co_return co_await db_.Run(
+        [this](store::ApiCallFilter f, int tz, std::size_t top) {
+            return store_.ApiCalls().Dashboard(f, tz, top);
+        },
+        std::move(scoped.value()), tz_offset_minutes, platform_wide ? kTop : std::size_t{0});
+}
+
+net::awaitable<Result<store::Page<store::ApiCall>>> UsageRecorder::ExportBatch(
+    auth::Principal who, store::ApiCallFilter filter, store::PageRequest page, int limit) {
+    auto scoped = Scope(who, std::move(filter));
+    if (!scoped.ok()) co_return scoped.error();
+    co_return co_await db_.Run(
+        [this](store::ApiCallFilter f, store::PageRequest p, int n) {
+            return store_.ApiCalls().ListBatch(f, p, n);
+        },
+        std::move(scoped.value()), std::move(page), limit);
 }
 
 }  // namespace hub::services

@@ -71,8 +71,8 @@ public:
     int StatusOf(core::ErrorCode code) const;
     const Catalog& catalog() const { return catalog_; }
 
-    // Reads: `who` sees their own calls; with history:read:all a `user_id` filter (or none =
-    // everyone). Others asking for another user get 403.
+    // Reads: `who` sees their own calls; with history:read:all another user's through a
+    // `user_id` filter. Others asking for another user get 403.
     net::awaitable<core::Result<store::Page<store::ApiCall>>> List(auth::Principal who,
                                                                    store::ApiCallFilter filter,
                                                                    store::PageRequest page);
@@ -81,13 +81,25 @@ public:
                                                           store::UsageGroupBy group_by,
                                                           int tz_offset_minutes);
 
+    // The statistics page: totals, by day, by model, by day and model, from one pass.
+    // platform_wide (the admin console): needs history:read:all; no user_id filter means
+    // everyone, and the top users and platform keys by cost are ranked too.
+    net::awaitable<core::Result<store::UsageDashboard>> Dashboard(auth::Principal who,
+                                                                  store::ApiCallFilter filter,
+                                                                  int tz_offset_minutes,
+                                                                  bool platform_wide);
+    // One batch of the CSV export, newest first, scoped as List.
+    net::awaitable<core::Result<store::Page<store::ApiCall>>> ExportBatch(
+        auth::Principal who, store::ApiCallFilter filter, store::PageRequest page, int limit);
+
     // Rows written / rows lost since start (metrics).
     std::int64_t written() const { return written_.load(); }
     std::int64_t failed() const { return failed_.load(); }
 
 private:
     core::Result<store::ApiCallFilter> Scope(const auth::Principal& who,
-                                             store::ApiCallFilter filter) const;
+                                             store::ApiCallFilter filter,
+                                             bool platform_wide = false) const;
 
     store::Store& store_;
     async::WorkerPool& db_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "store/call_kind.hpp"
 #include "store/cursor.hpp"
 #include "store/models.hpp"
 #include "store/usage_stats.hpp"
@@ -22,6 +23,8 @@ struct ApiCallFilter {
     std::optional<std::int64_t> to_ms;    // exclusive
     std::optional<std::string> model;
     CallOutcome outcome = CallOutcome::kAny;
+    std::optional<CallKind> kind;           // as CallKindOf(endpoint)
+    std::optional<std::string> api_key_id;  // "" = calls made without a platform key
 };
 
 class ApiCallStore {
@@ -34,6 +37,14 @@ public:
     // Newest first.
     virtual core::Result<Page<ApiCall>> List(const ApiCallFilter& filter,
                                              const PageRequest& page) = 0;
+    // Like List, with a page of up to `limit` rows (not clamped; the CSV export reads in
+    // batches of a few thousand).
+    virtual core::Result<Page<ApiCall>> ListBatch(const ApiCallFilter& filter,
+                                                  const PageRequest& page, int limit) = 0;
+    // Totals, by day, by model and by day and model from one pass (top_n > 0: also the
+    // users and platform keys with the highest cost).
+    virtual core::Result<UsageDashboard> Dashboard(const ApiCallFilter& filter,
+                                                   int tz_offset_minutes, std::size_t top_n) = 0;
     virtual core::Result<UsageStats> Stats(const ApiCallFilter& filter, UsageGroupBy group_by,
                                            int tz_offset_minutes = 0) = 0;
     // input + output tokens of a user's calls since `since_ms` (daily quota).

@@ -74,4 +74,122 @@ UsageStats UsageAccumulator::Finish() && {
     return out;
 }
 
+// ---- DashboardAccumulator ----
+
+namespace {
+constexpr std::int64_t kDayMs = 86'400'000;
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+    return a / b - static_cast<std::int64_t>(a % b != 0 && (a < 0) != (b < 0));
+}
+}  // namespace
+
+void DashboardAccumulator::Acc::Add(const UsageSample& s) {
+    bucket.calls += 1;
+    bucket.input_tokens += s.input_tokens;
+    bucket.output_tokens += s.output_tokens;
+    bucket.total_tokens += s.input_tokens + s.output_tokens;
+    bucket.images += s.image_count;
+    bucket.cost_micro_cny += s.cost_micro_cny;
+    bucket.errors += s.error ? 1 : 0;
+    latencies.push_back(s.latency_ms);
+}
+
+UsageBucket DashboardAccumulator::Acc::Finish(std::string key) && {
+    std::sort(latencies.begin(), latencies.end());
+    bucket.key = std::move(key);
+    bucket.latency_p50_ms = NearestRankPercentile(latencies, 50);
+    bucket.latency_p95_ms = NearestRankPercentile(latencies, 95);
+    bucket.latency_p99_ms = NearestRankPercentile(latencies, 99);
+    return std::move(bucket);
+}
+
+void DashboardAccumulator::Lite::Add(const UsageSample& s) {
+    calls += 1;
+    total_tokens += s.input_tokens + s.output_tokens;
+    cost_micro_cny += s.cost_micro_cny;
+    errors += s.error ? 1 : 0;
+}
+
+DashboardAccumulator::DashboardAccumulator(int tz_offset_minutes, std::size_t top_n)
+    : tz_ms_(std::int64_t{tz_offset_minutes} * 60'000), top_n_(top_n) {}
+
+std::size_t DashboardAccumulator::ModelIndex(std::string_view model) {
+    if (last_model_ < models_.size() && models_[last_model_] == model) return last_model_;
+    auto it = model_index_.find(model);
+    if (it == model_index_.end()) {
+        it = model_index_.emplace(std::string(model), models_.size()).first;
+        models_.emplace_back(model);
+        model_accs_.emplace_back();
+    }
+    last_model_ = it->second;
+    return last_model_;
+}
+
+void DashboardAccumulator::Add(const DashboardSample& s) {
+    const UsageSample& u = s.usage;
+    totals_.Add(u);
+    std::int64_t day = FloorDiv(u.created_at + tz_ms_, kDayMs);
+    if (last_day_acc_ == nullptr || day != last_day_) {
+        last_day_ = day;
+        last_day_acc_ = &days_[day];
+    }
+    last_day_acc_->Add(u);
+    std::size_t m = ModelIndex(u.model);
+    model_accs_[m].Add(u);
+    day_models_[{day, m}].Add(u);
+    if (top_n_ > 0) {
+        auto add = [&u](std::map<std::string, Lite, std::less<>>& to, std::string_view key) {
+            auto it = to.find(key);
+            if (it == to.end()) it = to.emplace(std::string(key), Lite{}).first;
+            it->second.Add(u);
+        };
+        add(users_, s.user_id);
+        add(keys_, s.api_key_id);
+    }
+}
+
+std::vector<RankedBucket> DashboardAccumulator::Rank(std::map<std::string, Lite, std::less<>>& from,
+                                                     std::size_t n) {
+    std::vector<RankedBucket> out;
+    out.reserve(from.size());
+    for (auto& [key, l] : from)
+        out.push_back({key, l.calls, l.total_tokens, l.cost_micro_cny, l.errors});
+    std::sort(out.begin(), out.end(), [](const RankedBucket& a, const RankedBucket& b) {
+        if (a.cost_micro_cny != b.cost_micro_cny) return a.cost_micro_cny > b.cost_micro_cny;
+        if (a.calls != b.calls) return a.calls > b.calls;
+        return a.key < b.key;
+    });
+    if (out.size() > n) out.resize(n);
+    return out;
+}
+
+UsageDashboard DashboardAccumulator::Finish() && {
+    UsageDashboard out;
+    out.totals = std::move(totals_).Finish({});
+    for (auto& [day, acc] : days_) {
+        std::string key = DayKey(day * kDayMs, 0);
+        out.by_day.push_back(std::move(acc).Finish(key));
+    }
+    for (std::size_t i = 0; i < models_.size(); ++i)
+        out.by_model.push_back(std::move(model_accs_[i]).Finish(models_[i]));
+    std::sort(out.by_model.begin(), out.by_model.end(),
+              [](const UsageBucket& a, const UsageBucket& b) {
+                  return a.calls != b.calls ? a.calls > b.calls : a.key < b.key;
+              });
+    for (auto& [dm, l] : day_models_) {
+        out.by_day_model.push_back(
+            {DayKey(dm.first * kDayMs, 0), models_[dm.second], l.calls, l.total_tokens,
+             l.cost_micro_cny});
+    }
+    std::sort(out.by_day_model.begin(), out.by_day_model.end(),
+              [](const DayModelBucket& a, const DayModelBucket& b) {
+                  return a.day != b.day ? a.day < b.day : a.model < b.model;
+              });
+    if (top_n_ > 0) {
+        out.top_users = Rank(users_, top_n_);
+        out.top_keys = Rank(keys_, top_n_);
+    }
+    return out;
+}
+
 }  // namespace hub::store

@@ -62,6 +62,80 @@ private:
     std::map<std::string, Acc, std::less<>> groups_;
 };
 
+// ---- the statistics page: every grouping of one range from one pass over its rows ----
+
+// Calls, tokens and cost of one model on one day (the stacked charts).
+struct DayModelBucket {
+    std::string day;
+    std::string model;
+    std::int64_t calls = 0;
+    std::int64_t total_tokens = 0;
+    std::int64_t cost_micro_cny = 0;
+};
+
+// A user or platform key ranked by cost (admin statistics; no percentiles).
+struct RankedBucket {
+    std::string key;  // user id, or platform key id ("" = calls without a key)
+    std::int64_t calls = 0;
+    std::int64_t total_tokens = 0;
+    std::int64_t cost_micro_cny = 0;
+    std::int64_t errors = 0;
+};
+
+struct UsageDashboard {
+    UsageBucket totals;
+    std::vector<UsageBucket> by_day;           // ascending by day
+    std::vector<UsageBucket> by_model;         // descending by calls
+    std::vector<DayModelBucket> by_day_model;  // ascending by day, then model
+    std::vector<RankedBucket> top_users;       // descending by cost (with_top only)
+    std::vector<RankedBucket> top_keys;        // descending by cost (with_top only)
+};
+
+// One row as the dashboard reads it (views valid for the duration of Add()).
+struct DashboardSample {
+    UsageSample usage;
+    std::string_view user_id;
+    std::string_view api_key_id;
+};
+
+class DashboardAccumulator {
+public:
+    // top_n > 0 also ranks users and platform keys by cost.
+    DashboardAccumulator(int tz_offset_minutes, std::size_t top_n);
+    void Add(const DashboardSample& s);
+    UsageDashboard Finish() &&;
+
+private:
+    struct Acc {
+        UsageBucket bucket;
+        std::vector<std::int64_t> latencies;
+        void Add(const UsageSample& s);
+        UsageBucket Finish(std::string key) &&;
+    };
+    struct Lite {
+        std::int64_t calls = 0, total_tokens = 0, cost_micro_cny = 0, errors = 0;
+        void Add(const UsageSample& s);
+    };
+    std::size_t ModelIndex(std::string_view model);
+    static std::vector<RankedBucket> Rank(std::map<std::string, Lite, std::less<>>& from,
+                                          std::size_t n);
+
+    std::int64_t tz_ms_;
+    std::size_t top_n_;
+    Acc totals_;
+    std::map<std::int64_t, Acc> days_;  // day number (UTC + offset) -> bucket
+    std::vector<std::string> models_;
+    std::vector<Acc> model_accs_;
+    std::map<std::string, std::size_t, std::less<>> model_index_;
+    std::map<std::pair<std::int64_t, std::size_t>, Lite> day_models_;
+    std::map<std::string, Lite, std::less<>> users_;
+    std::map<std::string, Lite, std::less<>> keys_;
+    // The rows of a range come in time order: most rows hit the previous row's day and model.
+    std::int64_t last_day_ = 0;
+    Acc* last_day_acc_ = nullptr;
+    std::size_t last_model_ = static_cast<std::size_t>(-1);
+};
+
 // Nearest-rank percentile (p in (0, 100]) of values sorted ascending; 0 when empty.
 std::int64_t NearestRankPercentile(const std::vector<std::int64_t>& sorted, double p);
 

@@ -8,7 +8,7 @@ import {
   DESKTOP,
   launchBrowser,
   openPage,
-  pickOption,
+  chooseOption,
   requireChatApi,
   shot,
   signInViaUi,
@@ -55,8 +55,7 @@ test('desktop: model picker and Think switch — reasoning only where the model 
     assert.equal(await think.getAttribute('aria-pressed'), 'true');
 
     // A model without reasoning: the switch is off and disabled, nothing asks for thinking.
-    await page.getByLabel('Model').click();
-    await pickOption(page, 'qwen-max');
+    await chooseOption(page, 'Model', 'qwen-max');
     await waitUntil(async () => await think.isDisabled(), () => 'Think disabled for qwen-max');
     const first = page.waitForRequest((r) => r.method() === 'POST' && /\/messages$/.test(new URL(r.url()).pathname));
     const sent1 = await send(page, 'hello there [sim:tokens=8]');
@@ -67,8 +66,7 @@ test('desktop: model picker and Think switch — reasoning only where the model 
     assert.equal(await answers(page).last().getByRole('alert').count(), 0, 'answered without an error');
 
     // A hybrid model: the switch applies, the reasoning shows in its own collapsible block.
-    await page.getByLabel('Model').click();
-    await pickOption(page, 'qwen-plus');
+    await chooseOption(page, 'Model', 'qwen-plus');
     await waitUntil(async () => !(await think.isDisabled()), () => 'Think enabled for qwen-plus');
     assert.equal(await think.getAttribute('aria-pressed'), 'true');
     const second = page.waitForRequest((r) => r.method() === 'POST' && /\/messages$/.test(new URL(r.url()).pathname));

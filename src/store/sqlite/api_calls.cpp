@@ -52,6 +52,35 @@ Where FilterWhere(const ApiCallFilter& f) {
     if (f.from_ms) w.And("created_at >= ?", *f.from_ms);
     if (f.to_ms) w.And("created_at < ?", *f.to_ms);
     if (f.model) w.And("model = ?", *f.model);
+    if (f.api_key_id) {
+        if (f.api_key_id->empty()) w.And("api_key_id IS NULL");
+        else w.And("api_key_id = ?", *f.api_key_id);
+    }
+    if (f.kind) {
+        // As CallKindOf(); GLOB is case-sensitive, as the C++ comparison.
+        switch (*f.kind) {
+            case CallKind::kTitle:
+                w.And("endpoint = 'chat.title'");
+                break;
+            case CallKind::kImages:
+                w.And("(endpoint GLOB 'images*' OR endpoint GLOB '/v1/images/*')");
+                break;
+            case CallKind::kChat:
+                w.And("(endpoint = 'chat' OR (endpoint GLOB 'chat.*' AND endpoint <> 'chat.title'))");
+                break;
+            case CallKind::kCompatible:
+                w.And("(endpoint GLOB '/v1/*' AND NOT endpoint GLOB '/v1/images/*')");
+                break;
+            case CallKind::kPassthrough:
+                w.And("endpoint GLOB '/dashscope/*'");
+                break;
+            case CallKind::kOther:
+                w.And(
+                    "NOT (endpoint = 'chat' OR endpoint GLOB 'chat.*' OR endpoint GLOB 'images*'"
+                    " OR endpoint GLOB '/v1/*' OR endpoint GLOB '/dashscope/*')");
+                break;
+        }
+    }
     switch (f.outcome) {
         case CallOutcome::kAny:
             break;
@@ -87,7 +116,12 @@ public:
 
     core::Result<Page<ApiCall>> List(const ApiCallFilter& filter,
                                      const PageRequest& page) override {
-        int limit = ClampLimit(page.limit);
+        return ListBatch(filter, page, ClampLimit(page.limit));
+    }
+
+    core::Result<Page<ApiCall>> ListBatch(const ApiCallFilter& filter, const PageRequest& page,
+                                          int limit) override {
+        limit = std::max(limit, 1);
         Where w = FilterWhere(filter);
         HUB_SQL_TRY(AddCursorBefore(w, "(created_at, id)", kCursorKind, page.cursor, 1));
         w.params().emplace_back(std::int64_t{limit} + 1);
@@ -105,6 +139,43 @@ public:
             return MakePage(std::move(rows), limit, kCursorKind, [](const ApiCall& x) {
                 return CursorKey{{x.created_at}, x.id};
             });
+        });
+    }
+
+    core::Result<UsageDashboard> Dashboard(const ApiCallFilter& filter, int tz_offset_minutes,
+                                           std::size_t top_n) override {
+        Where w = FilterWhere(filter);
+        // Every column read here and in FilterWhere is in api_calls_stats_idx /
+        // api_calls_user_stats_idx (migration 0006): the scan never touches the table.
+        std::string sql =
+            "SELECT created_at, model, input_tokens, output_tokens, image_count, cost_micro_cny,"
+            " latency_ms, status_code, error_code, user_id, coalesce(api_key_id, '')"
+            " FROM api_calls" +
+            w.sql() + " ORDER BY created_at";
+        return ctx_.db.Read([&](Connection& c) -> core::Result<UsageDashboard> {
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
+            st.BindParams(w.params());
+            DashboardAccumulator acc(tz_offset_minutes, top_n);
+            while (true) {
+                HUB_SQL_ASSIGN(bool row, st.Step());
+                if (!row) break;
+                acc.Add(DashboardSample{
+                    .usage =
+                        UsageSample{
+                            .created_at = st.Int(0),
+                            .model = st.TextView(1),
+                            .input_tokens = st.Int(2),
+                            .output_tokens = st.Int(3),
+                            .image_count = st.Int(4),
+                            .cost_micro_cny = st.Int(5),
+                            .latency_ms = st.Int(6),
+                            .error = IsErrorCall(static_cast<int>(st.Int(7)), st.TextView(8)),
+                        },
+                    .user_id = top_n > 0 ? st.TextView(9) : std::string_view(),
+                    .api_key_id = top_n > 0 ? st.TextView(10) : std::string_view(),
+                });
+            }
+            return std::move(acc).Finish();
         });
     }
 

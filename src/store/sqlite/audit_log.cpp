@@ -45,6 +45,7 @@ public:
         Where w;
         if (f.actor_user_id) w.And("actor_user_id = ?", *f.actor_user_id);
         if (f.action) w.And("action = ?", *f.action);
+        if (f.target) w.And("target = ?", *f.target);
         if (f.from_ms) w.And("created_at >= ?", *f.from_ms);
         if (f.to_ms) w.And("created_at < ?", *f.to_ms);
         HUB_SQL_TRY(AddCursorBefore(w, "(created_at, id)", kCursorKind, page.cursor, 1));
@@ -63,6 +64,21 @@ public:
             return MakePage(std::move(rows), limit, kCursorKind, [](const AuditEntry& e) {
                 return CursorKey{{e.created_at}, e.id};
             });
+        });
+    }
+
+    core::Result<std::map<std::string, std::int64_t>> LastActionOf(
+        std::string_view action, const std::vector<std::string>& actor_ids) override {
+        return ctx_.db.Read([&](Connection& c) -> core::Result<std::map<std::string, std::int64_t>> {
+            // audit_log_actor_idx: one short range per actor.
+            std::map<std::string, std::int64_t> out;
+            for (const auto& id : actor_ids) {
+                HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT max(created_at) FROM audit_log"
+                                                  " WHERE actor_user_id = ?1 AND action = ?2"));
+                HUB_SQL_TRY(st.BindAll(id, action).Step());
+                if (!st.IsNull(0)) out[id] = st.Int(0);
+            }
+            return out;
         });
     }
 

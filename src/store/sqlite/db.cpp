@@ -152,6 +152,14 @@ std::string Stmt::Text(int col) const {
                         : std::string();
 }
 
+std::string_view Stmt::TextView(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p != nullptr
+               ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
+               : std::string_view();
+}
+
 std::string Stmt::Blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);

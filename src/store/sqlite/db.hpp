@@ -91,6 +91,8 @@ public:
     std::int64_t Int(int col) const;
     bool Bool(int col) const { return Int(col) != 0; }
     std::string Text(int col) const;
+    // The text without a copy; valid until the next Step() or Reset().
+    std::string_view TextView(int col) const;
     std::string Blob(int col) const;
     std::optional<std::int64_t> OptInt(int col) const;
     std::optional<std::string> OptText(int col) const;

@@ -7,6 +7,7 @@ import {
   openSidebar,
   closeSidebar,
   registerViaUi,
+  settledDialog,
   shot,
   signOutViaUi,
   waitUntil,
@@ -179,7 +180,7 @@ export async function chatFlow(page, url, prefix) {
   // --- 4. Rename from the item's menu.
   const renamed = `Renamed ${marker}`;
   await itemAction(page, title, 'Rename');
-  const dialog = page.getByRole('dialog', { name: 'Rename' });
+  const dialog = await settledDialog(page, 'Rename');
   await dialog.getByRole('textbox', { name: 'Title' }).fill(renamed);
   const patched = nextJson(page, 'PATCH', `/api/v1/conversations/${conversation.id}`);
   await dialog.getByRole('button', { name: 'Save' }).click();
@@ -242,10 +243,11 @@ export async function chatFlow(page, url, prefix) {
 
   // --- 6. Delete the renamed conversation: gone from the list and from search.
   await itemAction(page, renamed, 'Delete');
-  const confirm = page.getByRole('dialog', { name: 'Delete this conversation?' });
+  const confirm = await settledDialog(page, 'Delete this conversation?');
   const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/api/v1/conversations/${conversation.id}`));
   await confirm.getByRole('button', { name: 'Delete' }).click();
   assert.equal((await deleted).status(), 204);
+  await confirm.waitFor({ state: 'hidden' });
   nav = await openSidebar(page);
   await sidebarItem(nav, renamed).waitFor({ state: 'detached' });
   await nav.getByRole('textbox', { name: 'Search conversations' }).fill(marker);

@@ -77,8 +77,9 @@ const HUB_ENV = {
 /**
  * The hub serving web/dist. `demo: true` leaves DASHSCOPE_API_KEY unset (demo mode, the hub's
  * own simulator); otherwise a bailian-sim of ours, paced at `tokensPerSecond`, is the upstream.
+ * `dataDir`: a data directory prepared beforehand (e.g. seeded users and calls).
  */
-export async function startStack({ demo = false, tokensPerSecond = 20, env = {} } = {}) {
+export async function startStack({ demo = false, tokensPerSecond = 20, env = {}, dataDir } = {}) {
   await ensureWebBuilt();
   let sim = null;
   const upstream = {};
@@ -89,7 +90,7 @@ export async function startStack({ demo = false, tokensPerSecond = 20, env = {} 
   }
   let hub;
   try {
-    hub = await startHub({ env: { ...HUB_ENV, ...upstream, ...env } });
+    hub = await startHub({ dataDir, env: { ...HUB_ENV, ...upstream, ...env } });
   } catch (e) {
     await sim?.stop();
     throw e;
@@ -260,13 +261,45 @@ export async function signOutViaUi(page) {
   await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
 }
 
+/** Waits until no CSS animation or transition runs inside `locator` (an opening popup settled). */
+export async function waitSettled(locator, what = 'animation') {
+  await locator.waitFor({ state: 'visible' });
+  await waitUntil(
+    () => locator.evaluate((el) => el.getAnimations({ subtree: true }).every((a) => a.playState !== 'running')),
+    () => `${what} settled`,
+  );
+}
+
+/**
+ * An antd modal dialog, open and settled (its zoom-in over, so a click lands on what a person
+ * sees, not on a button still moving into place).
+ */
+export async function settledDialog(page, name) {
+  const dialog = page.getByRole('dialog', { name });
+  await waitSettled(dialog, `dialog "${name}"`);
+  return dialog;
+}
+
 /**
  * Picks an option of the open antd Select. Its role=option elements form a visually hidden
- * list for screen readers; the visible rows are the ones a pointer clicks.
+ * list for screen readers; the visible rows are the ones a pointer clicks. Waits for the list
+ * to finish opening first and to close after.
  */
 export async function pickOption(page, text) {
-  await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+  const dropdown = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
+  await waitSettled(dropdown, 'select dropdown');
+  await dropdown.locator('.ant-select-item-option')
     .filter({ hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first().click();
+  await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').waitFor({ state: 'detached' });
+}
+
+/** Opens the Select labelled `label`, picks `text`, and waits until the select shows it. */
+export async function chooseOption(page, label, text, scope = page) {
+  const combo = scope.getByRole('combobox', { name: label });
+  await combo.click();
+  await pickOption(page, text);
+  const root = combo.locator('xpath=ancestor::*[contains(concat(" ", normalize-space(@class), " "), " ant-select ")][1]');
+  await waitUntil(async () => (await root.innerText()).trim() === text, async () => `"${label}" shows "${text}" (shows "${(await root.innerText()).trim()}")`);
 }
 
 /** The refresh cookie as the browser holds it (HttpOnly, so only the context can see it). */

@@ -88,6 +88,27 @@ TEST_F(KeyPoolTest, LeaseCarriesSecretAndHealthNeverDoes) {
     EXPECT_EQ(Health("a").in_flight, 0);
 }
 
+TEST_F(KeyPoolTest, LastHourCountsAndLastError) {
+    ASSERT_TRUE(pool_.Add(Key("a")).ok());
+    Take().Complete(KeyOutcome::kSuccess);
+    KeyLease failing = Take();
+    failing.Complete(KeyOutcome::kServerError);
+    KeyHealth h = Health("a");
+    EXPECT_EQ(h.calls_last_hour, 2);
+    EXPECT_EQ(h.errors_last_hour, 1);
+    EXPECT_EQ(h.last_error, "server_error");
+    EXPECT_EQ(h.last_error_ms, clock_.NowMs());
+    clock_.Advance(minutes(30));
+    Take().Complete(KeyOutcome::kSuccess);
+    EXPECT_EQ(Health("a").calls_last_hour, 3);
+    clock_.Advance(minutes(31));  // the first two are now over an hour old
+    h = Health("a");
+    EXPECT_EQ(h.calls_last_hour, 1);
+    EXPECT_EQ(h.errors_last_hour, 0);
+    EXPECT_EQ(h.last_error, "server_error");  // the last error stays until the next one
+    EXPECT_EQ(h.total_requests, 3);
+}
+
 TEST_F(KeyPoolTest, ShortSecretHasNoLast4) {
     ASSERT_TRUE(pool_.Add(UpstreamKey{"s", "short", core::Secret<std::string>("abc123"), 1}).ok());
     EXPECT_EQ(Health("s").last4, "");

@@ -180,5 +180,89 @@ TEST_F(ApiCallsTest, TokensUsedSince) {
     EXPECT_EQ(store().ApiCalls().TokensUsedSince("nobody", 0).value(), 0);
 }
 
+TEST_F(ApiCallsTest, KindAndKeyFilters) {
+    std::vector<ApiCall> rows;
+    auto with = [&](std::string endpoint, std::optional<std::string> key) {
+        ApiCall c = Call("u1", "qwen-plus", testing::kT0 + static_cast<std::int64_t>(rows.size()));
+        c.endpoint = std::move(endpoint);
+        c.api_key_id = std::move(key);
+        rows.push_back(c);
+    };
+    with("chat", std::nullopt);
+    with("chat.title", std::nullopt);
+    with("/v1/chat/completions", "k1");
+    with("/v1/images/generations", "k1");
+    with("/dashscope/api/v1/services/aigc/text-generation/generation", "k2");
+    with("images", std::nullopt);
+    ASSERT_TRUE(store().ApiCalls().InsertBatch(rows).ok());
+    auto count = [&](ApiCallFilter f) {
+        return static_cast<int>(store().ApiCalls().ListBatch(f, {}, 100).value().items.size());
+    };
+    ApiCallFilter f;
+    f.kind = CallKind::kChat;
+    EXPECT_EQ(count(f), 1);
+    f.kind = CallKind::kTitle;
+    EXPECT_EQ(count(f), 1);
+    f.kind = CallKind::kImages;
+    EXPECT_EQ(count(f), 2);
+    f.kind = CallKind::kCompatible;
+    EXPECT_EQ(count(f), 1);
+    f.kind = CallKind::kPassthrough;
+    EXPECT_EQ(count(f), 1);
+    f.kind = CallKind::kOther;
+    EXPECT_EQ(count(f), 0);
+    ApiCallFilter k;
+    k.api_key_id = "k1";
+    EXPECT_EQ(count(k), 2);
+    k.api_key_id = "";
+    EXPECT_EQ(count(k), 3);
+    for (const auto& r : rows) {
+        // The SQL filter and CallKindOf agree on every row.
+        ApiCallFilter one;
+        one.kind = CallKindOf(r.endpoint);
+        one.model = r.model;
+        EXPECT_GE(count(one), 1) << r.endpoint;
+    }
+}
+
+TEST_F(ApiCallsTest, DashboardGroupsInOnePass) {
+    const std::int64_t day = 86'400'000;
+    std::vector<ApiCall> rows = {
+        Call("u1", "qwen-plus", testing::kT0, 200, 100),
+        Call("u1", "qwen-max", testing::kT0 + 1, 500, 300),
+        Call("u2", "qwen-plus", testing::kT0 + day, 200, 200),
+    };
+    rows[2].api_key_id = "k9";
+    rows[2].cost_micro_cny = 5000;
+    ASSERT_TRUE(store().ApiCalls().InsertBatch(rows).ok());
+    ASSERT_OK_AND_ASSIGN(UsageDashboard d, store().ApiCalls().Dashboard({}, 0, 10));
+    EXPECT_EQ(d.totals.calls, 3);
+    EXPECT_EQ(d.totals.errors, 1);
+    EXPECT_EQ(d.totals.cost_micro_cny, 7000);
+    EXPECT_EQ(d.totals.latency_p50_ms, 200);
+    ASSERT_EQ(d.by_day.size(), 2u);
+    EXPECT_EQ(d.by_day[0].key, DayKey(testing::kT0, 0));
+    EXPECT_EQ(d.by_day[0].calls, 2);
+    EXPECT_EQ(d.by_day[0].latency_p95_ms, 300);
+    ASSERT_EQ(d.by_model.size(), 2u);
+    EXPECT_EQ(d.by_model[0].key, "qwen-plus");  // most calls first
+    EXPECT_EQ(d.by_model[0].calls, 2);
+    ASSERT_EQ(d.by_day_model.size(), 3u);
+    EXPECT_EQ(d.by_day_model[0].model, "qwen-max");
+    EXPECT_EQ(d.by_day_model[0].total_tokens, 30);
+    ASSERT_EQ(d.top_users.size(), 2u);
+    EXPECT_EQ(d.top_users[0].key, "u2");  // highest cost first
+    EXPECT_EQ(d.top_users[0].cost_micro_cny, 5000);
+    ASSERT_EQ(d.top_keys.size(), 2u);
+    EXPECT_EQ(d.top_keys[0].key, "k9");
+    EXPECT_EQ(d.top_keys[1].key, "");  // calls without a platform key
+
+    ApiCallFilter own;
+    own.user_id = "u1";
+    ASSERT_OK_AND_ASSIGN(UsageDashboard mine, store().ApiCalls().Dashboard(own, 0, 0));
+    EXPECT_EQ(mine.totals.calls, 2);
+    EXPECT_TRUE(mine.top_users.empty());
+}
+
 }  // namespace
 }  // namespace hub::store

@@ -54,6 +54,14 @@ const router = createBrowserRouter([
                 lazy: async () => ({ Component: (await import('../features/images/ImagesPage')).ImagesPage }),
               },
               {
+                path: 'history',
+                lazy: async () => ({ Component: (await import('../features/history/HistoryPage')).HistoryPage }),
+              },
+              {
+                path: 'admin',
+                lazy: async () => ({ Component: (await import('../features/admin/AdminPage')).AdminPage }),
+              },
+              {
                 path: 'settings',
                 lazy: async () => ({ Component: (await import('../features/settings/SettingsPage')).SettingsPage }),
               },

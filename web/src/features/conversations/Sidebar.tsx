@@ -11,6 +11,8 @@ import {
   PushpinOutlined,
   SearchOutlined,
   SettingOutlined,
+  BarChartOutlined,
+  ControlOutlined,
 } from '@ant-design/icons';
 import Conversations from '@ant-design/x/es/conversations';
 import type { ConversationItemType } from '@ant-design/x/es/conversations';
@@ -20,6 +22,7 @@ import { useAppDispatch, useAppSelector } from '../../app/hooks';
 import type { Conversation } from '../../app/apiTypes';
 import { Logo } from '../../components/Logo';
 import { useErrorText } from '../../components/useErrorText';
+import { adminTabsFor } from '../admin/adminTabs';
 import { signOut } from '../auth/authApi';
 import {
   orderConversations,
@@ -258,12 +261,18 @@ export function Sidebar({ onNavigate }: SidebarProps) {
           placement="topLeft"
           menu={{
             items: [
+              { key: 'history', icon: <BarChartOutlined />, label: t('history.nav') },
+              ...(adminTabsFor(user?.role).length
+                ? [{ key: 'admin', icon: <ControlOutlined />, label: t('admin.nav') }]
+                : []),
               { key: 'settings', icon: <SettingOutlined />, label: t('nav.settings') },
               { type: 'divider' },
               { key: 'signout', icon: <LogoutOutlined />, label: t('nav.signOut') },
             ],
             onClick: ({ key }) => {
               if (key === 'settings') go('/settings');
+              if (key === 'history') go('/history');
+              if (key === 'admin') go('/admin');
               if (key === 'signout') {
                 void dispatch(signOut()).then(() => navigate('/login', { replace: true }));
               }

@@ -2,6 +2,7 @@ import { Tabs } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { TopBar } from '../../components/TopBar';
+import { ApiKeysSection } from '../apiKeys/ApiKeysSection';
 import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
 import { ProfileSection } from './ProfileSection';
@@ -9,7 +10,7 @@ import { SessionsSection } from './SessionsSection';
 import { UsageSection } from '../usage/UsageSection';
 import styles from './settings.module.css';
 
-const TABS = ['profile', 'security', 'sessions', 'preferences'] as const;
+const TABS = ['profile', 'security', 'sessions', 'apiKeys', 'preferences'] as const;
 type Tab = (typeof TABS)[number];
 
 export function SettingsPage() {
@@ -39,6 +40,7 @@ export function SettingsPage() {
               },
               { key: 'security', label: t('settings.password'), children: <PasswordSection /> },
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
+              { key: 'apiKeys', label: t('apiKeys.tab'), children: <ApiKeysSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
             ]}
           />

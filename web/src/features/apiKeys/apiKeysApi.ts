@@ -1,0 +1,78 @@
+import { api } from '../../app/api';
+import type { Page } from '../../app/apiTypes';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  models: string[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface ApiKeyCreate {
+  name: string;
+  expires_in_days?: number;
+  models?: string[];
+}
+
+/** The answer to a create: the only time the whole key is shown. */
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+const apiKeysTagged = api.enhanceEndpoints({ addTagTypes: ['ApiKeys'] });
+
+export const apiKeysApi = apiKeysTagged.injectEndpoints({
+  endpoints: (build) => ({
+    listApiKeys: build.query<ApiKey[], void>({
+      query: () => '/api-keys',
+      transformResponse: (body: Page<ApiKey>) => body.items,
+      providesTags: ['ApiKeys'],
+    }),
+    createApiKey: build.mutation<CreatedApiKey, ApiKeyCreate>({
+      query: (body) => ({ url: '/api-keys', method: 'POST', body }),
+      invalidatesTags: ['ApiKeys'],
+    }),
+    revokeApiKey: build.mutation<void, string>({
+      query: (id) => ({ url: `/api-keys/${encodeURIComponent(id)}`, method: 'DELETE' }),
+      invalidatesTags: ['ApiKeys'],
+    }),
+  }),
+});
+
+export const { useListApiKeysQuery, useCreateApiKeyMutation, useRevokeApiKeyMutation } = apiKeysApi;
+
+/** Ready-to-paste examples for a new key; baseUrl is the hub's origin. */
+export function keyExamples(baseUrl: string, key: string, model: string) {
+  const v1 = `${baseUrl}/v1`;
+  return {
+    curl: [
+      `curl ${v1}/chat/completions \\`,
+      `  -H "Authorization: Bearer ${key}" \\`,
+      `  -H "Content-Type: application/json" \\`,
+      `  -d '{"model": "${model}", "messages": [{"role": "user", "content": "Hello"}]}'`,
+    ].join('\n'),
+    python: [
+      'from openai import OpenAI',
+      '',
+      `client = OpenAI(api_key="${key}", base_url="${v1}")`,
+      'reply = client.chat.completions.create(',
+      `    model="${model}",`,
+      '    messages=[{"role": "user", "content": "Hello"}],',
+      ')',
+      'print(reply.choices[0].message.content)',
+    ].join('\n'),
+    node: [
+      "import OpenAI from 'openai';",
+      '',
+      `const client = new OpenAI({ apiKey: '${key}', baseURL: '${v1}' });`,
+      'const reply = await client.chat.completions.create({',
+      `  model: '${model}',`,
+      "  messages: [{ role: 'user', content: 'Hello' }],",
+      '});',
+      'console.log(reply.choices[0].message.content);',
+    ].join('\n'),
+  };
+}
