@@ -47,8 +47,8 @@ Result<void> Accounts::CheckLimit(std::string key, const limit::BucketConfig& cf
 }
 
 Result<Accounts::HashSlot> Accounts::TakeHashSlot() {
-    if (pending_hashes_.fetch_add(1) >= cfg_.max_pending_hashes) {
-        --pending_hashes_;
+    if (pending_hashes_->fetch_add(1) >= cfg_.max_pending_hashes) {
+        --*pending_hashes_;
         auto refused = ++hashes_refused_;
         // Once, then every 100th: a login storm must not become a log storm.
         if (refused == 1 || refused % 100 == 0)
@@ -58,7 +58,7 @@ Result<Accounts::HashSlot> Accounts::TakeHashSlot() {
         e.retry_after_s = 1;
         return e;
     }
-    return HashSlot(&pending_hashes_);
+    return HashSlot(pending_hashes_);
 }
 
 void Accounts::Audit(std::optional<std::string> actor, std::string action, std::string target,

@@ -115,11 +115,12 @@ public:
 
 private:
     core::Result<void> CheckLimit(std::string key, const limit::BucketConfig& cfg);
-    // A place in the bounded hashing queue, held until the request is done with bcrypt.
+    // A place in the bounded hashing queue, held until the request is done with bcrypt. It
+    // shares the counter: a login's frame may outlive Accounts at shutdown.
     class HashSlot {
     public:
-        explicit HashSlot(std::atomic<std::int64_t>* n) : n_(n) {}
-        HashSlot(HashSlot&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+        explicit HashSlot(std::shared_ptr<std::atomic<std::int64_t>> n) : n_(std::move(n)) {}
+        HashSlot(HashSlot&& o) noexcept = default;
         HashSlot(const HashSlot&) = delete;
         HashSlot& operator=(const HashSlot&) = delete;
         HashSlot& operator=(HashSlot&&) = delete;
@@ -128,7 +129,7 @@ private:
         }
 
     private:
-        std::atomic<std::int64_t>* n_;
+        std::shared_ptr<std::atomic<std::int64_t>> n_;
     };
     core::Result<HashSlot> TakeHashSlot();
     void Audit(std::optional<std::string> actor, std::string action, std::string target,
@@ -146,7 +147,8 @@ private:
     limit::Limiter& limiter_;
     const core::Clock& clock_;
     AccountsConfig cfg_;
-    std::atomic<std::int64_t> pending_hashes_{0};
+    std::shared_ptr<std::atomic<std::int64_t>> pending_hashes_ =
+        std::make_shared<std::atomic<std::int64_t>>(0);
     std::atomic<std::int64_t> hashes_refused_{0};
 };
 

@@ -196,14 +196,14 @@ QuotaLedger::UserSpend QuotaLedger::Get(std::string_view user_id, std::int64_t n
 // ---- Permit ----
 
 Permit::Permit(Permit&& o) noexcept
-    : owner_(std::exchange(o.owner_, nullptr)),
+    : owner_(std::move(o.owner_)),
       reserved_(std::move(o.reserved_)),
       headers_(std::move(o.headers_)) {}
 
 Permit& Permit::operator=(Permit&& o) noexcept {
     if (this != &o) {
         Release();
-        owner_ = std::exchange(o.owner_, nullptr);
+        owner_ = std::move(o.owner_);
         reserved_ = std::move(o.reserved_);
         headers_ = std::move(o.headers_);
     }
@@ -213,9 +213,9 @@ Permit& Permit::operator=(Permit&& o) noexcept {
 Permit::~Permit() { Release(); }
 
 void Permit::Release() {
-    if (owner_ == nullptr) return;
-    owner_->Return(*this);
-    owner_ = nullptr;
+    if (!owner_) return;
+    if (owner_->alive.load()) owner_->limits->Return(*this);
+    owner_.reset();
 }
 
 // ---- Limits ----
@@ -231,7 +231,11 @@ struct Limits::Metrics {
 
 Limits::Limits(limit::Limiter& limiter, const core::Clock& wall, LimitsConfig cfg,
                obs::Registry* metrics)
-    : limiter_(limiter), wall_(wall), cfg_(std::move(cfg)) {
+    : limiter_(limiter),
+      wall_(wall),
+      cfg_(std::move(cfg)),
+      self_(std::make_shared<Permit::Owner>()) {
+    self_->limits = this;
     if (metrics) {
         metrics_ = std::make_unique<Metrics>(*metrics);
         metrics->AddCollector([this](obs::Exposition& out) {
@@ -242,7 +246,7 @@ Limits::Limits(limit::Limiter& limiter, const core::Clock& wall, LimitsConfig cf
     }
 }
 
-Limits::~Limits() = default;
+Limits::~Limits() { self_->alive.store(false); }
 
 Result<void> Limits::LoadBlocking(store::Store& store) {
     auto quotas = store.Users().ListQuotas();
@@ -389,7 +393,7 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
     }
 
     Permit p;
-    p.owner_ = this;
+    p.owner_ = self_;
     // The headers show the tighter of the user's and the key's buckets.
     const Checked* req = nullptr;
     const Checked* tok = nullptr;

@@ -165,7 +165,13 @@ private:
     friend class Limits;
     void Release();
 
-    Limits* owner_ = nullptr;
+    // The Limits that admitted the call, while it exists: a call's coroutine frame may be
+    // destroyed after the Limits at shutdown (pending handlers die with the io_context).
+    struct Owner {
+        Limits* limits = nullptr;
+        std::atomic<bool> alive{true};
+    };
+    std::shared_ptr<Owner> owner_;
     struct Reservation {
         std::string key;
         limit::BucketConfig config;
@@ -230,6 +236,7 @@ private:
     std::unordered_map<std::string, std::string> roles_;
     std::unordered_map<std::string, KeyLimits> keys_;
     std::unique_ptr<Metrics> metrics_;
+    std::shared_ptr<Permit::Owner> self_;
     // Refusals are logged at most once a second per reason, with how many were not.
     struct LogWindow {
         std::int64_t last_ms = 0;

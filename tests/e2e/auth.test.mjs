@@ -153,6 +153,11 @@ describe('accounts in the browser', { timeout: 120_000 }, () => {
     assert.equal((await patched).display_name, 'Grace Hopper');
     await pg.getByText('Saved', { exact: true }).waitFor();
     await pg.getByRole('button', { name: 'Account menu for Grace Hopper' }).waitFor();
+    // Usage: the budgets of today and this month, below the profile.
+    const usage = profile.getByRole('region', { name: 'Usage' });
+    await usage.getByRole('heading', { name: 'Today' }).waitFor();
+    await usage.getByRole('heading', { name: 'This month' }).waitFor();
+    await usage.getByText('Requests per minute').waitFor();
     await shot(pg, 'desktop-settings-profile');
 
     // Sessions: this browser and the phone; revoke the phone.

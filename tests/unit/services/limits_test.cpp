@@ -267,6 +267,22 @@ TEST_F(LimitsTest, FailedAuthenticationsPerIp) {
     EXPECT_TRUE(limits_.ChargeFailedAuth("203.0.113.8", &retry));
 }
 
+TEST(LimitsLifetime, APermitMayOutliveItsLimits) {
+    // At shutdown a call's frame can be destroyed after the services (with the io_context).
+    core::ManualClock clock(kT0);
+    limit::LocalLimiter limiter(clock, {limit::BucketConfig::PerMinute(60), 100, 2});
+    std::optional<Permit> kept;
+    {
+        Limits limits(limiter, clock, SmallConfig());
+        auto p = limits.Admit({"u", "user", std::nullopt, {}}, 1);
+        ASSERT_TRUE(p.ok());
+        kept.emplace(std::move(p.value()));
+        EXPECT_EQ(limits.in_flight(), 1);
+    }
+    kept.reset();  // its Limits is gone: nothing is returned, nothing breaks
+    SUCCEED();
+}
+
 class LimitsLoadTest : public store::testing::StoreTest {};
 
 TEST_F(LimitsLoadTest, StartsFromWhatTheDatabaseSays) {
