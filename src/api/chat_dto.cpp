@@ -96,7 +96,7 @@ nlohmann::json ApiCallJson(const store::ApiCall& c) {
             {"conversation_id",
              c.conversation_id ? nlohmann::json(*c.conversation_id) : nlohmann::json(nullptr)},
             {"endpoint", c.endpoint},
-            {"kind", store::ToString(store::CallKindOf(c.endpoint))},
+            {"kind", std::string(store::ToString(store::CallKindOf(c.endpoint)))},
             {"model", c.model},
             {"status_code", c.status_code},
             {"error_code", OrNull(c.error_code)},

@@ -130,7 +130,7 @@ AuthedHandler DashboardHandler(services::UsageRecorder& usage, bool platform_wid
 // anything is sent, so a refused request is a proper JSON error; a database failure later
 // aborts the download (the client sees a broken transfer, never a short file that looks
 // complete).
-net::awaitable<http::Response> StreamCsv(http::Context& ctx, const auth::Principal& who,
+net::awaitable<http::Response> StreamCsv(http::Context& ctx, auth::Principal who,
                                          services::UsageRecorder& usage) {
     auto filter = FilterFromQuery(ctx.req);
     if (!filter.ok()) co_return ErrorResponse(filter.error(), ctx.req.request_id);

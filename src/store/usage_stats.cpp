@@ -95,11 +95,24 @@ void DashboardAccumulator::Acc::Add(const UsageSample& s) {
 }
 
 UsageBucket DashboardAccumulator::Acc::Finish(std::string key) && {
-    std::sort(latencies.begin(), latencies.end());
     bucket.key = std::move(key);
-    bucket.latency_p50_ms = NearestRankPercentile(latencies, 50);
-    bucket.latency_p95_ms = NearestRankPercentile(latencies, 95);
-    bucket.latency_p99_ms = NearestRankPercentile(latencies, 99);
+    // Nearest-rank percentiles by selection, not a full sort (linear in the row count):
+    // p99 first, then p95 below it, then p50 below that.
+    if (!latencies.empty()) {
+        auto n = static_cast<double>(latencies.size());
+        auto at = [&](double p) {
+            auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * n));
+            return latencies.begin() +
+                   static_cast<std::ptrdiff_t>(std::clamp<std::size_t>(rank, 1, latencies.size()) - 1);
+        };
+        auto p99 = at(99), p95 = at(95), p50 = at(50);
+        std::nth_element(latencies.begin(), p99, latencies.end());
+        std::nth_element(latencies.begin(), p95, p99);
+        std::nth_element(latencies.begin(), p50, p95);
+        bucket.latency_p99_ms = *p99;
+        bucket.latency_p95_ms = *p95;
+        bucket.latency_p50_ms = *p50;
+    }
     return std::move(bucket);
 }
 
@@ -115,14 +128,26 @@ DashboardAccumulator::DashboardAccumulator(int tz_offset_minutes, std::size_t to
 
 std::size_t DashboardAccumulator::ModelIndex(std::string_view model) {
     if (last_model_ < models_.size() && models_[last_model_] == model) return last_model_;
-    auto it = model_index_.find(model);
-    if (it == model_index_.end()) {
-        it = model_index_.emplace(std::string(model), models_.size()).first;
-        models_.emplace_back(model);
-        model_accs_.emplace_back();
+    if (models_.size() <= 32) {  // a few models: a scan beats the map
+        for (std::size_t i = 0; i < models_.size(); ++i) {
+            if (models_[i] == model) return last_model_ = i;
+        }
+    } else if (auto it = model_index_.find(model); it != model_index_.end()) {
+        return last_model_ = it->second;
     }
-    last_model_ = it->second;
-    return last_model_;
+    model_index_.emplace(std::string(model), models_.size());
+    models_.emplace_back(model);
+    model_accs_.emplace_back();
+    return last_model_ = models_.size() - 1;
+}
+
+DashboardAccumulator::Lite& DashboardAccumulator::Ranking::At(std::string_view key) {
+    if (last != nullptr && last_key == key) return *last;
+    auto it = items.find(key);
+    if (it == items.end()) it = items.emplace(std::string(key), Lite{}).first;
+    last = &it->second;
+    last_key = std::string(key);
+    return *last;
 }
 
 void DashboardAccumulator::Add(const DashboardSample& s) {
@@ -133,26 +158,22 @@ void DashboardAccumulator::Add(const DashboardSample& s) {
         last_day_ = day;
         last_day_acc_ = &days_[day];
     }
-    last_day_acc_->Add(u);
+    Day& d = *last_day_acc_;
+    d.acc.Add(u);
     std::size_t m = ModelIndex(u.model);
     model_accs_[m].Add(u);
-    day_models_[{day, m}].Add(u);
+    if (d.models.size() <= m) d.models.resize(m + 1);
+    d.models[m].Add(u);
     if (top_n_ > 0) {
-        auto add = [&u](std::map<std::string, Lite, std::less<>>& to, std::string_view key) {
-            auto it = to.find(key);
-            if (it == to.end()) it = to.emplace(std::string(key), Lite{}).first;
-            it->second.Add(u);
-        };
-        add(users_, s.user_id);
-        add(keys_, s.api_key_id);
+        users_.At(s.user_id).Add(u);
+        keys_.At(s.api_key_id).Add(u);
     }
 }
 
-std::vector<RankedBucket> DashboardAccumulator::Rank(std::map<std::string, Lite, std::less<>>& from,
-                                                     std::size_t n) {
+std::vector<RankedBucket> DashboardAccumulator::Rank(Ranking& from, std::size_t n) {
     std::vector<RankedBucket> out;
-    out.reserve(from.size());
-    for (auto& [key, l] : from)
+    out.reserve(from.items.size());
+    for (auto& [key, l] : from.items)
         out.push_back({key, l.calls, l.total_tokens, l.cost_micro_cny, l.errors});
     std::sort(out.begin(), out.end(), [](const RankedBucket& a, const RankedBucket& b) {
         if (a.cost_micro_cny != b.cost_micro_cny) return a.cost_micro_cny > b.cost_micro_cny;
@@ -166,24 +187,24 @@ std::vector<RankedBucket> DashboardAccumulator::Rank(std::map<std::string, Lite,
 UsageDashboard DashboardAccumulator::Finish() && {
     UsageDashboard out;
     out.totals = std::move(totals_).Finish({});
-    for (auto& [day, acc] : days_) {
+    for (auto& [day, d] : days_) {
         std::string key = DayKey(day * kDayMs, 0);
-        out.by_day.push_back(std::move(acc).Finish(key));
+        std::size_t first = out.by_day_model.size();
+        for (std::size_t m = 0; m < d.models.size(); ++m) {
+            const Lite& l = d.models[m];
+            if (l.calls == 0) continue;
+            out.by_day_model.push_back({key, models_[m], l.calls, l.total_tokens, l.cost_micro_cny});
+        }
+        std::sort(out.by_day_model.begin() + static_cast<std::ptrdiff_t>(first),
+                  out.by_day_model.end(),
+                  [](const DayModelBucket& a, const DayModelBucket& b) { return a.model < b.model; });
+        out.by_day.push_back(std::move(d.acc).Finish(std::move(key)));
     }
     for (std::size_t i = 0; i < models_.size(); ++i)
         out.by_model.push_back(std::move(model_accs_[i]).Finish(models_[i]));
     std::sort(out.by_model.begin(), out.by_model.end(),
               [](const UsageBucket& a, const UsageBucket& b) {
                   return a.calls != b.calls ? a.calls > b.calls : a.key < b.key;
-              });
-    for (auto& [dm, l] : day_models_) {
-        out.by_day_model.push_back(
-            {DayKey(dm.first * kDayMs, 0), models_[dm.second], l.calls, l.total_tokens,
-             l.cost_micro_cny});
-    }
-    std::sort(out.by_day_model.begin(), out.by_day_model.end(),
-              [](const DayModelBucket& a, const DayModelBucket& b) {
-                  return a.day != b.day ? a.day < b.day : a.model < b.model;
               });
     if (top_n_ > 0) {
         out.top_users = Rank(users_, top_n_);

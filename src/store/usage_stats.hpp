@@ -116,23 +116,32 @@ private:
         std::int64_t calls = 0, total_tokens = 0, cost_micro_cny = 0, errors = 0;
         void Add(const UsageSample& s);
     };
+    struct Day {
+        Acc acc;
+        std::vector<Lite> models;  // by model index
+    };
+    // A ranked map with the last key looked up remembered (rows come in runs).
+    struct Ranking {
+        std::map<std::string, Lite, std::less<>> items;
+        Lite* last = nullptr;
+        std::string last_key;
+        Lite& At(std::string_view key);
+    };
     std::size_t ModelIndex(std::string_view model);
-    static std::vector<RankedBucket> Rank(std::map<std::string, Lite, std::less<>>& from,
-                                          std::size_t n);
+    static std::vector<RankedBucket> Rank(Ranking& from, std::size_t n);
 
     std::int64_t tz_ms_;
     std::size_t top_n_;
     Acc totals_;
-    std::map<std::int64_t, Acc> days_;  // day number (UTC + offset) -> bucket
+    std::map<std::int64_t, Day> days_;  // day number (UTC + offset) -> figures
     std::vector<std::string> models_;
     std::vector<Acc> model_accs_;
     std::map<std::string, std::size_t, std::less<>> model_index_;
-    std::map<std::pair<std::int64_t, std::size_t>, Lite> day_models_;
-    std::map<std::string, Lite, std::less<>> users_;
-    std::map<std::string, Lite, std::less<>> keys_;
-    // The rows of a range come in time order: most rows hit the previous row's day and model.
+    Ranking users_;
+    Ranking keys_;
+    // The rows of a range come in time order: most rows hit the previous row's day.
     std::int64_t last_day_ = 0;
-    Acc* last_day_acc_ = nullptr;
+    Day* last_day_acc_ = nullptr;
     std::size_t last_model_ = static_cast<std::size_t>(-1);
 };
 

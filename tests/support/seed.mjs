@@ -61,6 +61,6 @@ SELECT printf('${idPrefix}-%08d', i), '${userId}', ${key}, NULL,
   100 + i % 50, 200 + i % 70, CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END, 100 + i % 900,
   CASE WHEN i % 5 = 0 THEN 40 + i % 60 ELSE NULL END, 1000 + i % 100, printf('req-${idPrefix}-%d', i), 0,
   ${nowMs} - i * ${spacingMs}
-FROM n;
+FROM n ORDER BY i DESC; -- oldest first, as a running hub appends them (index pages fill up)
 COMMIT;`);
 }
