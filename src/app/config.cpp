@@ -205,20 +205,33 @@ std::optional<std::string> SetRegion(Config& c, const std::string& v) {
     return std::nullopt;
 }
 
-std::optional<std::string> SetProxies(Config& c, const std::string& v) {
-    c.trusted_proxies.clear();
-    std::stringstream ss(v);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        item.erase(0, item.find_first_not_of(' '));
-        item.erase(item.find_last_not_of(' ') + 1);
-        if (item.empty()) continue;
-        bool ok = std::all_of(item.begin(), item.end(), [](char ch) {
-            return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
-        });
-        if (!ok) return "must be a comma-separated list of IP addresses, got '" + item + "'";
-        c.trusted_proxies.push_back(item);
-    }
+// A comma-separated list (TOML arrays arrive joined by commas): each item trimmed, empty ones
+// dropped, each checked by `check` (which may normalise it; a message = refused), then stored.
+using ItemCheck = std::function<std::optional<std::string>(std::string&)>;
+Setter ListOf(std::vector<std::string> Config::*field, ItemCheck check = {}) {
+    return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+        std::vector<std::string> items;
+        std::stringstream ss(v);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            item.erase(0, item.find_first_not_of(' '));
+            item.erase(item.find_last_not_of(' ') + 1);
+            if (item.empty()) continue;
+            if (check) {
+                if (auto problem = check(item)) return problem;
+            }
+            items.push_back(item);
+        }
+        c.*field = std::move(items);
+        return std::nullopt;
+    };
+}
+
+std::optional<std::string> CheckIp(std::string& item) {
+    bool ok = std::all_of(item.begin(), item.end(), [](char ch) {
+        return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
+    });
+    if (!ok) return "must be a comma-separated list of IP addresses, got '" + item + "'";
     return std::nullopt;
 }
 
@@ -276,7 +289,7 @@ const std::vector<KeyDef>& BaseDefs() {
          Millis(&Config::shutdown_grace_ms, 0, 3'600'000)},
         {{"server.trusted_proxies", "BAILIAN_HUB_TRUSTED_PROXIES",
           "proxy IPs whose X-Forwarded-For is believed"},
-         SetProxies},
+         ListOf(&Config::trusted_proxies, CheckIp)},
         {{"demo.sim_path", "BAILIAN_HUB_SIM_PATH", "bailian-sim binary for demo mode"},
          Text(&Config::sim_path, true)},
         {{"auth.registration_open", "BAILIAN_HUB_REGISTRATION_OPEN", "true|false"},
@@ -310,37 +323,18 @@ const std::vector<KeyDef>& BaseDefs() {
          Text(&Config::jwt_issuer)},
         {{"server.allowed_origins", "BAILIAN_HUB_ALLOWED_ORIGINS",
           "extra origins allowed to use the refresh cookie"},
-         [](Config& c, const std::string& v) -> std::optional<std::string> {
-             c.allowed_origins.clear();
-             std::stringstream ss(v);
-             std::string item;
-             while (std::getline(ss, item, ',')) {
-                 item.erase(0, item.find_first_not_of(' '));
-                 item.erase(item.find_last_not_of(' ') + 1);
-                 if (item.empty()) continue;
-                 if (item.rfind("https://", 0) != 0 && item.rfind("http://", 0) != 0)
-                     return "must be a comma-separated list of origins like https://app.example.com";
-                 if (item.back() == '/') item.pop_back();
-                 c.allowed_origins.push_back(item);
-             }
+         ListOf(&Config::allowed_origins, [](std::string& item) -> std::optional<std::string> {
+             if (item.rfind("https://", 0) != 0 && item.rfind("http://", 0) != 0)
+                 return "must be a comma-separated list of origins like https://app.example.com";
+             if (item.back() == '/') item.pop_back();
              return std::nullopt;
-         }},
+         })},
         {{"models.default", "BAILIAN_HUB_DEFAULT_MODEL",
           "model of conversations that name none"},
          Text(&Config::default_model)},
         {{"models.disabled", "BAILIAN_HUB_DISABLED_MODELS",
           "model ids not offered (comma-separated in env)"},
-         [](Config& c, const std::string& v) -> std::optional<std::string> {
-             c.disabled_models.clear();
-             std::stringstream ss(v);
-             std::string item;
-             while (std::getline(ss, item, ',')) {
-                 item.erase(0, item.find_first_not_of(' '));
-                 item.erase(item.find_last_not_of(' ') + 1);
-                 if (!item.empty()) c.disabled_models.push_back(item);
-             }
-             return std::nullopt;
-         }},
+         ListOf(&Config::disabled_models)},
         {{"models.title_model", "BAILIAN_HUB_TITLE_MODEL",
           "cheap model that names conversations; empty = first words of the question"},
          Text(&Config::title_model, true)},
@@ -370,22 +364,13 @@ const std::vector<KeyDef>& BaseDefs() {
          Size(&Config::image_max_bytes, 1024, 1ull << 30)},
         {{"images.result_origins", "BAILIAN_HUB_IMAGE_RESULT_ORIGINS",
           "origins result images may come from (comma-separated; * allowed in https hosts)"},
-         [](Config& c, const std::string& v) -> std::optional<std::string> {
-             c.image_result_origins.clear();
-             std::stringstream ss(v);
-             std::string item;
-             while (std::getline(ss, item, ',')) {
-                 item.erase(0, item.find_first_not_of(' '));
-                 item.erase(item.find_last_not_of(' ') + 1);
-                 if (item.empty()) continue;
-                 auto p = bailian::ParseOriginPattern(item);
-                 if (!p.ok())
-                     return "'" + item + "' is not an origin like https://host[:port]: " +
-                            p.error().public_message;
-                 c.image_result_origins.push_back(item);
-             }
+         ListOf(&Config::image_result_origins, [](std::string& item) -> std::optional<std::string> {
+             auto p = bailian::ParseOriginPattern(item);
+             if (!p.ok())
+                 return "'" + item + "' is not an origin like https://host[:port]: " +
+                        p.error().public_message;
              return std::nullopt;
-         }},
+         })},
         {{"images.openai_wait_ms", "BAILIAN_HUB_IMAGE_OPENAI_WAIT_MS",
           "how long POST /v1/images/generations waits for its images"},
          Millis(&Config::image_openai_wait_ms, 1'000, 3'600'000)},
