@@ -431,6 +431,47 @@ describe('image generations: restart, timeout and the download allow-list', () =
   });
 });
 
+describe('image generations: result files that are not images', () => {
+  test('a result that answers HTML, too many bytes or an error fails that image only', async () => {
+    // An allowed result host (configured) that answers badly, by file name.
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4096, 1)]);
+    const seen = [];
+    const host = http.createServer((req, res) => {
+      seen.push(req.url);
+      if (req.url.includes('/1.png')) {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<html><body>Access denied</body></html>');
+      } else if (req.url.includes('/2.png')) {
+        res.writeHead(200, { 'Content-Type': 'image/png' });
+        res.end(png);
+      } else {
+        res.writeHead(503);
+        res.end();
+      }
+    });
+    await new Promise((r) => host.listen(0, '127.0.0.1', r));
+    const hostUrl = `http://127.0.0.1:${host.address().port}`;
+    const env = await startHubWithSim({
+      simArgs: ['--task-seconds', '1', '--public-url', hostUrl],
+      env: { ...FAST, BAILIAN_HUB_IMAGE_RESULT_ORIGINS: hostUrl, BAILIAN_HUB_IMAGE_MAX_BYTES: '2048' },
+    });
+    try {
+      const u = await newUser(env.url);
+      const r = await call(env.url, 'POST', '/api/v1/images/generations', { token: u.token, body: { prompt: 'three bad files', n: 3 } });
+      const g = await waitFinished(env.url, u.token, r.body.id);
+      assert.equal(g.status, 'failed');
+      assert.deepEqual(g.images.map((i) => i.error?.code), ['not_an_image', 'result_fetch_failed', 'result_fetch_failed']);
+      assert.ok(g.images.every((i) => i.url === null));
+      assert.equal(seen.length, 3);
+      const rows = await queryDb(env.hub.dataDir, `SELECT count(*) AS n FROM images WHERE file_path <> ''`);
+      assert.equal(rows[0].n, 0);
+    } finally {
+      await env.stop();
+      host.close();
+    }
+  });
+});
+
 describe('image generations: limits', () => {
   test('image requests count against the per-user rate limit; refused ones reach nobody', async () => {
     const env = await startHubWithSim({
