@@ -9,6 +9,7 @@
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "api/image_dto.hpp"
+#include "api/sse.hpp"
 #include "obs/logging.hpp"
 #include "services/images.hpp"
 
@@ -19,15 +20,6 @@ namespace {
 using Ms = std::chrono::milliseconds;
 
 constexpr Ms kEventsHeartbeat{15'000};
-
-std::string SseEvent(std::string_view name, const nlohmann::json& data) {
-    std::string out = "event: ";
-    out += name;
-    out += "\ndata: ";
-    out += data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out += "\n\n";
-    return out;
-}
 
 // What a watcher of a generation cares about; a new value means a new event.
 std::string StateKey(const store::ImageGeneration& g) {
@@ -68,11 +60,7 @@ net::awaitable<http::Response> Events(services::Images& images, http::Context& c
             break;  // deleted meanwhile: the stream ends
         }
         if (!started) {
-            http::Headers h;
-            h.Set("Content-Type", "text/event-stream; charset=utf-8");
-            h.Set("Cache-Control", "no-cache");
-            h.Set("X-Accel-Buffering", "no");
-            if (!co_await ctx.stream.Begin(200, std::move(h))) co_return http::Response{};
+            if (!co_await ctx.stream.Begin(200, SseHeaders())) co_return http::Response{};
             started = true;
         }
         std::string key = StateKey(*g);

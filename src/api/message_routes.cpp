@@ -12,6 +12,7 @@
 #include "api/dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
+#include "api/sse.hpp"
 #include "obs/logging.hpp"
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
@@ -21,15 +22,6 @@ namespace hub::api {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string SseEvent(std::string_view name, const nlohmann::json& data) {
-    std::string out = "event: ";
-    out += name;
-    out += "\ndata: ";
-    out += data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out += "\n\n";
-    return out;
-}
 
 // Serialises writes to the response stream: the turn's events and the heartbeat run as two
 // coroutines on the connection's strand, and only one write may be in flight at a time.
@@ -93,10 +85,7 @@ public:
 
     net::awaitable<void> OnStarted(const store::Message& question) override {
         if (!stream_) co_return;
-        http::Headers h;
-        h.Set("Content-Type", "text/event-stream; charset=utf-8");
-        h.Set("Cache-Control", "no-cache");
-        h.Set("X-Accel-Buffering", "no");
+        http::Headers h = SseHeaders();
         writer_ = std::make_shared<SseWriter>(co_await net::this_coro::executor);
         writer_->stream = &ctx_.stream;
         // The callback may run after this handler is gone: it holds the Cancel itself.

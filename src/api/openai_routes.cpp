@@ -10,6 +10,7 @@
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "api/relay.hpp"
+#include "api/sse.hpp"
 #include "api/timing.hpp"
 #include "services/api_keys.hpp"
 #include "services/images.hpp"
@@ -29,14 +30,6 @@ http::Response OpenAiError(const core::Error& e,
 
 http::Response RenderOpenAiError(const core::Error& e, const http::Request&) {
     return OpenAiError(e);
-}
-
-http::Headers SseHeaders() {
-    http::Headers h;
-    h.Set("Content-Type", "text/event-stream; charset=utf-8");
-    h.Set("Cache-Control", "no-cache");
-    h.Set("X-Accel-Buffering", "no");
-    return h;
 }
 
 // Writes OpenAI chunks to the client as upstream events arrive; starts the response on the
