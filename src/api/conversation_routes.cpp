@@ -10,13 +10,6 @@ namespace hub::api {
 
 namespace {
 
-core::Result<std::optional<bool>> OptBool(const nlohmann::json& body, const char* field) {
-    auto it = body.find(field);
-    if (it == body.end() || it->is_null()) return std::optional<bool>{};
-    if (!it->is_boolean()) return FieldError(field, "must be true or false.");
-    return std::optional<bool>(it->get<bool>());
-}
-
 core::Result<bool> BoolQuery(const http::Request& req, const char* name) {
     auto v = req.Query(name);
     if (!v || v->empty() || *v == "false" || *v == "0") return false;

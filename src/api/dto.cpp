@@ -29,6 +29,21 @@ core::Result<std::string> ReqString(const nlohmann::json& body, const std::strin
     return std::move(*v.value());
 }
 
+core::Result<std::optional<bool>> OptBool(const nlohmann::json& body, const std::string& field) {
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) return std::optional<bool>{};
+    if (!it->is_boolean()) return FieldError(field, "must be true or false.");
+    return std::optional<bool>(it->get<bool>());
+}
+
+core::Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& body,
+                                                 const std::string& field) {
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) return std::optional<std::int64_t>{};
+    if (!it->is_number_integer()) return FieldError(field, "must be a whole number.");
+    return std::optional<std::int64_t>(it->get<std::int64_t>());
+}
+
 core::Result<void> OnlyFields(const nlohmann::json& body,
                               std::initializer_list<const char*> allowed) {
     for (auto it = body.begin(); it != body.end(); ++it) {

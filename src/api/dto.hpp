@@ -18,6 +18,10 @@ core::Error FieldError(const std::string& field, const std::string& problem);
 core::Result<std::optional<std::string>> OptString(const nlohmann::json& body,
                                                    const std::string& field);
 core::Result<std::string> ReqString(const nlohmann::json& body, const std::string& field);
+// Optional boolean / whole-number fields; error when present with another type.
+core::Result<std::optional<bool>> OptBool(const nlohmann::json& body, const std::string& field);
+core::Result<std::optional<std::int64_t>> OptInt(const nlohmann::json& body,
+                                                 const std::string& field);
 core::Result<void> OnlyFields(const nlohmann::json& body, std::initializer_list<const char*> allowed);
 
 // Query helpers: limit (1..200), cursor, and times as epoch ms or ISO-8601.

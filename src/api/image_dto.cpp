@@ -18,20 +18,6 @@ json ErrorOrNull(const std::string& code, const std::string& message) {
     return {{"code", code}, {"message", message}};
 }
 
-core::Result<std::optional<bool>> OptBool(const json& body, const std::string& field) {
-    auto it = body.find(field);
-    if (it == body.end() || it->is_null()) return std::optional<bool>{};
-    if (!it->is_boolean()) return FieldError(field, "must be true or false.");
-    return std::optional<bool>(it->get<bool>());
-}
-
-core::Result<std::optional<std::int64_t>> OptInt(const json& body, const std::string& field) {
-    auto it = body.find(field);
-    if (it == body.end() || it->is_null()) return std::optional<std::int64_t>{};
-    if (!it->is_number_integer()) return FieldError(field, "must be a whole number.");
-    return std::optional<std::int64_t>(it->get<std::int64_t>());
-}
-
 }  // namespace
 
 core::Result<services::ImageRequest> ImageRequestFromJson(const json& body,
