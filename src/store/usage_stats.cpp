@@ -8,12 +8,17 @@
 
 namespace hub::store {
 
+namespace {
+// 0-based index of the nearest-rank p-th percentile among n > 0 values.
+std::size_t NearestRankIndex(std::size_t n, double p) {
+    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+    return std::clamp<std::size_t>(rank, 1, n) - 1;
+}
+}  // namespace
+
 std::int64_t NearestRankPercentile(const std::vector<std::int64_t>& sorted, double p) {
     if (sorted.empty()) return 0;
-    auto n = static_cast<double>(sorted.size());
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * n));
-    rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-    return sorted[rank - 1];
+    return sorted[NearestRankIndex(sorted.size(), p)];
 }
 
 std::string DayKey(std::int64_t epoch_ms, int tz_offset_minutes) {
@@ -28,26 +33,6 @@ std::string DayKey(std::int64_t epoch_ms, int tz_offset_minutes) {
 
 UsageAccumulator::UsageAccumulator(UsageGroupBy group_by, int tz_offset_minutes)
     : group_by_(group_by), tz_offset_minutes_(tz_offset_minutes) {}
-
-void UsageAccumulator::Acc::Add(const UsageSample& s) {
-    bucket.calls += 1;
-    bucket.input_tokens += s.input_tokens;
-    bucket.output_tokens += s.output_tokens;
-    bucket.total_tokens += s.input_tokens + s.output_tokens;
-    bucket.images += s.image_count;
-    bucket.cost_micro_cny += s.cost_micro_cny;
-    bucket.errors += s.error ? 1 : 0;
-    latencies.push_back(s.latency_ms);
-}
-
-UsageBucket UsageAccumulator::Acc::Finish(std::string key) && {
-    std::sort(latencies.begin(), latencies.end());
-    bucket.key = std::move(key);
-    bucket.latency_p50_ms = NearestRankPercentile(latencies, 50);
-    bucket.latency_p95_ms = NearestRankPercentile(latencies, 95);
-    bucket.latency_p99_ms = NearestRankPercentile(latencies, 99);
-    return std::move(bucket);
-}
 
 void UsageAccumulator::Add(const UsageSample& s) {
     totals_.Add(s);
@@ -83,7 +68,7 @@ std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
 }
 }  // namespace
 
-void DashboardAccumulator::Acc::Add(const UsageSample& s) {
+void BucketAccumulator::Add(const UsageSample& s) {
     bucket.calls += 1;
     bucket.input_tokens += s.input_tokens;
     bucket.output_tokens += s.output_tokens;
@@ -94,16 +79,14 @@ void DashboardAccumulator::Acc::Add(const UsageSample& s) {
     latencies.push_back(s.latency_ms);
 }
 
-UsageBucket DashboardAccumulator::Acc::Finish(std::string key) && {
+UsageBucket BucketAccumulator::Finish(std::string key) && {
     bucket.key = std::move(key);
     // Nearest-rank percentiles by selection, not a full sort (linear in the row count):
     // p99 first, then p95 below it, then p50 below that.
     if (!latencies.empty()) {
-        auto n = static_cast<double>(latencies.size());
         auto at = [&](double p) {
-            auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * n));
             return latencies.begin() +
-                   static_cast<std::ptrdiff_t>(std::clamp<std::size_t>(rank, 1, latencies.size()) - 1);
+                   static_cast<std::ptrdiff_t>(NearestRankIndex(latencies.size(), p));
         };
         auto p99 = at(99), p95 = at(95), p50 = at(50);
         std::nth_element(latencies.begin(), p99, latencies.end());

@@ -42,6 +42,14 @@ struct UsageSample {
     bool error = false;
 };
 
+// One bucket being summed, its latencies kept for the nearest-rank percentiles.
+struct BucketAccumulator {
+    UsageBucket bucket;
+    std::vector<std::int64_t> latencies;
+    void Add(const UsageSample& s);
+    UsageBucket Finish(std::string key) &&;
+};
+
 class UsageAccumulator {
 public:
     // Days are calendar days at UTC + tz_offset_minutes (e.g. 480 for Beijing time).
@@ -50,12 +58,7 @@ public:
     UsageStats Finish() &&;
 
 private:
-    struct Acc {
-        UsageBucket bucket;
-        std::vector<std::int64_t> latencies;
-        void Add(const UsageSample& s);
-        UsageBucket Finish(std::string key) &&;
-    };
+    using Acc = BucketAccumulator;
     UsageGroupBy group_by_;
     int tz_offset_minutes_;
     Acc totals_;
@@ -106,12 +109,7 @@ public:
     UsageDashboard Finish() &&;
 
 private:
-    struct Acc {
-        UsageBucket bucket;
-        std::vector<std::int64_t> latencies;
-        void Add(const UsageSample& s);
-        UsageBucket Finish(std::string key) &&;
-    };
+    using Acc = BucketAccumulator;
     struct Lite {
         std::int64_t calls = 0, total_tokens = 0, cost_micro_cny = 0, errors = 0;
         void Add(const UsageSample& s);
