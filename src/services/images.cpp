@@ -318,6 +318,12 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         co_return a;
     }
 
+    // DashScope cancels only a PENDING task; any other answer means it runs or has ended.
+    net::awaitable<NativeAnswer> CancelTask(std::string task_id) {
+        NativeCall cancel{"POST", "/api/v1/tasks/" + task_id + "/cancel", "", false};
+        co_return co_await Native(std::move(cancel));
+    }
+
     static std::string SubmitBody(const ImageGeneration& g) {
         json input = {{"prompt", g.prompt}};
         if (!g.negative_prompt.empty()) input["negative_prompt"] = g.negative_prompt;
@@ -406,8 +412,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         auto r = co_await Update(g.id, p);
         if (!r.ok()) {
             // Deleted while it was being submitted: DashScope need not run it.
-            NativeCall cancel{"POST", "/api/v1/tasks/" + task->task_id + "/cancel", "", false};
-            (void)co_await Native(std::move(cancel));
+            (void)co_await CancelTask(task->task_id);
             co_return std::nullopt;
         }
         Notify(g.id);
@@ -703,8 +708,7 @@ net::awaitable<Result<void>> Images::Delete(std::string user_id, std::string id)
     ImageGeneration g = std::move(r.value());
     if (g.status == GenerationStatus::kPending && !g.task_id.empty()) {
         // Only a PENDING task can be cancelled; a refusal means it already runs.
-        NativeCall cancel{"POST", "/api/v1/tasks/" + g.task_id + "/cancel", "", false};
-        NativeAnswer a = co_await impl.Native(std::move(cancel));
+        NativeAnswer a = co_await impl.CancelTask(g.task_id);
         obs::Info("image_task_cancel", {{"generation_id", g.id}, {"status", a.status}});
     }
     if (!g.accounted_at && !g.task_id.empty()) {
