@@ -3,6 +3,7 @@
 #include "api/dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
+#include "api/relay.hpp"
 #include "auth/jwt.hpp"
 #include "services/accounts.hpp"
 
@@ -14,7 +15,16 @@ constexpr const char* kRefreshCookie = "bh_refresh";
 constexpr const char* kCookiePath = "/api/v1/auth";
 
 services::RequestMeta Meta(const http::Request& req) {
-    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id};
+    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id, nullptr};
+}
+
+// The meta of a request that waits for a password hash: it also learns when the client leaves,
+// so a login nobody waits for any more is not hashed.
+services::RequestMeta WatchedMeta(http::Context& ctx) {
+    auto meta = Meta(ctx.req);
+    meta.client_gone = std::make_shared<core::Cancel>();
+    ctx.stream.OnClientGone([gone = meta.client_gone] { gone->Trigger(); });
+    return meta;
 }
 
 std::string RefreshCookie(const std::string& value, std::int64_t max_age_s, bool secure) {
@@ -96,7 +106,9 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                    auto dn = OptString(*body, "display_name");
                    if (!dn.ok()) co_return ErrorResponse(dn.error(), ctx.req.request_id);
                    in.display_name = dn->value_or("");
-                   auto user = co_await accounts.Register(std::move(in), Meta(ctx.req));
+                   GoneHookReset reset{ctx.stream};
+                   auto meta = WatchedMeta(ctx);
+                   auto user = co_await accounts.Register(std::move(in), std::move(meta));
                    if (!user.ok()) co_return ErrorResponse(user.error(), ctx.req.request_id);
                    ctx.user_id = user->id;
                    co_return JsonResponse(201, {{"user", UserJson(*user)}});
@@ -119,8 +131,10 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                        co_return ErrorResponse(FieldError("username", "is required."),
                                                ctx.req.request_id);
                    }
+                   GoneHookReset reset{ctx.stream};
+                   auto meta = WatchedMeta(ctx);
                    auto pair = co_await accounts.Login(*login.value(), std::move(password.value()),
-                                                       Meta(ctx.req));
+                                                       std::move(meta));
                    if (!pair.ok()) co_return ErrorResponse(pair.error(), ctx.req.request_id);
                    ctx.user_id = pair->user.id;
                    co_return TokenResponse(*pair, NowMs(), web.secure_cookies);

@@ -36,7 +36,7 @@ private:
 struct GoneHookReset {
     http::ResponseStream& stream;
     ~GoneHookReset() {
-        stream.OnClientGone([] {});
+        stream.OnClientGone(nullptr);
     }
 };
 

@@ -210,6 +210,15 @@ int Serve(const Config& cfg) {
         out.Single("bailian_hub_password_hashes_refused_total",
                    "Logins and registrations refused because the password-hashing queue was full.",
                    obs::MetricType::kCounter, static_cast<double>(accounts.hashes_refused()));
+        const char* skipped = "bailian_hub_password_hashes_skipped_total";
+        out.Header(skipped,
+                   "Queued password hashes not run, by reason (client_gone: the client had left; "
+                   "shutdown: the hub was stopping).",
+                   obs::MetricType::kCounter);
+        out.Sample(skipped, {{"reason", "client_gone"}},
+                   static_cast<double>(accounts.hashes_skipped_client_gone()));
+        out.Sample(skipped, {{"reason", "shutdown"}},
+                   static_cast<double>(accounts.hashes_skipped_shutdown()));
     });
 
     // Upstream: keys from the database (and DASHSCOPE_API_KEY), or the simulator in demo mode.
@@ -403,6 +412,7 @@ int Serve(const Config& cfg) {
         if (ec) return;
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
         images.Stop();
+        crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         server.BeginShutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms),
                              [&io](bool clean) {

@@ -28,8 +28,13 @@ public:
     // Jobs queued or running right now (for metrics and tests).
     long Pending() const { return pending_.load(); }
     void Stop() {
+        Close();
         pool_.join();
     }
+    // Shutdown began: jobs that check closing() (password hashes) give up instead of running,
+    // so stopping does not wait for a queue of them. Jobs already running finish.
+    void Close() { closing_.store(true); }
+    bool closing() const { return closing_.load(); }
 
     // Told after every job how long it waited in the queue and how long it ran, in seconds
     // (metrics). Set it before the first Run().
@@ -68,6 +73,7 @@ private:
     Observer observer_;
     net::thread_pool pool_;
     std::atomic<long> pending_{0};
+    std::atomic<bool> closing_{false};
 };
 
 }  // namespace hub::async

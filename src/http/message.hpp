@@ -73,7 +73,9 @@ public:
     virtual bool Started() const = 0;
     // True once the peer has closed its side or a write failed.
     virtual bool ClientGone() const = 0;
-    // Called once, from an io thread, when the client goes away mid-stream.
+    // Called once, from an io thread, when the client goes away: mid-stream, or (watched from
+    // this call on) while the handler is still working on a plain answer. An empty function
+    // clears the hook.
     virtual void OnClientGone(std::function<void()> fn) = 0;
 };
 

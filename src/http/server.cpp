@@ -4,8 +4,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -138,6 +140,8 @@ public:
 
     net::awaitable<bool> Begin(int status, Headers headers) override {
         if (started_) co_return !gone_;
+        if (gone_) co_return false;
+        StopPeek();
         started_ = true;
         status_ = status;
         Response head;
@@ -205,11 +209,25 @@ public:
     bool Started() const override { return started_; }
     bool ClientGone() const override { return gone_; }
     void OnClientGone(std::function<void()> fn) override {
+        if (!fn) {
+            on_gone_ = nullptr;
+            return;
+        }
         if (gone_) {
             net::post(c_->stream.get_executor(), std::move(fn));
             return;
         }
         on_gone_ = std::move(fn);
+        if (!started_) StartPeek();
+    }
+
+    // Ends the watch for a client leaving before the answer started (the answer is about to be
+    // written, or the next request read).
+    void StopPeek() {
+        if (!peeking_) return;
+        peeking_ = false;
+        beast::error_code ec;
+        c_->stream.socket().cancel(ec);
     }
 
     ~StreamImpl() override {
@@ -230,6 +248,34 @@ private:
             on_gone_ = nullptr;
             fn();
         }
+    }
+
+    // Before the answer starts, a handler that cares (OnClientGone) learns that its client left
+    // (a login waiting for a bcrypt worker). Nothing may be read here: bytes on the socket are
+    // the next pipelined request. So wait until the socket is readable and peek: end of stream
+    // or an error means gone; data means a live client, and the watch ends.
+    void StartPeek() {
+        if (peeking_) return;
+        peeking_ = true;
+        auto& sock = c_->stream.socket();
+        sock.async_wait(tcp::socket::wait_read,
+                        [this, c = c_, alive = alive_](beast::error_code ec) {
+                            if (!*alive || !peeking_) return;
+                            peeking_ = false;
+                            if (ec) {
+                                if (ec != net::error::operation_aborted) MarkGone();
+                                return;
+                            }
+                            char b;
+                            ssize_t n = ::recv(c->stream.socket().native_handle(), &b, 1,
+                                               MSG_PEEK | MSG_DONTWAIT);
+                            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                                           errno != EINTR)) {
+                                MarkGone();
+                            } else if (n < 0) {
+                                StartPeek();  // woken without data: watch on
+                            }
+                        });
     }
 
     // Runs on the connection's strand; `alive` tells whether this StreamImpl still exists.
@@ -254,6 +300,7 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::function<void()> on_gone_;
     bool started_ = false;
+    bool peeking_ = false;  // StartPeek's wait is pending
     bool counted_ = false;  // in srv_.streams
     bool gone_ = false;
     bool ended_ = false;
@@ -367,6 +414,7 @@ net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& re
                                         "Internal error."),
                       req.request_id);
     }
+    stream.StopPeek();
     if (stream.Started()) {
         if (!stream.ended() && !stream.ClientGone()) co_await stream.End();
         keep_alive = false;

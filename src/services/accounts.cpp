@@ -61,6 +61,22 @@ Result<Accounts::HashSlot> Accounts::TakeHashSlot() {
     return HashSlot(pending_hashes_);
 }
 
+std::optional<Error> Accounts::SkipHash(const std::shared_ptr<core::Cancel>& client_gone) {
+    if (crypto_.closing()) {
+        ++hashes_skipped_shutdown_;
+        Error e = Error::Make(ErrorCode::kUnavailable, "shutting_down",
+                              "The hub is restarting; retry in a moment.");
+        e.retry_after_s = 1;
+        return e;
+    }
+    if (client_gone && client_gone->triggered()) {
+        ++hashes_skipped_gone_;
+        // Nobody reads this answer.
+        return Error::Make(ErrorCode::kUnavailable, "client_gone", "The client went away.");
+    }
+    return std::nullopt;
+}
+
 void Accounts::Audit(std::optional<std::string> actor, std::string action, std::string target,
                      const RequestMeta& meta, std::string detail_json) {
     store::AuditEntry e;
@@ -116,8 +132,12 @@ net::awaitable<Result<store::User>> Accounts::Register(RegisterInput in, Request
     }
     auto slot = TakeHashSlot();
     if (!slot.ok()) co_return slot.error();
-    auto hash = co_await crypto_.Run([this](std::string pw) { return hasher_.Hash(pw); },
-                                     in.password);
+    auto hash = co_await crypto_.Run(
+        [this](std::string pw, std::shared_ptr<core::Cancel> gone) -> Result<std::string> {
+            if (auto skip = SkipHash(gone)) return *skip;
+            return hasher_.Hash(pw);
+        },
+        in.password, meta.client_gone);
     if (!hash.ok()) co_return hash.error();
     store::User u;
     u.id = core::NewId();
@@ -164,8 +184,13 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
         [this](std::string l) { return store_.Users().FindByLogin(l); }, login);
     if (!found.ok()) {
         // Spend one bcrypt verification anyway, so unknown users look and take the same.
-        (void)co_await crypto_.Run(
-            [this](std::string pw) { return hasher_.VerifyAgainstDummy(pw); }, password);
+        auto spent = co_await crypto_.Run(
+            [this](std::string pw, std::shared_ptr<core::Cancel> gone) -> Result<bool> {
+                if (auto skip = SkipHash(gone)) return *skip;
+                return hasher_.VerifyAgainstDummy(pw);
+            },
+            password, meta.client_gone);
+        if (!spent.ok()) co_return spent.error();
         co_await db_.Run(
             [this](RequestMeta m) {
                 Audit(std::nullopt, "auth.login_failed", "", m, Json({{"reason", "unknown_user"}}));
@@ -175,10 +200,15 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
         co_return InvalidCredentials();
     }
     store::User user = std::move(found.value());
-    bool ok = co_await crypto_.Run(
-        [this](std::string pw, std::string hash) { return hasher_.Verify(pw, hash); }, password,
-        user.password_hash);
-    if (!ok) {
+    auto verified = co_await crypto_.Run(
+        [this](std::string pw, std::string hash,
+               std::shared_ptr<core::Cancel> gone) -> Result<bool> {
+            if (auto skip = SkipHash(gone)) return *skip;
+            return hasher_.Verify(pw, hash);
+        },
+        password, user.password_hash, meta.client_gone);
+    if (!verified.ok()) co_return verified.error();
+    if (!verified.value()) {
         co_await db_.Run(
             [this](std::string id, RequestMeta m) {
                 Audit(id, "auth.login_failed", "user:" + id, m, Json({{"reason", "bad_password"}}));

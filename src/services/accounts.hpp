@@ -17,6 +17,7 @@
 #include "auth/password.hpp"
 #include "auth/rbac.hpp"
 #include "auth/session_tokens.hpp"
+#include "core/cancel.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "limit/token_bucket.hpp"
@@ -28,6 +29,8 @@ struct RequestMeta {
     std::string ip;
     std::string user_agent;
     std::string request_id;
+    // Triggered when the client has gone: its queued password hash is then not run.
+    std::shared_ptr<core::Cancel> client_gone;
 };
 
 struct AccountsConfig {
@@ -106,6 +109,9 @@ public:
     const auth::RolePermissions& roles() const { return roles_; }
     // Logins and registrations refused because the hashing queue was full (metrics).
     std::int64_t hashes_refused() const { return hashes_refused_.load(); }
+    // Queued hashes not run because their client had gone / the hub was stopping.
+    std::int64_t hashes_skipped_client_gone() const { return hashes_skipped_gone_.load(); }
+    std::int64_t hashes_skipped_shutdown() const { return hashes_skipped_shutdown_.load(); }
 
     // Blocking helpers for the command line (no io_context there).
     static core::Result<store::User> CreateUserBlocking(store::Store& store,
@@ -132,6 +138,9 @@ private:
         std::shared_ptr<std::atomic<std::int64_t>> n_;
     };
     core::Result<HashSlot> TakeHashSlot();
+    // On a crypto worker, as a queued hash is about to run: the error to answer instead when
+    // running it is pointless (its client has gone, or the hub is stopping).
+    std::optional<core::Error> SkipHash(const std::shared_ptr<core::Cancel>& client_gone);
     void Audit(std::optional<std::string> actor, std::string action, std::string target,
                const RequestMeta& meta, std::string detail_json);
     core::Result<TokenPair> IssueTokens(const store::User& user, const store::Session& session,
@@ -150,6 +159,8 @@ private:
     std::shared_ptr<std::atomic<std::int64_t>> pending_hashes_ =
         std::make_shared<std::atomic<std::int64_t>>(0);
     std::atomic<std::int64_t> hashes_refused_{0};
+    std::atomic<std::int64_t> hashes_skipped_gone_{0};
+    std::atomic<std::int64_t> hashes_skipped_shutdown_{0};
 };
 
 }  // namespace hub::services

@@ -3,6 +3,7 @@
 // DashScope pass-through. A refused call never reaches the simulator (its request log shows
 // it); tests wait for conditions, never for time.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import OpenAI from 'openai';
@@ -340,5 +341,71 @@ describe('overload: a bounded password-hashing queue', () => {
     const text = await (await fetch(`${env.hub.metricsUrl}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('bailian_hub_password_hashes_refused_total'));
     assert.equal(Number(line.split(' ').pop()), shed.length);
+  });
+});
+
+describe('overload: password hashes nobody waits for', () => {
+  // bcrypt cost 12 takes a few hundred ms per hash: a dozen logins queue behind the workers.
+  const SLOW_AUTH = { ...FAST_AUTH, BAILIAN_HUB_BCRYPT_COST: '12', BAILIAN_HUB_AUTH_MAX_PENDING_HASHES: '64' };
+  const loginBody = (i) => JSON.stringify({ username: `gone_${i}`, password: 'Not-The-Password-1' });
+
+  async function metricOf(metricsUrl, prefix) {
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(prefix));
+    return line ? Number(line.split(' ').pop()) : 0;
+  }
+
+  test('a login whose client has gone is not hashed', async () => {
+    const env = await startHubWithSim({ env: SLOW_AUTH });
+    try {
+      // Each client sends a whole login and leaves at once.
+      await Promise.all(Array.from({ length: 12 }, (_, i) => new Promise((resolve, reject) => {
+        const body = loginBody(i);
+        const sock = net.connect(env.hub.port, '127.0.0.1', () => {
+          sock.end(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`
+            + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => { sock.destroy(); resolve(); });
+        });
+        sock.on('error', reject);
+      })));
+      // Every login is settled (hashed or skipped) and the queue is empty again...
+      const skipped = await waitFor(async () => {
+        const pending = await metricOf(env.hub.metricsUrl, 'bailian_hub_worker_pool_pending{pool="crypto"}');
+        const n = await metricOf(env.hub.metricsUrl, 'bailian_hub_password_hashes_skipped_total{reason="client_gone"}');
+        return pending === 0 && n > 0 ? n : 0;
+      }, 'the queued logins of departed clients skipped');
+      // ...and those behind the busy workers were never hashed.
+      assert.ok(skipped >= 1 && skipped <= 12, String(skipped));
+      // A client that stays is still answered.
+      const r = await call(env.url, 'POST', '/api/v1/auth/login', { body: JSON.parse(loginBody(99)) });
+      assert.equal(r.status, 401);
+    } finally {
+      await env.stop();
+    }
+  });
+
+  test('shutdown does not wait for queued hashes: queued logins get 503 and the hub exits', async () => {
+    const env = await startHubWithSim({ env: SLOW_AUTH });
+    let stopped;
+    try {
+      const answers = Array.from({ length: 16 }, (_, i) => call(env.url, 'POST', '/api/v1/auth/login',
+        { body: JSON.parse(loginBody(i)) }));
+      await waitFor(async () => (await metricOf(env.hub.metricsUrl, 'bailian_hub_worker_pool_pending{pool="crypto"}')) >= 8,
+        'logins queued for bcrypt');
+      stopped = env.hub.stop('SIGTERM');
+      const results = await Promise.all(answers);
+      const statuses = results.map((r) => r.status);
+      assert.ok(statuses.every((s) => s === 401 || s === 503), statuses.join(','));
+      const shed = results.filter((r) => r.status === 503);
+      assert.ok(shed.length >= 1, statuses.join(','));
+      for (const r of shed) {
+        assert.equal(r.body.error.code, 'shutting_down');
+        assert.equal(r.headers.get('retry-after'), '1');
+      }
+      const { code } = await stopped;
+      assert.equal(code, 0);
+      assert.ok(env.hub.logs.some((l) => l.includes('"shutdown_drained"') && l.includes('"clean":true')));
+    } finally {
+      await env.stop();
+    }
   });
 });
