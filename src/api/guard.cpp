@@ -132,11 +132,10 @@ namespace {
 // added to whatever the handler sends when it starts streaming.
 class HeaderStream final : public http::ResponseStream {
 public:
-    HeaderStream(http::ResponseStream& inner,
-                 const std::vector<std::pair<std::string, std::string>>& extra)
+    HeaderStream(http::ResponseStream& inner, std::span<const services::Permit::Header> extra)
         : inner_(inner), extra_(extra) {}
     net::awaitable<bool> Begin(int status, http::Headers headers) override {
-        for (const auto& [name, value] : extra_) headers.Set(name, value);
+        for (const auto& [name, value] : extra_) headers.Set(std::string(name), value);
         co_return co_await inner_.Begin(status, std::move(headers));
     }
     net::awaitable<bool> Write(std::string data) override {
@@ -150,7 +149,7 @@ public:
 
 private:
     http::ResponseStream& inner_;
-    const std::vector<std::pair<std::string, std::string>>& extra_;
+    std::span<const services::Permit::Header> extra_;
 };
 
 http::Response RenderLimitError(const ErrorRenderer& render, const core::Error& e,
@@ -174,7 +173,7 @@ net::awaitable<http::Response> Admitted(services::Limits& limits, services::Subj
     http::Response r = co_await run(inner);
     ctx.attrs = std::move(inner.attrs);
     if (!ctx.stream.Started())
-        for (const auto& [name, value] : permit->headers()) r.headers.Set(name, value);
+        for (const auto& [name, value] : permit->headers()) r.headers.Set(std::string(name), value);
     co_return r;
 }
 

@@ -16,9 +16,13 @@ std::int64_t CeilDiv1000(std::int64_t ms) { return ms <= 0 ? 0 : (ms + 999) / 10
 
 }  // namespace
 
+bool BucketConfig::valid() const {
+    return std::isfinite(capacity) && capacity >= 1 && std::isfinite(refill_per_second) &&
+           refill_per_second > 0;
+}
+
 core::Result<void> BucketConfig::Validate() const {
-    if (!std::isfinite(capacity) || capacity < 1 || !std::isfinite(refill_per_second) ||
-        refill_per_second <= 0) {
+    if (!valid()) {
         return core::Error::Make(core::ErrorCode::kInvalidArgument, "invalid_config",
                                  "rate limit needs a capacity of at least 1 and a positive rate");
     }
@@ -101,7 +105,16 @@ LocalLimiter::LocalLimiter(const core::Clock& clock, LocalLimiterOptions options
 }
 
 LocalLimiter::Shard& LocalLimiter::ShardFor(std::string_view key) {
-    return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+    // The shard's map hashes the whole key again; picking the shard needs only a spread, so
+    // mix the last (most varying: ids end in random characters) bytes, FNV-1a.
+    std::uint64_t h = 1469598103934665603ull;
+    const std::size_t from = key.size() > 8 ? key.size() - 8 : 0;
+    for (std::size_t i = from; i < key.size(); ++i) {
+        h ^= static_cast<unsigned char>(key[i]);
+        h *= 1099511628211ull;
+    }
+    h ^= key.size();
+    return *shards_[(h ^ (h >> 29)) % shards_.size()];
 }
 
 TokenBucket& LocalLimiter::BucketLocked(Shard& shard, std::string_view key,
@@ -125,7 +138,7 @@ TokenBucket& LocalLimiter::BucketLocked(Shard& shard, std::string_view key,
 }
 
 Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, double cost) {
-    if (!config.Validate().ok()) {
+    if (!config.valid()) {
         // A broken policy fails closed rather than letting everything through.
         return Decision{false, 0, 0, 60'000, 60'000};
     }
@@ -136,7 +149,7 @@ Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, d
 }
 
 void LocalLimiter::Adjust(std::string_view key, const BucketConfig& config, double delta) {
-    if (!config.Validate().ok()) return;
+    if (!config.valid()) return;
     std::int64_t now = clock_.NowMs();
     Shard& shard = ShardFor(key);
     std::lock_guard lock(shard.mu);

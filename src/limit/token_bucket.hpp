@@ -33,6 +33,7 @@ struct BucketConfig {
     }
     // capacity >= 1 and refill_per_second > 0 (both finite).
     [[nodiscard]] core::Result<void> Validate() const;
+    bool valid() const;  // the same, without building an error (checked on every call)
     friend bool operator==(const BucketConfig&, const BucketConfig&) = default;
 };
 

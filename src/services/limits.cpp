@@ -68,11 +68,11 @@ std::int64_t SecondsUntil(std::int64_t end_ms, std::int64_t now_ms) {
 
 // One bucket checked for a call: which limit, its config, and what the answer was.
 struct Checked {
-    std::string key;
+    std::string_view key;  // held by the Limits
     limit::BucketConfig config;
     double cost = 0;
     limit::Decision decision;
-    const char* what = "";   // "requests per minute" / "tokens per minute"
+    bool requests = true;    // requests per minute, else tokens per minute
     const char* whose = "";  // "user" / "API key"
     std::int64_t per_minute = 0;
 };
@@ -83,7 +83,7 @@ struct Checked {
 
 RoleLimits EffectiveLimits(const LimitsConfig& cfg, std::string_view role,
                            const store::UserQuota& own) {
-    auto it = cfg.roles.find(std::string(role));
+    auto it = cfg.roles.find(role);
     RoleLimits l = it != cfg.roles.end() ? it->second : cfg.user;
     if (own.rpm) l.rate.rpm = l.rate.rpm_burst = *own.rpm;
     if (own.tpm) l.rate.tpm = l.rate.tpm_burst = *own.tpm;
@@ -185,8 +185,8 @@ QuotaLedger::UserSpend QuotaLedger::Get(std::string_view user_id, std::int64_t n
     UserSpend out;
     out.day = DayOf(now_ms);
     out.month = MonthOf(now_ms);
-    std::lock_guard lock(mu_);
-    auto it = users_.find(std::string(user_id));
+    std::shared_lock lock(mu_);
+    auto it = users_.find(user_id);
     if (it == users_.end()) return out;
     if (it->second.day_start == out.day.start_ms) out.today = it->second.today;
     if (it->second.month_start == out.month.start_ms) out.this_month = it->second.this_month;
@@ -198,14 +198,18 @@ QuotaLedger::UserSpend QuotaLedger::Get(std::string_view user_id, std::int64_t n
 Permit::Permit(Permit&& o) noexcept
     : owner_(std::move(o.owner_)),
       reserved_(std::move(o.reserved_)),
-      headers_(std::move(o.headers_)) {}
+      reserved_count_(std::exchange(o.reserved_count_, 0)),
+      headers_(std::move(o.headers_)),
+      header_count_(std::exchange(o.header_count_, 0)) {}
 
 Permit& Permit::operator=(Permit&& o) noexcept {
     if (this != &o) {
         Release();
         owner_ = std::move(o.owner_);
         reserved_ = std::move(o.reserved_);
+        reserved_count_ = std::exchange(o.reserved_count_, 0);
         headers_ = std::move(o.headers_);
+        header_count_ = std::exchange(o.header_count_, 0);
     }
     return *this;
 }
@@ -253,7 +257,7 @@ Result<void> Limits::LoadBlocking(store::Store& store) {
     if (!quotas.ok()) return quotas.error();
     {
         std::lock_guard lock(mu_);
-        for (auto& [id, q] : *quotas) own_[id] = q;
+        for (auto& [id, q] : *quotas) callers_[id].own = q;
     }
     std::int64_t now = wall_.NowMs();
     Period day = DayOf(now), month = MonthOf(now);
@@ -270,9 +274,9 @@ Result<void> Limits::LoadBlocking(store::Store& store) {
 }
 
 RoleLimits Limits::LimitsOf(const std::string& user_id, const std::string& role) const {
-    std::lock_guard lock(mu_);
-    auto it = own_.find(user_id);
-    return EffectiveLimits(cfg_, role, it != own_.end() ? it->second : store::UserQuota{});
+    std::shared_lock lock(mu_);
+    auto it = callers_.find(user_id);
+    return EffectiveLimits(cfg_, role, it != callers_.end() ? it->second.own : store::UserQuota{});
 }
 
 void Limits::Refuse(std::string_view reason, const std::string& user_id) {
@@ -299,13 +303,59 @@ void Limits::Refuse(std::string_view reason, const std::string& user_id) {
 }
 
 Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) {
-    const RoleLimits lim = LimitsOf(who.user_id, who.role);
-    const std::int64_t now = wall_.NowMs();
+    // This runs on every model call: one lock for what is known of the caller, no allocation
+    // beyond the bucket keys.
+    RoleLimits lim;
+    const Buckets* user_buckets = nullptr;
+    const Buckets* key_buckets = nullptr;
+    // What is known of the caller: read under a shared lock (every core at once), written under
+    // the exclusive one only when something changed (a first call, a new role or key limits).
+    auto known = [&]() {
+        auto caller = callers_.find(who.user_id);
+        if (caller == callers_.end() || caller->second.role != who.role) return false;
+        const KeyState* key = nullptr;
+        if (who.api_key_id) {
+            auto it = keys_.find(*who.api_key_id);
+            if (it == keys_.end() || it->second.limits.rpm != who.key_limits.rpm ||
+                it->second.limits.tpm != who.key_limits.tpm)
+                return false;
+            key = &it->second;
+        }
+        lim = EffectiveLimits(cfg_, who.role, caller->second.own);
+        user_buckets = &caller->second.buckets;
+        key_buckets = key ? &key->buckets : nullptr;
+        return true;
+    };
+    bool found;
     {
-        std::lock_guard lock(mu_);
-        roles_[who.user_id] = who.role;
-        if (who.api_key_id) keys_[*who.api_key_id] = who.key_limits;
+        std::shared_lock lock(mu_);
+        found = known();
     }
+    if (!found) {
+        std::lock_guard lock(mu_);
+        CallerState& caller = callers_[who.user_id];
+        lim = EffectiveLimits(cfg_, who.role, caller.own);
+        if (caller.buckets.rpm.empty()) {
+            caller.buckets = {UserBucket("rpm", who.user_id), UserBucket("tpm", who.user_id)};
+        }
+        // Remembered for settling usage after the call (OnCall).
+        caller.role = who.role;
+        user_buckets = &caller.buckets;
+        if (who.api_key_id) {
+            auto key = keys_.find(*who.api_key_id);
+            if (key == keys_.end()) {
+                key = keys_
+                          .emplace(*who.api_key_id,
+                                   KeyState{who.key_limits, {KeyBucket("rpm", *who.api_key_id),
+                                                             KeyBucket("tpm", *who.api_key_id)}})
+                          .first;
+            } else {
+                key->second.limits = who.key_limits;
+            }
+            key_buckets = &key->second.buckets;
+        }
+    }
+    const std::int64_t now = wall_.NowMs();
 
     // Budgets first: nothing else is charged for a call that cannot run today.
     const QuotaLedger::UserSpend spend = ledger_.Get(who.user_id, now);
@@ -351,31 +401,28 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
 
     // The buckets: requests, then tokens; user, then key. A refusal gives back what the
     // earlier buckets took.
-    std::vector<Checked> checks;
-    auto add = [&](std::string key, std::int64_t per_minute, std::int64_t burst, double cost,
-                   const char* what, const char* whose) {
-        Checked c;
-        c.key = std::move(key);
+    std::array<Checked, 4> checks;
+    std::size_t n = 0;
+    auto add = [&](std::string_view key, std::int64_t per_minute, std::int64_t burst, double cost,
+                   bool requests, const char* whose) {
+        Checked& c = checks[n++];
+        c.key = key;
         c.config = PerMinute(per_minute, burst);
         c.cost = std::min(cost, c.config.capacity);  // a big request must still pass when idle
-        c.what = what;
+        c.requests = requests;
         c.whose = whose;
         c.per_minute = per_minute;
-        checks.push_back(std::move(c));
     };
     const double est_cost = static_cast<double>(est);
-    add(UserBucket("rpm", who.user_id), lim.rate.rpm, lim.rate.rpm_burst, 1,
-        "requests per minute", "user");
-    if (who.api_key_id && who.key_limits.rpm)
-        add(KeyBucket("rpm", *who.api_key_id), *who.key_limits.rpm, *who.key_limits.rpm, 1,
-            "requests per minute", "API key");
-    add(UserBucket("tpm", who.user_id), lim.rate.tpm, lim.rate.tpm_burst, est_cost,
-        "tokens per minute", "user");
-    if (who.api_key_id && who.key_limits.tpm)
-        add(KeyBucket("tpm", *who.api_key_id), *who.key_limits.tpm, *who.key_limits.tpm,
-            est_cost, "tokens per minute", "API key");
+    add(user_buckets->rpm, lim.rate.rpm, lim.rate.rpm_burst, 1, true, "user");
+    if (key_buckets && who.key_limits.rpm)
+        add(key_buckets->rpm, *who.key_limits.rpm, *who.key_limits.rpm, 1, true, "API key");
+    add(user_buckets->tpm, lim.rate.tpm, lim.rate.tpm_burst, est_cost, false, "user");
+    if (key_buckets && who.key_limits.tpm)
+        add(key_buckets->tpm, *who.key_limits.tpm, *who.key_limits.tpm, est_cost, false,
+            "API key");
 
-    for (std::size_t i = 0; i < checks.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         Checked& c = checks[i];
         c.decision = limiter_.Check(c.key, c.config, c.cost);
         if (c.decision.allowed) continue;
@@ -385,9 +432,9 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
         Refuse("rate_limited", who.user_id);
         Error e = Error::Make(
             ErrorCode::kRateLimited, "rate_limited",
-            std::string("Rate limit reached: ") + std::to_string(c.per_minute) + " " + c.what +
-                " for this " + c.whose + "; retry in " +
-                std::to_string(c.decision.RetryAfterSeconds()) + " s.");
+            "Rate limit reached: " + std::to_string(c.per_minute) + " " +
+                (c.requests ? "requests per minute" : "tokens per minute") + " for this " +
+                c.whose + "; retry in " + std::to_string(c.decision.RetryAfterSeconds()) + " s.");
         e.retry_after_s = c.decision.RetryAfterSeconds();
         return e;
     }
@@ -397,30 +444,37 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
     // The headers show the tighter of the user's and the key's buckets.
     const Checked* req = nullptr;
     const Checked* tok = nullptr;
-    for (const Checked& c : checks) {
-        bool is_req = c.key.rfind("rpm:", 0) == 0;
-        const Checked*& slot = is_req ? req : tok;
+    for (std::size_t i = 0; i < n; ++i) {
+        Checked& c = checks[i];
+        const Checked*& slot = c.requests ? req : tok;
         if (!slot || c.decision.remaining < slot->decision.remaining) slot = &c;
-        if (!is_req) p.reserved_.push_back({c.key, c.config, c.cost});
     }
-    auto put = [&p](const char* kind, const Checked* c) {
+    auto put = [&p](const std::array<std::string_view, 3>& names, const Checked* c) {
         if (!c) return;
-        p.headers_.emplace_back(std::string("x-ratelimit-limit-") + kind,
-                                std::to_string(c->decision.limit));
-        p.headers_.emplace_back(std::string("x-ratelimit-remaining-") + kind,
-                                std::to_string(c->decision.remaining));
-        p.headers_.emplace_back(std::string("x-ratelimit-reset-") + kind,
-                                FormatResetDuration(c->decision.reset_ms));
+        p.headers_[p.header_count_++] = {names[0], std::to_string(c->decision.limit)};
+        p.headers_[p.header_count_++] = {names[1], std::to_string(c->decision.remaining)};
+        p.headers_[p.header_count_++] = {names[2], FormatResetDuration(c->decision.reset_ms)};
     };
-    put("requests", req);
-    put("tokens", tok);
+    put({"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+         "x-ratelimit-reset-requests"},
+        req);
+    put({"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"},
+        tok);
+    // The token reservations, given back when the call is over.
+    for (std::size_t i = 0; i < n; ++i) {
+        const Checked& c = checks[i];
+        if (!c.requests) p.reserved_[p.reserved_count_++] = {c.key, c.config, c.cost};
+    }
     return Result<Permit>(std::move(p));
 }
 
 void Limits::Return(Permit& p) {
     // The estimate is given back; the call's real usage was charged when it was recorded.
-    for (const auto& r : p.reserved_) limiter_.Adjust(r.key, r.config, r.tokens);
-    p.reserved_.clear();
+    for (std::size_t i = 0; i < p.reserved_count_; ++i) {
+        const auto& r = p.reserved_[i];
+        limiter_.Adjust(r.key, r.config, r.tokens);
+    }
+    p.reserved_count_ = 0;
     in_flight_.fetch_sub(1);
 }
 
@@ -444,10 +498,12 @@ void Limits::OnCall(const store::ApiCall& call) {
     std::string role = "user";
     std::optional<std::int64_t> key_tpm;
     {
-        std::lock_guard lock(mu_);
-        if (auto it = roles_.find(call.user_id); it != roles_.end()) role = it->second;
+        std::shared_lock lock(mu_);
+        if (auto it = callers_.find(call.user_id); it != callers_.end() && !it->second.role.empty())
+            role = it->second.role;
         if (call.api_key_id) {
-            if (auto it = keys_.find(*call.api_key_id); it != keys_.end()) key_tpm = it->second.tpm;
+            if (auto it = keys_.find(*call.api_key_id); it != keys_.end())
+                key_tpm = it->second.limits.tpm;
         }
     }
     const RoleLimits lim = LimitsOf(call.user_id, role);
@@ -461,9 +517,9 @@ void Limits::OnCall(const store::ApiCall& call) {
 void Limits::SetUserQuota(const std::string& user_id, const store::UserQuota& quota) {
     std::lock_guard lock(mu_);
     if (quota.empty()) {
-        own_.erase(user_id);
+        if (auto it = callers_.find(user_id); it != callers_.end()) it->second.own = {};
     } else {
-        own_[user_id] = quota;
+        callers_[user_id].own = quota;
     }
 }
 

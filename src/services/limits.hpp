@@ -14,12 +14,15 @@
 //
 // Limits per role come from config; a user's own (admin-set) limits override them and take
 // effect on the next call. Which Limiter runs (in-process or shared) is app/'s choice.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,7 +66,7 @@ struct RoleLimits {
 
 struct LimitsConfig {
     RoleLimits user;                          // every role without an entry in `roles`
-    std::map<std::string, RoleLimits> roles;  // e.g. "admin"
+    std::map<std::string, RoleLimits, std::less<>> roles;  // e.g. "admin"
     // Failed authentications on the model routes, per client IP.
     std::int64_t unauthenticated_per_ip_per_minute = 60;
     // Model calls in flight at once (streams included); past it, 503 + Retry-After.
@@ -138,9 +141,14 @@ private:
         Spent this_month;
     };
     static void Roll(Entry& e, std::int64_t now_ms);
+    // Lookups by string_view without building a std::string (one call = one lookup).
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
 
-    mutable std::mutex mu_;
-    std::unordered_map<std::string, Entry> users_;
+    mutable std::shared_mutex mu_;
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> users_;
 };
 
 // ---- the service ----
@@ -159,7 +167,11 @@ public:
     ~Permit();
 
     // x-ratelimit-{limit,remaining,reset}-{requests,tokens}, for the answer.
-    const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+    struct Header {
+        std::string_view name;  // a literal
+        std::string value;
+    };
+    std::span<const Header> headers() const { return {headers_.data(), header_count_}; }
 
 private:
     friend class Limits;
@@ -173,12 +185,16 @@ private:
     };
     std::shared_ptr<Owner> owner_;
     struct Reservation {
-        std::string key;
+        std::string_view key;  // owned by the Limits (its caller state)
         limit::BucketConfig config;
         double tokens = 0;
     };
-    std::vector<Reservation> reserved_;
-    std::vector<std::pair<std::string, std::string>> headers_;
+    // Fixed room, no allocation per call: the user's and the key's token buckets; three
+    // headers each for requests and tokens.
+    std::array<Reservation, 2> reserved_;
+    std::size_t reserved_count_ = 0;
+    std::array<Header, 6> headers_;
+    std::size_t header_count_ = 0;
 };
 
 class Limits final : public CallObserver {
@@ -230,11 +246,26 @@ private:
     LimitsConfig cfg_;
     QuotaLedger ledger_;
     std::atomic<std::int64_t> in_flight_{0};
-    mutable std::mutex mu_;
-    std::unordered_map<std::string, store::UserQuota> own_;  // users' own limits
-    // Last seen role of a user and limits of a key, for settling usage after the call.
-    std::unordered_map<std::string, std::string> roles_;
-    std::unordered_map<std::string, KeyLimits> keys_;
+    mutable std::shared_mutex mu_;
+    // What is known of each user and key: a user's own (admin-set) limits, the last seen role
+    // of a user and limits of a key (for settling usage after the call), and their bucket keys,
+    // built once. Entries are never erased, so a Permit may keep views of the keys while the
+    // Limits exist.
+    struct Buckets {
+        std::string rpm;  // "rpm:user:<id>" / "rpm:key:<id>"
+        std::string tpm;
+    };
+    struct CallerState {
+        store::UserQuota own;
+        std::string role;  // empty until the first call
+        Buckets buckets;   // empty until the first call
+    };
+    struct KeyState {
+        KeyLimits limits;
+        Buckets buckets;
+    };
+    std::unordered_map<std::string, CallerState> callers_;
+    std::unordered_map<std::string, KeyState> keys_;
     std::unique_ptr<Metrics> metrics_;
     std::shared_ptr<Permit::Owner> self_;
     // Refusals are logged at most once a second per reason, with how many were not.
