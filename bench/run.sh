@@ -8,13 +8,16 @@
 #   BENCH_WARMUP=2             seconds of wrk warm-up before each throughput measurement
 #   BENCH_CONNECTIONS=32       wrk connections of the throughput rows (1, 2)
 #   BENCH_THREADS=2            wrk threads
-#   BENCH_ROWS="1 2 3 4 5"     which rows to run
+#   BENCH_ROWS="1 2 3 4 5 6"   which rows to run
 #   BENCH_STREAM_STEPS="1000 5000 10000"   concurrent SSE streams per step (row 3)
 #   BENCH_STREAM_SECONDS=60    length of each stream (20 tokens/s)
 #   BENCH_STREAM_RAMP=1000     new streams per second
 #   BENCH_STREAM_BURST=5       the simulator sends paced tokens in bursts of this many
 #                              (bailian-sim --burst-tokens; DashScope sends several per chunk)
 #   BENCH_HELD_STREAMS=10000   one more step: this many streams at 1 token/s (memory, descriptors)
+#   BENCH_CAPPED_STREAMS=5000  one more step: this many streams against the default overload
+#                              cap (limits.max_concurrent_calls): fast refusals past it
+#   BENCH_LIMITER_CALLS=2000000   model calls timed through the limiter (row 6)
 #   BENCH_LOGINS=50            concurrent logins (row 4)
 #   BENCH_STARTS=5             warm starts averaged (row 5)
 #   BUILD_DIR=build
@@ -25,13 +28,17 @@ DUR=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP:-2}
 CONN=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
-ROWS=${BENCH_ROWS:-"1 2 3 4 5"}
+ROWS=${BENCH_ROWS:-"1 2 3 4 5 6"}
 STREAM_STEPS=${BENCH_STREAM_STEPS:-"1000 5000 10000"}
 STREAM_SECONDS=${BENCH_STREAM_SECONDS:-60}
 STREAM_RAMP=${BENCH_STREAM_RAMP:-1000}
 STREAM_TPS=20
 STREAM_BURST=${BENCH_STREAM_BURST:-5}
 HELD_STREAMS=${BENCH_HELD_STREAMS:-10000}
+CAPPED_STREAMS=${BENCH_CAPPED_STREAMS:-5000}
+# The shipped default of limits.max_concurrent_calls (the example config documents every default).
+DEFAULT_CAP=$(awk -F' *= *' '$1 == "max_concurrent_calls" {print $2; exit}' config/bailian-hub.example.toml)
+LIMITER_CALLS=${BENCH_LIMITER_CALLS:-2000000}
 LOGINS=${BENCH_LOGINS:-50}
 STARTS=${BENCH_STARTS:-5}
 RESULTS=bench/results
@@ -48,7 +55,7 @@ for tool in wrk nginx curl; do
 done
 [ -x "$BUILD/bailian-hub" ] && [ -x "$BUILD/bailian-sim" ] ||
   { echo "bench: build the hub and the simulator first (make build)"; exit 1; }
-[ -f "$BUILD/build.ninja" ] && ninja -C "$BUILD" bench-sse-load >/dev/null
+[ -f "$BUILD/build.ninja" ] && ninja -C "$BUILD" bench-sse-load bench-limiter >/dev/null
 LOAD="$BUILD/bench-sse-load"
 
 # 10,000 streams need ~20,000 descriptors in the hub (one per client, one upstream each).
@@ -377,20 +384,26 @@ if want 3; then
   R3=()
   steps=$STREAM_STEPS
   [ "${HELD_STREAMS:-0}" -gt 0 ] && steps="$steps held:$HELD_STREAMS"
+  [ "${CAPPED_STREAMS:-0}" -gt 0 ] && steps="$steps capped:$CAPPED_STREAMS"
   for step in $steps; do
     tps=$STREAM_TPS; n=$step
     burst=$STREAM_BURST
-    case $step in held:*) tps=1; burst=1; n=${step#held:};; esac
+    cap=()  # the other steps measure capacity: no overload cap
+    case $step in
+      held:*) tps=1; burst=1; n=${step#held:};;
+      capped:*) n=${step#capped:}; cap=(BAILIAN_HUB_MAX_CONCURRENT_CALLS="$DEFAULT_CAP")
+                note=" against the default cap of $DEFAULT_CAP concurrent calls";;
+    esac
     tokens=$((tps * STREAM_SECONDS))
     body="{\"model\":\"qwen-plus\",\"messages\":[{\"role\":\"user\",\"content\":\"[sim:tps=$tps][sim:tokens=$tokens] tell me a story\"}],\"stream\":true}"
-    eff=$n; note=""
+    eff=$n; [ ${#cap[@]} -gt 0 ] || note=""
     if [ "$n" -gt "$max_streams" ]; then
       eff=$max_streams; note=" (asked $n; RLIMIT_NOFILE $NOFILE allows $max_streams)"
     fi
     log "row 3: $eff streams of ${STREAM_SECONDS}s at $tps token/s, ramp ${STREAM_RAMP}/s$note"
     SIM_THREADS=2 start_sim --burst-tokens "$burst"
     : > "$work/hub.log"
-    start_hub
+    start_hub "${cap[@]}"
     hub="http://127.0.0.1:$hub_port"
     sleep 1
     idle=$(rss_kb "$hub_pid"); cpu0=$(cpu_s "$hub_pid"); scpu0=$(cpu_s "$sim_pid")
@@ -435,10 +448,25 @@ if want 3; then
     sim_cpu=$(awk -v a="$scpu0" -v b="$scpu1" 'BEGIN {printf "%.1f", b - a}')
     [ -n "$died" ] && note="$note; $died"
     load_cpu=$(awk -v a="$(g cpu_user_s)" -v b="$(g cpu_sys_s)" 'BEGIN {printf "%.1f", a + b}')
-    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps|$ovf|$burst")
+    R3+=("$eff|$completed|$errors|$(mb "$peak")|$hub_cpu|$per_stream|$(g ttfb_p50_ms)|$(g ttfb_p99_ms)|$(g duration_p50_s)|$(mb "$speak")|$sim_cpu|$note|$(g wall_s)|$(g err_timeout)|$load_cpu|$tps|$ovf|$burst|$(g refused)|$(g refused_p99_ms)|$(g duration_p99_s)|${#cap[@]}")
     stop_hub
     stop_sim
   done
+fi
+
+# ---- row 6: the limiter's cost --------------------------------------------------------------
+
+declare -A R6=()
+if want 6; then
+  log "row 6: limiter cost per model call ($LIMITER_CALLS calls)"
+  "$BUILD/bench-limiter" "$LIMITER_CALLS" > "$work/limiter.txt"
+  raw "row 6 bench-limiter" < "$work/limiter.txt"
+  while read -r line; do
+    users=$(sed -n 's/.*users=\([0-9]*\).*/\1/p' <<< "$line")
+    th=$(sed -n 's/.*threads=\([0-9]*\).*/\1/p' <<< "$line")
+    ns=$(sed -n 's/.*ns_per_call=\([0-9]*\).*/\1/p' <<< "$line")
+    if [ "$th" = 1 ]; then R6[${users}_1]=$ns; else R6[${users}_n]=$ns; R6_THREADS=$th; fi
+  done < "$work/limiter.txt"
 fi
 
 # ---- the table --------------------------------------------------------------------------------
@@ -471,7 +499,17 @@ if want 2; then
 fi
 if want 3; then
   for r in "${R3[@]}"; do
-    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu tps ovf burst <<< "$r"
+    IFS='|' read -r n completed errors peak cpu per ttfb50 ttfb99 d50 speak scpu note wall tmo lcpu tps ovf burst refused ref99 d99 capped <<< "$r"
+    if [ "$capped" -gt 0 ]; then
+      # Past the cap a stream is refused at once (503 + Retry-After); those admitted run their
+      # full length as if the others were not there.
+      row "3 $n SSE streams × ${STREAM_SECONDS}s ($tps token/s)$note" \
+        "admitted and completed $completed, refused $refused (refusal p99 $ref99 ms), errors $errors; admitted stream length p50 ${d50}s, p99 ${d99}s; TTFB p99 $ttfb99 ms; hub peak RSS $peak MB, CPU ${cpu}s; listen-queue overflows $ovf" \
+        "stream length asked: ${STREAM_SECONDS}s" \
+        "refusals fast (p99 ≤ 100 ms), every admitted stream on time (p99 ≤ 1.1 × length), 0 errors" \
+        "refusals $(met "$refused > 0 && $ref99 <= 100"), on time $(met "$d99 <= $STREAM_SECONDS * 1.1"), errors $(met "$errors == 0")"
+      continue
+    fi
     row "3 $n SSE streams × ${STREAM_SECONDS}s ($tps token/s in bursts of $burst), ramp ${STREAM_RAMP}/s$note" \
       "completed $completed, errors $errors ($tmo not done within 2× their length; listen-queue overflows $ovf); hub peak RSS $peak MB ($per KB/stream), CPU ${cpu}s in ${wall}s; TTFB p50 $ttfb50 ms, p99 $ttfb99 ms; stream length p50 ${d50}s" \
       "bailian-sim serving the same streams: peak RSS $speak MB, CPU ${scpu}s; load generator CPU ${lcpu}s" \
@@ -487,6 +525,11 @@ fi
 if want 5; then
   row "${R5a[@]}"
   row "${R5b[@]}"
+fi
+if want 6; then
+  row "6 limiter cost per model call (admit: budgets, cap, request and token buckets; x-ratelimit headers; release)" \
+    "1 thread: ${R6[100_1]} ns with 100 callers, ${R6[10000_1]} ns with 10,000; $R6_THREADS threads at once: ${R6[100_n]} ns, ${R6[10000_n]} ns (CPU time per call)" \
+    "—" "< 1 µs (1 thread, callers in cache)" "$(met "${R6[100_1]} < 1000")"
 fi
 
 stop_hub; stop_sim; stop_nginx

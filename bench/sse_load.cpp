@@ -62,6 +62,10 @@ struct Stats {
     int err_closed = 0;     // connection closed or reset before the end
     int err_timeout = 0;
     int err_no_done = 0;    // body ended without data: [DONE]
+    // 503 + Retry-After: the hub's overload cap refused the stream. Not an error when it is
+    // fast: the point of the cap is that a refusal costs the client one round trip.
+    int refused = 0;
+    std::vector<double> refused_ms;  // connect -> end of the 503
     std::uint64_t bytes = 0;
     std::vector<double> ttfb_ms;     // request written -> first body byte
     std::vector<double> duration_s;  // connect -> end of body (completed streams)
@@ -297,6 +301,11 @@ net::awaitable<void> OneStream(const Options& o, Stats& st, tcp::endpoint ep, st
     }
     const bool clean_end = rr.state() == ResponseReader::State::kDone ||
                            (ec == net::error::eof && rr.state() == ResponseReader::State::kRawBody);
+    if (rr.status() == 503 && !*timed_out) {
+        ++st.refused;
+        st.refused_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        co_return;
+    }
     if (rr.status() != 200 || (rr.state() != ResponseReader::State::kHead && !rr.event_stream())) {
         if (rr.status() != 0) {
             ++st.err_status;
@@ -369,7 +378,8 @@ net::awaitable<void> Launcher(const Options& o, Stats& st, tcp::endpoint ep, std
 std::string BuildRequest(const Options& o) {
     std::string r = "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" +
                     std::to_string(o.port) +
-                    "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n";
+                    "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n"
+                    "Connection: close\r\n";  // one stream per connection; a refusal ends too
     for (const auto& h : o.headers) r += h + "\r\n";
     r += "Content-Length: " + std::to_string(o.body.size()) + "\r\n\r\n" + o.body;
     return r;
@@ -396,11 +406,14 @@ int RunStreams(const Options& o) {
     std::printf("streams=%d\ncompleted=%d\nerrors=%d\nerr_connect=%d\nerr_write=%d\n"
                 "err_status=%d\nerr_closed=%d\nerr_timeout=%d\nerr_no_done=%d\npeak_active=%d\n"
                 "bytes=%llu\nttfb_p50_ms=%.1f\nttfb_p99_ms=%.1f\nttfb_max_ms=%.1f\n"
-                "duration_p50_s=%.2f\nduration_max_s=%.2f\nwall_s=%.2f\n",
+                "duration_p50_s=%.2f\nduration_p99_s=%.2f\nduration_max_s=%.2f\nwall_s=%.2f\n"
+                "refused=%d\nrefused_p50_ms=%.1f\nrefused_p99_ms=%.1f\n",
                 o.streams, st.completed, errors, st.err_connect, st.err_write, st.err_status,
                 st.err_closed, st.err_timeout, st.err_no_done, st.peak_active,
                 static_cast<unsigned long long>(st.bytes), Pct(st.ttfb_ms, 50), Pct(st.ttfb_ms, 99),
-                Pct(st.ttfb_ms, 100), Pct(st.duration_s, 50), Pct(st.duration_s, 100), wall);
+                Pct(st.ttfb_ms, 100), Pct(st.duration_s, 50), Pct(st.duration_s, 99),
+                Pct(st.duration_s, 100), wall, st.refused, Pct(st.refused_ms, 50),
+                Pct(st.refused_ms, 99));
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
     std::printf("cpu_user_s=%.2f\ncpu_sys_s=%.2f\n",
