@@ -1,11 +1,14 @@
 import { useEffect, useMemo, useState } from 'react';
-import { App, Button, Empty, Input, InputNumber, Modal, Select, Skeleton, Switch, Table, Tag } from 'antd';
+import { App, Button, Empty, Input, Select, Skeleton, Switch, Table, Tag } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { SearchOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { useAppSelector } from '../../app/hooks';
 import { useErrorText } from '../../components/useErrorText';
-import { formatDateTime, formatNumber } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
+import { LimitsCell } from '../limits/LimitsCell';
+import { LimitsDialog, type LimitGroup } from '../limits/LimitsDialog';
+import { USER_LIMIT_FIELDS, type LimitField } from '../limits/limitRules';
 import { useListUsersInfiniteQuery, useUpdateUserMutation, type AdminUser } from './adminApi';
 import styles from './admin.module.css';
 
@@ -31,8 +34,15 @@ export function UsersSection() {
   const list = useListUsersInfiniteQuery({ q });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const [update] = useUpdateUserMutation();
-  const [quotaFor, setQuotaFor] = useState<AdminUser | null>(null);
-  const [quota, setQuota] = useState<number | null>(null);
+  const [limitsOf, setLimitsOf] = useState<AdminUser | null>(null);
+  const limitGroups = useMemo<LimitGroup<LimitField>[]>(
+    () => [
+      { title: t('limits.rates'), fields: ['rpm', 'tpm'] },
+      { title: t('limits.tokens'), fields: ['daily_tokens', 'monthly_tokens'] },
+      { title: t('limits.costs'), fields: ['daily_cost_cny', 'monthly_cost_cny'] },
+    ],
+    [t],
+  );
 
   const patch = async (u: AdminUser, p: Parameters<typeof update>[0]['patch'], done: string) => {
     try {
@@ -87,20 +97,16 @@ export function UsersSection() {
       ),
     },
     {
-      title: t('admin.dailyTokens'),
-      key: 'quota',
+      title: t('admin.limits'),
+      key: 'limits',
       render: (_, u) => (
-        <Button
-          size="small"
-          type="link"
-          aria-label={t('admin.quotaOf', { name: u.username })}
-          onClick={() => {
-            setQuota(u.quota?.daily_tokens ?? null);
-            setQuotaFor(u);
-          }}
-        >
-          {u.quota?.daily_tokens == null ? t('admin.unlimited') : formatNumber(u.quota.daily_tokens, lng)}
-        </Button>
+        <LimitsCell
+          values={u.quota}
+          fields={USER_LIMIT_FIELDS}
+          none={t('admin.roleDefaults')}
+          editLabel={t('admin.limitsOf', { name: u.username })}
+          onEdit={() => setLimitsOf(u)}
+        />
       ),
     },
     {
@@ -134,29 +140,16 @@ export function UsersSection() {
           {t('history.loadMore')}
         </Button>
       )}
-      <Modal
-        open={!!quotaFor}
-        title={t('admin.quotaTitle', { name: quotaFor?.username ?? '' })}
-        okText={t('common.save')}
-        cancelText={t('common.cancel')}
-        onCancel={() => setQuotaFor(null)}
-        onOk={async () => {
-          if (quotaFor && (await patch(quotaFor, { quota: { daily_tokens: quota, rpm: quotaFor.quota?.rpm ?? null } }, t('admin.saved'))))
-            setQuotaFor(null);
-        }}
-        destroyOnHidden
-      >
-        <InputNumber
-          min={0}
-          precision={0}
-          className={styles.full}
-          value={quota}
-          onChange={(v) => setQuota(v ?? null)}
-          placeholder={t('admin.unlimited')}
-          aria-label={t('admin.dailyTokens')}
-        />
-        <div className={styles.muted}>{t('admin.quotaHint')}</div>
-      </Modal>
+      <LimitsDialog
+        initial={limitsOf?.quota ?? null}
+        title={t('admin.limitsOf', { name: limitsOf?.username ?? '' })}
+        hint={t('admin.limitsHint')}
+        emptyText={t('admin.roleDefault')}
+        groups={limitGroups}
+        savedText={t('admin.saved')}
+        onSave={(quota) => update({ id: limitsOf?.id ?? '', patch: { quota } }).unwrap()}
+        onClose={() => setLimitsOf(null)}
+      />
     </div>
   );
 }

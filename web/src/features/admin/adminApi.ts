@@ -1,8 +1,10 @@
 import { api } from '../../app/api';
 import type { Page, User } from '../../app/apiTypes';
+import type { UserQuota } from '../limits/limitRules';
 
 export interface AdminUser extends User {
-  quota: { daily_tokens: number | null; rpm: number | null };
+  /** The user's own limits (null = the role's default); costs in CNY. */
+  quota: UserQuota;
   mfa_enabled?: boolean;
   updated_at?: string;
 }
@@ -10,7 +12,8 @@ export interface AdminUser extends User {
 export interface AdminUserPatch {
   role?: string;
   status?: 'active' | 'disabled';
-  quota?: { daily_tokens: number | null; rpm: number | null };
+  /** Replaces all six: a field left out is back to the role's default. */
+  quota?: UserQuota;
 }
 
 export interface UpstreamKeyHealth {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Alert, App, Button, Empty, Form, Input, InputNumber, Modal, Select, Skeleton, Table, Tabs, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { KeyOutlined, PlusOutlined } from '@ant-design/icons';
@@ -6,12 +6,16 @@ import { useTranslation } from 'react-i18next';
 import { CopyButton } from '../../components/CopyButton';
 import { useErrorText } from '../../components/useErrorText';
 import { formatDateTime } from '../../lib/format';
+import { LimitsCell } from '../limits/LimitsCell';
+import { LimitsDialog, type LimitGroup } from '../limits/LimitsDialog';
+import { KEY_LIMIT_FIELDS, type KeyLimitField } from '../limits/limitRules';
 import { chatModels, pickModel, useListModelsQuery } from '../models/modelsApi';
 import {
   keyExamples,
   useCreateApiKeyMutation,
   useListApiKeysQuery,
   useRevokeApiKeyMutation,
+  useSetApiKeyLimitsMutation,
   type ApiKey,
   type CreatedApiKey,
 } from './apiKeysApi';
@@ -33,6 +37,9 @@ export function ApiKeysSection() {
   const models = useListModelsQuery();
   const [create, creating] = useCreateApiKeyMutation();
   const [revoke] = useRevokeApiKeyMutation();
+  const [setLimits] = useSetApiKeyLimitsMutation();
+  const [limitsOf, setLimitsOf] = useState<ApiKey | null>(null);
+  const limitGroups = useMemo<LimitGroup<KeyLimitField>[]>(() => [{ fields: KEY_LIMIT_FIELDS }], []);
   const [open, setOpen] = useState(false);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [form] = Form.useForm<CreateForm>();
@@ -77,6 +84,19 @@ export function ApiKeysSection() {
       title: t('apiKeys.models'),
       dataIndex: 'models',
       render: (v: string[]) => (v.length ? v.map((m) => <Tag key={m}>{m}</Tag>) : t('apiKeys.anyModel')),
+    },
+    {
+      title: t('apiKeys.limits'),
+      key: 'limits',
+      render: (_, k) => (
+        <LimitsCell
+          values={k.limits}
+          fields={KEY_LIMIT_FIELDS}
+          none={t('apiKeys.noLimits')}
+          editLabel={t('apiKeys.limitsOf', { name: k.name })}
+          onEdit={() => setLimitsOf(k)}
+        />
+      ),
     },
     { title: t('apiKeys.lastUsed'), dataIndex: 'last_used_at', render: (v: string | null) => (v ? formatDateTime(v, lng) : t('apiKeys.never')) },
     { title: t('apiKeys.expires'), dataIndex: 'expires_at', render: (v: string | null) => (v ? formatDateTime(v, lng) : t('apiKeys.noExpiry')) },
@@ -144,6 +164,16 @@ export function ApiKeysSection() {
           </Form.Item>
         </Form>
       </Modal>
+      <LimitsDialog
+        initial={limitsOf ? { rpm: limitsOf.limits?.rpm ?? null, tpm: limitsOf.limits?.tpm ?? null } : null}
+        title={t('apiKeys.limitsOf', { name: limitsOf?.name ?? '' })}
+        hint={t('apiKeys.limitsHint')}
+        emptyText={t('apiKeys.noLimit')}
+        groups={limitGroups}
+        savedText={t('apiKeys.limitsSaved')}
+        onSave={(limits) => setLimits({ id: limitsOf?.id ?? '', limits }).unwrap()}
+        onClose={() => setLimitsOf(null)}
+      />
       <Modal
         open={!!created}
         title={t('apiKeys.createdTitle')}

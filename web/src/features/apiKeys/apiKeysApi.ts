@@ -1,5 +1,6 @@
 import { api } from '../../app/api';
 import type { Page } from '../../app/apiTypes';
+import type { KeyLimits } from '../limits/limitRules';
 
 export interface ApiKey {
   id: string;
@@ -9,6 +10,8 @@ export interface ApiKey {
   expires_at: string | null;
   last_used_at: string | null;
   created_at: string;
+  /** The key's own rate limits, on top of its owner's (null = none of its own). */
+  limits: KeyLimits;
 }
 
 export interface ApiKeyCreate {
@@ -35,6 +38,11 @@ export const apiKeysApi = apiKeysTagged.injectEndpoints({
       query: (body) => ({ url: '/api-keys', method: 'POST', body }),
       invalidatesTags: ['ApiKeys'],
     }),
+    /** Replaces both: a field left out is none of its own. */
+    setApiKeyLimits: build.mutation<ApiKey, { id: string; limits: KeyLimits }>({
+      query: ({ id, limits }) => ({ url: `/api-keys/${encodeURIComponent(id)}`, method: 'PATCH', body: { limits } }),
+      invalidatesTags: ['ApiKeys'],
+    }),
     revokeApiKey: build.mutation<void, string>({
       query: (id) => ({ url: `/api-keys/${encodeURIComponent(id)}`, method: 'DELETE' }),
       invalidatesTags: ['ApiKeys'],
@@ -42,7 +50,7 @@ export const apiKeysApi = apiKeysTagged.injectEndpoints({
   }),
 });
 
-export const { useListApiKeysQuery, useCreateApiKeyMutation, useRevokeApiKeyMutation } = apiKeysApi;
+export const { useListApiKeysQuery, useCreateApiKeyMutation, useSetApiKeyLimitsMutation, useRevokeApiKeyMutation } = apiKeysApi;
 
 /** Ready-to-paste examples for a new key; baseUrl is the hub's origin. */
 export function keyExamples(baseUrl: string, key: string, model: string) {
