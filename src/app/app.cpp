@@ -359,6 +359,7 @@ int Serve(const Config& cfg) {
     scfg.port = cfg.listen_port;
     scfg.body_limit = cfg.body_limit;
     scfg.header_timeout = std::chrono::milliseconds(cfg.header_timeout_ms);
+    scfg.body_timeout = std::chrono::milliseconds(cfg.body_timeout_ms);
     scfg.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
     scfg.max_connections = cfg.max_connections;
     scfg.trusted_proxies = cfg.trusted_proxies;
