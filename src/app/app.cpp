@@ -187,6 +187,11 @@ int Serve(const Config& cfg) {
     }
     Security& security = *sec.value();
     if (BootstrapAdminIfEmpty(cfg, *store, security) != 0) return 1;
+    if (auto restored = RestoreRevocations(*store, security); !restored.ok()) {
+        obs::Error("security_setup_failed", {{"error", restored.error().public_message},
+                                             {"detail", restored.error().detail}});
+        return 1;
+    }
 
     async::WorkerPool crypto("crypto", std::max(1u, std::thread::hardware_concurrency()));
     ObservePools(metrics, db, crypto);
