@@ -187,6 +187,11 @@ int Serve(const Config& cfg) {
     }
     Security& security = *sec.value();
     if (BootstrapAdminIfEmpty(cfg, *store, security) != 0) return 1;
+    if (auto restored = RestoreRevocations(*store, security); !restored.ok()) {
+        obs::Error("security_setup_failed", {{"error", restored.error().public_message},
+                                             {"detail", restored.error().detail}});
+        return 1;
+    }
 
     async::WorkerPool crypto("crypto", std::max(1u, std::thread::hardware_concurrency()));
     ObservePools(metrics, db, crypto);
@@ -368,6 +373,7 @@ int Serve(const Config& cfg) {
     scfg.port = cfg.listen_port;
     scfg.body_limit = cfg.body_limit;
     scfg.header_timeout = std::chrono::milliseconds(cfg.header_timeout_ms);
+    scfg.body_timeout = std::chrono::milliseconds(cfg.body_timeout_ms);
     scfg.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
     scfg.max_connections = cfg.max_connections;
     scfg.trusted_proxies = cfg.trusted_proxies;

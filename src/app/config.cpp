@@ -280,6 +280,8 @@ const std::vector<KeyDef>& BaseDefs() {
          Size(&Config::body_limit, 1024, 1ull << 30)},
         {{"server.header_timeout_ms", "BAILIAN_HUB_HEADER_TIMEOUT_MS", "time to send headers"},
          Millis(&Config::header_timeout_ms, 100, 600'000)},
+        {{"server.body_timeout_ms", "BAILIAN_HUB_BODY_TIMEOUT_MS", "time to send a request body"},
+         Millis(&Config::body_timeout_ms, 100, 600'000)},
         {{"server.idle_timeout_ms", "BAILIAN_HUB_IDLE_TIMEOUT_MS", "keep-alive idle time"},
          Millis(&Config::idle_timeout_ms, 100, 3'600'000)},
         {{"server.max_connections", "BAILIAN_HUB_MAX_CONNECTIONS", "open connections at most"},

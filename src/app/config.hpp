@@ -64,6 +64,7 @@ struct Config {
     std::size_t db_workers = 16;
     std::size_t body_limit = 1 << 20;
     std::int64_t header_timeout_ms = 10'000;
+    std::int64_t body_timeout_ms = 30'000;
     std::int64_t idle_timeout_ms = 60'000;
     std::size_t max_connections = 10'000;
     std::int64_t shutdown_grace_ms = 20'000;

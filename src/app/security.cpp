@@ -26,9 +26,10 @@ const core::Clock& MonotonicClockInstance() {
 }
 }  // namespace
 
-Security::Security(const core::Clock& c)
+Security::Security(const core::Clock& c, std::chrono::seconds lifetime)
     : clock(c),
-      revocations(c),
+      token_lifetime(lifetime),
+      revocations(c, lifetime),
       limiter(MonotonicClockInstance(),
               limit::LocalLimiterOptions{limit::BucketConfig::PerMinute(120, 60), 100'000, 16}) {}
 
@@ -90,7 +91,8 @@ core::Result<void> WritePrivateFile(const std::string& path, const std::string& 
 
 core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::Store& store) {
     const core::Clock& clock = SystemClockInstance();
-    auto sec = std::make_unique<Security>(clock);
+    auto sec = std::make_unique<Security>(
+        clock, std::chrono::seconds(cfg.access_ttl_s) + auth::kDefaultJwtLeeway);
     auto ring = LoadOrCreateRing(cfg, clock);
     if (!ring.ok()) return ring.error();
     sec->keyring = std::move(ring.value());
@@ -113,6 +115,26 @@ core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::S
     if (!perms.ok()) return SetupError("roles: " + perms.error().public_message);
     sec->roles = std::move(perms.value());
     return sec;
+}
+
+core::Result<void> RestoreRevocations(store::Store& store, Security& sec) {
+    std::int64_t since_ms =
+        sec.clock.NowMs() -
+        std::chrono::duration_cast<std::chrono::milliseconds>(sec.token_lifetime).count();
+    auto revoked = store.Sessions().ListRevokedSince(since_ms);
+    if (!revoked.ok()) return revoked.error();
+    for (const auto& id : *revoked) sec.revocations.RevokeSession(id);
+    store::UserQuery q;
+    q.status = store::UserStatus::kDisabled;
+    q.page.limit = store::kMaxPageSize;
+    for (;;) {
+        auto page = store.Users().List(q);
+        if (!page.ok()) return page.error();
+        for (const auto& u : page->items) sec.revocations.DisableUser(u.id);
+        if (!page->next_cursor) break;
+        q.page.cursor = *page->next_cursor;
+    }
+    return core::Ok();
 }
 
 int BootstrapAdminIfEmpty(const Config& cfg, store::Store& store, Security& sec) {

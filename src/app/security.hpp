@@ -17,12 +17,15 @@
 namespace hub::app {
 
 struct Security {
-    explicit Security(const core::Clock& c);
+    // `token_lifetime`: the longest an access token lives (ttl + verification leeway); a
+    // revocation is remembered that long.
+    Security(const core::Clock& c, std::chrono::seconds lifetime);
     const core::Clock& clock;
     auth::KeyRing keyring;
     std::optional<auth::JwtCodec> jwt;
     std::optional<auth::PasswordHasher> hasher;
     auth::RolePermissions roles;
+    std::chrono::seconds token_lifetime;
     auth::RevocationCache revocations;
     limit::LocalLimiter limiter;  // login, registration and model-call buckets (monotonic time)
 };
@@ -33,6 +36,10 @@ std::string KeyRingPath(const Config& cfg);
 core::Result<void> WritePrivateFile(const std::string& path, const std::string& content);
 
 core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::Store& store);
+
+// Fills the revocation cache from the database: sessions revoked within an access token's
+// lifetime and disabled accounts, so that a restart does not bring their tokens back.
+core::Result<void> RestoreRevocations(store::Store& store, Security& sec);
 
 // With BAILIAN_HUB_BOOTSTRAP_ADMIN=1 (set by `make run`) and no user at all, creates the
 // user "admin" with a generated password printed once to the console.

@@ -1,7 +1,10 @@
+#include <sys/random.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
-#include <random>
+#include <stdexcept>
 #include <string>
 
 #include "core/clock.hpp"
@@ -21,25 +24,26 @@ std::string FormatIsoMs(std::int64_t epoch_ms) {
 }
 
 namespace {
-std::uint64_t RandomU64() {
-    thread_local std::mt19937_64 rng([] {
-        std::random_device rd;
-        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd()};
-        return std::mt19937_64(seq);
-    }());
-    return rng();
+// Ids are handed to clients and must not be predictable, so their random bits come from the
+// kernel's CSPRNG: the outputs of a seeded PRNG such as mt19937_64 are linear in its state,
+// which a few hundred observed ids would reveal, and with it every id made after them.
+void FillRandom(unsigned char* out, std::size_t n) {
+    while (n > 0) {
+        ssize_t got = ::getrandom(out, n, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error("getrandom failed");
+        }
+        out += got;
+        n -= static_cast<std::size_t>(got);
+    }
 }
 }  // namespace
 
 std::string NewIdAt(std::int64_t ms) {
     std::array<unsigned char, 16> b{};
     for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>((ms >> (8 * (5 - i))) & 0xff);
-    std::uint64_t r1 = RandomU64(), r2 = RandomU64();
-    for (int i = 6; i < 16; ++i) {
-        std::uint64_t& r = i < 11 ? r1 : r2;
-        b[i] = static_cast<unsigned char>(r & 0xff);
-        r >>= 8;
-    }
+    FillRandom(b.data() + 6, b.size() - 6);
     b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));  // version 7
     b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
     static const char* hex = "0123456789abcdef";

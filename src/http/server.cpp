@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/id.hpp"
+#include "http/request_head.hpp"
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 
@@ -86,6 +87,10 @@ std::string ClientIp(const Conn& c, const Headers& headers, const std::vector<st
         v = v.substr(0, comma);
     }
     return peer;
+}
+
+std::string_view View(const beast::flat_buffer& buf) {
+    return {static_cast<const char*>(buf.data().data()), buf.size()};
 }
 
 core::Error TooLarge(std::size_t limit) {
@@ -454,10 +459,28 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             buf.commit(n);
         }
         c->idle = false;
+        // The whole head arrives first (one deadline for all of it), so that its raw lines can
+        // be checked for ambiguous framing before the parser reads them.
+        c->stream.expires_after(cfg.header_timeout);
+        std::optional<std::size_t> head_len;
+        while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kHeaderLimit) {
+            std::size_t n = co_await c->stream.async_read_some(
+                buf.prepare(4096), net::redirect_error(net::use_awaitable, ec));
+            if (ec) break;
+            buf.commit(n);
+        }
+        if (ec) break;
+        if (head_len) {
+            if (auto problem = AmbiguousFraming(View(buf).substr(0, *head_len))) {
+                co_await SendErrorAndClose(
+                    c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
+                                         "Malformed HTTP request.", *problem));
+                co_return;
+            }
+        }
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(kHeaderLimit);
         parser.body_limit(cfg.body_limit);
-        c->stream.expires_after(cfg.header_timeout);
         co_await bhttp::async_read_header(c->stream, buf, parser,
                                           net::redirect_error(net::use_awaitable, ec));
         if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||

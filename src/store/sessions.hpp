@@ -36,6 +36,9 @@ public:
     // Sessions neither revoked nor expired, most recently used first.
     virtual core::Result<std::vector<Session>> ListActive(std::string_view user_id) = 0;
     virtual core::Result<void> Touch(std::string_view id, std::int64_t at_ms) = 0;
+    // Ids of the sessions revoked at or after `since_ms` (their access tokens may still be
+    // unexpired: a restarted process must keep refusing them).
+    virtual core::Result<std::vector<std::string>> ListRevokedSince(std::int64_t since_ms) = 0;
     // Housekeeping: deletes sessions that expired before `before_ms`; returns how many.
     virtual core::Result<std::int64_t> DeleteExpired(std::int64_t before_ms) = 0;
 };

@@ -150,6 +150,21 @@ public:
         });
     }
 
+    core::Result<std::vector<std::string>> ListRevokedSince(std::int64_t since_ms) override {
+        return ctx_.db.Read([&](Connection& c) -> core::Result<std::vector<std::string>> {
+            HUB_SQL_ASSIGN(Stmt st,
+                           c.Prepare("SELECT id FROM sessions WHERE revoked_at >= ?1"));
+            st.BindAll(since_ms);
+            std::vector<std::string> ids;
+            while (true) {
+                HUB_SQL_ASSIGN(bool row, st.Step());
+                if (!row) break;
+                ids.push_back(st.Text(0));
+            }
+            return ids;
+        });
+    }
+
     core::Result<std::int64_t> DeleteExpired(std::int64_t before_ms) override {
         return ctx_.db.Write([&](Connection& c) -> core::Result<std::int64_t> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("DELETE FROM sessions WHERE expires_at < ?1"));
