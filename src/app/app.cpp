@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
 #include <cstdio>
@@ -16,7 +17,9 @@
 #include "async/offload.hpp"
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
+#include "http/https_redirect.hpp"
 #include "http/server.hpp"
+#include "http/tls.hpp"
 #include "http/static_files.hpp"
 #include "obs/logging.hpp"
 #include "services/health.hpp"
@@ -157,8 +160,105 @@ int Migrate(const Config& cfg) {
     return 0;
 }
 
+namespace {
+
+constexpr int kConfigErrorExit = 2;
+
+void LogCertificate(const http::CertificateInfo& info) {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    nlohmann::json f = {{"subject", info.subject},
+                        {"not_after", core::FormatIsoMs(info.not_after_s * 1000)},
+                        {"sha256", info.sha256}};
+    if (info.expired(now)) {
+        // Served anyway (clients will refuse it): the operator must see this at once.
+        f["hint"] = "renew the certificate, then send SIGHUP (or replace the files)";
+        obs::Error("tls_certificate_expired", f);
+    } else {
+        f["days_left"] = (info.not_after_s - now) / 86'400;
+        obs::Info("tls_certificate", f);
+    }
+}
+
+core::Result<std::shared_ptr<http::TlsContext>> LoadTls(const Config& cfg) {
+    http::TlsConfig t;
+    t.cert_file = cfg.tls_cert_file;
+    t.key_file = cfg.tls_key_file;
+    t.ocsp_file = cfg.tls_ocsp_file;
+    t.ticket_rotation = std::chrono::seconds(cfg.tls_ticket_rotation_s);
+    auto loaded = http::TlsContext::Load(t);
+    if (!loaded.ok()) {
+        obs::Error("tls_config_failed", {{"error", loaded.error().public_message}});
+        return loaded.error();
+    }
+    LogCertificate(loaded.value()->Info());
+    return loaded;
+}
+
+}  // namespace
+
+// Reloads the certificate on SIGHUP and when its files change; connections keep the context
+// they began with, so nothing in flight is dropped. A bad file keeps the old certificate.
+class TlsReloader {
+public:
+    TlsReloader(net::io_context& io, http::TlsContext& tls, std::int64_t check_ms)
+        : tls_(tls), hup_(io, SIGHUP), timer_(io), check_(check_ms) {
+        WaitHup();
+        if (check_.count() > 0) Tick();
+    }
+    void Stop() {
+        stopped_ = true;
+        boost::system::error_code ec;
+        hup_.cancel(ec);
+        timer_.cancel();
+    }
+
+private:
+    void Reload(const char* why) {
+        auto r = tls_.Reload();
+        if (!r.ok()) {
+            obs::Error("tls_reload_failed", {{"trigger", why},
+                                             {"error", r.error().public_message},
+                                             {"kept", tls_.Info().sha256}});
+            return;
+        }
+        obs::Info("tls_reloaded", {{"trigger", why}});
+        LogCertificate(r.value());
+    }
+    void WaitHup() {
+        hup_.async_wait([this](const boost::system::error_code& ec, int) {
+            if (ec || stopped_) return;
+            Reload("SIGHUP");
+            WaitHup();
+        });
+    }
+    void Tick() {
+        timer_.expires_after(check_);
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopped_) return;
+            if (tls_.FilesChanged()) Reload("files changed");
+            Tick();
+        });
+    }
+
+    http::TlsContext& tls_;
+    net::signal_set hup_;
+    net::steady_timer timer_;
+    std::chrono::milliseconds check_;
+    bool stopped_ = false;
+};
+
 int Serve(const Config& cfg) {
     InitLogs(cfg);
+    // HTTPS first: a wrong certificate is a configuration error (exit 2), found before anything
+    // else starts.
+    std::shared_ptr<http::TlsContext> tls;
+    if (cfg.Tls()) {
+        auto loaded = LoadTls(cfg);
+        if (!loaded.ok()) return kConfigErrorExit;
+        tls = std::move(loaded.value());
+    }
     if (!PrepareDataDir(cfg)) return 1;
 
     auto opened = OpenStore(cfg);
@@ -377,7 +477,10 @@ int Serve(const Config& cfg) {
     scfg.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
     scfg.max_connections = cfg.max_connections;
     scfg.trusted_proxies = cfg.trusted_proxies;
-    scfg.hsts = !cfg.trusted_proxies.empty();
+    scfg.tls = tls;
+    // HSTS whenever clients reach us over HTTPS: our own TLS, or a TLS proxy in front.
+    scfg.hsts_max_age_s = tls || !cfg.trusted_proxies.empty() ? cfg.hsts_max_age_s : 0;
+    scfg.require_https = !tls && !cfg.IsLoopback();
     http::Server server(io, scfg, router, api::ErrorResponse, &metrics);
     auto port = server.Listen();
     if (!port.ok()) {
@@ -392,6 +495,7 @@ int Serve(const Config& cfg) {
         mcfg.port = cfg.metrics_listen_port;
         mcfg.body_limit = 4096;
         mcfg.max_connections = 64;
+        if (cfg.metrics_tls) mcfg.tls = tls;
         metrics_server = std::make_unique<http::Server>(io, mcfg, metrics_router, api::ErrorResponse);
         auto mport = metrics_server->Listen();
         if (!mport.ok()) {
@@ -403,6 +507,29 @@ int Serve(const Config& cfg) {
         metrics_port = *mport;
         metrics_server->Start();
     }
+    // The plain listener that only sends clients to HTTPS.
+    http::Router redirect_router;
+    std::unique_ptr<http::Server> redirect_server;
+    if (!cfg.redirect_listen_host.empty()) {
+        http::RegisterHttpsRedirect(redirect_router, *port, cfg.public_url);
+        http::ServerConfig rcfg;
+        rcfg.host = cfg.redirect_listen_host;
+        rcfg.port = cfg.redirect_listen_port;
+        rcfg.body_limit = 4096;
+        rcfg.max_connections = cfg.max_connections;
+        rcfg.security_headers = false;
+        redirect_server =
+            std::make_unique<http::Server>(io, rcfg, redirect_router, api::ErrorResponse);
+        auto rport = redirect_server->Listen();
+        if (!rport.ok()) {
+            obs::Error("redirect_listen_failed", {{"error", rport.error().public_message}});
+            return 1;
+        }
+        obs::Info("redirect_listening", {{"host", cfg.redirect_listen_host}, {"port", *rport}});
+        redirect_server->Start();
+    }
+    std::unique_ptr<TlsReloader> reloader;
+    if (tls) reloader = std::make_unique<TlsReloader>(io, *tls, cfg.tls_reload_check_ms);
     server.Start();
     images.Start();
     obs::Info("listening", {{"host", cfg.listen_host},
@@ -418,6 +545,8 @@ int Serve(const Config& cfg) {
         if (ec) return;
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
         images.Stop();
+        if (reloader) reloader->Stop();
+        if (redirect_server) redirect_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         server.BeginShutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms),

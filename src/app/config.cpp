@@ -292,6 +292,41 @@ const std::vector<KeyDef>& BaseDefs() {
         {{"server.trusted_proxies", "BAILIAN_HUB_TRUSTED_PROXIES",
           "proxy IPs whose X-Forwarded-For is believed"},
          ListOf(&Config::trusted_proxies, CheckIp)},
+        {{"tls.cert_file", "BAILIAN_HUB_TLS_CERT",
+          "PEM certificate chain: the main listener speaks HTTPS"},
+         Text(&Config::tls_cert_file, true)},
+        {{"tls.key_file", "BAILIAN_HUB_TLS_KEY", "PEM private key of tls.cert_file"},
+         Text(&Config::tls_key_file, true)},
+        {{"tls.ocsp_file", "BAILIAN_HUB_TLS_OCSP_RESPONSE",
+          "DER OCSP response to staple, kept fresh by the operator"},
+         Text(&Config::tls_ocsp_file, true)},
+        {{"tls.reload_check_ms", "BAILIAN_HUB_TLS_RELOAD_CHECK_MS",
+          "how often changed certificate files are looked for; 0 = only on SIGHUP"},
+         Millis(&Config::tls_reload_check_ms, 0, 3'600'000)},
+        {{"tls.ticket_rotation_s", "BAILIAN_HUB_TLS_TICKET_ROTATION_S",
+          "seconds between new session-ticket keys"},
+         Millis(&Config::tls_ticket_rotation_s, 60, 7 * 86'400)},
+        {{"tls.hsts_max_age_s", "BAILIAN_HUB_HSTS_MAX_AGE",
+          "Strict-Transport-Security max-age, at least a year"},
+         Millis(&Config::hsts_max_age_s, 31'536'000, 63'072'000)},
+        {{"server.http_redirect_listen", "BAILIAN_HUB_HTTP_REDIRECT_LISTEN",
+          "HOST:PORT of a plain listener that redirects to HTTPS, or off"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (v == "off" || v.empty()) {
+                 c.redirect_listen_host.clear();
+                 return std::nullopt;
+             }
+             if (auto e = ParseHostPort(v, &c.redirect_listen_host, &c.redirect_listen_port))
+                 return *e + " (or off)";
+             return std::nullopt;
+         }},
+        {{"metrics.tls", "BAILIAN_HUB_METRICS_TLS",
+          "true: the /metrics listener speaks HTTPS with the same certificate"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (v != "true" && v != "false") return "must be true or false";
+             c.metrics_tls = v == "true";
+             return std::nullopt;
+         }},
         {{"demo.sim_path", "BAILIAN_HUB_SIM_PATH", "bailian-sim binary for demo mode"},
          Text(&Config::sim_path, true)},
         {{"auth.registration_open", "BAILIAN_HUB_REGISTRATION_OPEN", "true|false"},
@@ -572,10 +607,22 @@ core::Result<Config> LoadConfig(const std::string& toml_text, const std::string&
         if (it == env.end()) continue;
         if (auto e = d.set(c, it->second)) return BadKey(d.key.env, *e);
     }
-    if (!c.IsLoopback() && c.trusted_proxies.empty()) {
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+        return BadKey(c.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",
+                      "is needed too: set both BAILIAN_HUB_TLS_CERT and BAILIAN_HUB_TLS_KEY");
+    }
+    if (!c.Tls() && !c.IsLoopback() && c.trusted_proxies.empty()) {
         return BadKey("server.listen",
                       "is not a loopback address: plain HTTP is only served on loopback or behind "
-                      "a TLS-terminating proxy listed in server.trusted_proxies");
+                      "a TLS-terminating proxy listed in server.trusted_proxies; or set "
+                      "BAILIAN_HUB_TLS_CERT and BAILIAN_HUB_TLS_KEY for HTTPS");
+    }
+    if (!c.Tls() && !c.redirect_listen_host.empty()) {
+        return BadKey("server.http_redirect_listen",
+                      "redirects to HTTPS: set BAILIAN_HUB_TLS_CERT and BAILIAN_HUB_TLS_KEY");
+    }
+    if (!c.Tls() && c.metrics_tls) {
+        return BadKey("metrics.tls", "needs BAILIAN_HUB_TLS_CERT and BAILIAN_HUB_TLS_KEY");
     }
     if (!c.metrics_listen_host.empty() && !IsLoopbackHost(c.metrics_listen_host) &&
         c.metrics_token.Reveal().empty()) {

@@ -69,6 +69,17 @@ struct Config {
     std::size_t max_connections = 10'000;
     std::int64_t shutdown_grace_ms = 20'000;
     std::vector<std::string> trusted_proxies;
+    // HTTPS in the hub: certificate chain and key (PEM); both or neither.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    std::string tls_ocsp_file;             // optional stapled OCSP response (DER)
+    std::int64_t tls_reload_check_ms = 5'000;  // how often changed files are looked for; 0 = off
+    std::int64_t tls_ticket_rotation_s = 12 * 3600;
+    bool metrics_tls = false;              // the /metrics listener speaks HTTPS too
+    // A plain listener that only redirects to HTTPS (308); empty host = off.
+    std::string redirect_listen_host;
+    std::uint16_t redirect_listen_port = 0;
+    std::int64_t hsts_max_age_s = 31'536'000;  // on HTTPS answers (and behind a TLS proxy)
     std::string sim_path;  // bailian-sim binary for demo mode; empty = next to bailian-hub
     bool registration_open = true;
     int bcrypt_cost = 12;
@@ -114,6 +125,7 @@ struct Config {
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url
     bool IsLoopback() const;
+    bool Tls() const { return !tls_cert_file.empty(); }
 };
 
 // Where each key comes from: TOML path and environment variable.

@@ -7,6 +7,7 @@
 
 #include "app/app.hpp"
 #include "app/config.hpp"
+#include "http/tls.hpp"
 
 namespace {
 
@@ -86,6 +87,18 @@ int main(int argc, char** argv) {
     auto* jwt_rotate = jwt->add_subcommand(
         "rotate", "Add a new signing key; old public keys stay published until their tokens "
                   "expire");
+    auto* tls = app.add_subcommand("tls", "HTTPS certificates");
+    tls->require_subcommand(1);
+    auto* tls_self_signed = tls->add_subcommand(
+        "self-signed", "Make a key and a self-signed certificate for trying HTTPS locally");
+    std::string tls_out;
+    std::vector<std::string> tls_hosts;
+    int tls_days = 90;
+    tls_self_signed->add_option("--out", tls_out, "Folder for cert.pem and key.pem")->required();
+    tls_self_signed->add_option("--host", tls_hosts,
+                                "Extra host name or IP address (localhost, 127.0.0.1 and ::1 are "
+                                "always in it); repeat for more");
+    tls_self_signed->add_option("--days", tls_days, "Validity in days (1 to 3650)");
     app.footer(
         "Configuration keys and their environment variables: see "
         "config/bailian-hub.example.toml.\nExit codes: 0 ok, 1 failure, 2 bad configuration.");
@@ -99,6 +112,17 @@ int main(int argc, char** argv) {
 
     if (version->parsed()) {
         std::cout << "bailian-hub " << hub::app::kVersion << "\n";
+        return 0;
+    }
+    if (tls_self_signed->parsed()) {  // needs no configuration
+        auto cert = hub::http::WriteSelfSigned(tls_out, tls_hosts, tls_days);
+        if (!cert.ok()) {
+            std::cerr << "bailian-hub: " << cert.error().public_message << "\n";
+            return kConfigError;
+        }
+        std::cout << "certificate: " << *cert << "\nkey: " << tls_out << "/key.pem (0600)\n"
+                  << "try: BAILIAN_HUB_TLS_CERT=" << *cert << " BAILIAN_HUB_TLS_KEY=" << tls_out
+                  << "/key.pem bailian-hub serve\n";
         return 0;
     }
     auto cfg = Load(config_path);

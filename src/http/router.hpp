@@ -23,9 +23,14 @@ public:
     };
     Match Find(std::string_view method, std::string_view path) const;
 
-    // Fallback for paths no route matches (e.g. static files / SPA). Only GET and HEAD.
-    void SetFallback(Handler handler) { fallback_ = std::move(handler); }
+    // Fallback for paths no route matches (e.g. static files / SPA): GET and HEAD only, or
+    // every method (a listener that answers everything the same way).
+    void SetFallback(Handler handler, bool any_method = false) {
+        fallback_ = std::move(handler);
+        fallback_any_method_ = any_method;
+    }
     const Handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
+    bool fallback_any_method() const { return fallback_any_method_; }
 
 private:
     struct Route {
@@ -38,6 +43,7 @@ private:
                               std::map<std::string, std::string>* params);
     std::vector<Route> routes_;
     Handler fallback_;
+    bool fallback_any_method_ = false;
 };
 
 }  // namespace hub::http

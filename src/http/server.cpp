@@ -4,17 +4,20 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "core/id.hpp"
 #include "http/request_head.hpp"
+#include "http/tls.hpp"
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 
@@ -23,14 +26,33 @@ namespace hub::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 
 namespace {
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One client connection: plain TCP, or TLS over it. Timeouts and the socket are the TCP
+// layer's either way; reads and writes go through Io(), which picks the layer.
 struct Conn {
-    explicit Conn(tcp::socket s) : stream(std::move(s)) {}
-    beast::tcp_stream stream;
+    explicit Conn(tcp::socket s) : plain(std::in_place, std::move(s)) {}
+    Conn(tcp::socket s, std::shared_ptr<ssl::context> ctx)
+        : tls_ctx(std::move(ctx)), tls(std::make_unique<TlsStream>(std::move(s), *tls_ctx)) {}
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+    const beast::tcp_stream& lowest() const { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+    // op(stream) with the stream to read and write: both kinds give the same awaitable type.
+    template <class Op>
+    auto Io(Op op) {
+        return tls ? op(*tls) : op(*plain);
+    }
+
+    std::optional<beast::tcp_stream> plain;
+    std::shared_ptr<ssl::context> tls_ctx;  // the context this connection began with
+    std::unique_ptr<TlsStream> tls;
+    bool handshaken = false;  // TLS: the handshake is done
     bool idle = true;  // touched only on the connection's strand
     std::uint64_t id = 0;
 };
@@ -67,7 +89,7 @@ struct HttpMetrics {
 
 std::string ClientIp(const Conn& c, const Headers& headers, const std::vector<std::string>& trusted) {
     beast::error_code ec;
-    auto ep = c.stream.socket().remote_endpoint(ec);
+    auto ep = c.lowest().socket().remote_endpoint(ec);
     std::string peer = ec ? std::string("unknown") : ep.address().to_string();
     auto is_trusted = [&](std::string_view ip) {
         return std::find(trusted.begin(), trusted.end(), ip) != trusted.end();
@@ -133,6 +155,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     net::awaitable<bool> WriteResponse(std::shared_ptr<Conn> c, Response& r, bool head,
                                        bool keep_alive);
     net::awaitable<void> SendErrorAndClose(std::shared_ptr<Conn> c, const core::Error& e);
+    // TLS close_notify when there is TLS, then the TCP close.
+    net::awaitable<void> Close(std::shared_ptr<Conn> c);
+    // False for a plain-HTTP request that must have come over HTTPS (cfg.require_https) and
+    // came neither from loopback nor from a trusted proxy saying X-Forwarded-Proto: https.
+    bool HttpsOrTrusted(const Conn& c, const Request& req) const;
+    std::atomic<std::uint64_t> tls_handshakes{0};
+    std::atomic<std::uint64_t> tls_handshake_failures{0};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -160,10 +189,11 @@ public:
         res.chunked(true);
         res.keep_alive(false);
         beast::error_code ec;
-        c_->stream.expires_after(srv_.cfg.write_timeout);
+        c_->lowest().expires_after(srv_.cfg.write_timeout);
         bhttp::response_serializer<bhttp::empty_body> sr(res);
-        co_await bhttp::async_write_header(c_->stream, sr,
-                                           net::redirect_error(net::use_awaitable, ec));
+        co_await c_->Io([&](auto& s) {
+            return bhttp::async_write_header(s, sr, net::redirect_error(net::use_awaitable, ec));
+        });
         if (ec) {
             MarkGone();
             co_return false;
@@ -172,7 +202,7 @@ public:
         counted_ = true;
         // Watch for the client closing its side while we stream.
         net::co_spawn(
-            c_->stream.get_executor(), Watch(c_, alive_),
+            c_->lowest().get_executor(), Watch(c_, alive_),
             [](std::exception_ptr) {});
         co_return true;
     }
@@ -181,9 +211,11 @@ public:
         if (!started_ || gone_ || ended_) co_return false;
         if (data.empty()) co_return true;
         beast::error_code ec;
-        c_->stream.expires_after(srv_.cfg.write_timeout);
-        co_await net::async_write(c_->stream, bhttp::make_chunk(net::buffer(data)),
-                                  net::redirect_error(net::use_awaitable, ec));
+        c_->lowest().expires_after(srv_.cfg.write_timeout);
+        co_await c_->Io([&](auto& s) {
+            return net::async_write(s, bhttp::make_chunk(net::buffer(data)),
+                                    net::redirect_error(net::use_awaitable, ec));
+        });
         if (ec) {
             MarkGone();
             co_return false;
@@ -196,16 +228,18 @@ public:
         if (!started_ || gone_ || ended_) co_return;
         ended_ = true;
         beast::error_code ec;
-        c_->stream.expires_after(srv_.cfg.write_timeout);
-        co_await net::async_write(c_->stream, bhttp::make_chunk_last(),
-                                  net::redirect_error(net::use_awaitable, ec));
+        c_->lowest().expires_after(srv_.cfg.write_timeout);
+        co_await c_->Io([&](auto& s) {
+            return net::async_write(s, bhttp::make_chunk_last(),
+                                    net::redirect_error(net::use_awaitable, ec));
+        });
         if (ec) MarkGone();
     }
 
     void Abort() override {
         ended_ = true;
         beast::error_code ec;
-        auto& sock = c_->stream.socket();
+        auto& sock = c_->lowest().socket();
         sock.set_option(net::socket_base::linger(true, 0), ec);
         sock.close(ec);
         MarkGone();
@@ -219,7 +253,7 @@ public:
             return;
         }
         if (gone_) {
-            net::post(c_->stream.get_executor(), std::move(fn));
+            net::post(c_->lowest().get_executor(), std::move(fn));
             return;
         }
         on_gone_ = std::move(fn);
@@ -232,7 +266,7 @@ public:
         if (!peeking_) return;
         peeking_ = false;
         beast::error_code ec;
-        c_->stream.socket().cancel(ec);
+        c_->lowest().socket().cancel(ec);
     }
 
     ~StreamImpl() override {
@@ -262,7 +296,7 @@ private:
     void StartPeek() {
         if (peeking_) return;
         peeking_ = true;
-        auto& sock = c_->stream.socket();
+        auto& sock = c_->lowest().socket();
         sock.async_wait(tcp::socket::wait_read,
                         [this, c = c_, alive = alive_](beast::error_code ec) {
                             if (!*alive || !peeking_) return;
@@ -271,11 +305,15 @@ private:
                                 if (ec != net::error::operation_aborted) MarkGone();
                                 return;
                             }
-                            char b;
-                            ssize_t n = ::recv(c->stream.socket().native_handle(), &b, 1,
+                            char b = 0;
+                            ssize_t n = ::recv(c->lowest().socket().native_handle(), &b, 1,
                                                MSG_PEEK | MSG_DONTWAIT);
-                            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                                           errno != EINTR)) {
+                            // Over TLS a leaving client first sends an alert (close_notify):
+                            // a record of content type 21.
+                            const bool tls_alert = c->tls && n == 1 && b == 21;
+                            if (n == 0 || tls_alert ||
+                                (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                                 errno != EINTR)) {
                                 MarkGone();
                             } else if (n < 0) {
                                 StartPeek();  // woken without data: watch on
@@ -288,7 +326,7 @@ private:
         char buf[512];
         for (;;) {
             beast::error_code ec;
-            co_await c->stream.socket().async_read_some(
+            co_await c->lowest().socket().async_read_some(
                 net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
             if (!*alive) co_return;
             if (ec) {
@@ -326,7 +364,9 @@ void Server::Impl::Decorate(Response& r, const Request& req) {
     r.headers.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
     if (!r.headers.Has("Content-Security-Policy"))
         r.headers.Set("Content-Security-Policy", cfg.content_security_policy);
-    if (cfg.hsts) r.headers.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    if (cfg.hsts_max_age_s > 0)
+        r.headers.Set("Strict-Transport-Security",
+                      "max-age=" + std::to_string(cfg.hsts_max_age_s) + "; includeSubDomains");
     if (!r.headers.Has("Cache-Control")) r.headers.Set("Cache-Control", "no-store");
 }
 
@@ -365,8 +405,10 @@ net::awaitable<bool> Server::Impl::WriteResponse(std::shared_ptr<Conn> c, Respon
         res.prepare_payload();
     }
     beast::error_code ec;
-    c->stream.expires_after(cfg.write_timeout);
-    co_await bhttp::async_write(c->stream, res, net::redirect_error(net::use_awaitable, ec));
+    c->lowest().expires_after(cfg.write_timeout);
+    co_await c->Io([&](auto& s) {
+        return bhttp::async_write(s, res, net::redirect_error(net::use_awaitable, ec));
+    });
     co_return !ec;
 }
 
@@ -377,9 +419,7 @@ net::awaitable<void> Server::Impl::SendErrorAndClose(std::shared_ptr<Conn> c, co
     Decorate(r, req);
     if (metrics) metrics->requests.With({"other", "(malformed)", std::to_string(r.status)}).Inc();
     co_await WriteResponse(c, r, false, false);
-    beast::error_code ec;
-    c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    c->stream.close();
+    co_await Close(c);
 }
 
 net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& req,
@@ -394,7 +434,8 @@ net::awaitable<void> Server::Impl::Dispatch(std::shared_ptr<Conn> c, Request& re
             ctx.route = match.pattern;
             resp = co_await (*match.handler)(ctx);
         } else if (match.outcome == Router::Outcome::kNotFound && router.fallback() &&
-                   (req.method == "GET" || req.method == "HEAD")) {
+                   (req.method == "GET" || req.method == "HEAD" ||
+                    router.fallback_any_method())) {
             ctx.route = "(static)";
             resp = co_await (*router.fallback())(ctx);
         } else if (match.outcome == Router::Outcome::kMethodNotAllowed) {
@@ -445,6 +486,21 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         }
     } count{*this, c->id};
 
+    if (c->tls) {
+        beast::error_code ec;
+        c->lowest().expires_after(cfg.header_timeout);
+        co_await c->tls->async_handshake(ssl::stream_base::server,
+                                         net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            // Old protocol versions, weak suites only, a port scan, a wrong certificate on the
+            // client's side: counted, not logged one by one.
+            ++tls_handshake_failures;
+            c->lowest().close();
+            co_return;
+        }
+        ++tls_handshakes;
+        c->handshaken = true;
+    }
     beast::flat_buffer buf;
     for (;;) {
         c->idle = true;
@@ -452,20 +508,24 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         beast::error_code ec;
         if (buf.size() == 0) {
             // Wait for the first byte of the next request under the idle timeout.
-            c->stream.expires_after(cfg.idle_timeout);
-            std::size_t n = co_await c->stream.async_read_some(
-                buf.prepare(4096), net::redirect_error(net::use_awaitable, ec));
+            c->lowest().expires_after(cfg.idle_timeout);
+            std::size_t n = co_await c->Io([&](auto& s) {
+                return s.async_read_some(buf.prepare(4096),
+                                         net::redirect_error(net::use_awaitable, ec));
+            });
             if (ec) break;
             buf.commit(n);
         }
         c->idle = false;
         // The whole head arrives first (one deadline for all of it), so that its raw lines can
         // be checked for ambiguous framing before the parser reads them.
-        c->stream.expires_after(cfg.header_timeout);
+        c->lowest().expires_after(cfg.header_timeout);
         std::optional<std::size_t> head_len;
         while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kHeaderLimit) {
-            std::size_t n = co_await c->stream.async_read_some(
-                buf.prepare(4096), net::redirect_error(net::use_awaitable, ec));
+            std::size_t n = co_await c->Io([&](auto& s) {
+                return s.async_read_some(buf.prepare(4096),
+                                         net::redirect_error(net::use_awaitable, ec));
+            });
             if (ec) break;
             buf.commit(n);
         }
@@ -481,8 +541,10 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(kHeaderLimit);
         parser.body_limit(cfg.body_limit);
-        co_await bhttp::async_read_header(c->stream, buf, parser,
-                                          net::redirect_error(net::use_awaitable, ec));
+        co_await c->Io([&](auto& s) {
+            return bhttp::async_read_header(s, buf, parser,
+                                            net::redirect_error(net::use_awaitable, ec));
+        });
         if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
             ec == net::error::eof || ec == net::error::connection_reset ||
             ec == net::error::operation_aborted) {
@@ -519,13 +581,16 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             if (auto it = h.find(bhttp::field::expect);
                 it != h.end() && IEquals(it->value(), "100-continue")) {
                 bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-                co_await bhttp::async_write(c->stream, cont,
-                                            net::redirect_error(net::use_awaitable, ec));
+                co_await c->Io([&](auto& s) {
+                    return bhttp::async_write(s, cont, net::redirect_error(net::use_awaitable, ec));
+                });
                 if (ec) break;
             }
-            c->stream.expires_after(cfg.body_timeout);
-            co_await bhttp::async_read(c->stream, buf, parser,
-                                       net::redirect_error(net::use_awaitable, ec));
+            c->lowest().expires_after(cfg.body_timeout);
+            co_await c->Io([&](auto& s) {
+                return bhttp::async_read(s, buf, parser,
+                                         net::redirect_error(net::use_awaitable, ec));
+            });
             if (ec == bhttp::error::body_limit) {
                 co_await SendErrorAndClose(
                     c, TooLarge(cfg.body_limit));
@@ -561,12 +626,45 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
                                      "Request target must be an absolute path."));
             co_return;
         }
+        if (!HttpsOrTrusted(*c, req)) {
+            Response r = render(core::Error::Make(core::ErrorCode::kForbidden, "https_required",
+                                                  "This hub answers over HTTPS only: connect "
+                                                  "through its TLS proxy."),
+                                req.request_id);
+            Decorate(r, req);
+            co_await WriteResponse(c, r, false, false);
+            Finished(req, "(https-required)", r.status, r.body.size(), start_us, "");
+            break;
+        }
         co_await Dispatch(c, req, keep_alive, start_us);
         if (!keep_alive || draining) break;
     }
+    co_await Close(c);
+}
+
+bool Server::Impl::HttpsOrTrusted(const Conn& c, const Request& req) const {
+    if (!cfg.require_https || c.tls) return true;
     beast::error_code ec;
-    c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    c->stream.close();
+    auto ep = c.lowest().socket().remote_endpoint(ec);
+    if (ec) return false;
+    if (ep.address().is_loopback()) return true;  // the host itself (health checks, tools)
+    const std::string peer = ep.address().to_string();
+    if (std::find(cfg.trusted_proxies.begin(), cfg.trusted_proxies.end(), peer) ==
+        cfg.trusted_proxies.end())
+        return false;
+    auto proto = req.headers.Get("X-Forwarded-Proto");
+    return proto && IEquals(*proto, "https");
+}
+
+net::awaitable<void> Server::Impl::Close(std::shared_ptr<Conn> c) {
+    beast::error_code ec;
+    if (c->tls && c->handshaken) {
+        // close_notify, so that the client knows the answer is whole; theirs is not awaited long.
+        c->lowest().expires_after(std::chrono::seconds(1));
+        co_await c->tls->async_shutdown(net::redirect_error(net::use_awaitable, ec));
+    }
+    c->lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    c->lowest().close();
 }
 
 net::awaitable<void> Server::Impl::AcceptLoop() {
@@ -586,13 +684,18 @@ net::awaitable<void> Server::Impl::AcceptLoop() {
             continue;
         }
         ++connections;
-        auto c = std::make_shared<Conn>(std::move(sock));
+        std::shared_ptr<Conn> c;
+        if (cfg.tls) {
+            c = std::make_shared<Conn>(std::move(sock), cfg.tls->Current());
+        } else {
+            c = std::make_shared<Conn>(std::move(sock));
+        }
         {
             std::lock_guard lk(mu);
             c->id = next_id++;
             registry[c->id] = c;
         }
-        auto ex = c->stream.get_executor();
+        auto ex = c->lowest().get_executor();
         net::co_spawn(ex, Session(c), [self](std::exception_ptr e) {
             if (e) {
                 try {
@@ -622,6 +725,24 @@ Server::Server(net::io_context& io, ServerConfig cfg, const Router& router, Erro
               impl ? impl->requests.load() : 0);
         gauge("bailian_hub_http_active_streams", "Streaming (SSE) responses open now.",
               impl ? impl->streams.load() : 0);
+        if (!impl || !impl->cfg.tls) return;
+        const auto& tls = *impl->cfg.tls;
+        auto counter = [&out](const char* name, const char* help, std::uint64_t v) {
+            out.Single(name, help, obs::MetricType::kCounter, static_cast<double>(v));
+        };
+        counter("bailian_hub_tls_handshakes_total", "TLS handshakes completed.",
+                impl->tls_handshakes.load());
+        counter("bailian_hub_tls_handshake_failures_total",
+                "TLS handshakes that failed (old protocols, weak suites only, garbage, timeouts).",
+                impl->tls_handshake_failures.load());
+        counter("bailian_hub_tls_reloads_total", "Certificate reloads that took effect.",
+                tls.reloads());
+        counter("bailian_hub_tls_reload_failures_total",
+                "Certificate reloads refused (the previous certificate stayed).",
+                tls.reload_failures());
+        out.Single("bailian_hub_tls_certificate_expiry_timestamp_seconds",
+                   "When the served certificate expires (Unix time); alert well before.",
+                   obs::MetricType::kGauge, static_cast<double>(tls.Info().not_after_s));
     });
 }
 
@@ -671,8 +792,8 @@ void Server::BeginShutdown(std::chrono::milliseconds deadline,
         }
     }
     for (auto& c : conns) {
-        net::post(c->stream.get_executor(), [c] {
-            if (c->idle) c->stream.cancel();
+        net::post(c->lowest().get_executor(), [c] {
+            if (c->idle) c->lowest().cancel();
         });
     }
     auto timer = std::make_shared<net::steady_timer>(impl->io);

@@ -18,6 +18,8 @@ class Registry;
 
 namespace hub::http {
 
+class TlsContext;
+
 struct ServerConfig {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;  // 0 = ephemeral
@@ -33,8 +35,14 @@ struct ServerConfig {
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
-    bool hsts = false;  // set when TLS or a TLS-terminating proxy is in front
+    // Strict-Transport-Security max-age on every answer; 0 = none (plain HTTP on loopback).
+    std::int64_t hsts_max_age_s = 0;
     std::string server_name = "bailian-hub";
+    // HTTPS on this listener (certificate, key, tickets, reloads). Null = plain HTTP.
+    std::shared_ptr<TlsContext> tls;
+    // Plain HTTP that must have been HTTPS to the client: requests are answered only from
+    // loopback, or from a trusted proxy that says X-Forwarded-Proto: https (403 otherwise).
+    bool require_https = false;
 };
 
 // Builds an error response in the API's envelope (supplied by api/errors).
