@@ -44,8 +44,9 @@ describe('safeUrl', () => {
     }
   });
 
-  it('allows only https (or relative) image sources', () => {
-    expect(safeUrl('https://img.example.com/a.png', 'src')).toBe('https://img.example.com/a.png');
+  it('allows only relative image sources (this hub\'s own files)', () => {
+    expect(safeUrl('/api/v1/files/abc', 'src')).toBe('/api/v1/files/abc');
+    expect(safeUrl('https://img.example.com/a.png', 'src')).toBe('');
     expect(safeUrl('http://img.example.com/a.png', 'src')).toBe('');
     expect(safeUrl('data:image/svg+xml,<svg onload=alert(1)>', 'src')).toBe('');
     expect(safeUrl('//evil.example/a.png', 'src')).toBe('');
@@ -104,10 +105,21 @@ describe('Markdown rendering of untrusted text', () => {
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
-  it('does not load images from javascript:, data: or plain http URLs', () => {
-    const root = html('![a](javascript:alert(1)) ![b](data:image/png;base64,AAAA) ![c](http://x.example/c.png) ![d](https://x.example/d.png)');
+  it('loads images only from this hub; those on other hosts become links, script URLs text', () => {
+    const root = html(
+      '![a](javascript:alert(1)) ![b](data:image/png;base64,AAAA) ![c](http://x.example/c.png) ' +
+        '![d](https://x.example/d.png?leak=1) ![](//x.example/e.png) ![f](/api/v1/files/f)',
+    );
     const srcs = Array.from(root.querySelectorAll('img')).map((i) => i.getAttribute('src'));
-    expect(srcs).toEqual(['https://x.example/d.png']);
+    expect(srcs).toEqual(['/api/v1/files/f']);
+    const links = Array.from(root.querySelectorAll('a')).map((a) => [a.textContent, a.getAttribute('href'), a.getAttribute('rel')]);
+    expect(links).toEqual([
+      ['c', 'http://x.example/c.png', 'noopener noreferrer nofollow'],
+      ['d', 'https://x.example/d.png?leak=1', 'noopener noreferrer nofollow'],
+      ['//x.example/e.png', '//x.example/e.png', 'noopener noreferrer nofollow'],
+    ]);
+    expect(root.textContent).toContain('a');
+    expect(everyAttribute(root).join(' ')).not.toMatch(/javascript:|data:/i);
   });
 
   it('renders code blocks as text with a copy button, then highlights them', async () => {

@@ -3,12 +3,14 @@ import type { Element, Nodes, Root } from 'hast';
 /**
  * Markdown from models is untrusted. react-markdown never renders raw HTML
  * (it is dropped, not parsed), and on top of that:
- *  - every URL goes through `safeUrl` (only http, https, mailto and relative URLs),
- *  - `rehypeHarden` removes dangerous elements and every event-handler / style
- *    property from the tree before it becomes React elements.
+ *  - every URL goes through `safeUrl` (links: only http, https, mailto and relative
+ *    URLs; images: only relative URLs, i.e. this hub's own files),
+ *  - `rehypeHarden` turns images on other hosts into links, and removes dangerous
+ *    elements and every event-handler / style property from the tree before it
+ *    becomes React elements.
  */
 const SAFE_HREF_SCHEMES = new Set(['http', 'https', 'mailto']);
-const SAFE_SRC_SCHEMES = new Set(['https']);
+const SAFE_SRC_SCHEMES = new Set<string>();
 
 // Control characters and whitespace that browsers ignore inside a scheme ("java\tscript:").
 // eslint-disable-next-line no-control-regex
@@ -69,8 +71,25 @@ function hardenElement(el: Element): void {
   }
 }
 
+/**
+ * An image on another host is not loaded: the request alone would tell that host the answer
+ * was read, and its URL can carry whatever the model was made to put there (how a
+ * prompt-injected answer leaks a conversation). The CSP refuses it as well. It becomes a
+ * link the reader may choose to open.
+ */
+function remoteImageAsLink(el: Element): Element {
+  const src = typeof el.properties.src === 'string' ? el.properties.src : '';
+  const href = safeUrl(src, 'href');
+  if (!src || safeUrl(src, 'src') || !/^(https?:)?\/\//i.test(href.replace(IGNORED_IN_SCHEME, ''))) return el;
+  const alt = typeof el.properties.alt === 'string' && el.properties.alt ? el.properties.alt : href;
+  return { type: 'element', tagName: 'a', properties: { href }, children: [{ type: 'text', value: alt }] };
+}
+
 function harden(node: Nodes): void {
   if (!('children' in node)) return;
+  node.children = node.children.map((child) =>
+    child.type === 'element' && child.tagName === 'img' ? remoteImageAsLink(child) : child,
+  ) as typeof node.children;
   node.children = node.children.filter((child) => {
     if (child.type === 'raw') return false;
     if (child.type === 'element') {
