@@ -1,11 +1,8 @@
 import { api } from '../../app/api';
-import type { Page, User } from '../../app/apiTypes';
+import type { Page } from '../../app/apiTypes';
+import type { components } from '../../app/openapi.gen';
 
-export interface AdminUser extends User {
-  quota: { daily_tokens: number | null; rpm: number | null };
-  mfa_enabled?: boolean;
-  updated_at?: string;
-}
+export type AdminUser = components['schemas']['AdminUser'];
 
 export interface AdminUserPatch {
   role?: string;
