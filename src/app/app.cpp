@@ -160,7 +160,8 @@ int Migrate(const Config& cfg) {
 
 int Serve(const Config& cfg_in, ServeMode mode) {
     Config cfg = cfg_in;
-    if (mode == ServeMode::kPrintRoutes) cfg.log_level = "off";  // stdout is the route table
+    // stdout is the route table: only errors are logged (and then the exit code is not 0).
+    if (mode == ServeMode::kPrintRoutes) cfg.log_level = "error";
     InitLogs(cfg);
     if (!PrepareDataDir(cfg)) return 1;
 
