@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 import { appShellServiceWorker } from './scripts/app-shell-sw.ts';
+import { openapiDocument } from './scripts/openapi-plugin.ts';
 
 const hub = process.env.HUB_URL ?? 'http://127.0.0.1:8080';
 const proxy = {
@@ -10,7 +11,7 @@ const proxy = {
 };
 
 export default defineConfig({
-  plugins: [react(), appShellServiceWorker()],
+  plugins: [react(), appShellServiceWorker(), openapiDocument()],
   server: { proxy },
   preview: { proxy },
   build: {

@@ -34,6 +34,10 @@ namespace hub::obs {
 class Registry;
 }
 
+namespace hub::http {
+class StaticFiles;
+}
+
 namespace hub::api {
 
 struct AppInfo {
@@ -75,6 +79,8 @@ void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
 using MetricsAuthorizer = std::function<bool(std::string_view bearer_token)>;
 void RegisterMetricsRoute(http::Router& router, const obs::Registry& metrics,
                           MetricsAuthorizer authorized);
+// GET /api/v1/openapi.json and GET /api/docs, read from the built web UI (404 when not built).
+void RegisterDocsRoutes(http::Router& router, const http::StaticFiles& web);
 void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUserRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps);

@@ -9,6 +9,7 @@
 #include <sstream>
 #include "crypto/master_key.hpp"
 #include <iostream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -249,7 +250,10 @@ private:
     bool stopped_ = false;
 };
 
-int Serve(const Config& cfg) {
+int Serve(const Config& cfg_in, ServeMode mode) {
+    Config cfg = cfg_in;
+    // stdout is the route table: only errors are logged (and then the exit code is not 0).
+    if (mode == ServeMode::kPrintRoutes) cfg.log_level = "error";
     InitLogs(cfg);
     // HTTPS first: a wrong certificate is a configuration error (exit 2), found before anything
     // else starts.
@@ -444,8 +448,13 @@ int Serve(const Config& cfg) {
                       upstream, upstream_keys, api_keys, openai,   passthrough,
                       conversations, chat, models, usage, images, limits};
 
+    http::StaticFiles web({WebRoot(cfg)});
+    if (!web.available()) {
+        obs::Warn("web_ui_missing", {{"web_root", WebRoot(cfg)}});
+    }
     http::Router router;
     api::RegisterAllRoutes(router, deps);
+    api::RegisterDocsRoutes(router, web);
     // /metrics: on its own (loopback) listener, and on the main one only behind the token.
     api::MetricsAuthorizer metrics_auth;
     if (!cfg.metrics_token.Reveal().empty()) {
@@ -457,9 +466,15 @@ int Serve(const Config& cfg) {
     http::Router metrics_router;
     api::RegisterMetricsRoute(metrics_router, metrics, metrics_auth);
 
-    http::StaticFiles web({WebRoot(cfg)});
-    if (!web.available()) {
-        obs::Warn("web_ui_missing", {{"web_root", WebRoot(cfg)}});
+    if (mode == ServeMode::kPrintRoutes) {
+        std::set<std::string> seen;
+        for (const auto* r : {&router, &metrics_router}) {
+            for (const auto& e : r->Table()) {
+                if (seen.insert(e.method + " " + e.pattern).second)
+                    std::cout << e.method << " " << e.pattern << "\n";
+            }
+        }
+        return 0;
     }
     router.SetFallback([&web](http::Context& ctx) -> net::awaitable<http::Response> {
         if (auto r = web.Serve(ctx.req)) co_return std::move(*r);

@@ -6,8 +6,11 @@ namespace hub::app {
 
 inline constexpr const char* kVersion = "0.1.0";
 
-// Runs the server until SIGTERM/SIGINT; returns the process exit code.
-int Serve(const Config& cfg);
+// kServe runs the server until SIGTERM/SIGINT. kPrintRoutes composes exactly the same server,
+// prints its route table ("METHOD PATTERN" lines, the /metrics listener's included) on
+// standard output and exits without listening. Returns the process exit code.
+enum class ServeMode { kServe, kPrintRoutes };
+int Serve(const Config& cfg, ServeMode mode = ServeMode::kServe);
 // Applies pending migrations and prints what it did; returns the process exit code.
 int Migrate(const Config& cfg);
 

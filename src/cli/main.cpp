@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
     auto* serve = app.add_subcommand("serve", "Start the server (SQLite under ./var by default)");
     auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
     auto* version = app.add_subcommand("version", "Print the version and exit");
+    auto* routes = app.add_subcommand(
+        "routes", "Print the routes the server would answer (METHOD PATTERN lines) and exit");
 
     auto* admin = app.add_subcommand("admin", "Manage users from the command line");
     admin->require_subcommand(1);
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
     auto cfg = Load(config_path);
     if (!cfg) return kConfigError;
     if (serve->parsed()) return hub::app::Serve(*cfg);
+    if (routes->parsed()) return hub::app::Serve(*cfg, hub::app::ServeMode::kPrintRoutes);
     if (migrate->parsed()) return hub::app::Migrate(*cfg);
     if (create_user->parsed())
         return hub::app::CreateUserCommand(*cfg, username, email, role, password_stdin);

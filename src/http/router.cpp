@@ -35,6 +35,13 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
     routes_.push_back(std::move(r));
 }
 
+std::vector<Router::Entry> Router::Table() const {
+    std::vector<Entry> out;
+    out.reserve(routes_.size());
+    for (const auto& r : routes_) out.push_back({r.method, r.pattern});
+    return out;
+}
+
 bool Router::MatchSegments(const Route& r, const std::vector<std::string_view>& parts,
                            std::map<std::string, std::string>* params) {
     std::size_t n = r.segments.size();

@@ -23,6 +23,14 @@ public:
     };
     Match Find(std::string_view method, std::string_view path) const;
 
+    // The registered routes in registration order, as (method, pattern): what the server
+    // answers, for `bailian-hub routes` and the test that holds docs/openapi.yaml to it.
+    struct Entry {
+        std::string method;
+        std::string pattern;
+    };
+    std::vector<Entry> Table() const;
+
     // Fallback for paths no route matches (e.g. static files / SPA): GET and HEAD only, or
     // every method (a listener that answers everything the same way).
     void SetFallback(Handler handler, bool any_method = false) {

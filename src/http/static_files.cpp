@@ -155,6 +155,12 @@ std::optional<Response> StaticFiles::ServeFile(const fs::path& file, const Reque
     return r;
 }
 
+std::optional<Response> StaticFiles::ServeNamed(const Request& req,
+                                               std::string_view relative) const {
+    if (canonical_root_.empty()) return std::nullopt;
+    return ServeFile(canonical_root_ / std::string(relative), req, relative == "index.html");
+}
+
 std::optional<Response> StaticFiles::Serve(const Request& req) const {
     if (canonical_root_.empty()) return std::nullopt;
     auto rel = SafeRelativePath(req.path);

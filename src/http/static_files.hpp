@@ -28,6 +28,9 @@ public:
     explicit StaticFiles(StaticConfig cfg);
     // Returns nullopt when nothing should be served (the caller answers 404).
     std::optional<Response> Serve(const Request& req) const;
+    // One named file of the root (relative path, no fallback): for routes that expose a file
+    // of the build under a fixed URL. Nullopt when it is missing.
+    std::optional<Response> ServeNamed(const Request& req, std::string_view relative) const;
     bool available() const { return !canonical_root_.empty(); }
 
 private:

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { watchOrigin } from './contract.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD = process.env.HUB_BUILD_DIR || path.join(ROOT, 'build');
@@ -92,6 +93,8 @@ export async function startHub({ env = {}, args = [], dataDir, keepDataDir = fal
   const listening = await waitForLine(proc, logs, (j) => j && j.msg === 'listening' && j.port > 0 && j, 'hub listening');
   const { port } = listening;
   const url = `http://127.0.0.1:${port}`;
+  // Every answer the tests get from this hub is held to docs/openapi.yaml.
+  watchOrigin(url);
   // The separate /metrics listener (0 when BAILIAN_HUB_METRICS_LISTEN=off).
   const metricsPort = listening.metrics_port;
   const metricsUrl = metricsPort ? `http://127.0.0.1:${metricsPort}` : null;

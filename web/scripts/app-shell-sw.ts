@@ -10,7 +10,8 @@ export function appShellServiceWorker(): Plugin {
     name: 'bailian-hub-app-shell-sw',
     apply: 'build',
     generateBundle(_options, bundle) {
-      const built = Object.keys(bundle).filter((f) => /\.(js|css|svg|png|woff2?)$/.test(f));
+      // The API reference page (Swagger UI) is large and rarely opened: fetched when visited.
+      const built = Object.keys(bundle).filter((f) => /\.(js|css|svg|png|woff2?)$/.test(f) && !f.includes('ApiDocsPage'));
       const statics = [
         '/',
         '/index.html',

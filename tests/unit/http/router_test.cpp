@@ -24,6 +24,18 @@ TEST(Router, MatchesLiteralsAndParameters) {
     EXPECT_EQ(m.params.at("mid"), "m-2");
 }
 
+TEST(Router, TableListsRoutesInRegistrationOrder) {
+    Router r;
+    r.Add("GET", "/healthz", Noop());
+    r.Add("POST", "/dashscope/api/v1/services/aigc/*", Noop());
+    auto t = r.Table();
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[0].method, "GET");
+    EXPECT_EQ(t[0].pattern, "/healthz");
+    EXPECT_EQ(t[1].method, "POST");
+    EXPECT_EQ(t[1].pattern, "/dashscope/api/v1/services/aigc/*");
+}
+
 TEST(Router, LiteralBeatsParameter) {
     Router r;
     r.Add("GET", "/api/v1/users/{id}", Noop());

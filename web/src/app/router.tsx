@@ -66,6 +66,10 @@ const router = createBrowserRouter([
                 lazy: async () => ({ Component: (await import('../features/settings/SettingsPage')).SettingsPage }),
               },
               {
+                path: 'api/docs',
+                lazy: async () => ({ Component: (await import('../features/apiDocs/ApiDocsPage')).ApiDocsPage }),
+              },
+              {
                 path: '*',
                 lazy: async () => ({ Component: (await import('../components/NotFound')).NotFound }),
               },

@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { sessionEnded, sessionStarted } from '../features/auth/authSlice';
 import { createBrowserStore, SESSION_HINT_KEY } from './store';
+import { testUser } from '../test/fixtures';
 
-const user = { id: 'u', username: 'alice', email: 'a@x.io', display_name: null, role: 'user', status: 'active', settings: {}, created_at: '' };
+const user = testUser;
 
 describe('createBrowserStore session hint', () => {
   beforeEach(() => localStorage.clear());
@@ -18,7 +19,7 @@ describe('createBrowserStore session hint', () => {
 
   it('sets the hint on sign-in and removes it when the session ends; never stores a token', () => {
     const store = createBrowserStore();
-    store.dispatch(sessionStarted({ access_token: 'secret-tok', token_type: 'Bearer', expires_in: 900, user }));
+    store.dispatch(sessionStarted({ access_token: 'secret-tok', token_type: 'Bearer', expires_in: 900, refresh_token: 'r', user }));
     expect(localStorage.getItem(SESSION_HINT_KEY)).toBe('1');
     expect(JSON.stringify({ ...localStorage })).not.toContain('secret-tok');
     store.dispatch(sessionEnded({ expired: false }));

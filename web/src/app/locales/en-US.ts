@@ -18,8 +18,13 @@ const enUS = {
     conversations: 'Conversations',
     images: 'Images',
     settings: 'Settings',
+    apiDocs: 'API reference',
     signOut: 'Sign out',
     account: 'Account menu for {{name}}',
+  },
+  apiDocs: {
+    title: 'API reference',
+    loading: 'Loading the API reference…',
   },
   demo: {
     banner: 'Demo mode: answers come from the built-in simulator, not from Model Studio.',

@@ -20,8 +20,13 @@ const zhCN: Messages = {
     conversations: '对话',
     images: '图像',
     settings: '设置',
+    apiDocs: 'API 参考',
     signOut: '退出登录',
     account: '{{name}} 的账户菜单',
+  },
+  apiDocs: {
+    title: 'API 参考',
+    loading: '正在加载 API 参考…',
   },
   demo: {
     banner: '演示模式：回答来自内置模拟器，而非阿里云百炼。',

@@ -1,13 +1,9 @@
 import { api } from '../../app/api';
-import type { Page, User } from '../../app/apiTypes';
+import type { Page } from '../../app/apiTypes';
+import type { components } from '../../app/openapi.gen';
 import type { UserQuota } from '../limits/limitRules';
 
-export interface AdminUser extends User {
-  /** The user's own limits (null = the role's default); costs in CNY. */
-  quota: UserQuota;
-  mfa_enabled?: boolean;
-  updated_at?: string;
-}
+export type AdminUser = components['schemas']['AdminUser'];
 
 export interface AdminUserPatch {
   role?: string;

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenResponse } from '../../app/apiTypes';
 import { authReducer, initialAuthState, refreshDelay, sessionEnded, sessionStarted, userUpdated } from './authSlice';
+import type { User } from '../../app/apiTypes';
+import { testUser } from '../../test/fixtures';
 
-const user = {
-  id: 'u1',
-  username: 'alice',
-  email: 'a@example.com',
-  display_name: 'Alice',
-  role: 'user',
-  status: 'active',
-  settings: {},
-  created_at: '2025-01-01T00:00:00Z',
-};
+const user: User = { ...testUser, id: 'u1', display_name: 'Alice', created_at: '2025-01-01T00:00:00Z' };
 const tokens: TokenResponse = { access_token: 'tok', token_type: 'Bearer', expires_in: 900, refresh_token: 'r', user };
 
 describe('authSlice', () => {

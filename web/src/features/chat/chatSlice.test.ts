@@ -17,6 +17,8 @@ import {
 
 const msg = (id: string, role: Message['role'] = 'user'): Message => ({
   id,
+  reasoning: null,
+  error_code: null,
   conversation_id: 'c1',
   role,
   content: 'hi',

@@ -6,6 +6,8 @@ import { flattenMessages, upsertIntoPages } from './messagesApi';
 
 const m = (id: string, role: Message['role'] = 'user', extra: Partial<Message> = {}): Message => ({
   id,
+  reasoning: null,
+  error_code: null,
   conversation_id: 'c1',
   role,
   content: id,

@@ -6,11 +6,14 @@ import { json, mockFetch, sse } from '../../test/http';
 import { sessionStarted } from '../auth/authSlice';
 import { flattenMessages, messagesApi } from './messagesApi';
 import { createDeltaBatcher, retryStream, startStream, stopStream } from './streamRunner';
+import { testUser } from '../../test/fixtures';
 
-const user = { id: 'u', username: 'alice', email: 'a@x.io', display_name: null, role: 'user', status: 'active', settings: {}, created_at: '' };
-const tokens = (t: string): TokenResponse => ({ access_token: t, token_type: 'Bearer', expires_in: 900, user });
+const user = testUser;
+const tokens = (t: string): TokenResponse => ({ access_token: t, token_type: 'Bearer', expires_in: 900, refresh_token: 'r', user });
 const msg = (id: string, role: Message['role'], content: string, extra: Partial<Message> = {}): Message => ({
   id,
+  reasoning: null,
+  error_code: null,
   conversation_id: 'c1',
   role,
   content,

@@ -1,6 +1,9 @@
 import { cloneElement, isValidElement, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { App, Avatar, Button, Dropdown, Empty, Input, Result, Spin, Typography } from 'antd';
 import {
+  ApiOutlined,
+  BarChartOutlined,
+  ControlOutlined,
   DeleteOutlined,
   EditOutlined,
   InfoCircleOutlined,
@@ -11,8 +14,6 @@ import {
   PushpinOutlined,
   SearchOutlined,
   SettingOutlined,
-  BarChartOutlined,
-  ControlOutlined,
 } from '@ant-design/icons';
 import Conversations from '@ant-design/x/es/conversations';
 import type { ConversationItemType } from '@ant-design/x/es/conversations';
@@ -266,11 +267,13 @@ export function Sidebar({ onNavigate }: SidebarProps) {
                 ? [{ key: 'admin', icon: <ControlOutlined />, label: t('admin.nav') }]
                 : []),
               { key: 'settings', icon: <SettingOutlined />, label: t('nav.settings') },
+              { key: 'apiDocs', icon: <ApiOutlined />, label: t('nav.apiDocs') },
               { type: 'divider' },
               { key: 'signout', icon: <LogoutOutlined />, label: t('nav.signOut') },
             ],
             onClick: ({ key }) => {
               if (key === 'settings') go('/settings');
+              if (key === 'apiDocs') go('/api/docs');
               if (key === 'history') go('/history');
               if (key === 'admin') go('/admin');
               if (key === 'signout') {

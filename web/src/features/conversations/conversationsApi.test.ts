@@ -7,7 +7,7 @@ const c = (id: string, pinned = false, archived = false): Conversation => ({
   id,
   title: id,
   model: 'qwen-plus',
-  system_prompt: null,
+  system_prompt: '',
   pinned,
   archived,
   created_at: '',

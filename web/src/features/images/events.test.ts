@@ -9,9 +9,10 @@ import { parseGenerationEvent, reconnectDelay, Slots, watchGeneration } from './
 import { imagesApi, storeGeneration } from './imagesApi';
 import { generation } from './testData';
 import type { Generation } from './types';
+import { testUser } from '../../test/fixtures';
 
-const user = { id: 'u', username: 'alice', email: 'a@x.io', display_name: null, role: 'user', status: 'active', settings: {}, created_at: '' };
-const tokens: TokenResponse = { access_token: 'tok', token_type: 'Bearer', expires_in: 900, user };
+const user = testUser;
+const tokens: TokenResponse = { access_token: 'tok', token_type: 'Bearer', expires_in: 900, refresh_token: 'r', user };
 
 describe('parseGenerationEvent', () => {
   it('takes generation events with a usable body only', () => {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../../app/apiTypes';
 import { chatModels, pickModel, thinkingAvailable } from './modelsApi';
+import { testModel } from '../../test/fixtures';
 
-const m = (id: string, extra: Partial<Model> = {}): Model => ({ id, kind: 'chat', enabled: true, ...extra });
+const m = (id: string, extra: Partial<Model> = {}): Model => testModel({ id, ...extra });
+
+// A model object from a hub older than the `thinking` field.
+const olderHub = (id: string): Model => ({ ...m(id), thinking: undefined }) as unknown as Model;
 
 describe('models', () => {
   it('offers enabled chat and vision models only', () => {
@@ -20,7 +24,7 @@ describe('models', () => {
   });
 
   it('offers the Think switch only for models that can reason (unknown: let the hub decide)', () => {
-    const list = [m('qwen-max', { thinking: false }), m('qwen-plus', { thinking: true }), m('old')];
+    const list = [m('qwen-max', { thinking: false }), m('qwen-plus', { thinking: true }), olderHub('old')];
     expect(thinkingAvailable(list, 'qwen-max')).toBe(false);
     expect(thinkingAvailable(list, 'qwen-plus')).toBe(true);
     expect(thinkingAvailable(list, 'old')).toBe(true);
