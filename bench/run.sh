@@ -8,7 +8,7 @@
 #   BENCH_WARMUP=2             seconds of wrk warm-up before each throughput measurement
 #   BENCH_CONNECTIONS=32       wrk connections of the throughput rows (1, 2)
 #   BENCH_THREADS=2            wrk threads
-#   BENCH_ROWS="1 2 3 4 5 6"   which rows to run
+#   BENCH_ROWS="1 2 3 4 5 6 7"   which rows to run
 #   BENCH_STREAM_STEPS="1000 5000 10000"   concurrent SSE streams per step (row 3)
 #   BENCH_STREAM_SECONDS=60    length of each stream (20 tokens/s)
 #   BENCH_STREAM_RAMP=1000     new streams per second
@@ -28,7 +28,7 @@ DUR=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP:-2}
 CONN=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
-ROWS=${BENCH_ROWS:-"1 2 3 4 5 6"}
+ROWS=${BENCH_ROWS:-"1 2 3 4 5 6 7"}
 STREAM_STEPS=${BENCH_STREAM_STEPS:-"1000 5000 10000"}
 STREAM_SECONDS=${BENCH_STREAM_SECONDS:-60}
 STREAM_RAMP=${BENCH_STREAM_RAMP:-1000}
@@ -135,8 +135,13 @@ start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub
     "$@" "$BUILD/bailian-hub" serve >> "$work/hub.log" 2>&1 &
   hub_pid=$!
   pids+=("$hub_pid")
-  "$LOAD" --wait-http "127.0.0.1:$hub_port/healthz" --timeout-s 30 ||
-    { tail -5 "$work/hub.log" >&2; exit 1; }
+  if [ -n "${HUB_TLS_DIR:-}" ]; then  # HTTPS: wait for a TLS answer
+    curl -sfk --retry 300 --retry-delay 0 --retry-max-time 30 --retry-connrefused -o /dev/null \
+      "https://127.0.0.1:$hub_port/healthz" || { tail -5 "$work/hub.log" >&2; exit 1; }
+  else
+    "$LOAD" --wait-http "127.0.0.1:$hub_port/healthz" --timeout-s 30 ||
+      { tail -5 "$work/hub.log" >&2; exit 1; }
+  fi
   hub_start_ms=$(( ($(now_ns) - t0) / 1000000 ))
 }
 stop_hub() { if [ -n "$hub_pid" ]; then stop_pid "$hub_pid"; fi; hub_pid=""; }
@@ -454,6 +459,30 @@ if want 3; then
   done
 fi
 
+# ---- row 7: HTTPS ------------------------------------------------------------------------------
+
+if want 7; then
+  log "row 7: the hub over HTTPS (keep-alive chat, and new connections per second)"
+  stop_hub; stop_sim
+  start_sim
+  HUB_TLS_DIR="$work/tls"
+  "$BUILD/bailian-hub" tls self-signed --out "$HUB_TLS_DIR" > /dev/null
+  start_hub BAILIAN_HUB_TLS_CERT="$HUB_TLS_DIR/cert.pem" BAILIAN_HUB_TLS_KEY="$HUB_TLS_DIR/key.pem"
+  tls_hub="https://127.0.0.1:$hub_port"
+  BENCH_TOKEN=$API_KEY wrk_run "warm-up tls" -t"$THREADS" -c"$CONN" -d"${WARM}s" -s bench/chat.lua "$tls_hub/v1/chat/completions"
+  BENCH_TOKEN=$API_KEY wrk_run "row 7 tls keep-alive c$CONN" -t"$THREADS" -c"$CONN" -d"${DUR}s" -s bench/chat.lua "$tls_hub/v1/chat/completions"
+  R7_keep=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  # Connection: close: every request is a new TCP connection and a full TLS handshake.
+  wrk_run "row 7 tls handshakes" -t"$THREADS" -c"$CONN" -d"${DUR}s" -H "Connection: close" "$tls_hub/healthz"
+  R7_hs=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  stop_hub
+  HUB_TLS_DIR=""
+  start_hub
+  wrk_run "row 7 plain new connections" -t"$THREADS" -c"$CONN" -d"${DUR}s" -H "Connection: close" "http://127.0.0.1:$hub_port/healthz"
+  R7_plain=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  stop_hub; stop_sim
+fi
+
 # ---- row 6: the limiter's cost --------------------------------------------------------------
 
 declare -A R6=()
@@ -525,6 +554,18 @@ fi
 if want 5; then
   row "${R5a[@]}"
   row "${R5b[@]}"
+fi
+if want 7; then
+  ref7="—"
+  if want 1; then
+    eval "h=(\"\${R1_hub_${CONN}[@]}\")"
+    ref7="plain HTTP, same requests (row 1c): $(fmt_lat "${h[0]}" "${h[1]}" "${h[2]}")"
+  fi
+  row "7a hub over HTTPS (TLS 1.3, keep-alive, platform key), -c$CONN" \
+    "$(fmt_lat "${R7_keep[0]}" "${R7_keep[1]}" "${R7_keep[2]}"), errors ${R7_keep[3]}" "$ref7" "—" "—"
+  row "7b new HTTPS connections per second (full handshake each), -c$CONN" \
+    "${R7_hs[0]}/s, p50 ${R7_hs[1]} ms, p99 ${R7_hs[2]} ms, errors ${R7_hs[3]}" \
+    "plain HTTP, new connection each: ${R7_plain[0]}/s, p99 ${R7_plain[2]} ms" "—" "—"
 fi
 if want 6; then
   row "6 limiter cost per model call (admit: budgets, cap, request and token buckets; x-ratelimit headers; release)" \

@@ -144,6 +144,26 @@ TEST(Config, ExampleFileParsesAndDocumentsEveryKey) {
     }
 }
 
+TEST(Config, TlsKeysComeInPairsAndAllowAnyAddress) {
+    auto half = LoadConfig("", "", {{"BAILIAN_HUB_TLS_CERT", "/c.pem"}});
+    ASSERT_FALSE(half.ok());
+    EXPECT_NE(half.error().public_message.find("BAILIAN_HUB_TLS_KEY"), std::string::npos);
+    auto plain = LoadConfig("", "", {{"BAILIAN_HUB_LISTEN", "0.0.0.0:8443"}});
+    EXPECT_FALSE(plain.ok());
+    auto https = LoadConfig("", "", {{"BAILIAN_HUB_LISTEN", "0.0.0.0:8443"},
+                                     {"BAILIAN_HUB_TLS_CERT", "/c.pem"},
+                                     {"BAILIAN_HUB_TLS_KEY", "/k.pem"},
+                                     {"BAILIAN_HUB_HTTP_REDIRECT_LISTEN", "0.0.0.0:8080"}});
+    ASSERT_TRUE(https.ok()) << https.error().public_message;
+    EXPECT_TRUE(https->Tls());
+    EXPECT_EQ(https->redirect_listen_port, 8080);
+    // Redirecting to HTTPS, or metrics over TLS, without a certificate: refused.
+    EXPECT_FALSE(LoadConfig("", "", {{"BAILIAN_HUB_HTTP_REDIRECT_LISTEN", "127.0.0.1:8080"}}).ok());
+    EXPECT_FALSE(LoadConfig("", "", {{"BAILIAN_HUB_METRICS_TLS", "true"}}).ok());
+    // HSTS shorter than a year is refused.
+    EXPECT_FALSE(LoadConfig("", "", {{"BAILIAN_HUB_HSTS_MAX_AGE", "86400"}}).ok());
+}
+
 TEST(Config, ModelsAndChat) {
     std::string toml = R"(
 [models]
