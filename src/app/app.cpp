@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -543,6 +544,24 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         obs::Info("redirect_listening", {{"host", cfg.redirect_listen_host}, {"port", *rport}});
         redirect_server->Start();
     }
+    // The kernel drops handshakes silently when the accept queue is full: say so in the log
+    // (at most every 10 s, with how many).
+    net::steady_timer overflow_timer(io);
+    std::function<void(std::uint64_t)> watch_overflows = [&](std::uint64_t last) {
+        overflow_timer.expires_after(std::chrono::seconds(10));
+        overflow_timer.async_wait([&, last](const boost::system::error_code& ec) {
+            if (ec) return;
+            auto now = KernelListenOverflows().value_or(last);
+            if (now > last) {
+                obs::Warn("listen_queue_overflowed",
+                          {{"dropped_since_last", now - last},
+                           {"hint", "the machine is past its capacity; lower "
+                                    "limits.max_concurrent_calls or add hubs"}});
+            }
+            watch_overflows(now);
+        });
+    };
+    watch_overflows(KernelListenOverflows().value_or(0));
     std::unique_ptr<TlsReloader> reloader;
     if (tls) reloader = std::make_unique<TlsReloader>(io, *tls, cfg.tls_reload_check_ms);
     server.Start();
@@ -561,6 +580,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
         images.Stop();
         if (reloader) reloader->Stop();
+        overflow_timer.cancel();
         if (redirect_server) redirect_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});

@@ -1,5 +1,10 @@
 #include "app/metrics.hpp"
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include "async/offload.hpp"
 #include "bailian/key_pool.hpp"
 #include "cache/cache.hpp"
@@ -55,8 +60,31 @@ void ObservePools(obs::Registry& registry, async::WorkerPool& db, async::WorkerP
     });
 }
 
+std::optional<std::uint64_t> KernelListenOverflows() {
+    // Two lines per group: "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ...".
+    std::ifstream in("/proc/net/netstat");
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        if (names.rfind("TcpExt:", 0) != 0) continue;
+        std::istringstream n(names), v(values);
+        std::string name, value;
+        while (n >> name && v >> value) {
+            if (name == "ListenOverflows") return std::strtoull(value.c_str(), nullptr, 10);
+        }
+    }
+    return std::nullopt;
+}
+
 void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
                       const bailian::KeyPool& keys, std::string version, bool demo_mode) {
+    registry.AddCollector([](obs::Exposition& out) {
+        auto n = KernelListenOverflows();
+        if (!n) return;
+        out.Single("bailian_hub_tcp_listen_overflows_total",
+                   "Connections the kernel dropped because a listen queue was full (every "
+                   "listener in this network namespace; the hub's accept loop fell behind).",
+                   obs::MetricType::kCounter, static_cast<double>(*n));
+    });
     registry.AddCollector([version = std::move(version), demo_mode](obs::Exposition& out) {
         out.Header("bailian_hub_build_info", "Always 1; the version and mode as labels.",
                    obs::MetricType::kGauge);

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <optional>
 // The hub's metrics wiring: what the composition root hands to the registry besides the
 // families the server and the usage recorder register themselves.
 #include <string>
@@ -54,5 +56,10 @@ void ObservePools(obs::Registry& registry, async::WorkerPool& db, async::WorkerP
 // requests, failures — never the secret), build info, the process.
 void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
                       const bailian::KeyPool& keys, std::string version, bool demo_mode);
+
+// The kernel's count of connections dropped because a listen queue was full
+// (TcpExt ListenOverflows in /proc/net/netstat: every listener of this network namespace).
+// Nothing when it cannot be read.
+std::optional<std::uint64_t> KernelListenOverflows();
 
 }  // namespace hub::app

@@ -160,6 +160,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     // False for a plain-HTTP request that must have come over HTTPS (cfg.require_https) and
     // came neither from loopback nor from a trusted proxy saying X-Forwarded-Proto: https.
     bool HttpsOrTrusted(const Conn& c, const Request& req) const;
+    std::atomic<std::uint64_t> refused_connections{0};  // over max_connections
     std::atomic<std::uint64_t> tls_handshakes{0};
     std::atomic<std::uint64_t> tls_handshake_failures{0};
 };
@@ -679,7 +680,11 @@ net::awaitable<void> Server::Impl::AcceptLoop() {
             continue;
         }
         if (connections.load() >= cfg.max_connections) {
-            obs::Warn("connection_refused", {{"reason", "max_connections"}});
+            // Once, then every 100th: a flood of connections must not become a flood of lines.
+            auto n = ++refused_connections;
+            if (n == 1 || n % 100 == 0)
+                obs::Warn("connection_refused",
+                          {{"reason", "max_connections"}, {"refused_total", n}});
             sock.close(ec);
             continue;
         }
@@ -725,6 +730,10 @@ Server::Server(net::io_context& io, ServerConfig cfg, const Router& router, Erro
               impl ? impl->requests.load() : 0);
         gauge("bailian_hub_http_active_streams", "Streaming (SSE) responses open now.",
               impl ? impl->streams.load() : 0);
+        out.Single("bailian_hub_http_connections_refused_total",
+                   "Connections closed at once because server.max_connections were open.",
+                   obs::MetricType::kCounter,
+                   static_cast<double>(impl ? impl->refused_connections.load() : 0));
         if (!impl || !impl->cfg.tls) return;
         const auto& tls = *impl->cfg.tls;
         auto counter = [&out](const char* name, const char* help, std::uint64_t v) {

@@ -409,3 +409,37 @@ describe('overload: password hashes nobody waits for', () => {
     }
   });
 });
+
+describe('overload: connections past server.max_connections', () => {
+  test('are closed at once, counted and logged; the kernel\'s listen-queue drops are exported', async () => {
+    const env = await startHubWithSim({ env: { BAILIAN_HUB_MAX_CONNECTIONS: '2' } });
+    const held = [];
+    try {
+      const metrics = async () => (await (await fetch(`${env.hub.metricsUrl}/metrics`)).text());
+      const value = (text, name) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ').pop());
+      for (let i = 0; i < 2; i += 1) {
+        held.push(await new Promise((resolve, reject) => {
+          const s = net.connect(env.hub.port, '127.0.0.1', () => resolve(s));
+          s.on('error', reject);
+        }));
+      }
+      await waitFor(async () => value(await metrics(), 'bailian_hub_http_connections') === 2, 'two connections open');
+      // The third is accepted and closed without a byte.
+      const third = await new Promise((resolve, reject) => {
+        const s = net.connect(env.hub.port, '127.0.0.1');
+        let got = '';
+        s.on('data', (d) => { got += d; });
+        s.on('close', () => resolve(got));
+        s.on('error', (e) => (e.code === 'ECONNRESET' ? resolve(got) : reject(e)));
+      });
+      assert.equal(third, '');
+      const text = await metrics();
+      assert.equal(value(text, 'bailian_hub_http_connections_refused_total'), 1);
+      assert.ok(Number.isFinite(value(text, 'bailian_hub_tcp_listen_overflows_total')));
+      assert.ok(env.hub.logs.some((l) => l.includes('"connection_refused"') && l.includes('"refused_total":1')));
+    } finally {
+      for (const s of held) s.destroy();
+      await env.stop();
+    }
+  });
+});

@@ -314,6 +314,24 @@ test('replaced certificate files are noticed without a signal', async () => {
   }
 });
 
+test('the metrics listener speaks HTTPS too when asked', async () => {
+  const dir = tempDir();
+  const pair = await selfSigned(path.join(dir, 'm'));
+  const ca = (await import('node:fs')).readFileSync(pair.cert);
+  const env = await startHubWithSim({
+    env: { BAILIAN_HUB_TLS_CERT: pair.cert, BAILIAN_HUB_TLS_KEY: pair.key, BAILIAN_HUB_METRICS_TLS: 'true' },
+  });
+  try {
+    const r = await request(`https://127.0.0.1:${env.hub.metricsPort}/metrics`, { ca });
+    assert.equal(r.status, 200);
+    assert.match(r.text, /bailian_hub_tls_handshakes_total/);
+    // Plain HTTP on that port is not answered.
+    await assert.rejects(fetch(`http://127.0.0.1:${env.hub.metricsPort}/metrics`));
+  } finally {
+    await env.stop();
+  }
+});
+
 describe('start-up: certificate problems are configuration errors', () => {
   let dir;
   let good;
