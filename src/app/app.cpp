@@ -2,6 +2,7 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -204,16 +205,22 @@ core::Result<std::shared_ptr<http::TlsContext>> LoadTls(const Config& cfg) {
 // they began with, so nothing in flight is dropped. A bad file keeps the old certificate.
 class TlsReloader {
 public:
+    // The signal set and the timer live on one strand: Stop() comes from another io thread.
     TlsReloader(net::io_context& io, http::TlsContext& tls, std::int64_t check_ms)
-        : tls_(tls), hup_(io, SIGHUP), timer_(io), check_(check_ms) {
-        WaitHup();
-        if (check_.count() > 0) Tick();
+        : tls_(tls), strand_(net::make_strand(io)), hup_(strand_, SIGHUP), timer_(strand_),
+          check_(check_ms) {
+        net::post(strand_, [this] {
+            WaitHup();
+            if (check_.count() > 0) Tick();
+        });
     }
     void Stop() {
-        stopped_ = true;
-        boost::system::error_code ec;
-        hup_.cancel(ec);
-        timer_.cancel();
+        net::post(strand_, [this] {
+            stopped_ = true;
+            boost::system::error_code ec;
+            hup_.cancel(ec);
+            timer_.cancel();
+        });
     }
 
 private:
@@ -245,6 +252,7 @@ private:
     }
 
     http::TlsContext& tls_;
+    net::strand<net::io_context::executor_type> strand_;
     net::signal_set hup_;
     net::steady_timer timer_;
     std::chrono::milliseconds check_;
@@ -546,7 +554,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     }
     // The kernel drops handshakes silently when the accept queue is full: say so in the log
     // (at most every 10 s, with how many).
-    net::steady_timer overflow_timer(io);
+    net::steady_timer overflow_timer(net::make_strand(io));  // cancelled from another thread
     std::function<void(std::uint64_t)> watch_overflows = [&](std::uint64_t last) {
         overflow_timer.expires_after(std::chrono::seconds(10));
         overflow_timer.async_wait([&, last](const boost::system::error_code& ec) {
@@ -580,7 +588,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
         images.Stop();
         if (reloader) reloader->Stop();
-        overflow_timer.cancel();
+        net::post(overflow_timer.get_executor(), [&overflow_timer] { overflow_timer.cancel(); });
         if (redirect_server) redirect_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});

@@ -145,6 +145,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     std::uint64_t next_id = 1;
 
     net::awaitable<void> AcceptLoop();
+    void Adopt(tcp::socket sock);  // a new connection: refused over the cap, else served
+    static constexpr int kAcceptBatch = 256;
     net::awaitable<void> Session(std::shared_ptr<Conn> c);
     net::awaitable<void> Dispatch(std::shared_ptr<Conn> c, Request& req, bool& keep_alive,
                                   std::int64_t start_us);
@@ -205,6 +207,7 @@ public:
         net::co_spawn(
             c_->lowest().get_executor(), Watch(c_, alive_),
             [](std::exception_ptr) {});
+        watching_ = true;
         co_return true;
     }
 
@@ -273,6 +276,12 @@ public:
     ~StreamImpl() override {
         *alive_ = false;
         if (counted_) --srv_.streams;
+        // The watch's read must not outlive the stream: over TLS it would swallow the client's
+        // close_notify that Close() waits for.
+        if (watching_) {
+            beast::error_code ec;
+            c_->lowest().socket().cancel(ec);
+        }
     }
 
     int status() const { return status_; }
@@ -306,12 +315,10 @@ private:
                                 if (ec != net::error::operation_aborted) MarkGone();
                                 return;
                             }
-                            char b = 0;
-                            ssize_t n = ::recv(c->lowest().socket().native_handle(), &b, 1,
+                            unsigned char b[64];
+                            ssize_t n = ::recv(c->lowest().socket().native_handle(), b, sizeof b,
                                                MSG_PEEK | MSG_DONTWAIT);
-                            // Over TLS a leaving client first sends an alert (close_notify):
-                            // a record of content type 21.
-                            const bool tls_alert = c->tls && n == 1 && b == 21;
+                            const bool tls_alert = c->tls && LooksLikeCloseNotify(b, n);
                             if (n == 0 || tls_alert ||
                                 (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
                                  errno != EINTR)) {
@@ -320,6 +327,15 @@ private:
                                 StartPeek();  // woken without data: watch on
                             }
                         });
+    }
+
+    // Over TLS a leaving client sends close_notify before its FIN: on TLS 1.2 an alert record
+    // (content type 21); on TLS 1.3 every record looks like application data (23), and an
+    // encrypted alert is the only one of 24 bytes (2 alert bytes + 1 type byte + 16 tag).
+    // A request is never that short, so either shape waiting alone means the client left.
+    static bool LooksLikeCloseNotify(const unsigned char* b, ssize_t n) {
+        if (n >= 1 && b[0] == 21) return true;
+        return n == 24 && b[0] == 23 && b[1] == 3 && b[2] == 3 && b[3] == 0 && b[4] == 19;
     }
 
     // Runs on the connection's strand; `alive` tells whether this StreamImpl still exists.
@@ -345,6 +361,7 @@ private:
     std::function<void()> on_gone_;
     bool started_ = false;
     bool peeking_ = false;  // StartPeek's wait is pending
+    bool watching_ = false;  // Watch's read may be pending
     bool counted_ = false;  // in srv_.streams
     bool gone_ = false;
     bool ended_ = false;
@@ -548,7 +565,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         });
         if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
             ec == net::error::eof || ec == net::error::connection_reset ||
-            ec == net::error::operation_aborted) {
+            ec == net::error::operation_aborted || ec == ssl::error::stream_truncated) {
             break;
         }
         if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
@@ -598,7 +615,8 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
                 co_return;
             }
             if (ec == beast::error::timeout || ec == net::error::eof ||
-                ec == bhttp::error::partial_message || ec == net::error::connection_reset) {
+                ec == bhttp::error::partial_message || ec == net::error::connection_reset ||
+                ec == ssl::error::stream_truncated) {
                 break;
             }
             if (ec) {
@@ -648,13 +666,17 @@ bool Server::Impl::HttpsOrTrusted(const Conn& c, const Request& req) const {
     beast::error_code ec;
     auto ep = c.lowest().socket().remote_endpoint(ec);
     if (ec) return false;
-    if (ep.address().is_loopback()) return true;  // the host itself (health checks, tools)
-    const std::string peer = ep.address().to_string();
-    if (std::find(cfg.trusted_proxies.begin(), cfg.trusted_proxies.end(), peer) ==
-        cfg.trusted_proxies.end())
-        return false;
-    auto proto = req.headers.Get("X-Forwarded-Proto");
-    return proto && IEquals(*proto, "https");
+    auto addr = ep.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())  // a dual-stack listener's IPv4 peer
+        addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
+    const std::string peer = addr.to_string();
+    // A listed proxy must say the client came over HTTPS, even from this host.
+    if (std::find(cfg.trusted_proxies.begin(), cfg.trusted_proxies.end(), peer) !=
+        cfg.trusted_proxies.end()) {
+        auto proto = req.headers.Get("X-Forwarded-Proto");
+        return proto && IEquals(*proto, "https");
+    }
+    return addr.is_loopback();  // the host itself (health checks, tools)
 }
 
 net::awaitable<void> Server::Impl::Close(std::shared_ptr<Conn> c) {
@@ -668,6 +690,40 @@ net::awaitable<void> Server::Impl::Close(std::shared_ptr<Conn> c) {
     c->lowest().close();
 }
 
+void Server::Impl::Adopt(tcp::socket sock) {
+    beast::error_code ec;
+    if (connections.load() >= cfg.max_connections) {
+        // Once, then every 100th: a flood of connections must not become a flood of lines.
+        auto n = ++refused_connections;
+        if (n == 1 || n % 100 == 0)
+            obs::Warn("connection_refused", {{"reason", "max_connections"}, {"refused_total", n}});
+        sock.close(ec);
+        return;
+    }
+    ++connections;
+    std::shared_ptr<Conn> c;
+    if (cfg.tls) {
+        c = std::make_shared<Conn>(std::move(sock), cfg.tls->Current());
+    } else {
+        c = std::make_shared<Conn>(std::move(sock));
+    }
+    {
+        std::lock_guard lk(mu);
+        c->id = next_id++;
+        registry[c->id] = c;
+    }
+    auto ex = c->lowest().get_executor();
+    net::co_spawn(ex, Session(c), [self = shared_from_this()](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                obs::Error("session_failed", {{"what", ex.what()}});
+            }
+        }
+    });
+}
+
 net::awaitable<void> Server::Impl::AcceptLoop() {
     auto self = shared_from_this();
     for (;;) {
@@ -679,37 +735,16 @@ net::awaitable<void> Server::Impl::AcceptLoop() {
             obs::Warn("accept_failed", {{"error", ec.message()}});
             continue;
         }
-        if (connections.load() >= cfg.max_connections) {
-            // Once, then every 100th: a flood of connections must not become a flood of lines.
-            auto n = ++refused_connections;
-            if (n == 1 || n % 100 == 0)
-                obs::Warn("connection_refused",
-                          {{"reason", "max_connections"}, {"refused_total", n}});
-            sock.close(ec);
-            continue;
+        Adopt(std::move(sock));
+        // Under load each wake-up of this loop waits its turn behind every stream's writes: take
+        // everything already queued by the kernel now, not one connection per turn (else the
+        // accept queue grows, and even a refusal waits seconds to be accepted).
+        for (int i = 0; i < kAcceptBatch; ++i) {
+            tcp::socket more(net::make_strand(io));
+            acceptor.accept(more, ec);
+            if (ec) break;  // would_block: the queue is empty
+            Adopt(std::move(more));
         }
-        ++connections;
-        std::shared_ptr<Conn> c;
-        if (cfg.tls) {
-            c = std::make_shared<Conn>(std::move(sock), cfg.tls->Current());
-        } else {
-            c = std::make_shared<Conn>(std::move(sock));
-        }
-        {
-            std::lock_guard lk(mu);
-            c->id = next_id++;
-            registry[c->id] = c;
-        }
-        auto ex = c->lowest().get_executor();
-        net::co_spawn(ex, Session(c), [self](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    obs::Error("session_failed", {{"what", ex.what()}});
-                }
-            }
-        });
     }
 }
 
@@ -770,6 +805,7 @@ core::Result<std::uint16_t> Server::Listen() {
     if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (!ec) a.non_blocking(true, ec);  // AcceptLoop drains the queue without blocking
     if (ec) {
         return core::Error::Make(core::ErrorCode::kUnavailable, "listen_failed",
                                  "cannot listen on " + impl_->cfg.host + ":" +

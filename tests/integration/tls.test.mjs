@@ -332,6 +332,32 @@ test('the metrics listener speaks HTTPS too when asked', async () => {
   }
 });
 
+test('plain HTTP behind a TLS proxy: only requests the proxy says came over HTTPS are answered', async () => {
+  const env = await startHubWithSim({
+    env: { BAILIAN_HUB_LISTEN: '0.0.0.0:0', BAILIAN_HUB_TRUSTED_PROXIES: '127.0.0.1' },
+  });
+  const get = (headers) => new Promise((resolve, reject) => {
+    import('node:http').then(({ default: http }) => {
+      http.get({ host: '127.0.0.1', port: env.hub.port, path: '/healthz', headers }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+      }).on('error', reject);
+    });
+  });
+  try {
+    const plain = await get({});
+    assert.equal(plain.status, 403);
+    assert.equal(JSON.parse(plain.text).error.code, 'https_required');
+    const forwarded = await get({ 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9' });
+    assert.equal(forwarded.status, 200);
+    assert.match(forwarded.headers['strict-transport-security'], /max-age=31536000/);
+    assert.equal((await get({ 'X-Forwarded-Proto': 'http' })).status, 403);
+  } finally {
+    await env.stop();
+  }
+});
+
 describe('start-up: certificate problems are configuration errors', () => {
   let dir;
   let good;
