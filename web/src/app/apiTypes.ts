@@ -1,10 +1,25 @@
 /**
  * Shapes of the hub's JSON API (base /api/v1), generated from docs/openapi.yaml into
  * openapi.gen.ts by `npm run build` (scripts/openapi.mjs). Dates are ISO-8601 strings.
+ * Feature code takes API shapes from here (or from the generated types), never by hand.
  */
-import type { components } from './openapi.gen';
+import type { components, operations } from './openapi.gen';
 
-type Schemas = components['schemas'];
+export type Schemas = components['schemas'];
+
+/** The JSON request body of an operation (by operationId). */
+export type RequestBody<Op extends keyof operations> = operations[Op] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+
+/** The JSON body of an operation's answer with the given status. */
+export type JsonResponse<Op extends keyof operations, Status extends number = 200> = operations[Op] extends {
+  responses: { [S in Status]: { content: { 'application/json': infer B } } };
+}
+  ? B
+  : never;
 
 export type User = Schemas['User'];
 export type Role = User['role'];

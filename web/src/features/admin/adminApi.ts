@@ -1,51 +1,15 @@
 import { api } from '../../app/api';
-import type { Page } from '../../app/apiTypes';
-import type { components } from '../../app/openapi.gen';
-import type { UserQuota } from '../limits/limitRules';
+import type { Page, RequestBody, Schemas } from '../../app/apiTypes';
 
-export type AdminUser = components['schemas']['AdminUser'];
-
-export interface AdminUserPatch {
-  role?: string;
-  status?: 'active' | 'disabled';
-  /** Replaces all six: a field left out is back to the role's default. */
-  quota?: UserQuota;
-}
-
-export interface UpstreamKeyHealth {
-  state: 'active' | 'cooling' | 'probing' | 'disabled' | 'retiring' | string;
-  in_flight: number;
-  consecutive_failures: number;
-  cooldown_until: string | null;
-  total_requests: number;
-  total_failures: number;
-  calls_last_hour: number;
-  errors_last_hour: number;
-  last_error: string | null;
-  last_error_at: string | null;
-}
-
-export interface UpstreamKey {
-  id: string;
-  name: string;
-  last4: string;
-  status: 'active' | 'disabled' | string;
-  weight: number;
-  created_at: string;
-  rotated_at: string | null;
-  health: UpstreamKeyHealth | null;
-}
-
-export interface AuditEntry {
-  id: string;
-  actor_user_id: string | null;
-  action: string;
-  target: string;
-  ip: string;
-  request_id: string;
-  detail: Record<string, unknown>;
-  created_at: string;
-}
+export type AdminUser = Schemas['AdminUser'];
+/** `quota` replaces all six: a field left out is back to the role's default. */
+export type AdminUserPatch = RequestBody<'patchAdminUsersById'>;
+export type UpstreamKeyHealth = Schemas['UpstreamKeyHealth'];
+export type UpstreamKey = Schemas['UpstreamKey'];
+export type UpstreamKeyCreate = RequestBody<'postAdminUpstreamKeys'>;
+export type UpstreamKeyPatch = RequestBody<'patchAdminUpstreamKeysById'>;
+export type UpstreamKeyRotate = RequestBody<'postAdminUpstreamKeysByIdRotate'>;
+export type AuditEntry = Schemas['AuditEntry'];
 
 export interface AuditFilter {
   actor?: string;
@@ -79,15 +43,15 @@ export const adminApi = tagged.injectEndpoints({
       transformResponse: (body: Page<UpstreamKey>) => body.items,
       providesTags: ['UpstreamKeys'],
     }),
-    addUpstreamKey: build.mutation<UpstreamKey, { name: string; secret: string; weight?: number }>({
+    addUpstreamKey: build.mutation<UpstreamKey, UpstreamKeyCreate>({
       query: (body) => ({ url: '/admin/upstream-keys', method: 'POST', body }),
       invalidatesTags: ['UpstreamKeys'],
     }),
-    rotateUpstreamKey: build.mutation<UpstreamKey, { id: string; secret: string }>({
+    rotateUpstreamKey: build.mutation<UpstreamKey, { id: string } & UpstreamKeyRotate>({
       query: ({ id, secret }) => ({ url: `/admin/upstream-keys/${encodeURIComponent(id)}/rotate`, method: 'POST', body: { secret } }),
       invalidatesTags: ['UpstreamKeys'],
     }),
-    updateUpstreamKey: build.mutation<UpstreamKey, { id: string; status?: 'active' | 'disabled'; weight?: number }>({
+    updateUpstreamKey: build.mutation<UpstreamKey, { id: string } & UpstreamKeyPatch>({
       query: ({ id, ...body }) => ({ url: `/admin/upstream-keys/${encodeURIComponent(id)}`, method: 'PATCH', body }),
       invalidatesTags: ['UpstreamKeys'],
     }),

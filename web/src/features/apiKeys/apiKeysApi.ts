@@ -1,29 +1,12 @@
 import { api } from '../../app/api';
-import type { Page } from '../../app/apiTypes';
+import type { Page, RequestBody, Schemas } from '../../app/apiTypes';
 import type { KeyLimits } from '../limits/limitRules';
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  models: string[];
-  expires_at: string | null;
-  last_used_at: string | null;
-  created_at: string;
-  /** The key's own rate limits, on top of its owner's (null = none of its own). */
-  limits: KeyLimits;
-}
-
-export interface ApiKeyCreate {
-  name: string;
-  expires_in_days?: number;
-  models?: string[];
-}
-
+/** `limits`: the key's own rate limits, on top of its owner's (null = none of its own). */
+export type ApiKey = Schemas['ApiKey'];
+export type ApiKeyCreate = RequestBody<'postApiKeys'>;
 /** The answer to a create: the only time the whole key is shown. */
-export interface CreatedApiKey extends ApiKey {
-  key: string;
-}
+export type CreatedApiKey = Schemas['CreatedApiKey'];
 
 const apiKeysTagged = api.enhanceEndpoints({ addTagTypes: ['ApiKeys'] });
 

@@ -1,20 +1,11 @@
 import { api } from '../../app/api';
-import type { AuthSession, Page, TokenResponse, User } from '../../app/apiTypes';
+import type { AuthSession, Page, RequestBody, TokenResponse, User } from '../../app/apiTypes';
 import type { AppThunk } from '../../app/store';
 import { allDraftsCleared } from '../chat/draftsSlice';
 import { sessionEnded, sessionStarted } from './authSlice';
 
-export interface LoginRequest {
-  username: string;
-  password: string;
-}
-
-export interface RegisterRequest {
-  username: string;
-  email: string;
-  password: string;
-  display_name?: string;
-}
+export type LoginRequest = RequestBody<'postAuthLogin'>;
+export type RegisterRequest = RequestBody<'postAuthRegister'>;
 
 function itemsOf<T>(body: Page<T> | T[]): T[] {
   return Array.isArray(body) ? body : (body.items ?? []);

@@ -1,5 +1,5 @@
 import { api } from '../../app/api';
-import type { Conversation, Page } from '../../app/apiTypes';
+import type { Conversation, Page, RequestBody } from '../../app/apiTypes';
 import type { RootState } from '../../app/store';
 
 export const CONVERSATIONS_PAGE_SIZE = 30;
@@ -8,15 +8,8 @@ export interface ConversationListArg {
   q: string;
 }
 
-export interface ConversationCreate {
-  title?: string;
-  model?: string;
-  system_prompt?: string;
-}
-
-export type ConversationPatch = Partial<
-  Pick<Conversation, 'title' | 'pinned' | 'archived' | 'model' | 'system_prompt'>
->;
+export type ConversationCreate = RequestBody<'postConversations'>;
+export type ConversationPatch = RequestBody<'patchConversationsById'>;
 
 type ListData = { pages: Page<Conversation>[]; pageParams: (string | null)[] };
 

@@ -26,10 +26,10 @@ describe('history', () => {
       by_day: [bucket('2026-01-01', 3), bucket('2026-01-02', 3)],
       by_model: [bucket('qwen-plus', 4), bucket('qwen-max', 2)],
       by_day_model: [
-        { day: '2026-01-01', model: 'qwen-plus', calls: 2, total_tokens: 20, cost_cny: 0 },
-        { day: '2026-01-01', model: 'qwen-max', calls: 1, total_tokens: 5, cost_cny: 0 },
-        { day: '2026-01-02', model: 'qwen-plus', calls: 2, total_tokens: 30, cost_cny: 0 },
-        { day: '2026-01-02', model: 'qwen-max', calls: 1, total_tokens: 7, cost_cny: 0 },
+        { day: '2026-01-01', model: 'qwen-plus', calls: 2, total_tokens: 20, cost_micro_cny: 0, cost_cny: 0 },
+        { day: '2026-01-01', model: 'qwen-max', calls: 1, total_tokens: 5, cost_micro_cny: 0, cost_cny: 0 },
+        { day: '2026-01-02', model: 'qwen-plus', calls: 2, total_tokens: 30, cost_micro_cny: 0, cost_cny: 0 },
+        { day: '2026-01-02', model: 'qwen-max', calls: 1, total_tokens: 7, cost_micro_cny: 0, cost_cny: 0 },
       ],
     };
     const s = chartSeries(d);
@@ -52,7 +52,7 @@ describe('history', () => {
       totals: bucket('', 55),
       by_day: [bucket('2026-01-01', 55)],
       by_model: models,
-      by_day_model: models.map((m) => ({ day: '2026-01-01', model: m.key!, calls: m.calls, total_tokens: 0, cost_cny: 0 })),
+      by_day_model: models.map((m) => ({ day: '2026-01-01', model: m.key!, calls: m.calls, total_tokens: 0, cost_micro_cny: 0, cost_cny: 0 })),
     };
     const s = chartSeries(d);
     expect(s.series).toHaveLength(8);

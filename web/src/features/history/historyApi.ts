@@ -1,67 +1,16 @@
 import { api } from '../../app/api';
-import type { Page } from '../../app/apiTypes';
+import type { Page, Schemas } from '../../app/apiTypes';
 
-export type CallKind = 'chat' | 'title' | 'images' | 'compatible' | 'passthrough' | 'other';
+export type ApiCall = Schemas['ApiCall'];
+export type CallKind = ApiCall['kind'];
 export const CALL_KINDS: CallKind[] = ['chat', 'compatible', 'passthrough', 'images', 'title'];
 
-export interface ApiCall {
-  id: string;
-  user_id: string;
-  api_key_id: string | null;
-  conversation_id: string | null;
-  endpoint: string;
-  kind: CallKind;
-  model: string;
-  status_code: number;
-  error_code: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  image_count: number;
-  latency_ms: number;
-  first_token_ms: number | null;
-  cost_micro_cny: number;
-  cost_cny: number;
-  upstream_request_id: string | null;
-  created_at: string;
-}
-
-export interface UsageBucket {
-  key?: string;
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  images: number;
-  cost_micro_cny: number;
-  cost_cny: number;
-  errors: number;
-  latency_ms: { p50: number; p95: number; p99: number };
-}
-
-export interface DayModelBucket {
-  day: string;
-  model: string;
-  calls: number;
-  total_tokens: number;
-  cost_cny: number;
-}
-
-export interface RankedBucket {
-  key: string | null;
-  calls: number;
-  total_tokens: number;
-  errors: number;
-  cost_cny: number;
-}
-
-export interface Dashboard {
-  totals: UsageBucket;
-  by_day: UsageBucket[];
-  by_model: UsageBucket[];
-  by_day_model: DayModelBucket[];
-  top_users?: RankedBucket[];
-  top_keys?: RankedBucket[];
-}
+/** A bucket of the dashboard; `key` is the day or the model in by_day and by_model. */
+export type UsageBucket = Schemas['UsageBucket'] & { key?: string };
+export type DayModelBucket = Schemas['DayModelBucket'];
+export type RankedBucket = Schemas['RankedBucket'];
+/** GET /history/dashboard, or GET /admin/stats (with top_users and top_keys). */
+export type Dashboard = Schemas['Dashboard'] & Partial<Pick<Schemas['AdminStats'], 'top_users' | 'top_keys'>>;
 
 /** The filters of the history page, as query parameters (empty = not filtered). */
 export interface HistoryFilter {

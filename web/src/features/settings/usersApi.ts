@@ -1,16 +1,9 @@
 import { api } from '../../app/api';
-import type { User } from '../../app/apiTypes';
+import type { RequestBody, User } from '../../app/apiTypes';
 import { userUpdated } from '../auth/authSlice';
 
-export interface ProfileUpdate {
-  display_name?: string;
-  settings?: Record<string, unknown>;
-}
-
-export interface PasswordChange {
-  current_password: string;
-  new_password: string;
-}
+export type ProfileUpdate = RequestBody<'patchUsersMe'>;
+export type PasswordChange = RequestBody<'postUsersMePassword'>;
 
 function unwrapUser(body: User | { user: User }): User {
   return 'user' in body && body.user && typeof body.user === 'object' ? body.user : (body as User);

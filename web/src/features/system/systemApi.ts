@@ -1,9 +1,8 @@
 import { api } from '../../app/api';
+import type { Schemas } from '../../app/apiTypes';
 
-export interface Readiness {
-  demo_mode?: boolean;
-  [key: string]: unknown;
-}
+/** GET /readyz; empty when it could not be read. */
+export type Readiness = Partial<Schemas['Ready']>;
 
 /** GET /readyz sits outside /api/v1 and answers JSON even when not ready (503). */
 export const systemApi = api.injectEndpoints({

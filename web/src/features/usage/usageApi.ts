@@ -1,25 +1,11 @@
 import { api } from '../../app/api';
+import type { Schemas } from '../../app/apiTypes';
 
 /** One budget: used, limit and what is left (tokens, or CNY for cost). */
-export interface Amount {
-  used: number;
-  limit: number;
-  left: number;
-}
-
-export interface UsageWindow {
-  start: string;
-  resets_at: string;
-  tokens: Amount;
-  cost_cny: Amount;
-}
-
+export type Amount = Schemas['Amount'];
+export type UsageWindow = Schemas['UsageWindow'];
 /** GET /api/v1/users/me/usage */
-export interface Usage {
-  day: UsageWindow;
-  month: UsageWindow;
-  rate: { rpm: number; rpm_burst: number; tpm: number; tpm_burst: number };
-}
+export type Usage = Schemas['MyUsage'];
 
 export type BudgetName = 'dailyTokens' | 'monthlyTokens' | 'dailyCost' | 'monthlyCost';
 
