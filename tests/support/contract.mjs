@@ -1,6 +1,7 @@
 // Holds the hub to docs/openapi.yaml: every response the tests receive from a hub is checked
 // against the operation the document gives for its method and path (status, the headers the
 // document declares, content type, and the body against the JSON Schema, 2020-12 dialect).
+// Events of a stream whose media type lists `x-events` are checked one by one, by event name.
 // A field that changes without the document changing fails the test that saw it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -114,6 +115,74 @@ export function checkResponse({ method, pathname, status, headers, body }) {
   return problems;
 }
 
+// The event schemas of a documented event stream: the media type's `x-events`, event name ->
+// schema of its JSON `data`. Null when the response is not one (or the document names none).
+export function streamEvents({ method, pathname, status }) {
+  const found = findOperation(method, pathname);
+  if (!found) return null;
+  const responses = found.op.responses;
+  const declared = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+  const events = declared && deref(declared).content?.['text/event-stream']?.['x-events'];
+  return events ? { where: `${method.toUpperCase()} ${found.template} -> ${status}`, events } : null;
+}
+
+// Checks one event block of a stream (the lines between blank lines) against `events`; a block
+// of comments only (": ping") is none. Returns the problems.
+export function checkEvent(where, events, block) {
+  let name = 'message';
+  const data = [];
+  let any = false;
+  for (const line of block.split(/\r?\n/)) {
+    if (line === '' || line.startsWith(':')) continue;
+    any = true;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') name = value;
+    else if (field === 'data') data.push(value);
+  }
+  if (!any) return [];
+  const schema = events[name];
+  if (!schema) return [`${where}: event "${name}" is not documented (${Object.keys(events).join(', ')})`];
+  let parsed;
+  try {
+    parsed = JSON.parse(data.join('\n'));
+  } catch {
+    return [`${where}: event "${name}": data is not JSON: ${data.join('\n').slice(0, 200)}`];
+  }
+  const v = validatorFor(`${where} event ${name}`, schema);
+  if (v(parsed)) return [];
+  return [`${where}: event "${name}" does not match the document: ${ajv.errorsText(v.errors, { separator: '; ' })}\n  data: ${data.join('\n').slice(0, 500)}`];
+}
+
+// A pass-through for an event stream's body that checks each whole event as it goes by: the
+// test reads exactly the bytes it would have read, cancelling it cancels the response, and an
+// aborted stream is checked as far as it got. Problems go to `report`.
+function eventChecker(where, events, report) {
+  const decoder = new TextDecoder();
+  let text = '';
+  const drain = (final) => {
+    for (;;) {
+      const m = /\r?\n\r?\n/.exec(text);
+      if (!m) break;
+      report(checkEvent(where, events, text.slice(0, m.index)));
+      text = text.slice(m.index + m[0].length);
+    }
+    if (final && text.trim() !== '') report([`${where}: the stream ends inside an event: ${text.slice(0, 200)}`]);
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      text += decoder.decode(chunk, { stream: true });
+      drain(false);
+    },
+    flush() {
+      text += decoder.decode();
+      drain(true);
+    },
+  });
+}
+
 // Every problem seen by this test process; the process fails at exit when there is any.
 export const violations = [];
 
@@ -149,7 +218,22 @@ function installFetchCheck() {
       violations.push(...problems);
       throw new Error(`response differs from docs/openapi.yaml:\n${problems.join('\n')}`);
     }
-    return res;
+    const stream = streaming && res.body ? streamEvents({ method, pathname: url.pathname, status: res.status }) : null;
+    if (!stream) return res;
+    // The events are seen as the test reads them; a mismatch is reported at once and fails the
+    // process at exit (the response is already the test's, so nothing can be thrown to it).
+    const report = (found) => {
+      if (!found.length) return;
+      violations.push(...found);
+      console.error(`event differs from docs/openapi.yaml:\n${found.join('\n')}`);
+    };
+    const checked = new Response(res.body.pipeThrough(eventChecker(stream.where, stream.events, report)), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+    Object.defineProperty(checked, 'url', { value: res.url });
+    return checked;
   };
   process.on('exit', () => {
     if (violations.length) {
