@@ -37,3 +37,9 @@ export type MessageStatus = Message['status'];
 export type ChatParameters = Schemas['ChatParameters'];
 export type Model = Schemas['Model'];
 export type AuthSession = Schemas['Session'];
+
+/** The `data` of each event of a chat answer's stream (POST …/messages, …/regenerate). */
+export type ChatStreamUserMessage = Schemas['ChatStreamEventUserMessage'];
+export type ChatStreamDelta = Schemas['ChatStreamEventDelta'];
+export type ChatStreamDone = Schemas['ChatStreamEventDone'];
+export type ChatStreamError = Schemas['ChatStreamEventError'];

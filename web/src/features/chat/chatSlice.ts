@@ -1,5 +1,5 @@
 import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
-import type { ChatParameters, Message } from '../../app/apiTypes';
+import type { ChatParameters, ChatStreamDelta, Message } from '../../app/apiTypes';
 import type { ApiError } from '../../lib/apiError';
 
 /**
@@ -54,7 +54,7 @@ const chatSlice = createSlice({
       s.userMessageId = action.payload.message.id;
       delete s.localUser;
     },
-    deltaReceived(state, action: WithId<{ content?: string; reasoning?: string }>) {
+    deltaReceived(state, action: WithId<ChatStreamDelta>) {
       const s = state.streams[action.payload.conversationId];
       if (!s || s.phase !== 'streaming') return;
       if (action.payload.content) s.content += action.payload.content;

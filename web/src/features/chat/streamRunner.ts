@@ -1,5 +1,5 @@
 import { api, API_BASE } from '../../app/api';
-import type { Message } from '../../app/apiTypes';
+import type { ChatStreamDelta, Message } from '../../app/apiTypes';
 import { authorizedFetch } from '../../app/authorizedFetch';
 import type { AppDispatch, AppThunk, RootState } from '../../app/store';
 import { apiErrorFromResponse, networkError, toApiError, type ApiError } from '../../lib/apiError';
@@ -32,7 +32,7 @@ export function stopAllStreams(): void {
  * stream costs one render per frame-ish rather than one per token.
  */
 export function createDeltaBatcher(
-  emit: (delta: { content?: string; reasoning?: string }) => void,
+  emit: (delta: ChatStreamDelta) => void,
   intervalMs = 32,
 ) {
   let content = '';
@@ -42,7 +42,7 @@ export function createDeltaBatcher(
     clearTimeout(timer);
     timer = undefined;
     if (!content && !reasoning) return;
-    const delta: { content?: string; reasoning?: string } = {};
+    const delta: ChatStreamDelta = {};
     if (content) delta.content = content;
     if (reasoning) delta.reasoning = reasoning;
     content = '';
