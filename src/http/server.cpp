@@ -15,6 +15,7 @@
 
 #include "core/id.hpp"
 #include "http/request_head.hpp"
+#include "http/request_parse.hpp"
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 
@@ -25,8 +26,6 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
 namespace {
-
-constexpr std::size_t kHeaderLimit = 16 * 1024;
 
 struct Conn {
     explicit Conn(tcp::socket s) : stream(std::move(s)) {}
@@ -463,7 +462,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         // be checked for ambiguous framing before the parser reads them.
         c->stream.expires_after(cfg.header_timeout);
         std::optional<std::size_t> head_len;
-        while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kHeaderLimit) {
+        while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kRequestHeaderLimit) {
             std::size_t n = co_await c->stream.async_read_some(
                 buf.prepare(4096), net::redirect_error(net::use_awaitable, ec));
             if (ec) break;
@@ -479,7 +478,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             }
         }
         bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(kHeaderLimit);
+        parser.header_limit(kRequestHeaderLimit);
         parser.body_limit(cfg.body_limit);
         co_await bhttp::async_read_header(c->stream, buf, parser,
                                           net::redirect_error(net::use_awaitable, ec));
