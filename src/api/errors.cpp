@@ -97,7 +97,7 @@ core::Result<nlohmann::json> ParseJsonObject(const http::Request& req) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(req.body, cb);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for 1e999
         return core::Error::Make(ErrorCode::kInvalidJson, "invalid_json",
                                  "Request body is not valid JSON.");
     }

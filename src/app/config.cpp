@@ -453,8 +453,11 @@ std::optional<std::string> ParseCustomModels(const toml::array& arr, Config& c) 
         const toml::table* t = node.as_table();
         if (!t) return "must be an array of tables ([[models.custom]])";
         ModelConfig m;
-        for (const auto& [k, v] : *t) {
-            std::string key(k.str());
+        for (const auto& entry : *t) {
+            // Named variables, not structured bindings: clang 14 (the fuzz and checking builds)
+            // cannot capture bindings in the lambdas below.
+            std::string key(entry.first.str());
+            const toml::node& v = entry.second;
             auto number = [&](double* out) -> std::optional<std::string> {
                 if (auto f = v.as_floating_point()) *out = f->get();
                 else if (auto i = v.as_integer()) *out = static_cast<double>(i->get());
@@ -587,7 +590,9 @@ core::Result<Config> LoadConfig(const std::string& toml_text, const std::string&
         }
         std::vector<std::pair<std::string, const toml::node*>> leaves;
         CollectLeaves(tbl, "", &leaves);
-        for (const auto& [name, node] : leaves) {
+        for (const auto& leaf : leaves) {
+            const std::string& name = leaf.first;  // captured below: no structured binding
+            const toml::node* node = leaf.second;
             if (name == "models.custom") {
                 const toml::array* arr = node->as_array();
                 if (!arr) return BadKey(name, "must be an array of tables ([[models.custom]])");

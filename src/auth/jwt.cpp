@@ -305,9 +305,9 @@ struct KeyRing::Impl {
 
     bool PublishedLocked(const SigningKey& meta, TimePoint now) const {
         if (!meta.retired_at) return true;
-        std::int64_t until =
-            *meta.retired_at + options.max_token_ttl.count() + options.leeway.count();
-        return EpochSeconds(now) < until;
+        // Subtracted from now, not added to retired_at (from the key file, any int64).
+        return EpochSeconds(now) - options.max_token_ttl.count() - options.leeway.count() <
+               *meta.retired_at;
     }
 };
 
@@ -721,7 +721,8 @@ core::Result<AccessClaims> JwtCodec::Verify(std::string_view token, TimePoint no
     }
     std::int64_t now_s = EpochSeconds(now);
     std::int64_t leeway = ring_->options().leeway.count();
-    if (now_s >= c.exp + leeway) return fail(JwtError::kExpired, "exp passed");
+    // now_s - leeway, not exp + leeway: exp is the token's and may be near the int64 limit.
+    if (now_s - leeway >= c.exp) return fail(JwtError::kExpired, "exp passed");
     if (payload->contains("nbf") && now_s + leeway < c.nbf) {
         return fail(JwtError::kNotYetValid, "nbf in the future");
     }

@@ -1,5 +1,7 @@
 #include "bailian/wire_json.hpp"
 
+#include <algorithm>
+
 namespace hub::bailian::wire {
 
 std::optional<Json> ParseJson(std::string_view text) {
@@ -27,9 +29,26 @@ std::int64_t Int(const Json& j, std::string_view key) {
     if (v == nullptr) return 0;
     if (v->is_number_integer()) return v->get<std::int64_t>();
     if (v->is_number_unsigned()) return static_cast<std::int64_t>(v->get<std::uint64_t>());
-    if (v->is_number_float()) return static_cast<std::int64_t>(v->get<double>());
+    if (v->is_number_float()) {
+        double d = v->get<double>();
+        // Outside int64 the conversion is undefined: such a value is no usable number.
+        if (!(d > -9.2e18 && d < 9.2e18)) return 0;
+        return static_cast<std::int64_t>(d);
+    }
     return 0;
 }
+
+namespace {
+
+// Token counts beyond this are not real usage but a broken upstream; bounding them keeps sums
+// and prices (tokens x micro-CNY per 1k) far inside 64 bits.
+constexpr std::int64_t kMaxTokens = 1'000'000'000'000;
+
+std::int64_t Tokens(const Json& j, std::string_view key) {
+    return std::clamp<std::int64_t>(Int(j, key), 0, kMaxTokens);
+}
+
+}  // namespace
 
 std::string ContentText(const Json* content) {
     if (content == nullptr) return {};
@@ -56,30 +75,32 @@ std::optional<Usage> ParseUsage(const Json* usage) {
         return present;
     };
     Usage out;
-    if (has("input_tokens")) out.input_tokens = Int(u, "input_tokens");
-    if (has("prompt_tokens")) out.input_tokens = Int(u, "prompt_tokens");
-    if (has("output_tokens")) out.output_tokens = Int(u, "output_tokens");
-    if (has("completion_tokens")) out.output_tokens = Int(u, "completion_tokens");
+    if (has("input_tokens")) out.input_tokens = Tokens(u, "input_tokens");
+    if (has("prompt_tokens")) out.input_tokens = Tokens(u, "prompt_tokens");
+    if (has("output_tokens")) out.output_tokens = Tokens(u, "output_tokens");
+    if (has("completion_tokens")) out.output_tokens = Tokens(u, "completion_tokens");
     bool has_total = has("total_tokens");
-    if (has("image_tokens")) out.image_tokens = Int(u, "image_tokens");
+    if (has("image_tokens")) out.image_tokens = Tokens(u, "image_tokens");
     if (const Json* d = Find(u, "prompt_tokens_details"))
-        out.cached_tokens = Int(*d, "cached_tokens");
+        out.cached_tokens = Tokens(*d, "cached_tokens");
     if (const Json* d = Find(u, "output_tokens_details")) {
-        out.reasoning_tokens = Int(*d, "reasoning_tokens");
+        out.reasoning_tokens = Tokens(*d, "reasoning_tokens");
     }
     if (const Json* d = Find(u, "completion_tokens_details")) {
-        out.reasoning_tokens = Int(*d, "reasoning_tokens");
+        out.reasoning_tokens = Tokens(*d, "reasoning_tokens");
     }
     // Application calls: {"models":[{"model_id","input_tokens","output_tokens"}]}.
     if (const Json* models = Find(u, "models"); models != nullptr && models->is_array()) {
         for (const Json& m : *models) {
-            out.input_tokens += Int(m, "input_tokens");
-            out.output_tokens += Int(m, "output_tokens");
+            out.input_tokens = std::min(kMaxTokens, out.input_tokens + Tokens(m, "input_tokens"));
+            out.output_tokens =
+                std::min(kMaxTokens, out.output_tokens + Tokens(m, "output_tokens"));
             any = true;
         }
     }
     if (!any) return std::nullopt;
-    out.total_tokens = has_total ? Int(u, "total_tokens") : out.input_tokens + out.output_tokens;
+    out.total_tokens =
+        has_total ? Tokens(u, "total_tokens") : out.input_tokens + out.output_tokens;
     return out;
 }
 

@@ -22,7 +22,7 @@ const Json* Find(const Json& j, std::string_view key);
 // A string field ("" when missing, null or not a string; numbers are printed).
 std::string Str(const Json& j, std::string_view key);
 
-// An integer field (0 when missing or not a number; floats are truncated).
+// An integer field (0 when missing or not a number; floats are truncated, 0 outside int64).
 std::int64_t Int(const Json& j, std::string_view key);
 
 // Message content as text: a string, or the concatenated "text" of an array of parts
@@ -30,6 +30,7 @@ std::int64_t Int(const Json& j, std::string_view key);
 std::string ContentText(const Json* content);
 
 // Usage from either style's field names; nullopt when absent, null or carrying no counts.
+// Each count is bounded to [0, 10^12] tokens.
 std::optional<Usage> ParseUsage(const Json* usage);
 
 // Fills an UpstreamError from a compatible `{"error":{...}}` or native `{"code","message"}`

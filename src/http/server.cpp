@@ -18,6 +18,7 @@
 #include "core/id.hpp"
 #include "http/request_head.hpp"
 #include "http/tls.hpp"
+#include "http/request_parse.hpp"
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 
@@ -29,8 +30,6 @@ using tcp = net::ip::tcp;
 namespace ssl = net::ssl;
 
 namespace {
-
-constexpr std::size_t kHeaderLimit = 16 * 1024;
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -539,7 +538,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         // be checked for ambiguous framing before the parser reads them.
         c->lowest().expires_after(cfg.header_timeout);
         std::optional<std::size_t> head_len;
-        while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kHeaderLimit) {
+        while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kRequestHeaderLimit) {
             std::size_t n = co_await c->Io([&](auto& s) {
                 return s.async_read_some(buf.prepare(4096),
                                          net::redirect_error(net::use_awaitable, ec));
@@ -557,7 +556,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             }
         }
         bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(kHeaderLimit);
+        parser.header_limit(kRequestHeaderLimit);
         parser.body_limit(cfg.body_limit);
         co_await c->Io([&](auto& s) {
             return bhttp::async_read_header(s, buf, parser,

@@ -90,5 +90,16 @@ TEST(ParseJsonObject, RejectsBrokenDeepNonObjectAndBadUtf8) {
     }
 }
 
+// Found by fuzz/json_dto: a number too large for a double made nlohmann throw out_of_range,
+// which escaped as a 500 instead of a 400.
+TEST(ParseJsonObject, NumbersOutOfRangeAreInvalidJson) {
+    for (const std::string& body : {std::string(R"({"a":1e999})"),
+                                    std::string(R"({"n":-2222222222222e222222221})")}) {
+        auto j = ParseJsonObject(JsonRequest(body));
+        ASSERT_FALSE(j.ok()) << body;
+        EXPECT_EQ(j.error().code, ErrorCode::kInvalidJson) << body;
+    }
+}
+
 }  // namespace
 }  // namespace hub::api

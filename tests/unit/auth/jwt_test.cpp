@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -227,6 +228,32 @@ TEST_F(JwtTest, ExpiryWithLeeway) {
     json str_exp = GoodPayload();
     str_exp["exp"] = "tomorrow";
     EXPECT_EQ(Reject(Forge(GoodHeader(), str_exp, *key_a_)), JwtError::kMalformed);
+}
+
+// Reported by fuzz/jwt: exp + leeway overflowed for an exp near the int64 limit (undefined
+// behaviour); the comparison now subtracts from the current time instead.
+TEST_F(JwtTest, ExtremeTimesDoNotOverflow) {
+    json late = GoodPayload();
+    late["exp"] = std::numeric_limits<std::int64_t>::max();
+    EXPECT_EQ(Reject(Forge(GoodHeader(), late, *key_a_)), std::nullopt);
+    json early = GoodPayload();
+    early["exp"] = std::numeric_limits<std::int64_t>::min();
+    EXPECT_EQ(Reject(Forge(GoodHeader(), early, *key_a_)), JwtError::kExpired);
+    json nbf = GoodPayload();
+    nbf["nbf"] = std::numeric_limits<std::int64_t>::max();
+    EXPECT_EQ(Reject(Forge(GoodHeader(), nbf, *key_a_)), JwtError::kNotYetValid);
+
+    // A key file's retired_at is any int64 as well.
+    ASSERT_TRUE(ring_.Rotate(*key_b_, At(kT0 + 5)).ok());
+    json doc = json::parse(ring_.Serialize().Reveal());
+    doc["keys"][0]["retired_at"] = std::numeric_limits<std::int64_t>::max();
+    auto loaded = KeyRing::Deserialize(doc.dump());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+    EXPECT_TRUE(loaded->IsPublished(loaded->Keys()[0], At(kT0)));
+    doc["keys"][0]["retired_at"] = std::numeric_limits<std::int64_t>::min();
+    loaded = KeyRing::Deserialize(doc.dump());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+    EXPECT_FALSE(loaded->IsPublished(loaded->Keys()[0], At(kT0)));
 }
 
 TEST_F(JwtTest, AVerifiedTokenIsRememberedButNothingElseIs) {

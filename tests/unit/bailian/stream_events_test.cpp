@@ -477,5 +477,30 @@ TEST(StreamEvents, UsageEmittedOnlyWhenItChanges) {
     EXPECT_EQ(s.content, "ab");
 }
 
+// Found by fuzz/stream_events: a count too large for int64 (a float in JSON) was converted
+// with undefined behaviour; counts are bounded instead, and so are their sums.
+TEST(StreamEvents, AbsurdUsageCountsAreBounded) {
+    const std::string body =
+        "id:1\nevent:result\n:HTTP_STATUS/200\n"
+        "data:{\"output\":{\"finish_reason\":\"stop\",\"text\":\"x\"},\"usage\":{"
+        "\"total_tokens\":18,\"input_tokens\":1" + std::string(110, '5') + ","
+        "\"output_tokens\":-2},\"request_id\":\"r\"}\n\n";
+    auto s = Summarise(ReadAll(body, Native()));
+    ASSERT_TRUE(s.usage);
+    EXPECT_EQ(s.usage->input_tokens, 0);  // not a usable number
+    EXPECT_EQ(s.usage->output_tokens, 0);
+    EXPECT_EQ(s.usage->total_tokens, 18);
+
+    const std::string apps =
+        "data:{\"output\":{\"finish_reason\":\"stop\",\"text\":\"x\"},\"usage\":{\"models\":["
+        "{\"input_tokens\":9223372036854775807,\"output_tokens\":1e300},"
+        "{\"input_tokens\":9223372036854775807,\"output_tokens\":5}]}}\n\n";
+    auto a = Summarise(ReadAll(apps, Native()));
+    ASSERT_TRUE(a.usage);
+    EXPECT_EQ(a.usage->input_tokens, 1'000'000'000'000);
+    EXPECT_EQ(a.usage->output_tokens, 5);
+    EXPECT_EQ(a.usage->total_tokens, 1'000'000'000'005);
+}
+
 }  // namespace
 }  // namespace hub::bailian

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpora, fuzz/corpus/<target>/, from the recorded DashScope
+payloads in tests/fixtures/conformance and a few hand-made inputs. Run it again after adding a
+recording; files are named by content, so old ones stay valid. Each target's first byte (where
+it has one) picks a mode: see the comment at the top of fuzz/<target>.cpp."""
+import base64
+import hashlib
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CONF = ROOT / "tests/fixtures/conformance"
+OUT = ROOT / "fuzz/corpus"
+MAX_SEED = 8 * 1024  # long recordings are cut (at an event boundary) to keep the corpus small
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = OUT / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
+
+
+def recording(name):
+    data = (CONF / name).read_bytes()
+    if len(data) > MAX_SEED:
+        cut = data.rfind(b"\n\n", 0, MAX_SEED)
+        data = data[: cut + 2] if cut > 0 else data[:MAX_SEED]
+    return data
+
+
+sse = sorted(p.name for p in CONF.glob("*.sse"))
+for name in sse:
+    body = recording(name)
+    put("sse_parser", b"\x00" + body)  # one chunk of 1 byte: every split point
+    put("sse_parser", b"\x07" + body.replace(b"\n", b"\r\n"))
+    native = not name.startswith("compat_")
+    mode = 0x1C | (1 if native else 0)  # chunks of 8 bytes
+    put("stream_events", bytes([mode]) + body)
+    if native:
+        put("stream_events", bytes([mode | 2]) + body)  # incremental_output=false
+put("sse_parser", b"\x03\xef\xbb\xbfdata: a\r\rdata:b\n:HTTP_STATUS/429\nstatus: 500\nid: 1\ndata")
+put("stream_events", b"\x1c" + b'data: {"error":{"code":"x","message":"y"}}\n\ndata: [DONE]\n\n')
+
+requests = [
+    "GET /api/v1/conversations?limit=20&cursor=abc HTTP/1.1\r\nHost: hub\r\n\r\n",
+    "POST /api/v1/auth/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
+    'Content-Length: 35\r\n\r\n{"username":"a","password":"b-c-d"}',
+    "POST /v1/chat/completions HTTP/1.1\r\nHost: hub\r\nTransfer-Encoding: chunked\r\n"
+    "Expect: 100-continue\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "GET / HTTP/1.0\nX-A: 1\n b\n\n",
+    "PUT /x HTTP/1.1\r\nContent-Length: 300\r\n\r\n" + "x" * 300,
+]
+for r in requests:
+    put("http_request", r)
+
+bodies = [
+    {"title": "t", "model": "qwen-plus", "system_prompt": "s"},
+    {"content": "hello", "parameters": {"temperature": 0.7, "top_p": 1, "max_tokens": 100,
+                                        "enable_search": True, "enable_thinking": False}},
+    {"prompt": "a cat", "negative_prompt": "dog", "model": "wanx2.1-t2i-turbo",
+     "size": "1024*1024", "n": 2, "seed": 42, "prompt_extend": False, "watermark": True},
+    {"model": "qwen-plus", "stream": True, "stream_options": {"include_usage": True},
+     "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "hi"},
+                  {"role": "user", "content": [{"type": "text", "text": "x"},
+                                               {"type": "image_url",
+                                                "image_url": {"url": "https://x/a.png"}}]}],
+     "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+     "tool_choice": "auto", "max_tokens": 10, "stop": ["a"], "n": 1, "seed": 1},
+    {"from": "2025-01-02T03:04:05.123Z", "limit": 18446744073709551615, "pinned": None},
+]
+for b in bodies:
+    put("json_dto", json.dumps(b))
+for name in ("native_message_request.json", "native_tools_request.json",
+             "multimodal_vl_request.json"):
+    put("json_dto", recording(name))
+put("json_dto", "?limit=200&cursor=x%20y&from=1700000000000&to=2025-01-01")
+put("json_dto", "?from=2025-13-01T00:00:00Z&limit=0")
+
+put("exporters", bytes(range(256)))
+put("exporters", b"\x01" * 64 + b"=SUM(A1)\n\"quoted\",comma" * 4)
+put("exporters", b"\x00" * 32 + b"@x\r\n-1,\"" * 8)
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+claims = {"iss": "https://hub.test", "aud": "bailian-hub", "sub": "u1", "role": "user",
+          "sid": "s1", "jti": "j1", "iat": 1749999000, "nbf": 1749999000, "exp": 1750000500}
+put("jwt", b"\x01" + json.dumps(claims).encode())
+put("jwt", b"\x01" + json.dumps(dict(claims, aud=["x", "bailian-hub"], exp=1.75e9)).encode())
+header = b64(b'{"alg":"RS256","typ":"JWT","kid":"k"}')
+put("jwt", "\x00" + header + "." + b64(json.dumps(claims).encode()) + "." + b64(b"\x00" * 256))
+put("jwt", "\x00" + b64(b'{"alg":"none"}') + ".e30.")
+# A verify-only ring with a real (throw-away) public key, one key retired.
+PUBLIC_PEM = (ROOT / "fuzz/seed_public_key.pem").read_text()
+put("jwt", "\x02" + json.dumps({"version": 1, "keys": [
+    {"kid": "k1", "private_pem": "", "public_pem": PUBLIC_PEM, "created_at": 1,
+     "retired_at": 1749990000}]}))
+put("jwt", "\x02" + json.dumps({"version": 1, "keys": [
+    {"kid": "", "private_pem": "", "public_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n"
+     "-----END PUBLIC KEY-----\n", "created_at": 1, "retired_at": None}]}))
