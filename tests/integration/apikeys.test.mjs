@@ -9,21 +9,12 @@ import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser } from '../support/api.mjs';
 import { allLogs, HUB_BIN, queryDb, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const chat = (url, credential, model = 'qwen-plus', headers = {}) => call(url, 'POST', '/v1/chat/completions', {
   headers: { ...headers, ...(credential ? { Authorization: `Bearer ${credential}` } : {}) },
   body: { model, messages: [{ role: 'user', content: 'echo ping' }] },
 });
-
-async function waitFor(fn, what, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('platform API keys', () => {
   let env;

@@ -12,6 +12,7 @@ import OpenAI from 'openai';
 
 import { call, newUser } from '../support/api.mjs';
 import { queryDb, startHub, startHubWithSim, startSim, SIM_UPSTREAM_KEY, tempDir } from '../support/hub.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const FAST = {
   BAILIAN_HUB_BCRYPT_COST: '10',
@@ -21,16 +22,6 @@ const FAST = {
   BAILIAN_HUB_IMAGE_MAX_POLL_MS: '400',
 };
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-async function waitFor(fn, what, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const FINISHED = new Set(['succeeded', 'failed', 'canceled']);
 

@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 
 import { call, newUser } from '../support/api.mjs';
 import { runHub, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const FAST_AUTH = {
   BAILIAN_HUB_BCRYPT_COST: '10',
@@ -20,16 +21,6 @@ const FAST_AUTH = {
 
 let markerCount = 0;
 const marker = (what) => `mk${process.pid}x${++markerCount}x${what}`;
-
-async function waitFor(fn, what, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // Upstream requests that carried `mark` anywhere in their body.
 async function upstreamWith(simUrl, mark) {

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { call, newUser } from '../support/api.mjs';
 import { queryDb, SIM_UPSTREAM_KEY, startHubWithSim } from '../support/hub.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 // What dashscope-sdk-python sends (api_entities/http_request.py, base_request.py).
 function sdkHeaders(key, { stream = false, async = false } = {}) {
@@ -40,16 +41,6 @@ function parseNativeSse(text) {
     events.push(ev);
   }
   return events;
-}
-
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('DashScope pass-through', () => {

@@ -3,7 +3,7 @@
 // redirect listener, and start-up errors. Tests wait for conditions, never for time.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { STRONG_PASSWORD, uniqueName } from '../support/api.mjs';
 import { runHub, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const FAST_AUTH = {
   BAILIAN_HUB_BCRYPT_COST: '10',
@@ -72,16 +73,6 @@ function request(url, { method = 'GET', headers = {}, body, ca } = {}) {
   });
 }
 
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function sClient(port, args) {
   return run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args]);
 }
@@ -110,8 +101,7 @@ describe('HTTPS listener', () => {
     const dir = tempDir();
     certs = await selfSigned(path.join(dir, 'live'));
     spare = await selfSigned(path.join(dir, 'spare'));
-    ca = [await import('node:fs').then((fs) => fs.readFileSync(certs.cert)),
-      await import('node:fs').then((fs) => fs.readFileSync(spare.cert))];
+    ca = [readFileSync(certs.cert), readFileSync(spare.cert)];
     // An OCSP response as the operator's job would leave it (status "unauthorized": only the
     // stapling is under test here, not a CA).
     const ocsp = path.join(dir, 'ocsp.der');
@@ -317,7 +307,7 @@ test('replaced certificate files are noticed without a signal', async () => {
 test('the metrics listener speaks HTTPS too when asked', async () => {
   const dir = tempDir();
   const pair = await selfSigned(path.join(dir, 'm'));
-  const ca = (await import('node:fs')).readFileSync(pair.cert);
+  const ca = readFileSync(pair.cert);
   const env = await startHubWithSim({
     env: { BAILIAN_HUB_TLS_CERT: pair.cert, BAILIAN_HUB_TLS_KEY: pair.key, BAILIAN_HUB_METRICS_TLS: 'true' },
   });
