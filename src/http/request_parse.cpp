@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "http/beast_request.hpp"
 #include "http/request_head.hpp"
 
 namespace hub::http {
@@ -63,18 +64,11 @@ core::Result<ParsedRequest> ParseRequest(std::string_view bytes, std::size_t bod
 
     auto msg = parser.release();
     ParsedRequest out;
-    Request& req = out.request;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    auto q = req.target.find('?');
-    req.path = req.target.substr(0, q);
-    if (q != std::string::npos) req.query = req.target.substr(q + 1);
-    for (const auto& f : msg) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(msg.body());
-    if (req.path.empty() || req.path.front() != '/') {
+    out.keep_alive = msg.keep_alive();
+    out.request = detail::FromBeast(std::move(msg));
+    if (out.request.path.empty() || out.request.path.front() != '/') {
         return BadRequest("Request target must be an absolute path.");
     }
-    out.keep_alive = msg.keep_alive();
     out.consumed = bytes.size() - rest.size();
     return out;
 }

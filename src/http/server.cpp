@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "core/id.hpp"
+#include "http/beast_request.hpp"
 #include "http/request_head.hpp"
 #include "http/tls.hpp"
 #include "http/request_parse.hpp"
@@ -626,18 +627,12 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             }
         }
         auto msg = parser.release();
-        Request req;
-        req.method = std::string(msg.method_string());
-        req.target = std::string(msg.target());
-        auto q = req.target.find('?');
-        req.path = req.target.substr(0, q);
-        if (q != std::string::npos) req.query = req.target.substr(q + 1);
-        for (const auto& f : msg) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
-        req.body = std::move(msg.body());
+        bool msg_keep_alive = msg.keep_alive();
+        Request req = detail::FromBeast(std::move(msg));
         req.remote_ip = ClientIp(*c, req.headers, cfg.trusted_proxies);
         auto rid = req.headers.Get("X-Request-Id");
         req.request_id = rid && core::IsValidRequestId(*rid) ? std::string(*rid) : core::NewId();
-        bool keep_alive = msg.keep_alive() && !draining;
+        bool keep_alive = msg_keep_alive && !draining;
         if (req.path.empty() || req.path.front() != '/') {
             co_await SendErrorAndClose(
                 c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
