@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, newUser } from '../support/api.mjs';
-import { HUB_BIN, queryDb, runHub, SIM_UPSTREAM_KEY, startHub, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { allLogs, HUB_BIN, queryDb, runHub, SIM_UPSTREAM_KEY, startHub, startHubWithSim, tempDir } from '../support/hub.mjs';
 import { createUser, SEED_PASSWORD, sql } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
 
@@ -275,5 +275,9 @@ describe('backup and restore', () => {
     } finally {
       await bad.stop();
     }
+  });
+
+  test('the passphrase never reaches a log line or an error', () => {
+    assert.ok(!allLogs.join('\n').includes(PASSPHRASE));
   });
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser } from '../support/api.mjs';
-import { queryDb, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { allLogs, queryDb, startHub, startHubWithSim, tempDir } from '../support/hub.mjs';
 import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
 
@@ -253,5 +253,33 @@ describe('data rights: export and deletion', () => {
     assert.equal(own.status, 409);
     assert.equal(own.body.error.code, 'last_admin');
     assert.equal((await call(env.url, 'GET', '/api/v1/users/me', { token: adminToken })).status, 200);
+  });
+
+  test('a deleted user\'s unexpired access token stays refused after a restart', async () => {
+    const dir = tempDir('hub-rights-restart-');
+    let hub = await startHub({ dataDir: dir, env: ENV });
+    let token;
+    try {
+      const u = await newUser(hub.url);
+      token = u.token;
+      assert.equal((await call(hub.url, 'DELETE', '/api/v1/users/me', { token, body: { password: u.password } })).status, 204);
+    } finally {
+      await hub.stop();
+    }
+    // Same data folder, same signing keys: the token's signature is still good.
+    hub = await startHub({ dataDir: dir, env: ENV });
+    try {
+      for (const p of ['/api/v1/users/me', '/api/v1/conversations', '/api/v1/users/me/exports']) {
+        assert.equal((await call(hub.url, 'GET', p, { token })).status, 401, p);
+      }
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('no password or export content reaches a log line', () => {
+    const text = allLogs.join('\n');
+    assert.ok(!text.includes('Correct-Horse-7-Battery'), 'a password in the logs');
+    assert.ok(!text.includes('says hello'), 'message text in the logs');
   });
 });
