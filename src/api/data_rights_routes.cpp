@@ -1,8 +1,5 @@
 // A person's rights over their data: /api/v1/users/me/exports (export all my data),
 // DELETE /api/v1/users/me (delete my account) and DELETE /api/v1/admin/users/{id}.
-#include <fstream>
-#include <sstream>
-
 #include "api/deps.hpp"
 #include "api/dto.hpp"
 #include "api/errors.hpp"
@@ -84,10 +81,8 @@ void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps) {
                            -> net::awaitable<http::Response> {
                            auto f = co_await rights.OpenExport(who, ctx.req.Param("id"), Meta(ctx));
                            if (!f.ok()) co_return ErrorResponse(f.error(), ctx.req.request_id);
-                           std::ifstream in(f->path, std::ios::binary);
-                           std::stringstream ss;
-                           ss << in.rdbuf();
-                           auto r = http::Response::Text(200, ss.str(), "application/zip");
+                           auto r = http::Response::Text(200, std::move(f->bytes),
+                                                         "application/zip");
                            r.headers.Set("Content-Disposition",
                                          "attachment; filename=\"" + f->download_name + "\"");
                            r.headers.Set("Cache-Control", "no-store");

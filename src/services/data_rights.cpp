@@ -1,6 +1,8 @@
 #include "services/data_rights.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -135,11 +137,12 @@ net::awaitable<Result<ExportFile>> DataRights::OpenExport(auth::Principal who, s
             if (e->expires_at && *e->expires_at <= clock_.NowMs())
                 return Error::Make(ErrorCode::kNotFound, "export_not_found", "No such export.");
             ExportFile f;
-            f.path = (fs::path(cfg_.exports_dir) / e->file_path).string();
-            std::error_code ec;
-            if (!fs::exists(f.path, ec))
+            std::ifstream in(fs::path(cfg_.exports_dir) / e->file_path, std::ios::binary);
+            if (!in)
                 return Error::Make(ErrorCode::kNotFound, "export_not_found", "No such export.");
-            f.bytes = e->bytes;
+            std::ostringstream ss;
+            ss << in.rdbuf();
+            f.bytes = std::move(ss).str();
             f.download_name = "bailian-hub-export-" + e->id + ".zip";
             Audit(uid, "user.export_downloaded", "export:" + e->id, m, "{}");
             return f;
@@ -218,24 +221,11 @@ void DataRights::SweepExpired() {
     }
 }
 
-Result<void> DataRights::BuildExport(const store::DataExport& job) {
-    const std::string uid = job.user_id;
-    auto user = store_.Users().Get(uid);
-    if (!user.ok()) return user.error();
-    const fs::path partial = fs::path(cfg_.exports_dir) / (job.id + ".zip.partial");
-    const fs::path final_path = fs::path(cfg_.exports_dir) / (job.id + ".zip");
-    struct Cleanup {
-        const fs::path& p;
-        ~Cleanup() {
-            std::error_code ec;
-            fs::remove(p, ec);
-        }
-    } cleanup{partial};
-    auto zip = archive::ZipWriter::Create(partial.string(), clock_.NowMs());
-    if (!zip.ok()) return zip.error();
-    archive::ZipWriter& z = **zip;
+namespace {
 
-    const store::User& u = *user;
+// The parts of a user's export, one function each; `zip` is the archive being written.
+Result<void> AddProfile(archive::ZipWriter& zip, store::Store& store, const store::User& u,
+                        std::int64_t now_ms) {
     nlohmann::json profile = {{"id", u.id},
                               {"username", u.username},
                               {"email", u.email},
@@ -246,12 +236,11 @@ Result<void> DataRights::BuildExport(const store::DataExport& job) {
                               {"mfa_enrolled", u.mfa_secret_enc.has_value()},
                               {"created_at", Iso(u.created_at)},
                               {"updated_at", Iso(u.updated_at)},
-                              {"exported_at", Iso(clock_.NowMs())}};
-    if (auto r = z.Add("README.txt", kReadme); !r.ok()) return r;
-    if (auto r = z.Add("profile.json", profile.dump(2)); !r.ok()) return r;
-
+                              {"exported_at", Iso(now_ms)}};
+    if (auto r = zip.Add("README.txt", kReadme); !r.ok()) return r;
+    if (auto r = zip.Add("profile.json", profile.dump(2)); !r.ok()) return r;
     nlohmann::json sessions = nlohmann::json::array();
-    if (auto s = store_.Sessions().ListActive(uid); s.ok()) {
+    if (auto s = store.Sessions().ListActive(u.id); s.ok()) {
         for (const auto& x : *s) {
             sessions.push_back({{"id", x.id},
                                 {"user_agent", x.user_agent},
@@ -261,51 +250,33 @@ Result<void> DataRights::BuildExport(const store::DataExport& job) {
                                 {"expires_at", Iso(x.expires_at)}});
         }
     }
-    if (auto r = z.Add("sessions.json", sessions.dump(2)); !r.ok()) return r;
+    return zip.Add("sessions.json", sessions.dump(2));
+}
 
-    // Conversations (archived ones too).
-    std::vector<std::string> conversation_ids;
+// Every conversation, archived ones too.
+Result<std::vector<std::string>> ConversationIds(store::Store& store, const std::string& uid) {
+    std::vector<std::string> ids;
     store::ConversationQuery q;
     q.include_archived = true;
     q.page.limit = store::kMaxPageSize;
     for (;;) {
-        auto page = store_.Conversations().List(uid, q);
+        auto page = store.Conversations().List(uid, q);
         if (!page.ok()) return page.error();
-        for (const auto& c : page->items) conversation_ids.push_back(c.id);
+        for (const auto& c : page->items) ids.push_back(c.id);
         if (!page->next_cursor) break;
         q.page.cursor = *page->next_cursor;
     }
-    const double steps = static_cast<double>(conversation_ids.size()) + 3;
-    int last_progress = 1;
-    auto progress = [&](double done) {
-        int p = std::clamp(static_cast<int>(done * 98 / steps) + 1, 1, 99);
-        if (p < last_progress + 5) return;
-        last_progress = p;
-        store::ExportPatch patch;
-        patch.progress = p;
-        (void)store_.DataExports().Update(job.id, patch);
-    };
-    double done = 0;
-    for (const auto& cid : conversation_ids) {
-        auto e = Conversations::ExportBlocking(store_, uid, cid, cfg_.max_export_messages);
-        if (!e.ok()) {
-            if (e.error().code == ErrorCode::kNotFound) continue;  // deleted meanwhile
-            return e.error();
-        }
-        const std::string base = "conversations/" + cid;
-        if (cfg_.conversation_json) {
-            if (auto r = z.Add(base + ".json", cfg_.conversation_json(*e)); !r.ok()) return r;
-        }
-        if (auto r = z.Add(base + ".md", RenderMarkdown(*e)); !r.ok()) return r;
-        progress(++done);
-    }
+    return ids;
+}
 
-    // Image generations and their files.
+// images.json with every generation, and each stored image under images/.
+Result<void> AddImages(archive::ZipWriter& zip, store::Store& store, store::FileStore& files,
+                       const std::string& uid) {
     nlohmann::json generations = nlohmann::json::array();
-    store::PageRequest ip;
-    ip.limit = store::kMaxPageSize;
+    store::PageRequest page_req;
+    page_req.limit = store::kMaxPageSize;
     for (;;) {
-        auto page = store_.Images().ListByUser(uid, ip);
+        auto page = store.Images().ListByUser(uid, page_req);
         if (!page.ok()) return page.error();
         for (const auto& g : page->items) {
             nlohmann::json images = nlohmann::json::array();
@@ -318,11 +289,10 @@ Result<void> DataRights::BuildExport(const store::DataExport& job) {
                                     {"actual_prompt", im.actual_prompt},
                                     {"error_code", im.error_code}};
                 if (im.ok && !im.file_path.empty()) {
-                    auto bytes = files_.Read(im.file_path);
-                    if (bytes.ok()) {
-                        std::string ext = fs::path(im.file_path).extension().string();
-                        std::string name = "images/" + im.id + ext;
-                        if (auto r = z.Add(name, *bytes); !r.ok()) return r;
+                    if (auto bytes = files.Read(im.file_path); bytes.ok()) {
+                        std::string name =
+                            "images/" + im.id + fs::path(im.file_path).extension().string();
+                        if (auto r = zip.Add(name, *bytes); !r.ok()) return r;
                         j["file"] = name;
                     }
                 }
@@ -339,29 +309,31 @@ Result<void> DataRights::BuildExport(const store::DataExport& job) {
                                    {"images", std::move(images)}});
         }
         if (!page->next_cursor) break;
-        ip.cursor = *page->next_cursor;
+        page_req.cursor = *page->next_cursor;
     }
-    if (auto r = z.Add("images.json", generations.dump(2)); !r.ok()) return r;
-    progress(++done);
+    return zip.Add("images.json", generations.dump(2));
+}
 
-    // The call history, as the history page's CSV.
+// The call history as the history page's CSV.
+Result<void> AddHistory(archive::ZipWriter& zip, store::Store& store, const std::string& uid) {
     std::string csv(HistoryCsvHeader());
     store::ApiCallFilter f;
     f.user_id = uid;
-    store::PageRequest cp;
+    store::PageRequest page;
     for (;;) {
-        auto batch = store_.ApiCalls().ListBatch(f, cp, 1000);
+        auto batch = store.ApiCalls().ListBatch(f, page, 1000);
         if (!batch.ok()) return batch.error();
         for (const auto& c : batch->items) AppendHistoryCsvRow(csv, c);
         if (!batch->next_cursor) break;
-        cp.cursor = *batch->next_cursor;
+        page.cursor = *batch->next_cursor;
     }
-    if (auto r = z.Add("history.csv", csv); !r.ok()) return r;
-    progress(++done);
+    return zip.Add("history.csv", csv);
+}
 
-    // Platform keys: metadata only.
+// Platform keys: metadata only, never the key or its hash.
+Result<void> AddApiKeys(archive::ZipWriter& zip, store::Store& store, const std::string& uid) {
     nlohmann::json keys = nlohmann::json::array();
-    auto listed = store_.ApiKeys().ListByUser(uid, true);
+    auto listed = store.ApiKeys().ListByUser(uid, true);
     if (!listed.ok()) return listed.error();
     for (const auto& k : *listed) {
         keys.push_back({{"id", k.id},
@@ -376,12 +348,65 @@ Result<void> DataRights::BuildExport(const store::DataExport& job) {
                         {"last_used_at", OptIso(k.last_used_at)},
                         {"revoked_at", OptIso(k.revoked_at)}});
     }
-    if (auto r = z.Add("api_keys.json", keys.dump(2)); !r.ok()) return r;
+    return zip.Add("api_keys.json", keys.dump(2));
+}
+
+}  // namespace
+
+Result<void> DataRights::BuildExport(const store::DataExport& job) {
+    const std::string uid = job.user_id;
+    auto user = store_.Users().Get(uid);
+    if (!user.ok()) return user.error();
+    const fs::path partial = fs::path(cfg_.exports_dir) / (job.id + ".zip.partial");
+    struct Cleanup {
+        const fs::path& p;
+        ~Cleanup() {
+            std::error_code ec;
+            fs::remove(p, ec);
+        }
+    } cleanup{partial};
+    auto zip = archive::ZipWriter::Create(partial.string(), clock_.NowMs());
+    if (!zip.ok()) return zip.error();
+    archive::ZipWriter& z = **zip;
+    if (auto r = AddProfile(z, store_, *user, clock_.NowMs()); !r.ok()) return r;
+
+    auto conversation_ids = ConversationIds(store_, uid);
+    if (!conversation_ids.ok()) return conversation_ids.error();
+    // Progress: one step per conversation, three for the rest; written every 5 %.
+    const double steps = static_cast<double>(conversation_ids->size()) + 3;
+    double done = 0;
+    int last_progress = 1;
+    auto progress = [&] {
+        int p = std::clamp(static_cast<int>(++done * 98 / steps) + 1, 1, 99);
+        if (p < last_progress + 5) return;
+        last_progress = p;
+        store::ExportPatch patch;
+        patch.progress = p;
+        (void)store_.DataExports().Update(job.id, patch);
+    };
+    for (const auto& cid : *conversation_ids) {
+        auto e = Conversations::ExportBlocking(store_, uid, cid, cfg_.max_export_messages);
+        if (!e.ok()) {
+            if (e.error().code == ErrorCode::kNotFound) continue;  // deleted meanwhile
+            return e.error();
+        }
+        const std::string base = "conversations/" + cid;
+        if (cfg_.conversation_json) {
+            if (auto r = z.Add(base + ".json", cfg_.conversation_json(*e)); !r.ok()) return r;
+        }
+        if (auto r = z.Add(base + ".md", RenderMarkdown(*e)); !r.ok()) return r;
+        progress();
+    }
+    if (auto r = AddImages(z, store_, files_, uid); !r.ok()) return r;
+    progress();
+    if (auto r = AddHistory(z, store_, uid); !r.ok()) return r;
+    progress();
+    if (auto r = AddApiKeys(z, store_, uid); !r.ok()) return r;
 
     auto size = z.Finish();
     if (!size.ok()) return size.error();
     std::error_code ec;
-    fs::rename(partial, final_path, ec);
+    fs::rename(partial, fs::path(cfg_.exports_dir) / (job.id + ".zip"), ec);
     if (ec) {
         return Error::Make(ErrorCode::kInternal, "export_write_failed",
                            "The export could not be written.", ec.message());

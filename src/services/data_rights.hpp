@@ -46,11 +46,10 @@ struct DataRightsConfig {
     std::function<std::string(const ConversationExport&)> conversation_json;
 };
 
-// A finished export, for the download route.
+// A finished export, read on the db pool for the download route.
 struct ExportFile {
-    std::string path;  // absolute
     std::string download_name;
-    std::int64_t bytes = 0;
+    std::string bytes;  // the ZIP
 };
 
 // Hook for a second factor at deletion: when the account has MFA enrolled, the code must be
