@@ -10,7 +10,7 @@
 
 #include "api/chat_dto.hpp"
 #include "api/errors.hpp"
-#include "api/history_csv.hpp"
+#include "services/history_csv.hpp"
 #include "services/conversations.hpp"
 
 namespace {
@@ -123,11 +123,11 @@ void History(FuzzedDataProvider& in) {
     c.created_at = in.ConsumeIntegral<std::int64_t>();
 
     std::string row;
-    api::AppendHistoryCsvRow(row, c);
+    services::AppendHistoryCsvRow(row, c);
     std::vector<std::string> fields;
     if (!ReadCsvRecord(row, fields)) __builtin_trap();
     std::vector<std::string> header;
-    if (!ReadCsvRecord(api::HistoryCsvHeader(), header)) __builtin_trap();
+    if (!ReadCsvRecord(services::HistoryCsvHeader(), header)) __builtin_trap();
     if (fields.size() != header.size()) __builtin_trap();
     if (fields[2] != AsRead(c.endpoint) || fields[3] != AsRead(c.model) ||
         fields[5] != AsRead(c.error_code) || fields[12] != AsRead(c.upstream_request_id) ||

@@ -6,7 +6,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev
+  libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev zlib1g-dev
+  # unzip: the data-export tests open the archives with an independent reader.
+  unzip
   libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk sqlite3
   iproute2
   # Fuzzing (make fuzz, fuzz-smoke in make test): clang 14 and its runtimes, which hold

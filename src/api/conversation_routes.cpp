@@ -37,6 +37,16 @@ std::string FileStem(const store::Conversation& c) {
 
 }  // namespace
 
+std::string ConversationExportJson(const services::ConversationExport& e) {
+    nlohmann::json messages = nlohmann::json::array();
+    for (const auto& m : e.messages) messages.push_back(MessageJson(m));
+    return nlohmann::json({{"format", "bailian-hub.conversation.v1"},
+                           {"conversation", ConversationJson(e.conversation)},
+                           {"messages", messages},
+                           {"truncated", e.truncated}})
+        .dump();
+}
+
 void RegisterConversationRoutes(http::Router& router, const ApiDeps& deps) {
     services::Conversations& convs = deps.conversations;
     const std::string perm(auth::perm::kConversationsOwn);
@@ -166,12 +176,7 @@ void RegisterConversationRoutes(http::Router& router, const ApiDeps& deps) {
                                                  "text/markdown; charset=utf-8");
                         stem += ".md";
                     } else {
-                        nlohmann::json messages = nlohmann::json::array();
-                        for (const auto& m : e->messages) messages.push_back(MessageJson(m));
-                        r = JsonResponse(200, {{"format", "bailian-hub.conversation.v1"},
-                                               {"conversation", ConversationJson(e->conversation)},
-                                               {"messages", messages},
-                                               {"truncated", e->truncated}});
+                        r = http::Response::Json(200, ConversationExportJson(*e));
                         stem += ".json";
                     }
                     r.headers.Set("Content-Disposition", "attachment; filename=\"" + stem + "\"");

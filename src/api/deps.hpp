@@ -20,6 +20,8 @@ class ModelDirectory;
 class UsageRecorder;
 class Images;
 class Limits;
+class DataRights;
+struct ConversationExport;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -71,7 +73,12 @@ struct ApiDeps {
     services::UsageRecorder& usage;    // api_calls: recording and the history reads
     services::Images& images;          // Wanx generations and the stored files
     services::Limits& limits;          // rate limits, budgets, overload (model calls)
+    services::DataRights& data_rights;  // a user's data export, account deletion
 };
+
+// The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
+// data export holds the same.
+std::string ConversationExportJson(const services::ConversationExport& e);
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
 // GET /metrics (Prometheus text). With `authorized`, only for requests whose Bearer token it
@@ -93,6 +100,7 @@ void RegisterConversationRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterMessageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -109,6 +117,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterMessageRoutes(router, deps);
     RegisterHistoryRoutes(router, deps);
     RegisterImageRoutes(router, deps);
+    RegisterDataRightsRoutes(router, deps);
 }
 
 }  // namespace hub::api

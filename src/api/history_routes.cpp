@@ -8,7 +8,7 @@
 #include "api/dto.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
-#include "api/history_csv.hpp"
+#include "services/history_csv.hpp"
 #include "services/models.hpp"
 #include "services/usage.hpp"
 
@@ -142,9 +142,9 @@ net::awaitable<http::Response> StreamCsv(http::Context& ctx, auth::Principal who
     h.Set("Content-Disposition", "attachment; filename=\"bailian-hub-calls.csv\"");
     h.Set("Cache-Control", "no-store");
     if (!co_await ctx.stream.Begin(200, std::move(h))) co_return http::Response::NoContent();
-    std::string chunk(HistoryCsvHeader());
+    std::string chunk(services::HistoryCsvHeader());
     while (true) {
-        for (const auto& call : batch->items) AppendHistoryCsvRow(chunk, call);
+        for (const auto& call : batch->items) services::AppendHistoryCsvRow(chunk, call);
         if (!co_await ctx.stream.Write(std::move(chunk))) co_return http::Response::NoContent();
         chunk.clear();
         if (!batch->next_cursor) break;

@@ -34,6 +34,7 @@
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
+#include "services/data_rights.hpp"
 #include "services/history.hpp"
 #include "services/images.hpp"
 #include "store/file_store.hpp"
@@ -46,6 +47,7 @@
 #include "services/upstream_keys.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "app/security.hpp"
+#include "app/backup.hpp"
 #include "app/metrics.hpp"
 #include "obs/metrics.hpp"
 
@@ -452,10 +454,25 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         crypto::HmacSha256(master.value().key().Reveal(), "bailian-hub file urls v1");
     services::Images images(*store, db, upstream, catalog, usage, files, security.clock,
                             io.get_executor(), std::move(url_key), icfg);
+    // A user's data export and account deletion; exports are built on a thread of their own.
+    services::DataRightsConfig dcfg;
+    dcfg.exports_dir = cfg.data_dir + "/exports";
+    dcfg.export_ttl = std::chrono::seconds(cfg.export_ttl_s);
+    dcfg.sweep_every = std::chrono::milliseconds(std::min<std::int64_t>(60'000, cfg.export_ttl_s * 500));
+    dcfg.max_export_messages = conv_limits.max_export_messages;
+    dcfg.conversation_json = api::ConversationExportJson;
+    services::DataRights data_rights(*store, db, crypto, *security.hasher, security.revocations,
+                                     files, security.clock, std::move(dcfg));
+    metrics.AddCollector([&data_rights](obs::Exposition& out) {
+        const char* n = "bailian_hub_data_exports_total";
+        out.Header(n, "Users' data exports finished, by result.", obs::MetricType::kCounter);
+        out.Sample(n, {{"result", "ready"}}, static_cast<double>(data_rights.exports_done()));
+        out.Sample(n, {{"result", "failed"}}, static_cast<double>(data_rights.exports_failed()));
+    });
     webcfg.public_url = cfg.public_url;
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
-                      conversations, chat, models, usage, images, limits};
+                      conversations, chat, models, usage, images, limits, data_rights};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {
@@ -572,8 +589,15 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     watch_overflows(KernelListenOverflows().value_or(0));
     std::unique_ptr<TlsReloader> reloader;
     if (tls) reloader = std::make_unique<TlsReloader>(io, *tls, cfg.tls_reload_check_ms);
+    std::unique_ptr<BackupScheduler> backups;
+    if (!cfg.backup_dir.empty()) {
+        backups = std::make_unique<BackupScheduler>(cfg, *store, security.clock,
+                                                    cfg.backup_passphrase, metrics);
+        backups->Start();
+    }
     server.Start();
     images.Start();
+    data_rights.Start();
     obs::Info("listening", {{"host", cfg.listen_host},
                             {"port", *port},
                             {"metrics_port", metrics_port},
@@ -603,6 +627,9 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& t : pool) t.join();
+    // A running export or backup finishes first (neither runs on an io thread).
+    data_rights.Stop();
+    if (backups) backups->Stop();
     crypto.Stop();
     db.Stop();
     obs::Info("stopped", {});

@@ -235,6 +235,26 @@ std::optional<std::string> CheckIp(std::string& item) {
     return std::nullopt;
 }
 
+// "90s", "30m", "6h", "1d" or a bare number of seconds.
+std::optional<std::int64_t> ParseDurationSeconds(const std::string& v) {
+    if (v.empty()) return std::nullopt;
+    std::int64_t unit = 1;
+    std::string digits = v;
+    switch (v.back()) {
+        case 's': unit = 1; digits.pop_back(); break;
+        case 'm': unit = 60; digits.pop_back(); break;
+        case 'h': unit = 3600; digits.pop_back(); break;
+        case 'd': unit = 86'400; digits.pop_back(); break;
+        default: break;
+    }
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || p != digits.data() + digits.size() || digits.empty() ||
+        n > 1'000'000'000)
+        return std::nullopt;
+    return static_cast<std::int64_t>(n) * unit;
+}
+
 const std::vector<KeyDef>& BaseDefs() {
     static const std::vector<KeyDef> defs = {
         {{"server.listen", "BAILIAN_HUB_LISTEN", "HOST:PORT to listen on"}, SetListen},
@@ -421,6 +441,31 @@ const std::vector<KeyDef>& BaseDefs() {
              c.public_url = u;
              return std::nullopt;
          }},
+        {{"backup.dir", "BAILIAN_HUB_BACKUP_DIR",
+          "folder for scheduled backups; empty = no scheduled backups"},
+         Text(&Config::backup_dir, true)},
+        {{"backup.every", "BAILIAN_HUB_BACKUP_EVERY",
+          "time between scheduled backups: 90s, 30m, 6h, 1d (at least 1s)"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             auto s = ParseDurationSeconds(v);
+             if (!s || *s < 1 || *s > 366 * 86'400)
+                 return "must be a duration like 90s, 30m, 6h or 1d (1s to 366d)";
+             c.backup_every_s = *s;
+             return std::nullopt;
+         }},
+        {{"backup.keep", "BAILIAN_HUB_BACKUP_KEEP",
+          "scheduled backups kept; older ones are deleted"},
+         Size(&Config::backup_keep, 1, 10'000)},
+        {{"backup.passphrase", "BAILIAN_HUB_BACKUP_PASSPHRASE",
+          "encrypts backups (scrypt + AES-256-GCM); environment only, never in a file"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (!v.empty() && v.size() < 12) return "must be at least 12 characters";
+             c.backup_passphrase = core::Secret<std::string>(v);
+             return std::nullopt;
+         }},
+        {{"exports.ttl_s", "BAILIAN_HUB_EXPORT_TTL_S",
+          "seconds a user's data export stays downloadable"},
+         Millis(&Config::export_ttl_s, 1, 30 * 86'400)},
         {{"cache.max_entries", "BAILIAN_HUB_CACHE_MAX_ENTRIES", "entries of the in-process cache"},
          Size(&Config::cache_max_entries, 1, 100'000'000)},
         {{"cache.max_bytes", "BAILIAN_HUB_CACHE_MAX_BYTES", "bytes of the in-process cache"},

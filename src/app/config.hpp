@@ -122,6 +122,14 @@ struct Config {
     std::int64_t image_openai_wait_ms = 120'000;
     std::string public_url;  // scheme://host[:port] clients use; empty = the Host header
 
+    // Scheduled backups (empty dir = off) and the passphrase they (and `backup`) encrypt with.
+    std::string backup_dir;
+    std::int64_t backup_every_s = 24 * 3600;
+    std::size_t backup_keep = 7;
+    core::Secret<std::string> backup_passphrase;
+    // A user's data export stays downloadable this long, then it is deleted.
+    std::int64_t export_ttl_s = 24 * 3600;
+
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url
     bool IsLoopback() const;

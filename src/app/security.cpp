@@ -124,6 +124,24 @@ core::Result<void> RestoreRevocations(store::Store& store, Security& sec) {
     auto revoked = store.Sessions().ListRevokedSince(since_ms);
     if (!revoked.ok()) return revoked.error();
     for (const auto& id : *revoked) sec.revocations.RevokeSession(id);
+    // Deleted users: their rows are gone, so their still-unexpired access tokens are refused
+    // by the audit trail of the deletion.
+    for (const char* action : {"user.deleted", "admin.user_deleted"}) {
+        store::AuditFilter f;
+        f.action = action;
+        f.from_ms = since_ms;
+        store::PageRequest page;
+        page.limit = store::kMaxPageSize;
+        for (;;) {
+            auto rows = store.Audit().List(f, page);
+            if (!rows.ok()) return rows.error();
+            for (const auto& e : rows->items) {
+                if (e.target.rfind("user:", 0) == 0) sec.revocations.DisableUser(e.target.substr(5));
+            }
+            if (!rows->next_cursor) break;
+            page.cursor = *rows->next_cursor;
+        }
+    }
     store::UserQuery q;
     q.status = store::UserStatus::kDisabled;
     q.page.limit = store::kMaxPageSize;

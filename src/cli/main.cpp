@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/app.hpp"
+#include "app/backup.hpp"
 #include "app/config.hpp"
 #include "http/tls.hpp"
 
@@ -101,6 +102,31 @@ int main(int argc, char** argv) {
                                 "Extra host name or IP address (localhost, 127.0.0.1 and ::1 are "
                                 "always in it); repeat for more");
     tls_self_signed->add_option("--days", tls_days, "Validity in days (1 to 3650)");
+    hub::app::BackupCommandOptions backup_opts;
+    auto* backup = app.add_subcommand(
+        "backup", "Write a backup (database snapshot, stored files, manifest) while the hub "
+                  "serves; encrypted when a passphrase is given");
+    backup->add_option("--out", backup_opts.out, "the backup file to write")->required();
+    backup->add_option("--passphrase-file", backup_opts.passphrase_file,
+                       "encrypt with the passphrase on this file's first line (else "
+                       "BAILIAN_HUB_BACKUP_PASSPHRASE, else not encrypted)")
+        ->check(CLI::ExistingFile);
+    backup->add_flag("--include-master-key", backup_opts.include_master_key,
+                     "also put the master key in the backup (keep it apart instead: see "
+                     "docs/operations.md)");
+    hub::app::RestoreCommandOptions restore_opts;
+    std::string restore_data_dir;
+    auto* restore = app.add_subcommand(
+        "restore", "Restore a backup into an empty data folder, checking every checksum first");
+    restore->add_option("--from", restore_opts.from, "the backup file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    restore->add_option("--passphrase-file", restore_opts.passphrase_file,
+                        "the passphrase of an encrypted backup (else "
+                        "BAILIAN_HUB_BACKUP_PASSPHRASE)")
+        ->check(CLI::ExistingFile);
+    restore->add_option("--data-dir", restore_data_dir,
+                        "the (empty) data folder to restore into; default: the configured one");
     app.footer(
         "Configuration keys and their environment variables: see "
         "config/bailian-hub.example.toml.\nExit codes: 0 ok, 1 failure, 2 bad configuration.");
@@ -130,6 +156,11 @@ int main(int argc, char** argv) {
     auto cfg = Load(config_path);
     if (!cfg) return kConfigError;
     if (serve->parsed()) return hub::app::Serve(*cfg);
+    if (backup->parsed()) return hub::app::BackupCommand(*cfg, backup_opts);
+    if (restore->parsed()) {
+        if (!restore_data_dir.empty()) cfg->data_dir = restore_data_dir;
+        return hub::app::RestoreCommand(*cfg, restore_opts);
+    }
     if (routes->parsed()) return hub::app::Serve(*cfg, hub::app::ServeMode::kPrintRoutes);
     if (migrate->parsed()) return hub::app::Migrate(*cfg);
     if (create_user->parsed())

@@ -43,6 +43,13 @@ bool TooLong(std::string_view s) { return s.size() > static_cast<std::size_t>(IN
 
 core::Result<std::string> AeadEncrypt(std::string_view key, std::string_view plaintext,
                                       std::string_view associated_data) {
+    auto raw = AeadSeal(key, plaintext, associated_data);
+    if (!raw.ok()) return raw.error();
+    return std::string(kAeadPrefixV1) + Base64Encode(raw.value());
+}
+
+core::Result<std::string> AeadSeal(std::string_view key, std::string_view plaintext,
+                                   std::string_view associated_data) {
     if (key.size() != kAeadKeyBytes) return BadKey();
     if (TooLong(plaintext) || TooLong(associated_data)) return CipherError("input too long");
     const std::string nonce = RandomBytes(kAeadNonceBytes);
@@ -82,7 +89,7 @@ core::Result<std::string> AeadEncrypt(std::string_view key, std::string_view pla
                             ct + written) != 1) {
         return CipherError("AES-256-GCM tag failed");
     }
-    return std::string(kAeadPrefixV1) + Base64Encode(raw);
+    return raw;
 }
 
 core::Result<std::string> AeadDecrypt(std::string_view key, std::string_view envelope,
@@ -96,10 +103,16 @@ core::Result<std::string> AeadDecrypt(std::string_view key, std::string_view env
     // Only the canonical encoding is accepted, so no character of the envelope can change
     // without the decryption failing (base64 has spare bits in its last character).
     if (!raw || Base64Encode(*raw) != b64) return DecryptFailed("envelope is not canonical base64");
-    if (raw->size() < kAeadNonceBytes + kAeadTagBytes) return DecryptFailed("envelope too short");
-    if (TooLong(*raw) || TooLong(associated_data)) return DecryptFailed("input too long");
+    return AeadOpen(key, *raw, associated_data);
+}
 
-    const std::string_view all(*raw);
+core::Result<std::string> AeadOpen(std::string_view key, std::string_view sealed,
+                                   std::string_view associated_data) {
+    if (key.size() != kAeadKeyBytes) return BadKey();
+    if (sealed.size() < kAeadNonceBytes + kAeadTagBytes) return DecryptFailed("envelope too short");
+    if (TooLong(sealed) || TooLong(associated_data)) return DecryptFailed("input too long");
+
+    const std::string_view all(sealed);
     const std::string_view nonce = all.substr(0, kAeadNonceBytes);
     const std::string_view ct =
         all.substr(kAeadNonceBytes, all.size() - kAeadNonceBytes - kAeadTagBytes);

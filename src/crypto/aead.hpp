@@ -29,4 +29,11 @@ inline constexpr std::string_view kAeadPrefixV1 = "v1:";
 [[nodiscard]] core::Result<std::string> AeadDecrypt(std::string_view key, std::string_view envelope,
                                                     std::string_view associated_data = {});
 
+// The same without the text envelope, for binary containers (backups): the raw bytes
+// nonce[12] | ciphertext | tag[16]. Errors as above.
+[[nodiscard]] core::Result<std::string> AeadSeal(std::string_view key, std::string_view plaintext,
+                                                 std::string_view associated_data = {});
+[[nodiscard]] core::Result<std::string> AeadOpen(std::string_view key, std::string_view sealed,
+                                                 std::string_view associated_data = {});
+
 }  // namespace hub::crypto

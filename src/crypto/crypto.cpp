@@ -113,4 +113,48 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ == nullptr ||
+        EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+        throw std::runtime_error("SHA-256 init failed");
+    }
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Stream::Update(std::string_view data) {
+    if (!data.empty() &&
+        EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) {
+        throw std::runtime_error("SHA-256 update failed");
+    }
+}
+
+std::string Sha256Stream::Final() {
+    std::string out(32, '\0');
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_),
+                           reinterpret_cast<unsigned char*>(out.data()), &n) != 1 ||
+        n != 32) {
+        throw std::runtime_error("SHA-256 final failed");
+    }
+    return out;
+}
+
+std::optional<std::string> Scrypt(std::string_view passphrase, std::string_view salt, int log2_n,
+                                  int r, int p, std::size_t bytes) {
+    if (log2_n < 10 || log2_n > 22 || r < 1 || r > 32 || p < 1 || p > 16 || bytes == 0)
+        return std::nullopt;
+    const std::uint64_t n = std::uint64_t{1} << log2_n;
+    // scrypt needs 128 * r * N bytes (plus a little): allow that and no more.
+    const std::uint64_t max_mem = 128ull * static_cast<std::uint64_t>(r) * n * 2 + (1u << 20);
+    std::string out(bytes, '\0');
+    if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(),
+                       reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n,
+                       static_cast<std::uint64_t>(r), static_cast<std::uint64_t>(p), max_mem,
+                       reinterpret_cast<unsigned char*>(out.data()), out.size()) != 1) {
+        return std::nullopt;
+    }
+    return out;
+}
+
 }  // namespace hub::crypto

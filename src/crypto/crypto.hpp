@@ -22,4 +22,25 @@ std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
+// SHA-256 fed piece by piece (files and streams too large to hold at once).
+class Sha256Stream {
+public:
+    Sha256Stream();
+    ~Sha256Stream();
+    Sha256Stream(const Sha256Stream&) = delete;
+    Sha256Stream& operator=(const Sha256Stream&) = delete;
+    void Update(std::string_view data);
+    std::string Final();  // raw 32 bytes; the object is then spent
+    std::string FinalHex() { return Hex(Final()); }
+
+private:
+    void* ctx_;  // EVP_MD_CTX
+};
+
+// scrypt (RFC 7914) key derivation for passphrases: `bytes` bytes from the passphrase and
+// salt with cost 2^log2_n, block size r, parallelism p. nullopt when the parameters are out
+// of range or the memory they need cannot be had (the caller reports it).
+std::optional<std::string> Scrypt(std::string_view passphrase, std::string_view salt,
+                                  int log2_n, int r, int p, std::size_t bytes);
+
 }  // namespace hub::crypto

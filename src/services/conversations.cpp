@@ -147,30 +147,37 @@ net::awaitable<Result<store::Page<store::Message>>> Conversations::Messages(
 net::awaitable<Result<ConversationExport>> Conversations::Export(std::string user_id,
                                                                  std::string id) {
     co_return co_await db_.Run(
-        [this](std::string u, std::string id) -> Result<ConversationExport> {
-            ConversationExport e;
-            auto c = store_.Conversations().Get(u, id);
-            if (!c.ok()) return c.error();
-            e.conversation = std::move(c.value());
-            store::PageRequest page;
-            page.limit = store::kMaxPageSize;
-            std::vector<store::Message> newest_first;
-            while (true) {
-                auto p = store_.Messages().ListCurrent(u, id, page);
-                if (!p.ok()) return p.error();
-                for (auto& m : p->items) newest_first.push_back(std::move(m));
-                if (!p->next_cursor) break;
-                if (newest_first.size() >= limits_.max_export_messages) {
-                    e.truncated = true;
-                    break;
-                }
-                page.cursor = *p->next_cursor;
-            }
-            e.messages.assign(std::make_move_iterator(newest_first.rbegin()),
-                              std::make_move_iterator(newest_first.rend()));
-            return e;
+        [this](std::string u, std::string id) {
+            return ExportBlocking(store_, u, id, limits_.max_export_messages);
         },
         std::move(user_id), std::move(id));
+}
+
+Result<ConversationExport> Conversations::ExportBlocking(store::Store& store,
+                                                         const std::string& u,
+                                                         const std::string& id,
+                                                         std::size_t max_messages) {
+    ConversationExport e;
+    auto c = store.Conversations().Get(u, id);
+    if (!c.ok()) return c.error();
+    e.conversation = std::move(c.value());
+    store::PageRequest page;
+    page.limit = store::kMaxPageSize;
+    std::vector<store::Message> newest_first;
+    while (true) {
+        auto p = store.Messages().ListCurrent(u, id, page);
+        if (!p.ok()) return p.error();
+        for (auto& m : p->items) newest_first.push_back(std::move(m));
+        if (!p->next_cursor) break;
+        if (newest_first.size() >= max_messages) {
+            e.truncated = true;
+            break;
+        }
+        page.cursor = *p->next_cursor;
+    }
+    e.messages.assign(std::make_move_iterator(newest_first.rbegin()),
+                      std::make_move_iterator(newest_first.rend()));
+    return e;
 }
 
 std::string RenderMarkdown(const ConversationExport& e) {

@@ -58,6 +58,11 @@ public:
                                                                        std::string id,
                                                                        store::PageRequest page);
     net::awaitable<core::Result<ConversationExport>> Export(std::string user_id, std::string id);
+    // The same, blocking (the data export's worker thread).
+    static core::Result<ConversationExport> ExportBlocking(store::Store& store,
+                                                           const std::string& user_id,
+                                                           const std::string& id,
+                                                           std::size_t max_messages);
 
     // Input checks (pure): title length and control characters, model in the catalog,
     // system prompt length. Empty model = the default model.

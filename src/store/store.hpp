@@ -17,11 +17,13 @@
 #include "store/api_keys.hpp"
 #include "store/audit_log.hpp"
 #include "store/conversations.hpp"
+#include "store/data_exports.hpp"
 #include "store/images.hpp"
 #include "store/messages.hpp"
 #include "store/migration.hpp"
 #include "store/roles.hpp"
 #include "store/sessions.hpp"
+#include "store/snapshot.hpp"
 #include "store/upstream_keys.hpp"
 #include "store/upstream_tasks.hpp"
 #include "store/users.hpp"
@@ -43,6 +45,7 @@ public:
     virtual ImageStore& Images() = 0;
     virtual AuditStore& Audit() = 0;
     virtual UpstreamTaskStore& UpstreamTasks() = 0;
+    virtual DataExportStore& DataExports() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;
@@ -50,6 +53,10 @@ public:
     // (empty when up to date). On failure nothing is applied.
     virtual core::Result<std::vector<int>> Migrate() = 0;
     virtual core::Result<SchemaState> SchemaStatus() = 0;
+    // Writes one consistent snapshot of the whole database into a new file at `path` while
+    // the store keeps serving (backups), and describes it (schema version, rows per table,
+    // counted in the snapshot itself).
+    virtual core::Result<SnapshotInfo> WriteSnapshot(const std::string& path) = 0;
     virtual std::string_view Dialect() const = 0;  // "sqlite", "mysql"
 };
 

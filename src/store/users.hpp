@@ -35,6 +35,14 @@ struct UserQuery {
     PageRequest page;  // newest first
 };
 
+// What erasing a user removed, for the work outside the database.
+struct ErasedUser {
+    std::vector<std::string> session_ids;   // every session the user had (revoke in memory)
+    std::vector<std::string> file_paths;    // stored files their rows referred to
+    std::vector<std::string> export_files;  // their export archives
+    std::int64_t api_calls_anonymised = 0;
+};
+
 class UserStore {
 public:
     virtual ~UserStore() = default;
@@ -49,6 +57,11 @@ public:
     virtual core::Result<User> Update(std::string_view id, const UserPatch& patch) = 0;
     virtual core::Result<Page<User>> List(const UserQuery& query) = 0;
     virtual core::Result<std::int64_t> CountActiveAdmins() = 0;
+    // Deletes the user and everything that is theirs in one transaction: sessions,
+    // conversations and messages, platform keys, image generations and images, pass-through
+    // tasks, quotas and exports. Their api_calls rows stay for accounting, with user_id set to
+    // `tombstone_id`. kNotFound; kConflict "last_admin" when they are the last active admin.
+    virtual core::Result<ErasedUser> Erase(std::string_view id, std::string_view tombstone_id) = 0;
     // Every user with limits of their own (loaded once at start by services::Limits).
     virtual core::Result<std::vector<std::pair<std::string, UserQuota>>> ListQuotas() = 0;
 };

@@ -326,6 +326,38 @@ core::Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& op
     return db;
 }
 
+core::Result<void> Connection::BackupTo(const std::string& dest) {
+    sqlite3* out = nullptr;
+    int rc = sqlite3_open_v2(dest.c_str(), &out,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    struct Closer {
+        sqlite3*& db;
+        ~Closer() { sqlite3_close(db); }
+    } closer{out};
+    if (rc != SQLITE_OK) return ErrorFromSqlite(out, rc, "cannot create snapshot '" + dest + "'");
+    sqlite3_backup* b = sqlite3_backup_init(out, "main", db_, "main");
+    if (b == nullptr) return ErrorFromSqlite(out, sqlite3_errcode(out), "backup init");
+    // One step copies every page under one read lock: one snapshot, however long it takes.
+    rc = sqlite3_backup_step(b, -1);
+    int finish = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) return ErrorFromSqlite(out, rc, "backup step");
+    if (finish != SQLITE_OK) return ErrorFromSqlite(out, finish, "backup finish");
+    char* err = nullptr;
+    rc = sqlite3_exec(out, "PRAGMA journal_mode = DELETE", nullptr, nullptr, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return ErrorFromSqlite(out, rc, "snapshot journal mode");
+    return core::Ok();
+}
+
+core::Result<void> Database::BackupTo(const std::string& dest) {
+    if (in_memory_) {
+        return WithWriter([&](Connection& c) { return c.BackupTo(dest); });
+    }
+    HUB_SQL_ASSIGN(auto conn, Connection::Open({options_.path, true, options_.busy_timeout_ms}));
+    return conn->BackupTo(dest);
+}
+
 core::Result<void> Database::OpenReaders() {
     if (in_memory_ || !readers_.empty()) return core::Ok();
     for (int i = 0; i < options_.readers; ++i) {

@@ -134,6 +134,10 @@ public:
     void RollbackQuietly() noexcept;
     // The first column of the first row of a statement as text (PRAGMA answers).
     core::Result<std::string> QueryText(std::string_view sql);
+    // Copies this database, one consistent snapshot, into a new file at `dest` with SQLite's
+    // online backup API (writers go on meanwhile; with WAL they are never blocked). The copy
+    // is left in rollback-journal mode so that it is one self-contained file.
+    core::Result<void> BackupTo(const std::string& dest);
 
 private:
     explicit Connection(sqlite3* db) : db_(db) {}
@@ -237,6 +241,10 @@ public:
         group_done_.wait(lock, [&] { return !group_; });  // let an open group commit first
         return f(*writer_);
     }
+
+    // A consistent copy of the whole database in a new file (Connection::BackupTo), read on a
+    // connection of its own so the readers' pool is not held.
+    core::Result<void> BackupTo(const std::string& dest);
 
     bool in_memory() const { return in_memory_; }
     // Writes that have arrived and not yet run their statements; COMMITs done (tests, metrics).

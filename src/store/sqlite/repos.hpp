@@ -28,6 +28,7 @@ std::unique_ptr<ApiKeyStore> MakeApiKeyStore(RepoContext ctx);
 std::unique_ptr<ImageStore> MakeImageStore(RepoContext ctx);
 std::unique_ptr<AuditStore> MakeAuditStore(RepoContext ctx);
 std::unique_ptr<UpstreamTaskStore> MakeUpstreamTaskStore(RepoContext ctx);
+std::unique_ptr<DataExportStore> MakeDataExportStore(RepoContext ctx);
 
 // Fills an empty id with a UUIDv7 of `at_ms` and a zero time with `now_ms`.
 void FillId(std::string& id, std::int64_t at_ms);

@@ -1,6 +1,11 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/migrate.hpp"
@@ -32,7 +37,8 @@ public:
           api_keys_(sqlite::MakeApiKeyStore(Ctx())),
           images_(sqlite::MakeImageStore(Ctx())),
           audit_(sqlite::MakeAuditStore(Ctx())),
-          upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())) {}
+          upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
+          data_exports_(sqlite::MakeDataExportStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -63,6 +69,13 @@ public:
 
     std::string_view Dialect() const override { return "sqlite"; }
 
+    DataExportStore& DataExports() override { return *data_exports_; }
+
+    core::Result<SnapshotInfo> WriteSnapshot(const std::string& path) override {
+        HUB_SQL_TRY(db_->BackupTo(path));
+        return InspectSqliteFile(path);
+    }
+
     // Readers are opened once the schema exists.
     core::Result<void> OpenReaders() { return db_->OpenReaders(); }
 
@@ -84,9 +97,94 @@ private:
     std::unique_ptr<ImageStore> images_;
     std::unique_ptr<AuditStore> audit_;
     std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
+    std::unique_ptr<DataExportStore> data_exports_;
+};
+
+// Restores by placing the snapshot file where the database belongs.
+class SqliteRestoreTarget final : public RestoreTarget {
+public:
+    explicit SqliteRestoreTarget(std::string db_path) : path_(std::move(db_path)) {}
+    std::string_view Dialect() const override { return "sqlite"; }
+
+    core::Result<bool> IsEmpty() override {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        for (const char* suffix : {"", "-wal", "-journal"}) {
+            auto p = fs::path(path_ + suffix);
+            if (fs::exists(p, ec) && fs::file_size(p, ec) > 0) return false;
+        }
+        return true;
+    }
+
+    core::Result<void> Load(const std::string& snapshot_path) override {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        const std::string tmp = path_ + ".restoring";
+        fs::copy_file(snapshot_path, tmp, fs::copy_options::overwrite_existing, ec);
+        if (ec) {
+            return core::Error::Make(core::ErrorCode::kInternal, "restore_failed",
+                                     "The database could not be restored.",
+                                     "copy to " + tmp + ": " + ec.message());
+        }
+        fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
+                        fs::perm_options::replace, ec);
+        // The copy must be on disk before its name is.
+        int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)::fsync(fd);
+            ::close(fd);
+        }
+        for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(path_ + suffix, ec);
+        if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+            fs::remove(tmp, ec);
+            return core::Error::Make(core::ErrorCode::kInternal, "restore_failed",
+                                     "The database could not be restored.", "rename to " + path_);
+        }
+        return core::Ok();
+    }
+
+private:
+    std::string path_;
 };
 
 }  // namespace
+
+core::Result<SnapshotInfo> InspectSqliteFile(const std::string& path) {
+    HUB_SQL_ASSIGN(auto conn, sqlite::Connection::Open({path, true, 5000}));
+    SnapshotInfo info;
+    info.dialect = "sqlite";
+    HUB_SQL_ASSIGN(std::string version,
+                   conn->QueryText("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+    info.schema_version = std::atoi(version.c_str());
+    std::vector<std::string> tables;
+    {
+        HUB_SQL_ASSIGN(sqlite::Stmt st,
+                       conn->Prepare("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                     " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'"
+                                     " ORDER BY name"));
+        while (true) {
+            HUB_SQL_ASSIGN(bool row, st.Step());
+            if (!row) break;
+            tables.push_back(st.Text(0));
+        }
+    }
+    for (const auto& t : tables) {
+        // Names come from sqlite_master of the snapshot: quote them as identifiers.
+        std::string quoted = "\"";
+        for (char ch : t) {
+            quoted += ch;
+            if (ch == '"') quoted += '"';
+        }
+        quoted += '"';
+        HUB_SQL_ASSIGN(std::string n, conn->QueryText("SELECT count(*) FROM " + quoted));
+        info.row_counts[t] = std::atoll(n.c_str());
+    }
+    return info;
+}
+
+std::unique_ptr<RestoreTarget> MakeSqliteRestoreTarget(std::string db_path) {
+    return std::make_unique<SqliteRestoreTarget>(std::move(db_path));
+}
 
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     std::vector<Migration> migrations =

@@ -35,4 +35,11 @@ struct SqliteOptions {
 // migrating on open.
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 
+// Schema version and rows per table of a SQLite database file (a snapshot), read-only.
+core::Result<SnapshotInfo> InspectSqliteFile(const std::string& path);
+
+// Restores into the database file `db_path`: empty while the file does not exist (or has no
+// tables); Load copies the snapshot there through a temp file, fsync and rename.
+std::unique_ptr<RestoreTarget> MakeSqliteRestoreTarget(std::string db_path);
+
 }  // namespace hub::store

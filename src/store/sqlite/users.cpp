@@ -184,6 +184,53 @@ public:
         });
     }
 
+    core::Result<ErasedUser> Erase(std::string_view id, std::string_view tombstone_id) override {
+        const std::string uid(id);
+        const std::string tomb(tombstone_id);
+        return ctx_.db.Write([&](Connection& c) -> core::Result<ErasedUser> {
+            HUB_SQL_ASSIGN(User before, GetOn(c, uid));
+            if (IsActiveAdmin(before)) {
+                HUB_SQL_ASSIGN(std::int64_t admins, CountActiveAdminsOn(c));
+                if (admins <= 1) {
+                    return core::Error::Make(core::ErrorCode::kConflict, "last_admin",
+                                             "The last active admin cannot be deleted; make "
+                                             "another user an admin first.");
+                }
+            }
+            ErasedUser out;
+            auto column = [&](std::string_view sql,
+                              std::vector<std::string>& into) -> core::Result<void> {
+                HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
+                st.BindAll(uid);
+                while (true) {
+                    HUB_SQL_ASSIGN(bool row, st.Step());
+                    if (!row) break;
+                    into.push_back(st.Text(0));
+                }
+                return core::Ok();
+            };
+            HUB_SQL_TRY(column("SELECT id FROM sessions WHERE user_id = ?1", out.session_ids));
+            HUB_SQL_TRY(column("SELECT DISTINCT file_path FROM images"
+                               " WHERE user_id = ?1 AND file_path <> ''",
+                               out.file_paths));
+            HUB_SQL_TRY(column("SELECT file_path FROM data_exports"
+                               " WHERE user_id = ?1 AND file_path <> ''",
+                               out.export_files));
+            HUB_SQL_ASSIGN(Stmt calls,
+                           c.Prepare("UPDATE api_calls SET user_id = ?2 WHERE user_id = ?1"));
+            HUB_SQL_TRY(calls.BindAll(uid, tomb).Run());
+            out.api_calls_anonymised = c.Changes();
+            // images.user_id has no foreign key (its generation's has): delete them first.
+            HUB_SQL_ASSIGN(Stmt images, c.Prepare("DELETE FROM images WHERE user_id = ?1"));
+            HUB_SQL_TRY(images.BindAll(uid).Run());
+            // Everything else goes with the user row (ON DELETE CASCADE).
+            HUB_SQL_ASSIGN(Stmt del, c.Prepare("DELETE FROM users WHERE id = ?1"));
+            HUB_SQL_TRY(del.BindAll(uid).Run());
+            if (c.Changes() == 0) return NotFound("user");
+            return out;
+        });
+    }
+
     core::Result<std::int64_t> CountActiveAdmins() override {
         return ctx_.db.Read([&](Connection& c) { return CountActiveAdminsOn(c); });
     }

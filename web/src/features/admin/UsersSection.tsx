@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { App, Button, Empty, Input, Select, Skeleton, Switch, Table, Tag } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { SearchOutlined } from '@ant-design/icons';
+import { DeleteOutlined, SearchOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { useAppSelector } from '../../app/hooks';
 import { useErrorText } from '../../components/useErrorText';
@@ -9,7 +9,8 @@ import { formatDateTime } from '../../lib/format';
 import { LimitsCell } from '../limits/LimitsCell';
 import { LimitsDialog, type LimitGroup } from '../limits/LimitsDialog';
 import { USER_LIMIT_FIELDS, type LimitField } from '../limits/limitRules';
-import { useListUsersInfiniteQuery, useUpdateUserMutation, type AdminUser } from './adminApi';
+import { isApiError } from '../../lib/apiError';
+import { useDeleteUserMutation, useListUsersInfiniteQuery, useUpdateUserMutation, type AdminUser } from './adminApi';
 import styles from './admin.module.css';
 
 const ROLES = ['user', 'auditor', 'admin'];
@@ -26,7 +27,7 @@ function useDebounced<T>(value: T, ms: number): T {
 export function UsersSection() {
   const { t, i18n } = useTranslation();
   const lng = i18n.language;
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const errorText = useErrorText();
   const me = useAppSelector((s) => s.auth.user);
   const [search, setSearch] = useState('');
@@ -34,6 +35,7 @@ export function UsersSection() {
   const list = useListUsersInfiniteQuery({ q });
   const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const [update] = useUpdateUserMutation();
+  const [removeUser] = useDeleteUserMutation();
   const [limitsOf, setLimitsOf] = useState<AdminUser | null>(null);
   const limitGroups = useMemo<LimitGroup<LimitField>[]>(
     () => [
@@ -53,6 +55,24 @@ export function UsersSection() {
       message.error(errorText(e));
       return false;
     }
+  };
+
+  const confirmDelete = (u: AdminUser) => {
+    modal.confirm({
+      title: t('admin.deleteUserTitle', { name: u.username }),
+      content: t('admin.deleteUserBody'),
+      okText: t('admin.deleteUser'),
+      okButtonProps: { danger: true },
+      cancelText: t('common.cancel'),
+      onOk: async () => {
+        try {
+          await removeUser(u.id).unwrap();
+          message.success(t('admin.userDeleted'));
+        } catch (e) {
+          message.error(isApiError(e) && e.code === 'last_admin' ? t('admin.lastAdmin') : errorText(e));
+        }
+      },
+    });
   };
 
   const columns: ColumnsType<AdminUser> = [
@@ -115,6 +135,20 @@ export function UsersSection() {
       render: (v: string | null | undefined) => (v ? formatDateTime(v, lng) : t('admin.never')),
     },
     { title: t('admin.created'), dataIndex: 'created_at', render: (v: string) => formatDateTime(v, lng) },
+    {
+      title: '',
+      key: 'actions',
+      render: (_, u) => (
+        <Button
+          size="small"
+          danger
+          type="text"
+          icon={<DeleteOutlined />}
+          aria-label={t('admin.deleteUserOf', { name: u.username })}
+          onClick={() => confirmDelete(u)}
+        />
+      ),
+    },
   ];
 
   return (

@@ -34,6 +34,10 @@ export const adminApi = tagged.injectEndpoints({
       }),
       providesTags: ['AdminUsers'],
     }),
+    deleteUser: build.mutation<void, string>({
+      query: (id) => ({ url: `/admin/users/${encodeURIComponent(id)}`, method: 'DELETE' }),
+      invalidatesTags: ['AdminUsers'],
+    }),
     updateUser: build.mutation<AdminUser, { id: string; patch: AdminUserPatch }>({
       query: ({ id, patch }) => ({ url: `/admin/users/${encodeURIComponent(id)}`, method: 'PATCH', body: patch }),
       invalidatesTags: ['AdminUsers'],
@@ -75,6 +79,7 @@ export const adminApi = tagged.injectEndpoints({
 });
 
 export const {
+  useDeleteUserMutation,
   useListUsersInfiniteQuery,
   useUpdateUserMutation,
   useListUpstreamKeysQuery,

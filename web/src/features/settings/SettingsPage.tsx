@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { TopBar } from '../../components/TopBar';
 import { ApiKeysSection } from '../apiKeys/ApiKeysSection';
+import { DataRightsSection } from '../dataRights/DataRightsSection';
 import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
 import { ProfileSection } from './ProfileSection';
@@ -10,7 +11,7 @@ import { SessionsSection } from './SessionsSection';
 import { UsageSection } from '../usage/UsageSection';
 import styles from './settings.module.css';
 
-const TABS = ['profile', 'security', 'sessions', 'apiKeys', 'preferences'] as const;
+const TABS = ['profile', 'security', 'sessions', 'apiKeys', 'preferences', 'data'] as const;
 type Tab = (typeof TABS)[number];
 
 export function SettingsPage() {
@@ -42,6 +43,7 @@ export function SettingsPage() {
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
               { key: 'apiKeys', label: t('apiKeys.tab'), children: <ApiKeysSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
+              { key: 'data', label: t('dataRights.tab'), children: <DataRightsSection /> },
             ]}
           />
         </div>

@@ -6,7 +6,7 @@
 
 #include "store/models.hpp"
 
-namespace hub::api {
+namespace hub::services {
 
 // The header line (with CRLF).
 std::string_view HistoryCsvHeader();
@@ -16,4 +16,4 @@ void AppendHistoryCsvRow(std::string& out, const store::ApiCall& call);
 // would run as a formula (starting with = + - @ or a tab/CR) gets a leading apostrophe.
 void AppendCsvField(std::string& out, std::string_view text);
 
-}  // namespace hub::api
+}  // namespace hub::services

@@ -1,11 +1,11 @@
-#include "api/history_csv.hpp"
+#include "services/history_csv.hpp"
 
 #include <cstdio>
 
-#include "api/dto.hpp"
+#include "core/clock.hpp"
 #include "store/call_kind.hpp"
 
-namespace hub::api {
+namespace hub::services {
 
 std::string_view HistoryCsvHeader() {
     return "time,kind,endpoint,model,status_code,error_code,input_tokens,output_tokens,images,"
@@ -53,7 +53,7 @@ void AppendHistoryCsvRow(std::string& out, const store::ApiCall& c) {
         out += std::to_string(n);
         out += ',';
     };
-    field(Iso(c.created_at));
+    field(core::FormatIsoMs(c.created_at));
     field(store::ToString(store::CallKindOf(c.endpoint)));
     field(c.endpoint);
     field(c.model);
@@ -74,4 +74,4 @@ void AppendHistoryCsvRow(std::string& out, const store::ApiCall& c) {
     out += "\r\n";
 }
 
-}  // namespace hub::api
+}  // namespace hub::services

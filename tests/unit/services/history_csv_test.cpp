@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "api/history_csv.hpp"
+#include "services/history_csv.hpp"
 
-namespace hub::api {
+namespace hub::services {
 namespace {
 
 std::string Field(std::string_view text) {
@@ -48,4 +48,4 @@ TEST(HistoryCsv, RowMatchesHeader) {
 }
 
 }  // namespace
-}  // namespace hub::api
+}  // namespace hub::services
