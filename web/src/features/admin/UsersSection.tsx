@@ -84,7 +84,7 @@ export function UsersSection() {
           <div>
             {u.display_name || u.username} {u.id === me?.id && <Tag>{t('admin.you')}</Tag>}
           </div>
-          <div className={styles.muted}>
+          <div className={styles.identity} title={`${u.username} · ${u.email}`}>
             {u.username} · {u.email}
           </div>
         </div>
@@ -138,6 +138,8 @@ export function UsersSection() {
     {
       title: '',
       key: 'actions',
+      fixed: 'right',
+      width: 48,
       render: (_, u) => (
         <Button
           size="small"
