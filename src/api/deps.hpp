@@ -20,6 +20,7 @@ class ModelDirectory;
 class UsageRecorder;
 class Images;
 class Limits;
+class Uploads;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -71,6 +72,7 @@ struct ApiDeps {
     services::UsageRecorder& usage;    // api_calls: recording and the history reads
     services::Images& images;          // Wanx generations and the stored files
     services::Limits& limits;          // rate limits, budgets, overload (model calls)
+    services::Uploads& uploads;        // pictures users upload (chat attachments)
 };
 
 void RegisterOpsRoutes(http::Router& router, const ApiDeps& deps);
@@ -93,6 +95,7 @@ void RegisterConversationRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterMessageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -109,6 +112,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterMessageRoutes(router, deps);
     RegisterHistoryRoutes(router, deps);
     RegisterImageRoutes(router, deps);
+    RegisterUploadRoutes(router, deps);
 }
 
 }  // namespace hub::api

@@ -122,6 +122,14 @@ struct Config {
     std::int64_t image_openai_wait_ms = 120'000;
     std::string public_url;  // scheme://host[:port] clients use; empty = the Host header
 
+    // Uploaded pictures (chat attachments).
+    std::size_t upload_max_bytes = 10u << 20;
+    std::size_t upload_max_side = 4096;  // pixels, each side
+    std::size_t upload_model_max_pixels = 1280 * 28 * 28;  // larger pictures are shrunk
+    std::size_t upload_max_attachments = 4;                // per message
+    std::size_t upload_workers = 2;                        // the media pool (decode/encode)
+    std::size_t chat_max_context_images = 8;               // pictures in one vision call
+
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url
     bool IsLoopback() const;

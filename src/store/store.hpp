@@ -24,6 +24,7 @@
 #include "store/sessions.hpp"
 #include "store/upstream_keys.hpp"
 #include "store/upstream_tasks.hpp"
+#include "store/uploads.hpp"
 #include "store/users.hpp"
 
 namespace hub::store {
@@ -43,6 +44,7 @@ public:
     virtual ImageStore& Images() = 0;
     virtual AuditStore& Audit() = 0;
     virtual UpstreamTaskStore& UpstreamTasks() = 0;
+    virtual UploadStore& Uploads() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -63,20 +63,6 @@ GeneratedImage ReadImage(const Stmt& s) {
     return x;
 }
 
-template <class T, class R>
-core::Result<std::vector<T>> QueryRows(Connection& c, const std::string& sql,
-                                       const std::vector<Param>& params, R read) {
-    HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
-    st.BindParams(params);
-    std::vector<T> rows;
-    while (true) {
-        HUB_SQL_ASSIGN(bool row, st.Step());
-        if (!row) break;
-        rows.push_back(read(st));
-    }
-    return rows;
-}
-
 core::Result<std::vector<ImageGeneration>> QueryGenerations(Connection& c, const std::string& sql,
                                                             const std::vector<Param>& params) {
     return QueryRows<ImageGeneration>(c, sql, params, ReadGeneration);

@@ -32,7 +32,8 @@ public:
           api_keys_(sqlite::MakeApiKeyStore(Ctx())),
           images_(sqlite::MakeImageStore(Ctx())),
           audit_(sqlite::MakeAuditStore(Ctx())),
-          upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())) {}
+          upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
+          uploads_(sqlite::MakeUploadStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -45,6 +46,7 @@ public:
     ImageStore& Images() override { return *images_; }
     AuditStore& Audit() override { return *audit_; }
     UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
+    UploadStore& Uploads() override { return *uploads_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -84,6 +86,7 @@ private:
     std::unique_ptr<ImageStore> images_;
     std::unique_ptr<AuditStore> audit_;
     std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
+    std::unique_ptr<UploadStore> uploads_;
 };
 
 }  // namespace
