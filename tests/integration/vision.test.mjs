@@ -301,4 +301,23 @@ describe('chat with images', () => {
     const sent = (await simRequests(env.sim)).at(-1).body;
     assert.deepEqual(sent.messages[0].content, parts);
   });
+
+  test('the DashScope pass-through relays a native VL request and records its image tokens', async () => {
+    const body = {
+      model: 'qwen-vl-plus',
+      input: { messages: [{ role: 'user', content: [
+        { image: 'https://dashscope.oss-cn-beijing.aliyuncs.com/images/dog_and_girl.jpeg' },
+        { text: 'Where is this? Answer briefly.' },
+      ] }] },
+    };
+    const r = await call(env.url, 'POST', '/dashscope/api/v1/services/aigc/multimodal-generation/generation', { token: alice.token, body });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(r.body.usage.image_tokens > 0);
+    const sent = (await simRequests(env.sim, '/multimodal-generation')).at(-1).body;
+    assert.deepEqual(sent.input.messages, body.input.messages);
+    const rows = await queryDb(env.hub.dataDir,
+      `SELECT image_tokens, input_tokens FROM api_calls WHERE user_id = '${alice.user.id}' AND model = 'qwen-vl-plus' ORDER BY created_at DESC LIMIT 1`);
+    assert.equal(rows[0].image_tokens, r.body.usage.image_tokens);
+    assert.equal(rows[0].input_tokens, r.body.usage.input_tokens);
+  });
 });

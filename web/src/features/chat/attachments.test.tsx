@@ -51,6 +51,7 @@ function png(name = 'shot.png') {
 
 function setup(props: Partial<ComposerProps> = {}) {
   mockFetch(() => json(200, { items: [], next_cursor: null }));
+  FakeXhr.last = null;
   vi.stubGlobal('XMLHttpRequest', FakeXhr);
   URL.createObjectURL = vi.fn(() => 'blob:preview');
   URL.revokeObjectURL = vi.fn();
@@ -116,6 +117,17 @@ describe('picture attachments', () => {
     fireEvent.keyDown(box, { key: 'Enter' });
     expect(onSend).toHaveBeenCalledWith('', [{ id: 'up1', url: '/api/v1/files/up1' }]);
     expect(screen.queryAllByTestId('pending-attachment')).toHaveLength(0);
+  });
+
+  it('takes dropped pictures and ignores other dropped files', async () => {
+    setup();
+    const zone = screen.getByTestId('composer');
+    const text = new File(['x'], 'notes.txt', { type: 'text/plain' });
+    fireEvent.dragOver(zone, { dataTransfer: { types: ['Files'], files: [] } });
+    fireEvent.drop(zone, { dataTransfer: { types: ['Files'], files: [text, png('dropped.png')] } });
+    await waitFor(() => expect(screen.getAllByTestId('pending-attachment')).toHaveLength(1));
+    expect(screen.getByRole('button', { name: 'Remove dropped.png' })).toBeTruthy();
+    expect(FakeXhr.last?.body?.get('file')).toHaveProperty('name', 'dropped.png');
   });
 
   it('a picture can be removed before sending', async () => {
