@@ -500,7 +500,9 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     if (!req.attachments.empty()) {
         if (info.kind != ModelKind::kVision) co_return NotVisionModel(info, catalog_);
         // Unknown or another user's file: 404, and nothing is stored or sent.
-        auto found = co_await attachments_->Resolve(req.user_id, req.attachments);
+        std::string owner = req.user_id;
+        std::vector<std::string> ids = req.attachments;
+        auto found = co_await attachments_->Resolve(std::move(owner), std::move(ids));
         if (!found.ok()) co_return found.error();
     }
 
@@ -567,22 +569,16 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     co_await observer.OnStarted(question);
 
     // ---- upstream ----
-    // Pictures travel as data: URLs (DashScope cannot reach the hub's files).
-    std::int64_t image_tokens = 0;
-    if (!context->image_ids.empty() && attachments_ != nullptr) {
-        std::map<std::string, InlinePicture> pictures =
-            co_await attachments_->DataUrls(req.user_id, context->image_ids);
-        std::map<std::string, std::string> urls;
-        for (auto& [id, p] : pictures) {
-            image_tokens += EstimateImageTokens(p.width, p.height);
-            urls[id] = std::move(p.data_url);
-        }
-        if (std::size_t missing = InlineImages(context->messages, urls); missing > 0)
-            obs::Warn("chat_images_missing", {{"request_id", req.request_id}, {"count", missing}});
-    }
+    std::string owner = req.user_id;
+    std::string rid = req.request_id;
+    nlohmann::json prompt = std::move(context->messages);
+    std::vector<std::string> image_ids = std::move(context->image_ids);
+    Pictured pictured =
+        co_await WithPictures(std::move(owner), std::move(rid), std::move(prompt), std::move(image_ids));
+    const std::int64_t image_tokens = pictured.image_tokens;
     bailian::ChatRequest creq;
     creq.model = model_id;
-    creq.messages = std::move(context->messages);
+    creq.messages = std::move(pictured.messages);
     creq.parameters = params->Upstream(info);
     creq.stream = true;  // always streamed upstream: first-token time, stream-only models
     creq.request_id = req.request_id;
@@ -671,6 +667,24 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     result.error = std::move(turn_error);
     result.conversation = std::move(after);
     co_return result;
+}
+
+net::awaitable<Chat::Pictured> Chat::WithPictures(std::string user_id, std::string request_id,
+                                                   nlohmann::json messages,
+                                                   std::vector<std::string> image_ids) {
+    Pictured out{std::move(messages), 0};
+    if (image_ids.empty() || attachments_ == nullptr) co_return out;
+    // Pictures travel as data: URLs (DashScope cannot reach the hub's files).
+    std::map<std::string, InlinePicture> pictures =
+        co_await attachments_->DataUrls(std::move(user_id), std::move(image_ids));
+    std::map<std::string, std::string> urls;
+    for (auto& [id, p] : pictures) {
+        out.image_tokens += EstimateImageTokens(p.width, p.height);
+        urls[id] = std::move(p.data_url);
+    }
+    if (std::size_t missing = InlineImages(out.messages, urls); missing > 0)
+        obs::Warn("chat_images_missing", {{"request_id", request_id}, {"count", missing}});
+    co_return out;
 }
 
 net::awaitable<store::Conversation> Chat::NameConversation(store::Conversation conv,

@@ -174,6 +174,15 @@ public:
 private:
     net::awaitable<core::Result<std::vector<store::Message>>> LoadHistory(std::string user_id,
                                                                           std::string conv_id);
+    // The prompt with its pictures' placeholders replaced by data: URLs, and the image tokens
+    // they are reckoned to cost.
+    struct Pictured {
+        nlohmann::json messages;
+        std::int64_t image_tokens = 0;
+    };
+    net::awaitable<Pictured> WithPictures(std::string user_id, std::string request_id,
+                                          nlohmann::json messages,
+                                          std::vector<std::string> image_ids);
     net::awaitable<store::Conversation> NameConversation(store::Conversation conv,
                                                          std::string user_id,
                                                          std::optional<std::string> api_key_id,

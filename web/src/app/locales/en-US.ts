@@ -89,7 +89,7 @@ const enUS = {
     network_error: 'Cannot reach the server. Check your connection and try again.',
     rate_limited: 'Too many requests. Please wait a moment and try again.',
     rate_limited_wait: 'Too many requests. You can retry in {{seconds}} s.',
-    content_filtered: 'The answer was blocked by the content safety filter. Try rephrasing your message.',
+    content_filtered: 'The content safety filter refused this message, its images or the answer. Try rephrasing or another image.',
     upstream_unavailable: 'The model service is unavailable right now. Please try again shortly.',
     upstream_error: 'The model service returned an error. Please try again.',
     upstream_timeout: 'The model service took too long to answer. Please try again.',

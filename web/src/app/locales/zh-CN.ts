@@ -91,7 +91,7 @@ const zhCN: Messages = {
     network_error: '无法连接服务器，请检查网络后重试。',
     rate_limited: '请求过于频繁，请稍后再试。',
     rate_limited_wait: '请求过于频繁，{{seconds}} 秒后可重试。',
-    content_filtered: '回答被内容安全策略拦截，请换一种说法。',
+    content_filtered: '消息、图片或回答被内容安全策略拦截，请换一种说法或换一张图片。',
     upstream_unavailable: '模型服务暂时不可用，请稍后重试。',
     upstream_error: '模型服务返回错误，请重试。',
     upstream_timeout: '模型服务响应超时，请重试。',
