@@ -9,6 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { makePng, photoJpeg } from '../support/images.mjs';
 import {
   assertNoConsoleErrors,
+  call,
+  STRONG_PASSWORD,
+  uniqueName,
+  waitSignedIn,
   DESKTOP,
   launchBrowser,
   openPage,
@@ -165,3 +169,37 @@ for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     });
   });
 }
+
+test('phone 390 px in Chinese: the attach button, the thumbnail and the vision-model offer', { timeout: 60_000 }, async () => {
+  requireChatApi(stack);
+  const username = uniqueName('e2ezh');
+  const reg = await call(stack.url, 'POST', '/api/v1/auth/register', {
+    body: { username, email: `${username}@example.com`, password: STRONG_PASSWORD },
+  });
+  assert.equal(reg.status, 201);
+  const { context, page } = await openPage(browser, { viewport: PHONE, locale: 'zh-CN', colorScheme: 'dark' });
+  try {
+    await page.goto(`${stack.url}/login`);
+    await page.getByLabel('用户名或邮箱').fill(username);
+    await page.getByLabel('密码', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: /^登\s?录$/ }).click();
+    await waitSignedIn(page);
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: '添加图片' }).click();
+    await (await chooser).setFiles({ name: '照片.png', mimeType: 'image/png', buffer: makePng(48, 48) });
+    await uploadsDone(page, 1);
+    await page.getByText('无法识别图片').waitFor();
+    const offer = page.getByRole('button', { name: /^改用 qwen-vl/ });
+    await offer.waitFor();
+    await page.getByRole('button', { name: '移除 照片.png' }).waitFor();
+    await shot(page, 'vision-phone-zh-CN-offer');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page overflows by ${overflow}px`);
+    assertNoConsoleErrors(page);
+  } catch (e) {
+    await shot(page, 'vision-phone-zh-CN-FAILED').catch(() => undefined);
+    throw e;
+  } finally {
+    await context.close();
+  }
+});
