@@ -104,3 +104,70 @@ put("jwt", "\x02" + json.dumps({"version": 1, "keys": [
 put("jwt", "\x02" + json.dumps({"version": 1, "keys": [
     {"kid": "", "private_pem": "", "public_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n"
      "-----END PUBLIC KEY-----\n", "created_at": 1, "retired_at": None}]}))
+
+
+# Pictures: the first byte picks the limits (fuzz/image_decode.cpp).
+import struct
+import zlib
+
+IMAGES = ROOT / "tests/fixtures/images"
+
+
+def png(width, height, color_type=2, raw=None):
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    channels = {0: 1, 2: 3, 6: 4}[color_type]
+    if raw is None:
+        raw = b"".join(b"\x00" + bytes((x * 7 + y) & 255 for x in range(width * channels))
+                       for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8,
+                                                               color_type, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def exif(orientation):
+    tiff = b"MM" + struct.pack(">HI", 42, 8) + struct.pack(">H", 1)
+    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    body = b"Exif\x00\x00" + tiff
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+# A GIF of 12 x 12, two colours, one frame (LZW: 2-bit minimum code size, clear + literal codes).
+def gif():
+    w = h = 12
+    header = b"GIF89a" + struct.pack("<HHBBB", w, h, 0x80, 0, 0) + b"\xff\x00\x00\x00\x00\xff"
+    desc = b"\x2c" + struct.pack("<HHHHB", 0, 0, w, h, 0)
+    # Every pixel as a literal code, re-clearing before the table grows past 3-bit codes.
+    bits, nbits, out = 0, 0, bytearray()
+    def emit(code, size):
+        nonlocal bits, nbits
+        bits |= code << nbits
+        nbits += size
+        while nbits >= 8:
+            out.append(bits & 255)
+            bits >>= 8
+            nbits -= 8
+    for i in range(w * h):
+        if i % 2 == 0:
+            emit(4, 3)  # clear
+        emit((i // w + i) & 1, 3)
+    emit(5, 3)  # end
+    if nbits:
+        out.append(bits & 255)
+    data = b"\x02" + bytes([len(out)]) + bytes(out) + b"\x00"
+    return header + desc + data + b"\x3b"
+
+
+jpeg = (IMAGES / "photo-64x48.jpg").read_bytes()
+webp = (IMAGES / "tiny-16x16.webp").read_bytes()
+for mode in (0, 3):
+    put("image_decode", bytes([mode]) + png(20, 14))
+    put("image_decode", bytes([mode]) + jpeg)
+put("image_decode", b"\x00" + png(16, 16, 6))
+put("image_decode", b"\x01" + png(9, 70, 0))
+put("image_decode", b"\x00" + jpeg[:2] + exif(6) + jpeg[2:])
+put("image_decode", b"\x02" + jpeg[:2] + exif(8) + jpeg[2:])
+put("image_decode", b"\x00" + webp)
+put("image_decode", b"\x00" + gif())
+put("image_decode", b"\x00" + png(50000, 50000, raw=b"\x00" * 64))  # a bomb header

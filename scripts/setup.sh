@@ -11,6 +11,8 @@ PACKAGES=(
   unzip
   libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk sqlite3
   iproute2
+  # Image uploads (src/media/): decoders and encoders.
+  libpng-dev libturbojpeg0-dev libwebp-dev libgif-dev
   # Fuzzing (make fuzz, fuzz-smoke in make test): clang 14 and its runtimes, which hold
   # libFuzzer (libclang_rt.fuzzer) and clang's ASan/UBSan; a plain install leaves them out.
   clang libclang-rt-14-dev

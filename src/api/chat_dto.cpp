@@ -42,7 +42,14 @@ nlohmann::json MessageJson(const store::Message& m) {
             {"input_tokens", m.input_tokens},
             {"output_tokens", m.output_tokens},
             {"parent_id", m.parent_id ? nlohmann::json(*m.parent_id) : nlohmann::json(nullptr)},
+            {"attachments", AttachmentsJson(m.attachments)},
             {"created_at", Iso(m.created_at)}};
+}
+
+nlohmann::json AttachmentsJson(const std::vector<std::string>& ids) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& id : ids) out.push_back({{"id", id}, {"url", "/api/v1/files/" + id}});
+    return out;
 }
 
 nlohmann::json ModelJson(const services::ModelInfo& m, bool is_default) {
@@ -103,6 +110,7 @@ nlohmann::json ApiCallJson(const store::ApiCall& c) {
             {"input_tokens", c.input_tokens},
             {"output_tokens", c.output_tokens},
             {"image_count", c.image_count},
+            {"image_tokens", c.image_tokens},
             {"latency_ms", c.latency_ms},
             {"first_token_ms",
              c.first_token_ms ? nlohmann::json(*c.first_token_ms) : nlohmann::json(nullptr)},

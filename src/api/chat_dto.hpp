@@ -17,6 +17,8 @@ nlohmann::json ConversationJson(const store::Conversation& c,
 // {id, conversation_id, role, content, reasoning, model, status, error_code, input_tokens,
 // output_tokens, parent_id, created_at}
 nlohmann::json MessageJson(const store::Message& m);
+// A message's pictures: [{id, url}] (url: the owner-only /api/v1/files/{id}).
+nlohmann::json AttachmentsJson(const std::vector<std::string>& ids);
 // {id, kind, context_window, max_input_tokens, max_output_tokens, prices{...}, thinking,
 // enabled, default}
 nlohmann::json ModelJson(const services::ModelInfo& m, bool is_default);

@@ -22,6 +22,7 @@ class Images;
 class Limits;
 class DataRights;
 struct ConversationExport;
+class Uploads;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -74,6 +75,7 @@ struct ApiDeps {
     services::Images& images;          // Wanx generations and the stored files
     services::Limits& limits;          // rate limits, budgets, overload (model calls)
     services::DataRights& data_rights;  // a user's data export, account deletion
+    services::Uploads& uploads;        // pictures users upload (chat attachments)
 };
 
 // The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
@@ -101,6 +103,7 @@ void RegisterMessageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -118,6 +121,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterHistoryRoutes(router, deps);
     RegisterImageRoutes(router, deps);
     RegisterDataRightsRoutes(router, deps);
+    RegisterUploadRoutes(router, deps);
 }
 
 }  // namespace hub::api

@@ -94,4 +94,15 @@ json GenerationJson(const store::ImageGeneration& g, const services::Images& ima
             {"images", items}};
 }
 
+nlohmann::json UploadJson(const store::Upload& u) {
+    return {{"id", u.id},
+            {"url", "/api/v1/files/" + u.id},
+            {"content_type", u.content_type},
+            {"bytes", u.bytes},
+            {"width", u.width},
+            {"height", u.height},
+            {"name", u.original_name},
+            {"created_at", Iso(u.created_at)}};
+}
+
 }  // namespace hub::api

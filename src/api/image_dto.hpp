@@ -19,5 +19,7 @@ namespace hub::api {
 core::Result<services::ImageRequest> ImageRequestFromJson(const nlohmann::json& body,
                                                           bool other_fields_allowed = false);
 nlohmann::json GenerationJson(const store::ImageGeneration& g, const services::Images& images);
+// An uploaded picture: {id, url, content_type, bytes, width, height, name, created_at}.
+nlohmann::json UploadJson(const store::Upload& u);
 
 }  // namespace hub::api

@@ -1,6 +1,7 @@
 // /api/v1/images/generations: Wanx text-to-image for signed-in users (create → 202, list, get,
 // delete, and an SSE stream of status changes), and /api/v1/files/{id}: the stored images,
-// to their owner (JWT) or through a short-lived signed URL that works in <img src>.
+// to their owner (JWT) or through a short-lived signed URL that works in <img src>; uploaded
+// pictures (upload_routes.cpp) only to their owner's token.
 #include <chrono>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "api/sse.hpp"
 #include "obs/logging.hpp"
 #include "services/images.hpp"
+#include "services/uploads.hpp"
 
 namespace hub::api {
 
@@ -140,9 +142,17 @@ void RegisterImageRoutes(http::Router& router, const ApiDeps& deps) {
                        }));
 
     // Files: a signed URL needs nothing else; without one, the owner's token.
+    // Uploaded pictures (chat attachments) and generated images share the id space of
+    // /api/v1/files: the uploads are looked at first.
+    services::Uploads& uploads = deps.uploads;
     auto owner_file = std::make_shared<http::Handler>(Require(
         deps.accounts, perm,
-        [&images](http::Context& ctx, const auth::Principal& who) -> net::awaitable<http::Response> {
+        [&images, &uploads](http::Context& ctx,
+                            const auth::Principal& who) -> net::awaitable<http::Response> {
+            auto up = co_await uploads.ReadFile(who.user_id, ctx.req.Param("id"));
+            if (up.ok()) co_return FileResponse(ctx.req, std::move(up.value()), false);
+            if (up.error().code != core::ErrorCode::kNotFound)
+                co_return ErrorResponse(up.error(), ctx.req.request_id);
             auto f = co_await images.ReadFile(who.user_id, ctx.req.Param("id"));
             if (!f.ok()) co_return ErrorResponse(f.error(), ctx.req.request_id);
             co_return FileResponse(ctx.req, std::move(f.value()), false);

@@ -16,6 +16,7 @@
 #include "obs/logging.hpp"
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
+#include "services/uploads.hpp"
 
 namespace hub::api {
 
@@ -155,7 +156,8 @@ net::awaitable<http::Response> RunTurn(services::Chat& chat, http::Context& ctx,
                     : ParseJsonObject(ctx.req);
     if (!body.ok()) co_return ErrorResponse(body.error(), rid);
     auto fields = regenerate ? OnlyFields(*body, {"model", "stream", "parameters", "content"})
-                             : OnlyFields(*body, {"content", "model", "stream", "parameters"});
+                             : OnlyFields(*body, {"content", "model", "stream", "parameters",
+                                                  "attachments"});
     if (!fields.ok()) co_return ErrorResponse(fields.error(), rid);
     services::TurnRequest req;
     req.user_id = who.user_id;
@@ -165,9 +167,16 @@ net::awaitable<http::Response> RunTurn(services::Chat& chat, http::Context& ctx,
     if (regenerate) {
         req.regenerate_id = ctx.req.Param("mid");
     } else {
-        auto content = ReqString(*body, "content");
-        if (!content.ok()) co_return ErrorResponse(content.error(), rid);
-        req.content = std::move(content.value());
+        auto ids = services::ParseAttachmentIds(body->value("attachments", nlohmann::json()),
+                                                chat.config().max_attachments);
+        if (!ids.ok()) co_return ErrorResponse(ids.error(), rid);
+        req.attachments = std::move(ids.value());
+        // With pictures the text may be left out.
+        auto text = OptString(*body, "content");
+        if (!text.ok()) co_return ErrorResponse(text.error(), rid);
+        if (!text.value() && req.attachments.empty())
+            co_return ErrorResponse(FieldError("content", "is required."), rid);
+        req.content = text.value().value_or("");
     }
     auto model = OptString(*body, "model");
     if (!model.ok()) co_return ErrorResponse(model.error(), rid);

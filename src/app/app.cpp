@@ -37,6 +37,7 @@
 #include "services/data_rights.hpp"
 #include "services/history.hpp"
 #include "services/images.hpp"
+#include "services/uploads.hpp"
 #include "store/file_store.hpp"
 #include "services/api_keys.hpp"
 #include "services/models.hpp"
@@ -436,9 +437,22 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     if (!chat_cfg.title_model.empty() && !catalog.RequireChat(chat_cfg.title_model).ok()) {
         obs::Warn("title_model_unavailable", {{"model", chat_cfg.title_model}});
     }
-    services::Chat chat(*store, db, upstream, catalog, usage, history, security.clock, chat_cfg);
-    // Images: generations polled in the background, files kept under the data dir.
+    chat_cfg.max_attachments = cfg.upload_max_attachments;
+    chat_cfg.max_context_images = std::max(cfg.chat_max_context_images, cfg.upload_max_attachments);
+    // Files kept under the data dir: generated images and uploaded pictures.
     store::FileStore files(cfg.data_dir + "/files");
+    // Uploaded pictures: decoded and re-encoded on their own small pool (CPU and memory bound;
+    // a few at a time, never on an io thread, never in the way of logins on the crypto pool).
+    async::WorkerPool media("media", cfg.upload_workers);
+    services::UploadsConfig ucfg;
+    ucfg.max_bytes = cfg.upload_max_bytes;
+    ucfg.max_side = static_cast<int>(cfg.upload_max_side);
+    ucfg.model_max_pixels = static_cast<std::int64_t>(cfg.upload_model_max_pixels);
+    ucfg.max_attachments = cfg.upload_max_attachments;
+    services::Uploads uploads(*store, db, media, files, security.clock, ucfg);
+    services::Chat chat(*store, db, upstream, catalog, usage, history, security.clock, chat_cfg,
+                        &uploads);
+    // Images: generations polled in the background.
     services::ImagesConfig icfg;
     icfg.default_model = cfg.image_default_model;
     icfg.task_timeout = std::chrono::milliseconds(cfg.image_task_timeout_ms);
@@ -472,7 +486,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     webcfg.public_url = cfg.public_url;
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
-                      conversations, chat, models, usage, images, limits, data_rights};
+                      conversations, chat, models, usage, images, limits, data_rights,
+                      uploads};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {
@@ -513,6 +528,14 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     scfg.host = cfg.listen_host;
     scfg.port = cfg.listen_port;
     scfg.body_limit = cfg.body_limit;
+    // An upload may be larger than other bodies: the file plus room for the multipart framing.
+    scfg.body_limits.push_back({"POST", "/api/v1/files", cfg.upload_max_bytes + 64 * 1024});
+    // Compatible and pass-through vision calls carry pictures inline as data: URLs (base64,
+    // 4/3 of the bytes): room for one picture of the upload size beside the usual body.
+    const std::size_t inline_limit = cfg.body_limit + cfg.upload_max_bytes / 3 * 4 + 64 * 1024;
+    scfg.body_limits.push_back({"POST", "/v1/chat/completions", inline_limit});
+    scfg.body_limits.push_back(
+        {"POST", "/dashscope/api/v1/services/aigc/multimodal-generation/generation", inline_limit});
     scfg.header_timeout = std::chrono::milliseconds(cfg.header_timeout_ms);
     scfg.body_timeout = std::chrono::milliseconds(cfg.body_timeout_ms);
     scfg.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);

@@ -130,6 +130,14 @@ struct Config {
     // A user's data export stays downloadable this long, then it is deleted.
     std::int64_t export_ttl_s = 24 * 3600;
 
+    // Uploaded pictures (chat attachments).
+    std::size_t upload_max_bytes = 10u << 20;
+    std::size_t upload_max_side = 4096;  // pixels, each side
+    std::size_t upload_model_max_pixels = 1280 * 28 * 28;  // larger pictures are shrunk
+    std::size_t upload_max_attachments = 4;                // per message
+    std::size_t upload_workers = 2;                        // the media pool (decode/encode)
+    std::size_t chat_max_context_images = 8;               // pictures in one vision call
+
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url
     bool IsLoopback() const;

@@ -18,7 +18,7 @@ struct Usage {
     std::int64_t total_tokens = 0;
     std::int64_t reasoning_tokens = 0;  // completion/output_tokens_details.reasoning_tokens
     std::int64_t cached_tokens = 0;     // prompt_tokens_details.cached_tokens
-    std::int64_t image_tokens = 0;      // native VL
+    std::int64_t image_tokens = 0;      // VL: native usage.image_tokens or prompt_tokens_details
 
     bool operator==(const Usage&) const = default;
 };

@@ -81,8 +81,12 @@ std::optional<Usage> ParseUsage(const Json* usage) {
     if (has("completion_tokens")) out.output_tokens = Tokens(u, "completion_tokens");
     bool has_total = has("total_tokens");
     if (has("image_tokens")) out.image_tokens = Tokens(u, "image_tokens");
-    if (const Json* d = Find(u, "prompt_tokens_details"))
+    if (const Json* d = Find(u, "prompt_tokens_details")) {
         out.cached_tokens = Tokens(*d, "cached_tokens");
+        // Compatible-mode VL answers may break the prompt down into text and image tokens.
+        if (const Json* it = Find(*d, "image_tokens"); it != nullptr && it->is_number())
+            out.image_tokens = Tokens(*d, "image_tokens");
+    }
     if (const Json* d = Find(u, "output_tokens_details")) {
         out.reasoning_tokens = Tokens(*d, "reasoning_tokens");
     }

@@ -30,6 +30,21 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 namespace ssl = net::ssl;
 
+std::size_t BodyLimitFor(const ServerConfig& cfg, std::string_view method,
+                         std::string_view target) {
+    std::string_view path = target.substr(0, target.find('?'));
+    for (const auto& r : cfg.body_limits) {
+        if (r.method == method && r.path == path) return r.limit;
+    }
+    return cfg.body_limit;
+}
+
+std::size_t LargestBodyLimit(const ServerConfig& cfg) {
+    std::size_t n = cfg.body_limit;
+    for (const auto& r : cfg.body_limits) n = std::max(n, r.limit);
+    return n;
+}
+
 namespace {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -558,7 +573,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         }
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(kRequestHeaderLimit);
-        parser.body_limit(cfg.body_limit);
+        parser.body_limit(LargestBodyLimit(cfg));
         co_await c->Io([&](auto& s) {
             return bhttp::async_read_header(s, buf, parser,
                                             net::redirect_error(net::use_awaitable, ec));
@@ -569,7 +584,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             break;
         }
         if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
-            co_await SendErrorAndClose(c, TooLarge(cfg.body_limit));
+            co_await SendErrorAndClose(c, TooLarge(LargestBodyLimit(cfg)));
             co_return;
         }
         if (ec) {
@@ -588,10 +603,14 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             std::atomic<std::size_t>& n;
             ~InFlight() { --n; }
         } in_flight{requests};
+        // This route's limit: a declared length over it is refused before any body is read,
+        // and a chunked body stops at it while it streams in.
+        const std::size_t body_limit = BodyLimitFor(
+            cfg, std::string_view(parser.get().method_string()), std::string_view(parser.get().target()));
+        parser.body_limit(body_limit);
         auto len = parser.content_length();
-        if (len && *len > cfg.body_limit) {
-            co_await SendErrorAndClose(
-                c, TooLarge(cfg.body_limit));
+        if (len && *len > body_limit) {
+            co_await SendErrorAndClose(c, TooLarge(body_limit));
             co_return;
         }
         if (!parser.is_done()) {
@@ -610,8 +629,7 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
                                          net::redirect_error(net::use_awaitable, ec));
             });
             if (ec == bhttp::error::body_limit) {
-                co_await SendErrorAndClose(
-                    c, TooLarge(cfg.body_limit));
+                co_await SendErrorAndClose(c, TooLarge(body_limit));
                 co_return;
             }
             if (ec == beast::error::timeout || ec == net::error::eof ||

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -20,10 +21,19 @@ namespace hub::http {
 
 class TlsContext;
 
+// A body limit for one route (exact method and path) instead of ServerConfig::body_limit,
+// e.g. file uploads.
+struct BodyLimitRule {
+    std::string method;
+    std::string path;
+    std::size_t limit = 0;
+};
+
 struct ServerConfig {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;  // 0 = ephemeral
     std::size_t body_limit = 1 << 20;
+    std::vector<BodyLimitRule> body_limits;  // per-route exceptions to body_limit
     std::chrono::milliseconds header_timeout{10'000};  // whole request head must arrive
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::milliseconds idle_timeout{60'000};    // between keep-alive requests
@@ -44,6 +54,11 @@ struct ServerConfig {
     // loopback, or from a trusted proxy that says X-Forwarded-Proto: https (403 otherwise).
     bool require_https = false;
 };
+
+// The body limit of a request: its route's rule, else cfg.body_limit (pure, tested).
+std::size_t BodyLimitFor(const ServerConfig& cfg, std::string_view method, std::string_view target);
+// The largest limit any request may have (what the parser allows before the head is read).
+std::size_t LargestBodyLimit(const ServerConfig& cfg);
 
 // Builds an error response in the API's envelope (supplied by api/errors).
 using ErrorRenderer = std::function<Response(const core::Error&, const std::string& request_id)>;

@@ -209,11 +209,30 @@ std::int64_t ContextBudget(const ModelInfo& model, const ChatParameters& params)
     return std::max<std::int64_t>(0, budget);
 }
 
+namespace {
+
+// A user message's content: plain text, or picture parts (placeholders) before its text.
+nlohmann::json MessageContent(const std::string& text, const std::vector<std::string>& images) {
+    if (images.empty()) return text;
+    nlohmann::json parts = nlohmann::json::array();
+    for (const auto& id : images) {
+        parts.push_back({{"type", "image_url"},
+                         {"image_url", {{"url", std::string(kUploadUrlPrefix) + id}}}});
+    }
+    if (!text.empty()) parts.push_back({{"type", "text"}, {"text", text}});
+    return parts;
+}
+
+}  // namespace
+
 Result<BuiltContext> BuildContext(std::string_view system_prompt,
                                   const std::vector<store::Message>& history,
-                                  std::string_view question, std::int64_t budget) {
+                                  std::string_view question, std::int64_t budget,
+                                  const std::vector<std::string>& question_images,
+                                  const ImageBudget& images) {
     BuiltContext out;
-    std::int64_t fixed = EstimateTokens(question) + kMessageOverheadTokens;
+    std::int64_t fixed = EstimateTokens(question) + kMessageOverheadTokens +
+                         static_cast<std::int64_t>(question_images.size()) * images.tokens_per_image;
     if (!system_prompt.empty()) fixed += EstimateTokens(system_prompt) + kMessageOverheadTokens;
     if (fixed > budget) {
         return Error::Make(ErrorCode::kInvalidArgument, "context_too_long",
@@ -232,9 +251,9 @@ Result<BuiltContext> BuildContext(std::string_view system_prompt,
     for (std::size_t i = 0; i < history.size(); ++i) {
         const auto& m = history[i];
         if (m.role == store::MessageRole::kSystem) continue;
-        if (m.content.empty()) continue;
+        if (m.content.empty() && m.attachments.empty()) continue;
         if (m.role == store::MessageRole::kAssistant) {
-            if (m.status == store::MessageStatus::kError) continue;
+            if (m.content.empty() || m.status == store::MessageStatus::kError) continue;
             if (m.parent_id && latest_answer[*m.parent_id] != i) continue;
         }
         usable.push_back(&m);
@@ -253,17 +272,72 @@ Result<BuiltContext> BuildContext(std::string_view system_prompt,
         total -= EstimateTokens(usable[first]->content) + kMessageOverheadTokens;
         ++first;
     }
+    // History pictures, newest first, while the model takes more and they fit.
+    std::size_t room = images.max_images > question_images.size()
+                           ? images.max_images - question_images.size()
+                           : 0;
+    std::vector<std::vector<std::string>> kept(usable.size());
+    for (std::size_t i = usable.size(); i-- > first;) {
+        const auto& ids = usable[i]->attachments;
+        if (usable[i]->role != store::MessageRole::kUser) continue;
+        std::vector<std::string> take;
+        for (std::size_t k = ids.size(); k-- > 0;) {
+            if (room > 0 && total + images.tokens_per_image <= budget) {
+                take.insert(take.begin(), ids[k]);
+                total += images.tokens_per_image;
+                --room;
+            } else {
+                ++out.images_dropped;
+            }
+        }
+        kept[i] = std::move(take);
+    }
     if (!system_prompt.empty())
         out.messages.push_back({{"role", "system"}, {"content", std::string(system_prompt)}});
     for (std::size_t i = first; i < usable.size(); ++i) {
+        // A message that was only pictures, all of them dropped, still says something was there.
+        std::string text = usable[i]->content;
+        if (text.empty() && kept[i].empty()) text = "[image]";
         out.messages.push_back({{"role", std::string(store::ToString(usable[i]->role))},
-                                {"content", usable[i]->content}});
+                                {"content", MessageContent(text, kept[i])}});
+        out.image_ids.insert(out.image_ids.end(), kept[i].begin(), kept[i].end());
     }
-    out.messages.push_back({{"role", "user"}, {"content", std::string(question)}});
+    out.messages.push_back(
+        {{"role", "user"}, {"content", MessageContent(std::string(question), question_images)}});
+    out.image_ids.insert(out.image_ids.end(), question_images.begin(), question_images.end());
     out.estimated_tokens = total;
     out.history_used = usable.size() - first;
     out.history_dropped = first;
     return out;
+}
+
+std::size_t InlineImages(nlohmann::json& messages, const std::map<std::string, std::string>& urls) {
+    std::size_t dropped = 0;
+    for (auto& m : messages) {
+        auto c = m.find("content");
+        if (c == m.end() || !c->is_array()) continue;
+        nlohmann::json parts = nlohmann::json::array();
+        for (auto& part : *c) {
+            const nlohmann::json* url = nullptr;
+            if (auto iu = part.find("image_url"); iu != part.end() && iu->is_object()) {
+                if (auto u = iu->find("url"); u != iu->end() && u->is_string()) url = &*u;
+            }
+            if (url == nullptr || url->get_ref<const std::string&>().rfind(kUploadUrlPrefix, 0) != 0) {
+                parts.push_back(std::move(part));
+                continue;
+            }
+            std::string id = url->get<std::string>().substr(kUploadUrlPrefix.size());
+            auto it = urls.find(id);
+            if (it == urls.end()) {
+                ++dropped;
+                continue;
+            }
+            parts.push_back({{"type", "image_url"}, {"image_url", {{"url", it->second}}}});
+        }
+        if (parts.empty()) parts.push_back({{"type", "text"}, {"text", "[image]"}});
+        *c = std::move(parts);
+    }
+    return dropped;
 }
 
 std::string FallbackTitle(std::string_view question) {
@@ -341,6 +415,18 @@ Error MessageNotFound() {
     return Error::Make(ErrorCode::kNotFound, "message_not_found", "Message not found.");
 }
 
+// Pictures sent to a model that reads only text: 400 naming the field and what would work.
+Error NotVisionModel(const ModelInfo& model, const Catalog& catalog) {
+    std::string vision;
+    for (const auto& m : catalog.All()) {
+        if (m.kind != ModelKind::kVision || !m.enabled) continue;
+        vision += (vision.empty() ? "" : ", ") + m.id;
+    }
+    return Error::Make(ErrorCode::kInvalidArgument, "model_not_vision",
+                       "attachments: " + model.id + " does not read images; choose a vision model" +
+                           (vision.empty() ? std::string(".") : " (" + vision + ")."));
+}
+
 // Upstream stream events -> the observer.
 class TurnSink final : public bailian::EventSink {
 public:
@@ -365,9 +451,9 @@ private:
 
 Chat::Chat(store::Store& store, async::WorkerPool& db, bailian::Client& upstream,
            const Catalog& catalog, UsageRecorder& usage, HistoryCache& history,
-           const core::Clock& clock, ChatConfig cfg)
+           const core::Clock& clock, ChatConfig cfg, AttachmentSource* attachments)
     : store_(store), db_(db), upstream_(upstream), catalog_(catalog), usage_(usage),
-      history_(history), clock_(clock), cfg_(std::move(cfg)) {}
+      history_(history), clock_(clock), cfg_(std::move(cfg)), attachments_(attachments) {}
 
 net::awaitable<Result<std::vector<store::Message>>> Chat::LoadHistory(std::string user_id,
                                                                       std::string conv_id) {
@@ -385,8 +471,18 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
                                              core::Cancel& cancel) {
     const bool regenerate = req.regenerate_id.has_value();
     if (!regenerate) {
-        if (auto v = ValidateContent(req.content, cfg_.max_content_chars); !v.ok())
-            co_return v.error();
+        if (req.attachments.size() > cfg_.max_attachments) {
+            co_return Invalid("attachments", "may name at most " +
+                                                 std::to_string(cfg_.max_attachments) + " images.");
+        }
+        // A message of pictures only may leave its text empty.
+        if (!req.attachments.empty() && Trim(req.content).empty()) req.content.clear();
+        if (!req.content.empty() || req.attachments.empty()) {
+            if (auto v = ValidateContent(req.content, cfg_.max_content_chars); !v.ok())
+                co_return v.error();
+        }
+        if (!req.attachments.empty() && attachments_ == nullptr)
+            co_return Invalid("attachments", "are not supported here.");
     }
     auto conv = co_await db_.Run(
         [this](std::string u, std::string id) { return store_.Conversations().Get(u, id); },
@@ -401,6 +497,14 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     const ModelInfo& info = *model.value();
     auto params = ParseChatParameters(req.parameters, info);
     if (!params.ok()) co_return params.error();
+    if (!req.attachments.empty()) {
+        if (info.kind != ModelKind::kVision) co_return NotVisionModel(info, catalog_);
+        // Unknown or another user's file: 404, and nothing is stored or sent.
+        std::string owner = req.user_id;
+        std::vector<std::string> ids = req.attachments;
+        auto found = co_await attachments_->Resolve(std::move(owner), std::move(ids));
+        if (!found.ok()) co_return found.error();
+    }
 
     auto loaded = co_await LoadHistory(req.user_id, req.conversation_id);
     if (!loaded.ok()) co_return loaded.error();
@@ -432,10 +536,17 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         }
         question = *anchor;
         history.erase(anchor, history.end());  // the context is what came before the question
+        if (!question.attachments.empty() && info.kind != ModelKind::kVision)
+            co_return NotVisionModel(info, catalog_);
     }
     const std::string& question_text = regenerate ? question.content : req.content;
-    auto context =
-        BuildContext(conv->system_prompt, history, question_text, ContextBudget(info, *params));
+    const std::vector<std::string>& question_images =
+        regenerate ? question.attachments : req.attachments;
+    ImageBudget image_budget;
+    if (info.kind == ModelKind::kVision && attachments_ != nullptr)
+        image_budget.max_images = std::max(cfg_.max_context_images, question_images.size());
+    auto context = BuildContext(conv->system_prompt, history, question_text,
+                                ContextBudget(info, *params), question_images, image_budget);
     if (!context.ok()) co_return context.error();
 
     if (!regenerate) {
@@ -443,6 +554,7 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         q.conversation_id = req.conversation_id;
         q.role = store::MessageRole::kUser;
         q.content = req.content;
+        q.attachments = req.attachments;
         q.model = model_id;
         q.status = store::MessageStatus::kComplete;
         auto stored = co_await db_.Run(
@@ -457,9 +569,16 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     co_await observer.OnStarted(question);
 
     // ---- upstream ----
+    std::string owner = req.user_id;
+    std::string rid = req.request_id;
+    nlohmann::json prompt = std::move(context->messages);
+    std::vector<std::string> image_ids = std::move(context->image_ids);
+    Pictured pictured =
+        co_await WithPictures(std::move(owner), std::move(rid), std::move(prompt), std::move(image_ids));
+    const std::int64_t image_tokens = pictured.image_tokens;
     bailian::ChatRequest creq;
     creq.model = model_id;
-    creq.messages = std::move(context->messages);
+    creq.messages = std::move(pictured.messages);
     creq.parameters = params->Upstream(info);
     creq.stream = true;  // always streamed upstream: first-token time, stream-only models
     creq.request_id = req.request_id;
@@ -476,6 +595,9 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
             EstimateTokens(outcome.result.content) + EstimateTokens(outcome.result.reasoning);
         usage.total_tokens = usage.input_tokens + usage.output_tokens;
     }
+    // Compatible mode does not always break the prompt down: then the hub's own reckoning.
+    if (usage.image_tokens == 0 && usage.input_tokens > 0)
+        usage.image_tokens = std::min(image_tokens, usage.input_tokens);
 
     store::Message answer;
     answer.conversation_id = req.conversation_id;
@@ -545,6 +667,24 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     result.error = std::move(turn_error);
     result.conversation = std::move(after);
     co_return result;
+}
+
+net::awaitable<Chat::Pictured> Chat::WithPictures(std::string user_id, std::string request_id,
+                                                   nlohmann::json messages,
+                                                   std::vector<std::string> image_ids) {
+    Pictured out{std::move(messages), 0};
+    if (image_ids.empty() || attachments_ == nullptr) co_return out;
+    // Pictures travel as data: URLs (DashScope cannot reach the hub's files).
+    std::map<std::string, InlinePicture> pictures =
+        co_await attachments_->DataUrls(std::move(user_id), std::move(image_ids));
+    std::map<std::string, std::string> urls;
+    for (auto& [id, p] : pictures) {
+        out.image_tokens += EstimateImageTokens(p.width, p.height);
+        urls[id] = std::move(p.data_url);
+    }
+    if (std::size_t missing = InlineImages(out.messages, urls); missing > 0)
+        obs::Warn("chat_images_missing", {{"request_id", request_id}, {"count", missing}});
+    co_return out;
 }
 
 net::awaitable<store::Conversation> Chat::NameConversation(store::Conversation conv,

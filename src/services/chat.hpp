@@ -9,6 +9,7 @@
 // functions below, unit-tested without I/O.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include "core/result.hpp"
 #include "services/history.hpp"
 #include "services/models.hpp"
+#include "services/uploads.hpp"
 #include "services/usage.hpp"
 #include "store/store.hpp"
 
@@ -67,11 +69,23 @@ core::Result<ChatParameters> ParseChatParameters(const nlohmann::json& params,
 // The prompt budget for a model: its input limit, less the answer room asked for.
 std::int64_t ContextBudget(const ModelInfo& model, const ChatParameters& params);
 
+// Pictures in the context: how many a model call may carry and what each is reckoned to cost.
+// max_images 0 = a text-only model (history pictures are left out, their text stays).
+struct ImageBudget {
+    std::size_t max_images = 0;
+    std::int64_t tokens_per_image = 1282;  // a picture of at most 1280 patches of 28x28 px
+};
+
+// The placeholder URL of an upload in a built context, replaced by InlineImages.
+inline constexpr std::string_view kUploadUrlPrefix = "hub-upload:";
+
 struct BuiltContext {
     nlohmann::json messages = nlohmann::json::array();  // [{role, content}], OpenAI shape
     std::int64_t estimated_tokens = 0;
     std::size_t history_used = 0;     // history messages included
     std::size_t history_dropped = 0;  // usable history messages left out (too old to fit)
+    std::vector<std::string> image_ids;  // uploads referenced (oldest first; question's last)
+    std::size_t images_dropped = 0;      // history pictures left out (their text kept)
 };
 // The context sent upstream: the system prompt, as much recent history as fits in `budget`
 // tokens (newest kept; contiguous), then the new question. From the history it leaves out
@@ -79,9 +93,20 @@ struct BuiltContext {
 // with a later sibling of the same parent_id, i.e. it was regenerated); it never starts the
 // history with an answer whose question did not fit. 400 "context_too_long" when the system
 // prompt and the question alone exceed the budget.
+//
+// Pictures: a message with attachments becomes OpenAI content parts, its pictures
+// (`image_url` with a kUploadUrlPrefix placeholder) before its text. The question's pictures
+// always go; history pictures go newest first while `images` and the token budget allow,
+// so the oldest are dropped first and their text is kept.
 core::Result<BuiltContext> BuildContext(std::string_view system_prompt,
                                         const std::vector<store::Message>& history,
-                                        std::string_view question, std::int64_t budget);
+                                        std::string_view question, std::int64_t budget,
+                                        const std::vector<std::string>& question_images = {},
+                                        const ImageBudget& images = {});
+
+// Replaces each placeholder image URL with its data: URL from `urls` (upload id -> URL); a
+// part whose upload has no URL any more is left out. Returns how many were left out.
+std::size_t InlineImages(nlohmann::json& messages, const std::map<std::string, std::string>& urls);
 
 // Title from the first words of a question (at most 6 words / 48 characters, "…" when cut).
 std::string FallbackTitle(std::string_view question);
@@ -97,6 +122,8 @@ struct ChatConfig {
     std::chrono::milliseconds title_timeout{8'000};
     // SSE keep-alive: a comment line after this much silence (used by the HTTP side).
     std::chrono::milliseconds heartbeat{15'000};
+    std::size_t max_attachments = 4;      // pictures on one message
+    std::size_t max_context_images = 8;   // pictures in one vision call, history included
 };
 
 struct TurnRequest {
@@ -104,6 +131,7 @@ struct TurnRequest {
     std::optional<std::string> api_key_id;
     std::string conversation_id;
     std::string content;                       // a new question (send)
+    std::vector<std::string> attachments;      // upload ids sent with the question
     std::optional<std::string> regenerate_id;  // regenerate: an assistant or user message id
     std::optional<std::string> model;          // else the conversation's, else the default
     nlohmann::json parameters;                 // raw "parameters" (validated here)
@@ -133,7 +161,7 @@ class Chat {
 public:
     Chat(store::Store& store, async::WorkerPool& db, bailian::Client& upstream,
          const Catalog& catalog, UsageRecorder& usage, HistoryCache& history,
-         const core::Clock& clock, ChatConfig cfg);
+         const core::Clock& clock, ChatConfig cfg, AttachmentSource* attachments = nullptr);
 
     // A failed Result means the turn was refused before anything was stored (404 for a
     // missing or foreign conversation or message, 400 for bad input, 409 for regenerating an
@@ -146,6 +174,15 @@ public:
 private:
     net::awaitable<core::Result<std::vector<store::Message>>> LoadHistory(std::string user_id,
                                                                           std::string conv_id);
+    // The prompt with its pictures' placeholders replaced by data: URLs, and the image tokens
+    // they are reckoned to cost.
+    struct Pictured {
+        nlohmann::json messages;
+        std::int64_t image_tokens = 0;
+    };
+    net::awaitable<Pictured> WithPictures(std::string user_id, std::string request_id,
+                                          nlohmann::json messages,
+                                          std::vector<std::string> image_ids);
     net::awaitable<store::Conversation> NameConversation(store::Conversation conv,
                                                          std::string user_id,
                                                          std::optional<std::string> api_key_id,
@@ -160,6 +197,7 @@ private:
     HistoryCache& history_;
     const core::Clock& clock_;
     ChatConfig cfg_;
+    AttachmentSource* attachments_;  // null: pictures are refused
 };
 
 }  // namespace hub::services

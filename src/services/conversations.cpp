@@ -214,6 +214,12 @@ std::string RenderMarkdown(const ConversationExport& e) {
             out += "\n";
         }
         if (!m.content.empty()) out += m.content + "\n\n";
+        // Pictures stay the owner's: listed by their file id (GET /api/v1/files/{id}).
+        for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+            out += "- Image " + std::to_string(i + 1) + ": `/api/v1/files/" + m.attachments[i] +
+                   "`\n";
+        }
+        if (!m.attachments.empty()) out += "\n";
         if (m.status != store::MessageStatus::kComplete) {
             out += "_(" + std::string(store::ToString(m.status)) +
                    (m.error_code.empty() ? std::string() : ": " + m.error_code) + ")_\n\n";

@@ -36,6 +36,7 @@ constexpr std::string_view kReadme =
     "sessions.json         the devices signed in to your account\n"
     "conversations/        every conversation, as JSON and as Markdown\n"
     "images.json, images/  your image generations and the images they made\n"
+    "uploads.json, uploads/ the pictures you attached to messages\n"
     "history.csv           every model call made with your account or your keys\n"
     "api_keys.json         your platform API keys (names, prefixes, limits; never the keys)\n";
 
@@ -314,6 +315,35 @@ Result<void> AddImages(archive::ZipWriter& zip, store::Store& store, store::File
     return zip.Add("images.json", generations.dump(2));
 }
 
+// uploads.json with every picture the user uploaded, and each file under uploads/.
+Result<void> AddUploads(archive::ZipWriter& zip, store::Store& store, store::FileStore& files,
+                        const std::string& uid) {
+    nlohmann::json list = nlohmann::json::array();
+    std::string after;
+    for (;;) {
+        auto batch = store.Uploads().ListByUser(uid, after, store::kMaxPageSize);
+        if (!batch.ok()) return batch.error();
+        for (const auto& u : *batch) {
+            nlohmann::json j = {{"id", u.id},
+                                {"content_type", u.content_type},
+                                {"bytes", u.bytes},
+                                {"width", u.width},
+                                {"height", u.height},
+                                {"original_name", u.original_name},
+                                {"created_at", Iso(u.created_at)}};
+            if (auto bytes = files.Read(u.file_path); bytes.ok()) {
+                std::string name = "uploads/" + u.id + fs::path(u.file_path).extension().string();
+                if (auto r = zip.Add(name, *bytes); !r.ok()) return r;
+                j["file"] = name;
+            }
+            list.push_back(std::move(j));
+        }
+        if (batch->size() < static_cast<std::size_t>(store::kMaxPageSize)) break;
+        after = batch->back().id;
+    }
+    return zip.Add("uploads.json", list.dump(2));
+}
+
 // The call history as the history page's CSV.
 Result<void> AddHistory(archive::ZipWriter& zip, store::Store& store, const std::string& uid) {
     std::string csv(HistoryCsvHeader());
@@ -398,6 +428,7 @@ Result<void> DataRights::BuildExport(const store::DataExport& job) {
         progress();
     }
     if (auto r = AddImages(z, store_, files_, uid); !r.ok()) return r;
+    if (auto r = AddUploads(z, store_, files_, uid); !r.ok()) return r;
     progress();
     if (auto r = AddHistory(z, store_, uid); !r.ok()) return r;
     progress();

@@ -31,6 +31,7 @@ std::string HistoryCache::EncodeOne(const store::Message& m) {
     if (!m.error_code.empty()) j["e"] = m.error_code;
     if (m.input_tokens) j["in"] = m.input_tokens;
     if (m.output_tokens) j["out"] = m.output_tokens;
+    if (!m.attachments.empty()) j["a"] = m.attachments;
     // dump() escapes control characters, so one message is one line.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -65,6 +66,7 @@ std::optional<std::vector<store::Message>> HistoryCache::Decode(std::string_view
             m.error_code = j.value("e", "");
             m.input_tokens = j.value("in", std::int64_t{0});
             m.output_tokens = j.value("out", std::int64_t{0});
+            if (j.contains("a")) m.attachments = j["a"].get<std::vector<std::string>>();
             out.push_back(std::move(m));
         }
     } catch (const nlohmann::json::exception&) {

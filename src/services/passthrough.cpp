@@ -392,6 +392,7 @@ net::awaitable<Result<Passthrough::Run>> Passthrough::Forward(Caller caller, Pas
     row.created_at = started_ms;
     row.input_tokens = tap.usage().input_tokens;
     row.output_tokens = tap.usage().output_tokens;
+    row.image_tokens = tap.usage().image_tokens;  // native VL (multimodal-generation)
     if (tap.first_token_ms() >= 0) {
         row.first_token_ms = tap.first_token_ms();
     } else if (!tap.sse() && run.outcome.first_byte_ms >= 0 &&

@@ -79,6 +79,7 @@ store::ApiCall UsageRecorder::ChatRow(const CallSource& source, const bailian::C
     const bailian::Usage& u = outcome.result.usage;
     c.input_tokens = u.input_tokens;
     c.output_tokens = u.output_tokens;
+    c.image_tokens = u.image_tokens;  // part of input_tokens, priced with them
     c.latency_ms = std::max<std::int64_t>(0, outcome.latency_ms);
     if (outcome.first_token_ms >= 0) c.first_token_ms = outcome.first_token_ms;
     c.upstream_request_id = outcome.upstream_request_id.empty() ? outcome.result.request_id

@@ -59,7 +59,8 @@ public:
                                                   std::string_view image_id) = 0;
     // Any result image (a signed file URL names it; the signature is the credential).
     virtual core::Result<GeneratedImage> GetImageById(std::string_view image_id) = 0;
-    // How many stored images use this file (content-addressed files may be shared).
+    // How many rows name this stored file: result images and uploaded pictures (the store is
+    // content-addressed, so one file may be shared by several rows, users and tables).
     virtual core::Result<std::int64_t> CountFileUses(std::string_view file_path) = 0;
 };
 

@@ -124,6 +124,7 @@ struct Message {
     std::int64_t output_tokens = 0;
     std::optional<std::string> parent_id;
     std::int64_t created_at = 0;
+    std::vector<std::string> attachments;  // upload ids (user messages with pictures)
 };
 
 // ---- usage history ----
@@ -140,6 +141,7 @@ struct ApiCall {
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
     std::int64_t image_count = 0;
+    std::int64_t image_tokens = 0;  // vision calls: the part of input_tokens spent on pictures
     std::int64_t latency_ms = 0;
     std::optional<std::int64_t> first_token_ms;  // streams only
     std::int64_t cost_micro_cny = 0;
@@ -218,6 +220,20 @@ struct GeneratedImage {
     std::string actual_prompt;  // the prompt DashScope used (prompt_extend), if it said
     std::string error_code;
     std::string error_message;
+    std::int64_t created_at = 0;
+};
+
+// A picture a user uploaded (to attach to messages), as the hub re-encoded it.
+struct Upload {
+    std::string id;  // also the file id (/api/v1/files/{id})
+    std::string user_id;
+    std::string file_path;  // relative to the file store
+    std::string sha256;
+    std::string content_type;
+    std::int64_t bytes = 0;
+    std::int64_t width = 0;
+    std::int64_t height = 0;
+    std::string original_name;
     std::int64_t created_at = 0;
 };
 

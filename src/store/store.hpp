@@ -26,6 +26,7 @@
 #include "store/snapshot.hpp"
 #include "store/upstream_keys.hpp"
 #include "store/upstream_tasks.hpp"
+#include "store/uploads.hpp"
 #include "store/users.hpp"
 
 namespace hub::store {
@@ -46,6 +47,7 @@ public:
     virtual AuditStore& Audit() = 0;
     virtual UpstreamTaskStore& UpstreamTasks() = 0;
     virtual DataExportStore& DataExports() = 0;
+    virtual UploadStore& Uploads() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser } from '../support/api.mjs';
 import { allLogs, queryDb, startHub, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { makePng, upload } from '../support/images.mjs';
 import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
 
@@ -28,7 +29,8 @@ function unzip(args) {
   return execFileSync('unzip', args, { maxBuffer: 64 << 20 });
 }
 
-// A user with two conversations (one archived), an image, a platform key and api_calls.
+// A user with two conversations (one archived), an image, an uploaded picture, a platform key
+// and api_calls. The same prompt gives the same image bytes, and so the same stored file.
 async function populate(url, u, prompt = 'a red kite') {
   const convs = [];
   for (const title of ['First chat', 'Second chat']) {
@@ -49,9 +51,13 @@ async function populate(url, u, prompt = 'a red kite') {
   }, 'the image');
   const image = done.images[0];
   const bytes = Buffer.from(await (await fetch(`${url}/api/v1/files/${image.id}`, { headers: { Authorization: `Bearer ${u.token}` } })).arrayBuffer());
+  const shade = [...prompt].reduce((a, c) => (a * 31 + c.charCodeAt(0)) & 255, 7);
+  const picture = await upload(url, u.token, makePng(32, 24, (x, y) => [shade, x * 8, y * 8]), { name: 'sketch.png' });
+  assert.equal(picture.status, 201, JSON.stringify(picture.body));
+  const pictureBytes = Buffer.from(await (await fetch(`${url}/api/v1/files/${picture.body.id}`, { headers: { Authorization: `Bearer ${u.token}` } })).arrayBuffer());
   const key = await call(url, 'POST', '/api/v1/api-keys', { token: u.token, body: { name: 'laptop' } });
   assert.equal(key.status, 201);
-  return { convs, image, imageBytes: bytes, apiKey: key.body };
+  return { convs, image, imageBytes: bytes, upload: picture.body, uploadBytes: pictureBytes, apiKey: key.body };
 }
 
 describe('data rights: export and deletion', () => {
@@ -107,7 +113,7 @@ describe('data rights: export and deletion', () => {
     const names = unzip(['-Z1', zipPath]).toString().trim().split('\n').sort();
     const read = (n) => unzip(['-p', zipPath, n]);
     const expected = ['README.txt', 'api_keys.json', 'history.csv', 'images.json', 'profile.json', 'sessions.json',
-      `images/${data.image.id}.png`];
+      `images/${data.image.id}.png`, 'uploads.json', `uploads/${data.upload.id}.png`];
     for (const c of data.convs) expected.push(`conversations/${c.id}.json`, `conversations/${c.id}.md`);
     assert.deepEqual(names, expected.sort());
 
@@ -125,6 +131,10 @@ describe('data rights: export and deletion', () => {
     assert.ok(read(`images/${data.image.id}.png`).equals(data.imageBytes));
     const images = JSON.parse(read('images.json'));
     assert.equal(images[0].images[0].file, `images/${data.image.id}.png`);
+    assert.ok(read(`uploads/${data.upload.id}.png`).equals(data.uploadBytes));
+    const uploads = JSON.parse(read('uploads.json'));
+    assert.deepEqual(uploads.map((u) => [u.id, u.file, u.original_name, u.width, u.height]),
+      [[data.upload.id, `uploads/${data.upload.id}.png`, 'sketch.png', 32, 24]]);
     const csv = read('history.csv').toString().trim().split('\r\n');
     const calls = await call(env.url, 'GET', '/api/v1/history/calls?limit=200', { token: alice.token });
     assert.equal(csv.length - 1, calls.body.items.length);
@@ -170,6 +180,7 @@ describe('data rights: export and deletion', () => {
     const data = await populate(env.url, carol, `a kite only ${carol.username} drew`);
     const second = await login(env.url, carol.username, carol.password);
     const [{ file_path: filePath }] = await queryDb(env.hub.dataDir, `SELECT file_path FROM images WHERE id = '${data.image.id}'`);
+    const [{ file_path: uploadPath }] = await queryDb(env.hub.dataDir, `SELECT file_path FROM uploads WHERE id = '${data.upload.id}'`);
     const callsBefore = (await queryDb(env.hub.dataDir, `SELECT count(*) AS n FROM api_calls WHERE user_id = '${carol.user.id}'`))[0].n;
     assert.ok(callsBefore >= 3);
     const exp = await call(env.url, 'POST', '/api/v1/users/me/exports', { token: carol.token });
@@ -189,7 +200,8 @@ describe('data rights: export and deletion', () => {
     // Every token is dead at once: both sessions' access tokens, the refresh token, the key.
     for (const token of [carol.token, second.body.access_token]) {
       for (const p of ['/api/v1/users/me', '/api/v1/conversations', `/api/v1/conversations/${data.convs[0].id}`,
-        '/api/v1/api-keys', '/api/v1/history/calls', `/api/v1/files/${data.image.id}`, '/api/v1/users/me/exports']) {
+        '/api/v1/api-keys', '/api/v1/history/calls', `/api/v1/files/${data.image.id}`, `/api/v1/files/${data.upload.id}`,
+        '/api/v1/users/me/exports']) {
         assert.equal((await call(env.url, 'GET', p, { token })).status, 401, p);
       }
     }
@@ -200,12 +212,13 @@ describe('data rights: export and deletion', () => {
 
     // Nothing of carol's through anyone else's eyes either.
     assert.equal((await call(env.url, 'GET', `/api/v1/files/${data.image.id}`, { token: other.token })).status, 404);
+    assert.equal((await call(env.url, 'GET', `/api/v1/files/${data.upload.id}`, { token: other.token })).status, 404);
     assert.equal((await call(env.url, 'GET', `/api/v1/conversations/${data.convs[0].id}`, { token: other.token })).status, 404);
     const users = await call(env.url, 'GET', `/api/v1/admin/users?q=${carol.username}`, { token: adminToken });
     assert.equal(users.body.items.length, 0);
     const hist = await call(env.url, 'GET', `/api/v1/history/calls?user_id=${carol.user.id}`, { token: adminToken });
     assert.equal(hist.body.items.length, 0);
-    for (const table of ['users', 'sessions', 'conversations', 'api_keys', 'image_generations', 'images', 'data_exports']) {
+    for (const table of ['users', 'sessions', 'conversations', 'api_keys', 'image_generations', 'images', 'uploads', 'data_exports']) {
       const col = table === 'users' ? 'id' : 'user_id';
       const [{ n }] = await queryDb(env.hub.dataDir, `SELECT count(*) AS n FROM ${table} WHERE ${col} = '${carol.user.id}'`);
       assert.equal(n, 0, table);
@@ -213,6 +226,7 @@ describe('data rights: export and deletion', () => {
     const [{ n: msgs }] = await queryDb(env.hub.dataDir, `SELECT count(*) AS n FROM messages WHERE content LIKE '%First chat says hello%' AND conversation_id = '${data.convs[0].id}'`);
     assert.equal(msgs, 0);
     assert.ok(!existsSync(path.join(env.hub.dataDir, 'files', filePath)), 'the image file is gone');
+    assert.ok(!existsSync(path.join(env.hub.dataDir, 'files', uploadPath)), 'the uploaded picture is gone');
     assert.ok(!existsSync(path.join(env.hub.dataDir, 'exports', `${exp.body.id}.zip`)), 'the export is gone');
 
     // What stays: the audit trail and the calls, under a tombstone id.
@@ -230,6 +244,7 @@ describe('data rights: export and deletion', () => {
     // The same prompt as alice's and carl's: the same bytes, one shared file.
     const twin = await populate(env.url, dave);
     const [{ file_path: shared }] = await queryDb(env.hub.dataDir, `SELECT file_path FROM images WHERE id = '${twin.image.id}'`);
+    const [{ file_path: sharedUpload }] = await queryDb(env.hub.dataDir, `SELECT file_path FROM uploads WHERE id = '${twin.upload.id}'`);
     // A user may not use the admin route (403), and gets 404 for ids that are not there.
     assert.equal((await call(env.url, 'DELETE', `/api/v1/admin/users/${dave.user.id}`, { token: eve.token })).status, 403);
     const none = await call(env.url, 'DELETE', '/api/v1/admin/users/00000000-0000-7000-8000-000000000000', { token: adminToken });
@@ -238,6 +253,7 @@ describe('data rights: export and deletion', () => {
     assert.equal(del.status, 204, JSON.stringify(del.body));
     assert.equal((await call(env.url, 'GET', '/api/v1/users/me', { token: dave.token })).status, 401);
     assert.ok(existsSync(path.join(env.hub.dataDir, 'files', shared)), 'a file other users still use stays');
+    assert.ok(existsSync(path.join(env.hub.dataDir, 'files', sharedUpload)), 'an uploaded picture alice has too stays');
     const [{ n: users }] = await queryDb(env.hub.dataDir, `SELECT count(*) AS n FROM images WHERE file_path = '${shared}'`);
     assert.ok(users >= 1);
     assert.equal((await call(env.url, 'DELETE', `/api/v1/admin/users/${dave.user.id}`, { token: adminToken })).status, 404);

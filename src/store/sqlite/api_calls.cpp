@@ -7,7 +7,7 @@ namespace {
 constexpr std::string_view kColumns =
     "id, user_id, api_key_id, conversation_id, endpoint, model, status_code, error_code,"
     " input_tokens, output_tokens, image_count, latency_ms, first_token_ms, cost_micro_cny,"
-    " upstream_request_id, cache_hit, created_at, upstream_task_id";
+    " upstream_request_id, cache_hit, created_at, upstream_task_id, image_tokens";
 constexpr std::string_view kCursorKind = "api_calls";
 
 ApiCall ReadCall(const Stmt& s) {
@@ -30,19 +30,21 @@ ApiCall ReadCall(const Stmt& s) {
     x.cache_hit = s.Bool(15);
     x.created_at = s.Int(16);
     x.upstream_task_id = s.Text(17);
+    x.image_tokens = s.Int(18);
     return x;
 }
 
 core::Result<void> InsertOn(Connection& c, const ApiCall& x) {
     static const std::string sql =
         "INSERT INTO api_calls (" + std::string(kColumns) +
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+        " ?19)";
     HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
     return st
         .BindAll(x.id, x.user_id, x.api_key_id, x.conversation_id, x.endpoint, x.model,
                  x.status_code, x.error_code, x.input_tokens, x.output_tokens, x.image_count,
                  x.latency_ms, x.first_token_ms, x.cost_micro_cny, x.upstream_request_id,
-                 x.cache_hit, x.created_at, x.upstream_task_id)
+                 x.cache_hit, x.created_at, x.upstream_task_id, x.image_tokens)
         .Run();
 }
 

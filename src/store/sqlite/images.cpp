@@ -63,20 +63,6 @@ GeneratedImage ReadImage(const Stmt& s) {
     return x;
 }
 
-template <class T, class R>
-core::Result<std::vector<T>> QueryRows(Connection& c, const std::string& sql,
-                                       const std::vector<Param>& params, R read) {
-    HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
-    st.BindParams(params);
-    std::vector<T> rows;
-    while (true) {
-        HUB_SQL_ASSIGN(bool row, st.Step());
-        if (!row) break;
-        rows.push_back(read(st));
-    }
-    return rows;
-}
-
 core::Result<std::vector<ImageGeneration>> QueryGenerations(Connection& c, const std::string& sql,
                                                             const std::vector<Param>& params) {
     return QueryRows<ImageGeneration>(c, sql, params, ReadGeneration);
@@ -287,7 +273,8 @@ public:
 
     core::Result<std::int64_t> CountFileUses(std::string_view file_path) override {
         return ctx_.db.Read([&](Connection& c) -> core::Result<std::int64_t> {
-            HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT count(*) FROM images WHERE file_path = ?1"));
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT (SELECT count(*) FROM images WHERE file_path = ?1)"
+                                              " + (SELECT count(*) FROM uploads WHERE file_path = ?1)"));
             st.BindAll(file_path);
             HUB_SQL_ASSIGN(bool row, st.Step());
             return row ? st.Int(0) : std::int64_t{0};

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "store/sqlite/repos.hpp"
 
@@ -9,7 +10,8 @@ namespace {
 // Messages are reached through their conversation, which names the owner.
 constexpr std::string_view kSelect =
     "SELECT m.id, m.conversation_id, m.role, m.content, m.model, m.status, m.input_tokens,"
-    " m.output_tokens, m.parent_id, m.created_at, m.reasoning, m.error_code FROM messages m"
+    " m.output_tokens, m.parent_id, m.created_at, m.reasoning, m.error_code, m.attachments"
+    " FROM messages m"
     " JOIN conversations c ON c.id = m.conversation_id";
 constexpr std::string_view kOwned = " WHERE c.user_id = ? AND c.deleted_at IS NULL";
 constexpr std::string_view kCursorKind = "messages";
@@ -18,6 +20,21 @@ constexpr std::string_view kSuperseded =
     "(m.role = 'assistant' AND m.parent_id IS NOT NULL AND EXISTS (SELECT 1"
     " FROM messages s WHERE s.parent_id = m.parent_id AND s.role = 'assistant'"
     " AND (s.created_at > m.created_at OR (s.created_at = m.created_at AND s.id > m.id))))";
+
+// The attachments column: a JSON array of upload ids.
+std::vector<std::string> ParseAttachments(std::string_view text) {
+    std::vector<std::string> ids;
+    auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_array()) return ids;
+    for (const auto& v : j) {
+        if (v.is_string()) ids.push_back(v.get<std::string>());
+    }
+    return ids;
+}
+
+std::string AttachmentsText(const std::vector<std::string>& ids) {
+    return nlohmann::json(ids).dump();
+}
 
 Message ReadMessage(const Stmt& s) {
     Message m;
@@ -33,6 +50,7 @@ Message ReadMessage(const Stmt& s) {
     m.created_at = s.Int(9);
     m.reasoning = s.Text(10);
     m.error_code = s.Text(11);
+    m.attachments = ParseAttachments(s.Text(12));
     return m;
 }
 
@@ -84,11 +102,13 @@ public:
             HUB_SQL_ASSIGN(Stmt st,
                            c.Prepare("INSERT INTO messages (id, conversation_id, role, content,"
                                      " model, status, input_tokens, output_tokens, parent_id,"
-                                     " created_at, reasoning, error_code)"
-                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+                                     " created_at, reasoning, error_code, attachments)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                                     " ?13)"));
             HUB_SQL_TRY(st.BindAll(m.id, m.conversation_id, ToString(m.role), m.content, m.model,
                                    ToString(m.status), m.input_tokens, m.output_tokens, m.parent_id,
-                                   m.created_at, m.reasoning, m.error_code)
+                                   m.created_at, m.reasoning, m.error_code,
+                                   AttachmentsText(m.attachments))
                             .Run());
             HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
                                                  " max(updated_at, ?2) WHERE id = ?1"));

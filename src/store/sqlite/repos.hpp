@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -29,6 +30,22 @@ std::unique_ptr<ImageStore> MakeImageStore(RepoContext ctx);
 std::unique_ptr<AuditStore> MakeAuditStore(RepoContext ctx);
 std::unique_ptr<UpstreamTaskStore> MakeUpstreamTaskStore(RepoContext ctx);
 std::unique_ptr<DataExportStore> MakeDataExportStore(RepoContext ctx);
+std::unique_ptr<UploadStore> MakeUploadStore(RepoContext ctx);
+
+// Every row of a query, each read by `read(stmt)`.
+template <class T, class R>
+core::Result<std::vector<T>> QueryRows(Connection& c, const std::string& sql,
+                                       const std::vector<Param>& params, R read) {
+    HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
+    st.BindParams(params);
+    std::vector<T> rows;
+    while (true) {
+        HUB_SQL_ASSIGN(bool row, st.Step());
+        if (!row) break;
+        rows.push_back(read(st));
+    }
+    return rows;
+}
 
 // Fills an empty id with a UUIDv7 of `at_ms` and a zero time with `now_ms`.
 void FillId(std::string& id, std::int64_t at_ms);

@@ -38,7 +38,8 @@ public:
           images_(sqlite::MakeImageStore(Ctx())),
           audit_(sqlite::MakeAuditStore(Ctx())),
           upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
-          data_exports_(sqlite::MakeDataExportStore(Ctx())) {}
+          data_exports_(sqlite::MakeDataExportStore(Ctx())),
+          uploads_(sqlite::MakeUploadStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -51,6 +52,7 @@ public:
     ImageStore& Images() override { return *images_; }
     AuditStore& Audit() override { return *audit_; }
     UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
+    UploadStore& Uploads() override { return *uploads_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -98,6 +100,7 @@ private:
     std::unique_ptr<AuditStore> audit_;
     std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
     std::unique_ptr<DataExportStore> data_exports_;
+    std::unique_ptr<UploadStore> uploads_;
 };
 
 // Restores by placing the snapshot file where the database belongs.

@@ -210,8 +210,9 @@ public:
                 return core::Ok();
             };
             HUB_SQL_TRY(column("SELECT id FROM sessions WHERE user_id = ?1", out.session_ids));
-            HUB_SQL_TRY(column("SELECT DISTINCT file_path FROM images"
-                               " WHERE user_id = ?1 AND file_path <> ''",
+            HUB_SQL_TRY(column("SELECT file_path FROM images"
+                               " WHERE user_id = ?1 AND file_path <> ''"
+                               " UNION SELECT file_path FROM uploads WHERE user_id = ?1",
                                out.file_paths));
             HUB_SQL_TRY(column("SELECT file_path FROM data_exports"
                                " WHERE user_id = ?1 AND file_path <> ''",

@@ -35,6 +35,7 @@ protected:
 
 TEST_F(HistoryCacheTest, EncodeDecodeKeepsWhatTheContextNeeds) {
     Message a = M("a", MessageRole::kUser, "line one\nline \"two\"\t\x01");
+    a.attachments = {"up-1", "up-2"};  // a picture question keeps its pictures in the history
     Message b = M("b", MessageRole::kAssistant, "答案");
     b.parent_id = "a";
     b.status = store::MessageStatus::kInterrupted;
@@ -48,6 +49,8 @@ TEST_F(HistoryCacheTest, EncodeDecodeKeepsWhatTheContextNeeds) {
     EXPECT_EQ((*back)[0].content, a.content);
     EXPECT_EQ((*back)[0].role, MessageRole::kUser);
     EXPECT_FALSE((*back)[0].parent_id);
+    EXPECT_EQ((*back)[0].attachments, (std::vector<std::string>{"up-1", "up-2"}));
+    EXPECT_TRUE((*back)[1].attachments.empty());
     EXPECT_EQ((*back)[1].content, "答案");
     EXPECT_EQ((*back)[1].parent_id, "a");
     EXPECT_EQ((*back)[1].status, store::MessageStatus::kInterrupted);

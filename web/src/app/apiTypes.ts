@@ -32,6 +32,8 @@ export interface Page<T> {
 
 export type Conversation = Schemas['Conversation'];
 export type Message = Schemas['Message'];
+export type Attachment = Schemas['Attachment'];
+export type Upload = Schemas['Upload'];
 export type MessageRole = Message['role'];
 export type MessageStatus = Message['status'];
 export type ChatParameters = Schemas['ChatParameters'];

@@ -24,6 +24,12 @@ const KNOWN = new Set([
   'model_not_found',
   'model_disabled',
   'bad_response',
+  'unsupported_image',
+  'invalid_image',
+  'image_too_large',
+  'image_too_small',
+  'file_too_large',
+  'model_not_vision',
 ]);
 
 /** Codes that mean the upstream model service is down or slow. */

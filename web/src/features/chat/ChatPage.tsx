@@ -7,7 +7,7 @@ import { skipToken } from '@reduxjs/toolkit/query';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
 import { useAppDispatch, useAppSelector } from '../../app/hooks';
-import type { ChatParameters, Message } from '../../app/apiTypes';
+import type { Attachment, ChatParameters, Message } from '../../app/apiTypes';
 import { Logo } from '../../components/Logo';
 import { TopBar } from '../../components/TopBar';
 import { useErrorText } from '../../components/useErrorText';
@@ -88,12 +88,17 @@ export function ChatPage() {
     }
   };
 
-  const onSend = async (text: string) => {
+  // Pictures need a vision model: the composer offers the first one when another is chosen.
+  const visionModel = available.find((m) => m.kind === 'vision')?.id;
+  const acceptsImages = available.some((m) => m.id === model && m.kind === 'vision');
+
+  const onSend = async (text: string, attachments: Attachment[] = []) => {
     const content = text.trim();
-    if (!content) return;
+    if (!content && !attachments.length) return;
     const request = {
       kind: 'send' as const,
       content,
+      ...(attachments.length ? { attachments } : {}),
       ...(model ? { model } : {}),
       ...(parameters() ? { parameters: parameters() } : {}),
     };
@@ -193,8 +198,10 @@ export function ChatPage() {
             onModelChange={onModelChange}
             streaming={streaming}
             sending={sending || creating}
-            onSend={(text) => void onSend(text)}
+            onSend={(text, attachments) => void onSend(text, attachments)}
             onStop={onStop}
+            acceptsImages={acceptsImages}
+            visionModel={visionModel}
           />
         </>
       )}

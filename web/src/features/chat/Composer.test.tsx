@@ -42,7 +42,7 @@ describe('Composer keys', () => {
   it('sends on Enter at once, with the text as typed', () => {
     const { onSend, box } = setup();
     fireEvent.keyDown(box, { key: 'Enter' });
-    expect(onSend).toHaveBeenCalledWith('what is a qubit');
+    expect(onSend).toHaveBeenCalledWith('what is a qubit', []);
   });
 
   it('keeps Shift+Enter for a new line and ignores Enter while an IME is composing', () => {

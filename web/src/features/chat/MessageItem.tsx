@@ -11,6 +11,7 @@ import { useErrorText } from '../../components/useErrorText';
 import type { ApiError } from '../../lib/apiError';
 import { useCountdown } from '../../lib/useCountdown';
 import type { ChatItem } from './chatItems';
+import { MessageImages } from './MessageImages';
 import styles from './chat.module.css';
 
 function Reasoning({ text, streaming }: { text: string; streaming: boolean }) {
@@ -94,8 +95,13 @@ export const MessageItem = memo(function MessageItem({ item, busy, onRegenerate,
             placement="end"
             shape="corner"
             className={styles.userBubble}
-            content={<div className={styles.userText}>{m.content}</div>}
-            footer={item.type === 'message' ? <CopyButton text={m.content} size="small" /> : undefined}
+            content={
+              <>
+                <MessageImages attachments={m.attachments} />
+                {m.content ? <div className={styles.userText}>{m.content}</div> : null}
+              </>
+            }
+            footer={item.type === 'message' && m.content ? <CopyButton text={m.content} size="small" /> : undefined}
             footerPlacement="outer-end"
           />
         </div>

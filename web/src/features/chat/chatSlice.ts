@@ -1,5 +1,5 @@
 import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
-import type { ChatParameters, ChatStreamDelta, Message } from '../../app/apiTypes';
+import type { Attachment, ChatParameters, ChatStreamDelta, Message } from '../../app/apiTypes';
 import type { ApiError } from '../../lib/apiError';
 
 /**
@@ -7,7 +7,7 @@ import type { ApiError } from '../../lib/apiError';
  * only holds what is streaming (or just failed / was stopped) per conversation.
  */
 export type StreamRequest =
-  | { kind: 'send'; content: string; model?: string; parameters?: ChatParameters }
+  | { kind: 'send'; content: string; attachments?: Attachment[]; model?: string; parameters?: ChatParameters }
   | { kind: 'regenerate'; messageId: string; model?: string; parameters?: ChatParameters };
 
 export type StreamPhase = 'streaming' | 'failed' | 'stopped';

@@ -1,5 +1,5 @@
 import { api, API_BASE } from '../../app/api';
-import type { ChatStreamDelta, Message } from '../../app/apiTypes';
+import type { Attachment, ChatStreamDelta, Message } from '../../app/apiTypes';
 import { authorizedFetch } from '../../app/authorizedFetch';
 import type { AppDispatch, AppThunk, RootState } from '../../app/store';
 import { apiErrorFromResponse, networkError, toApiError, type ApiError } from '../../lib/apiError';
@@ -73,12 +73,13 @@ function messageOf(payload: Record<string, unknown> | null): Message | null {
   return m && typeof m === 'object' && typeof (m as Message).id === 'string' ? (m as Message) : null;
 }
 
-function localUserMessage(conversationId: string, content: string, now: number): Message {
+function localUserMessage(conversationId: string, content: string, now: number, attachments: Attachment[] = []): Message {
   return {
     id: `local-${now}`,
     conversation_id: conversationId,
     role: 'user',
     content,
+    attachments,
     reasoning: null,
     model: null,
     status: 'complete',
@@ -102,7 +103,9 @@ export function startStream(conversationId: string, request: StreamRequest): App
         conversationId,
         request,
         startedAt: now,
-        ...(request.kind === 'send' ? { localUser: localUserMessage(conversationId, request.content, now) } : {}),
+        ...(request.kind === 'send'
+          ? { localUser: localUserMessage(conversationId, request.content, now, request.attachments) }
+          : {}),
       }),
     );
 
@@ -110,6 +113,7 @@ export function startStream(conversationId: string, request: StreamRequest): App
     const url = request.kind === 'send' ? base : `${base}/${encodeURIComponent(request.messageId)}/regenerate`;
     const body: Record<string, unknown> = { stream: true };
     if (request.kind === 'send') body.content = request.content;
+    if (request.kind === 'send' && request.attachments?.length) body.attachments = request.attachments.map((a) => a.id);
     if (request.model) body.model = request.model;
     if (request.parameters && Object.keys(request.parameters).length) body.parameters = request.parameters;
 

@@ -14,6 +14,7 @@ import {
   useGetConversationQuery,
   useUpdateConversationMutation,
 } from './conversationsApi';
+import { ConversationImages } from './ConversationImages';
 import { exportConversation, type ExportFormat } from './exportConversation';
 import { TITLE_MAX } from './RenameDialog';
 import styles from './detail.module.css';
@@ -156,6 +157,7 @@ export function ConversationDetailPage() {
             <Descriptions.Item label={t('details.outputTokens')}>{formatNumber(data.output_tokens, locale)}</Descriptions.Item>
           </Descriptions>
         </Card>
+        <ConversationImages conversationId={conversationId} />
         <Card title={t('details.export')}>
           <Space wrap>
             <Button icon={<DownloadOutlined />} loading={exporting === 'markdown'} onClick={() => void onExport('markdown')}>
