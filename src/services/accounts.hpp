@@ -21,17 +21,10 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "limit/token_bucket.hpp"
+#include "services/audit.hpp"
 #include "store/store.hpp"
 
 namespace hub::services {
-
-struct RequestMeta {
-    std::string ip;
-    std::string user_agent;
-    std::string request_id;
-    // Triggered when the client has gone: its queued password hash is then not run.
-    std::shared_ptr<core::Cancel> client_gone;
-};
 
 struct AccountsConfig {
     bool registration_open = true;

@@ -77,19 +77,8 @@ ApiKeys::ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePer
 
 void ApiKeys::Audit(const std::string& actor, std::string action, std::string target,
                     const RequestMeta& meta, std::string detail_json) {
-    store::AuditEntry e;
-    e.id = core::NewId();
-    e.actor_user_id = actor;
-    e.action = std::move(action);
-    e.target = std::move(target);
-    e.ip = meta.ip;
-    e.request_id = meta.request_id;
-    e.detail = std::move(detail_json);
-    e.created_at = clock_.NowMs();
-    if (auto r = store_.Audit().Append(std::move(e)); !r.ok()) {
-        obs::Error("audit_write_failed",
-                   {{"request_id", meta.request_id}, {"detail", r.error().detail}});
-    }
+    AppendAudit(store_, clock_, actor, std::move(action), std::move(target), meta,
+                std::move(detail_json));
 }
 
 net::awaitable<Result<CreatedApiKey>> ApiKeys::Create(auth::Principal who, ApiKeyInput in,

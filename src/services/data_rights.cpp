@@ -75,18 +75,8 @@ void DataRights::Stop() {
 
 void DataRights::Audit(std::optional<std::string> actor, std::string action, std::string target,
                        const RequestMeta& meta, std::string detail_json) {
-    store::AuditEntry e;
-    e.id = core::NewId();
-    e.actor_user_id = std::move(actor);
-    e.action = std::move(action);
-    e.target = std::move(target);
-    e.ip = meta.ip;
-    e.request_id = meta.request_id;
-    e.detail = std::move(detail_json);
-    e.created_at = clock_.NowMs();
-    if (auto r = store_.Audit().Append(std::move(e)); !r.ok()) {
-        obs::Error("audit_write_failed", {{"request_id", meta.request_id}, {"detail", r.error().detail}});
-    }
+    AppendAudit(store_, clock_, std::move(actor), std::move(action), std::move(target), meta,
+                std::move(detail_json));
 }
 
 // ---- exports ----

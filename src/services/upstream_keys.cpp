@@ -159,17 +159,8 @@ UpstreamKeyView UpstreamKeys::View(store::UpstreamKey row) const {
 
 void UpstreamKeys::Audit(const auth::Principal& who, std::string action, std::string target,
                          const RequestMeta& meta, std::string detail) {
-    store::AuditEntry e;
-    e.id = core::NewId();
-    e.actor_user_id = who.user_id;
-    e.action = std::move(action);
-    e.target = std::move(target);
-    e.ip = meta.ip;
-    e.request_id = meta.request_id;
-    e.detail = std::move(detail);
-    e.created_at = clock_.NowMs();
-    if (auto r = store_.Audit().Append(std::move(e)); !r.ok())
-        obs::Error("audit_write_failed", {{"request_id", meta.request_id}});
+    AppendAudit(store_, clock_, who.user_id, std::move(action), std::move(target), meta,
+                std::move(detail));
 }
 
 net::awaitable<Result<std::vector<UpstreamKeyView>>> UpstreamKeys::List(auth::Principal who) {
