@@ -52,12 +52,28 @@ std::optional<int> Side(std::uint64_t v) {
 
 // ---- decoders (each after Probe and the limit checks) ----
 
-Result<Pixels> DecodePng(std::string_view bytes) {
+// The decoder reads the size again from its own parse of the header. Probe has checked the
+// size it found; should the library find another (a crafted file read two ways), that one is
+// checked too before a pixel buffer is sized from it.
+std::optional<Error> CheckDecoderSize(std::int64_t w, std::int64_t h, int max_side) {
+    if (w <= 0 || h <= 0) return Invalid("decoder: empty image");
+    if (w > max_side || h > max_side) {
+        return Error::Make(ErrorCode::kUnprocessable, "image_too_large",
+                           "The image is larger than allowed.");
+    }
+    return std::nullopt;
+}
+
+Result<Pixels> DecodePng(std::string_view bytes, int max_side) {
     png_image img;
     std::memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&img, bytes.data(), bytes.size())) {
         return Invalid(std::string("png: ") + img.message);
+    }
+    if (auto e = CheckDecoderSize(img.width, img.height, max_side)) {
+        png_image_free(&img);
+        return *e;
     }
     img.format = PNG_FORMAT_RGBA;
     Pixels px;
@@ -73,7 +89,7 @@ Result<Pixels> DecodePng(std::string_view bytes) {
     return px;
 }
 
-Result<Pixels> DecodeJpeg(std::string_view bytes) {
+Result<Pixels> DecodeJpeg(std::string_view bytes, int max_side) {
     std::unique_ptr<void, int (*)(tjhandle)> h(tjInitDecompress(), tjDestroy);
     if (!h) return Error::Make(ErrorCode::kInternal, "internal", "Image decoder unavailable.");
     int w = 0, ht = 0, subsamp = 0, colorspace = 0;
@@ -82,6 +98,7 @@ Result<Pixels> DecodeJpeg(std::string_view bytes) {
     if (tjDecompressHeader3(h.get(), data, size, &w, &ht, &subsamp, &colorspace) != 0) {
         return Invalid(std::string("jpeg header: ") + tjGetErrorStr2(h.get()));
     }
+    if (auto e = CheckDecoderSize(w, ht, max_side)) return *e;
     Pixels px;
     px.width = w;
     px.height = ht;
@@ -96,8 +113,10 @@ Result<Pixels> DecodeJpeg(std::string_view bytes) {
     return px;
 }
 
-Result<Pixels> DecodeWebp(std::string_view bytes) {
+Result<Pixels> DecodeWebp(std::string_view bytes, int max_side) {
     int w = 0, h = 0;
+    if (!WebPGetInfo(U8(bytes), bytes.size(), &w, &h)) return Invalid("webp: header");
+    if (auto e = CheckDecoderSize(w, h, max_side)) return *e;
     std::uint8_t* out = WebPDecodeRGBA(U8(bytes), bytes.size(), &w, &h);
     if (out == nullptr) return Invalid("webp decode failed");
     Pixels px;
@@ -512,9 +531,9 @@ Result<NormalizedImage> Normalize(std::string_view bytes, const NormalizeLimits&
     }
     Result<Pixels> decoded = Error{};
     switch (info->type) {
-        case ImageType::kPng: decoded = DecodePng(bytes); break;
-        case ImageType::kJpeg: decoded = DecodeJpeg(bytes); break;
-        case ImageType::kWebp: decoded = DecodeWebp(bytes); break;
+        case ImageType::kPng: decoded = DecodePng(bytes, limits.max_side); break;
+        case ImageType::kJpeg: decoded = DecodeJpeg(bytes, limits.max_side); break;
+        case ImageType::kWebp: decoded = DecodeWebp(bytes, limits.max_side); break;
         case ImageType::kGif: decoded = DecodeGif(bytes, limits.max_side); break;
         case ImageType::kUnknown: return Unsupported();
     }
