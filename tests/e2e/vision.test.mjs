@@ -54,6 +54,11 @@ async function uploadsDone(page, count) {
 /** Sends what the composer holds with Enter; resolves the send request's JSON-less response. */
 async function sendAndWait(page, text) {
   await composer(page).fill(text);
+  // The Send button is there and enabled exactly when the composer would send: no answer
+  // running or starting, every picture uploaded, a model that reads them. Enter before that
+  // is (rightly) ignored, so wait for it rather than race a slow machine.
+  const send = page.getByRole('button', { name: 'Send' });
+  await waitUntil(async () => (await send.count()) === 1 && (await send.isEnabled()), () => 'Send enabled');
   const response = page.waitForResponse(
     (r) => r.request().method() === 'POST' && /\/api\/v1\/conversations\/[^/]+\/messages$/.test(new URL(r.url()).pathname),
   );
