@@ -35,6 +35,7 @@
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
 #include "services/data_rights.hpp"
+#include "services/passkeys.hpp"
 #include "services/history.hpp"
 #include "services/images.hpp"
 #include "services/uploads.hpp"
@@ -484,10 +485,18 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         out.Sample(n, {{"result", "failed"}}, static_cast<double>(data_rights.exports_failed()));
     });
     webcfg.public_url = cfg.public_url;
+    // Passkeys (WebAuthn): registration, passwordless sign-in, the second factor.
+    services::PasskeysConfig pcfg;
+    pcfg.rp_id = cfg.webauthn_rp_id;
+    pcfg.origins = cfg.webauthn_origins;
+    pcfg.public_url = cfg.public_url;
+    pcfg.challenge_ttl = std::chrono::seconds(cfg.webauthn_challenge_ttl_s);
+    pcfg.login_per_ip = acfg.login_per_ip;
+    services::Passkeys passkeys(*store, db, accounts, limiter, security.clock, pcfg);
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
                       conversations, chat, models, usage, images, limits, data_rights,
-                      uploads};
+                      uploads, passkeys};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {

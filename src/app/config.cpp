@@ -376,6 +376,28 @@ const std::vector<KeyDef>& BaseDefs() {
         {{"auth.max_pending_hashes", "BAILIAN_HUB_AUTH_MAX_PENDING_HASHES",
           "logins and registrations waiting for a password hash at most; past it 503"},
          Size(&Config::max_pending_hashes, 1, 1'000'000)},
+        {{"auth.webauthn_rp_id", "BAILIAN_HUB_WEBAUTHN_RP_ID",
+          "passkeys' relying-party ID (a domain); empty = the public URL's host or the Host header"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             for (char ch : v) {
+                 if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                       ch == '-'))
+                     return "must be a lower-case domain name like hub.example.com (no scheme, no port)";
+             }
+             c.webauthn_rp_id = v;
+             return std::nullopt;
+         }},
+        {{"auth.webauthn_origins", "BAILIAN_HUB_WEBAUTHN_ORIGINS",
+          "origins passkeys may be used from (comma-separated); empty = the public URL's origin"},
+         ListOf(&Config::webauthn_origins, [](std::string& item) -> std::optional<std::string> {
+             if (item.rfind("https://", 0) != 0 && item.rfind("http://", 0) != 0)
+                 return "must be a comma-separated list of origins like https://hub.example.com";
+             if (item.back() == '/') item.pop_back();
+             return std::nullopt;
+         })},
+        {{"auth.webauthn_challenge_ttl_s", "BAILIAN_HUB_WEBAUTHN_CHALLENGE_TTL_S",
+          "seconds a passkey registration or sign-in challenge stays usable"},
+         Millis(&Config::webauthn_challenge_ttl_s, 1, 3600)},
         {{"auth.issuer", "BAILIAN_HUB_JWT_ISSUER", "iss claim of access tokens"},
          Text(&Config::jwt_issuer)},
         {{"server.allowed_origins", "BAILIAN_HUB_ALLOWED_ORIGINS",

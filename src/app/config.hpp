@@ -90,6 +90,12 @@ struct Config {
     std::size_t login_per_account_per_minute = 5;
     std::size_t register_per_ip_per_minute = 5;
     std::size_t max_pending_hashes = 64;  // logins/registrations queued for bcrypt at most
+    // Passkeys (WebAuthn): the RP ID (empty = public_url's host, else the request's Host name),
+    // the origins assertions may come from (empty = public_url's origin, else the request's
+    // own), and how long a registration or sign-in challenge stays usable.
+    std::string webauthn_rp_id;
+    std::vector<std::string> webauthn_origins;
+    std::int64_t webauthn_challenge_ttl_s = 300;
 
     // Limits on model calls: [limits.user] for every role without its own table, [limits.admin].
     RoleLimitsConfig limits_user;

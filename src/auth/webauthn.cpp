@@ -78,16 +78,20 @@ Result<Key> KeyFromCose(std::string_view cose_bytes) {
     if (m.type != cbor::Type::kMap) return Refuse(kBadKey, "The public key is not a COSE key.");
     const cbor::Value* kty_v = m.Find(1);
     const cbor::Value* alg_v = m.Find(3);
-    auto kty = kty_v ? kty_v->AsInt() : std::nullopt;
-    auto alg = alg_v ? alg_v->AsInt() : std::nullopt;
-    if (!kty || !alg) return Refuse(kBadKey, "The COSE key has no kty or alg.");
+    // Plain integers (0 = absent: no COSE kty or alg is 0), not optionals: g++ 12 -O2 warns
+    // about optionals read in the branches below.
+    const std::int64_t kty_n = kty_v && kty_v->AsInt() ? *kty_v->AsInt() : 0;
+    const std::int64_t alg_n = alg_v && alg_v->AsInt() ? *alg_v->AsInt() : 0;
+    if (kty_n == 0 || alg_n == 0) return Refuse(kBadKey, "The COSE key has no kty or alg.");
+    const std::int64_t* kty = &kty_n;
+    const std::int64_t* alg = &alg_n;
     Key out;
     out.alg = static_cast<int>(*alg);
     if (*alg == kAlgEs256) {
-        auto crv = m.Find(-1) ? m.Find(-1)->AsInt() : std::nullopt;
+        const std::int64_t crv = m.Find(-1) && m.Find(-1)->AsInt() ? *m.Find(-1)->AsInt() : 0;
         const std::string* x = BytesOf(m.Find(-2));
         const std::string* y = BytesOf(m.Find(-3));
-        if (*kty != 2 || !crv || *crv != 1 || !x || !y || x->size() != 32 || y->size() != 32)
+        if (*kty != 2 || crv != 1 || !x || !y || x->size() != 32 || y->size() != 32)
             return Refuse(kBadKey, "The ES256 key is not a P-256 EC2 key.");
         std::string point = "\x04" + *x + *y;
         OSSL_PARAM params[] = {
@@ -119,9 +123,9 @@ Result<Key> KeyFromCose(std::string_view cose_bytes) {
         out.pkey = FromData("RSA", params.get());
         return out.pkey ? Result<Key>(std::move(out)) : Refuse(kBadKey, "The RSA key is invalid.");
     } else if (*alg == kAlgEdDsa) {
-        auto crv = m.Find(-1) ? m.Find(-1)->AsInt() : std::nullopt;
+        const std::int64_t crv = m.Find(-1) && m.Find(-1)->AsInt() ? *m.Find(-1)->AsInt() : 0;
         const std::string* x = BytesOf(m.Find(-2));
-        if (*kty != 1 || !crv || *crv != 6 || !x || x->size() != 32)
+        if (*kty != 1 || crv != 6 || !x || x->size() != 32)
             return Refuse(kBadKey, "The EdDSA key is not an Ed25519 OKP key.");
         out.pkey.reset(EVP_PKEY_new_raw_public_key(
             EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size()));

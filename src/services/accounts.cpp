@@ -215,6 +215,17 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
         co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
                               "This account is disabled; ask an administrator.");
     }
+    std::string method = "password";
+    auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(method));
+    co_return pair;
+}
+
+net::awaitable<Result<TokenPair>> Accounts::StartSession(store::User user, RequestMeta meta,
+                                                         std::string method) {
+    if (user.status != store::UserStatus::kActive) {
+        co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
+                              "This account is disabled; ask an administrator.");
+    }
     auto refresh = auth::NewRefreshToken();
     store::Session s;
     s.id = core::NewId();
@@ -225,13 +236,14 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
     s.created_at = clock_.NowMs();
     s.expires_at = s.created_at + cfg_.refresh_ttl.count() * 1000;
     auto session = co_await db_.Run(
-        [this](store::Session s, RequestMeta meta) {
+        [this](store::Session s, RequestMeta meta, std::string method) {
             std::string uid = s.user_id;
             auto r = store_.Sessions().Create(std::move(s));
-            if (r.ok()) Audit(uid, "auth.login", "session:" + r->id, meta, "{}");
+            if (r.ok())
+                Audit(uid, "auth.login", "session:" + r->id, meta, Json({{"method", method}}));
             return r;
         },
-        s, meta);
+        s, meta, std::move(method));
     if (!session.ok()) co_return session.error();
     co_return IssueTokens(user, session.value(), std::move(refresh.token));
 }

@@ -70,6 +70,11 @@ public:
     net::awaitable<core::Result<store::User>> Register(RegisterInput in, RequestMeta meta);
     net::awaitable<core::Result<TokenPair>> Login(std::string login, std::string password,
                                                   RequestMeta meta);
+    // Opens a session for a user whose credentials were verified elsewhere (a passkey, a
+    // second factor): checks the account is active, stores the session, audits `auth.login`
+    // with {"method": method} and returns the same tokens as Login.
+    net::awaitable<core::Result<TokenPair>> StartSession(store::User user, RequestMeta meta,
+                                                         std::string method);
     net::awaitable<core::Result<TokenPair>> Refresh(std::string refresh_token, RequestMeta meta);
     net::awaitable<core::Result<void>> Logout(auth::Principal who, RequestMeta meta);
 

@@ -59,7 +59,7 @@ public:
     virtual core::Result<std::int64_t> CountActiveAdmins() = 0;
     // Deletes the user and everything that is theirs in one transaction: sessions,
     // conversations and messages, platform keys, image generations and images, pass-through
-    // tasks, quotas and exports. Their api_calls rows stay for accounting, with user_id set to
+    // tasks, quotas, exports, passkeys and WebAuthn challenges. Their api_calls rows stay for accounting, with user_id set to
     // `tombstone_id`. kNotFound; kConflict "last_admin" when they are the last active admin.
     virtual core::Result<ErasedUser> Erase(std::string_view id, std::string_view tombstone_id) = 0;
     // Every user with limits of their own (loaded once at start by services::Limits).

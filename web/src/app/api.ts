@@ -61,6 +61,6 @@ export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = asy
 export const api = createApi({
   reducerPath: 'api',
   baseQuery,
-  tagTypes: ['Conversation', 'ConversationList', 'Messages', 'Me', 'Sessions', 'Models', 'ImageGenerations', 'Usage'],
+  tagTypes: ['Conversation', 'ConversationList', 'Messages', 'Me', 'Sessions', 'Models', 'ImageGenerations', 'Usage', 'Passkeys'],
   endpoints: () => ({}),
 });

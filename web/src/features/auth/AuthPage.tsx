@@ -19,6 +19,7 @@ import {
   USERNAME_MAX,
   USERNAME_MIN,
 } from '../../lib/validation';
+import { PasskeySignInButton } from '../passkeys/PasskeySignInButton';
 import { useLoginMutation, useRegisterMutation } from './authApi';
 import type { SignInState } from './RequireAuth';
 import styles from './auth.module.css';
@@ -139,6 +140,11 @@ export function LoginPage() {
           {blocked ? t('auth.retryIn', { seconds: secondsLeft }) : t('auth.signIn')}
         </Button>
       </Form>
+      <PasskeySignInButton
+        disabled={isLoading || blocked}
+        onSignedIn={() => navigate(from, { replace: true })}
+        onError={setError}
+      />
       <div className={styles.switch}>
         <Typography.Text type="secondary">{t('auth.noAccount')}</Typography.Text>{' '}
         <Link to="/register" state={{ from }}>

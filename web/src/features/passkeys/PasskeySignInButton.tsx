@@ -1,0 +1,49 @@
+import { useState } from 'react';
+import { Button } from 'antd';
+import { KeyOutlined } from '@ant-design/icons';
+import { useTranslation } from 'react-i18next';
+import { isApiError, type ApiError } from '../../lib/apiError';
+import { usePasskeySignInOptionsMutation, useSignInWithPasskeyMutation } from './passkeysApi';
+import { assertionJson, isCancelled, passkeysSupported, requestOptions } from './webauthn';
+import styles from './passkeys.module.css';
+
+/** "Sign in with a passkey" (discoverable credentials); hidden where the browser has no WebAuthn. */
+export function PasskeySignInButton({
+  onSignedIn,
+  onError,
+  disabled,
+}: {
+  onSignedIn: () => void;
+  onError: (e: ApiError | null) => void;
+  disabled?: boolean;
+}) {
+  const { t } = useTranslation();
+  const [getOptions] = usePasskeySignInOptionsMutation();
+  const [signIn] = useSignInWithPasskeyMutation();
+  const [busy, setBusy] = useState(false);
+  if (!passkeysSupported()) return null;
+
+  const onClick = async () => {
+    onError(null);
+    setBusy(true);
+    try {
+      const options = await getOptions().unwrap();
+      const cred = (await navigator.credentials.get({ publicKey: requestOptions(options) })) as PublicKeyCredential | null;
+      if (!cred) return;
+      await signIn({ credential: assertionJson(cred) }).unwrap();
+      onSignedIn();
+    } catch (e) {
+      if (isCancelled(e)) return;
+      if (isApiError(e)) onError(e.code === 'passkey_not_accepted' ? { ...e, message: t('passkeys.notAccepted') } : e);
+      else onError({ status: 0, code: 'passkey_failed', message: t('passkeys.signInFailed') });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Button className={styles.signIn} block size="large" icon={<KeyOutlined />} loading={busy} disabled={disabled} onClick={onClick}>
+      {t('passkeys.signIn')}
+    </Button>
+  );
+}
