@@ -171,3 +171,55 @@ put("image_decode", b"\x02" + jpeg[:2] + exif(8) + jpeg[2:])
 put("image_decode", b"\x00" + webp)
 put("image_decode", b"\x00" + gif())
 put("image_decode", b"\x00" + png(50000, 50000, raw=b"\x00" * 64))  # a bomb header
+
+
+# WebAuthn's CBOR (fuzz/cbor.cpp): the first byte picks the path (0/1 CBOR, 2 authenticator
+# data, 3 COSE key). Keys and ceremonies as an authenticator sends them (fmt "none").
+def cbor_head(major, n):
+    if n < 24:
+        return bytes([(major << 5) | n])
+    if n < 0x100:
+        return bytes([(major << 5) | 24, n])
+    if n < 0x10000:
+        return bytes([(major << 5) | 25]) + struct.pack(">H", n)
+    return bytes([(major << 5) | 26]) + struct.pack(">I", n)
+
+
+def c_int(v):
+    return cbor_head(0, v) if v >= 0 else cbor_head(1, -1 - v)
+
+
+def c_bytes(b):
+    return cbor_head(2, len(b)) + b
+
+
+def c_text(t):
+    return cbor_head(3, len(t.encode())) + t.encode()
+
+
+def c_map(pairs):
+    return cbor_head(5, len(pairs)) + b"".join(k + v for k, v in pairs)
+
+
+# A P-256 point (the generator), an Ed25519 key and a 2048-bit RSA modulus shape.
+P256_X = bytes.fromhex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296")
+P256_Y = bytes.fromhex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+es256 = c_map([(c_int(1), c_int(2)), (c_int(3), c_int(-7)), (c_int(-1), c_int(1)),
+               (c_int(-2), c_bytes(P256_X)), (c_int(-3), c_bytes(P256_Y))])
+eddsa = c_map([(c_int(1), c_int(1)), (c_int(3), c_int(-8)), (c_int(-1), c_int(6)),
+               (c_int(-2), c_bytes(bytes(range(32))))])
+rs256 = c_map([(c_int(1), c_int(3)), (c_int(3), c_int(-257)),
+               (c_int(-1), c_bytes(b"\xc5" + bytes(range(255)))), (c_int(-2), c_bytes(b"\x01\x00\x01"))])
+rp_hash = hashlib.sha256(b"localhost").digest()
+cred_id = bytes(range(16))
+for key in (es256, eddsa, rs256):
+    put("cbor", b"\x03" + key)
+    att_data = rp_hash + b"\x45" + b"\x00\x00\x00\x00" + bytes(16) + struct.pack(">H", len(cred_id)) + cred_id + key
+    put("cbor", b"\x02" + att_data)
+    put("cbor", b"\x00" + c_map([(c_text("fmt"), c_text("none")), (c_text("attStmt"), c_map([])),
+                                 (c_text("authData"), c_bytes(att_data))]))
+ext = rp_hash + b"\xc5" + b"\x00\x00\x00\x01" + bytes(16) + struct.pack(">H", 4) + b"abcd" + eddsa + c_map([(c_text("credProtect"), c_int(2))])
+put("cbor", b"\x02" + ext)
+put("cbor", b"\x02" + rp_hash + b"\x05\x00\x00\x00\x07")  # an assertion's authenticator data
+put("cbor", b"\x01" + bytes([0x83, 0x01, 0x82, 0x02, 0x03, 0x61, 0x61]))
+put("cbor", b"\x00" + bytes([0xa2, 0x20, 0xf5, 0x63]) + b"key" + bytes([0x9b]) + b"\xff" * 8)
