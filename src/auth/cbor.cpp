@@ -123,10 +123,10 @@ public:
                     if (kt != Type::kUnsigned && kt != Type::kNegative && kt != Type::kText)
                         return Bad("map keys must be integers or text");
                     for (const auto& e : v.entries)
-                        if (SameKey(e.first, key.value())) return Bad("duplicate map key");
+                        if (SameKey(e.key, key.value())) return Bad("duplicate map key");
                     auto val = Item(depth + 1);
                     if (!val.ok()) return val.error();
-                    v.entries.emplace_back(std::move(key.value()), std::move(val.value()));
+                    v.entries.push_back(Entry{std::move(key.value()), std::move(val.value())});
                 }
                 return v;
             }
@@ -168,8 +168,8 @@ std::optional<std::int64_t> Value::AsInt() const {
 const Value* Value::Find(std::int64_t key) const {
     if (type != Type::kMap) return nullptr;
     for (const auto& e : entries) {
-        auto k = e.first.AsInt();
-        if (k && *k == key) return &e.second;
+        auto k = e.key.AsInt();
+        if (k && *k == key) return &e.value;
     }
     return nullptr;
 }
@@ -177,7 +177,7 @@ const Value* Value::Find(std::int64_t key) const {
 const Value* Value::Find(std::string_view key) const {
     if (type != Type::kMap) return nullptr;
     for (const auto& e : entries)
-        if (e.first.IsText(key)) return &e.second;
+        if (e.key.IsText(key)) return &e.value;
     return nullptr;
 }
 

@@ -19,13 +19,15 @@ namespace hub::auth::cbor {
 
 enum class Type { kUnsigned, kNegative, kBytes, kText, kArray, kMap, kFalse, kTrue, kNull, kUndefined };
 
+struct Entry;  // one key/value pair of a map (below: it holds two Values)
+
 struct Value {
     Type type = Type::kNull;
     // kUnsigned: the value; kNegative: n for the value -1 - n.
     std::uint64_t number = 0;
     std::string bytes;  // kBytes, kText
     std::vector<Value> items;  // kArray
-    std::vector<std::pair<Value, Value>> entries;  // kMap, in encoded order
+    std::vector<Entry> entries;  // kMap, in encoded order
 
     // The integer value when it fits an int64 (kUnsigned or kNegative).
     std::optional<std::int64_t> AsInt() const;
@@ -33,6 +35,11 @@ struct Value {
     // Map lookups (nullptr when absent or this is not a map).
     const Value* Find(std::int64_t key) const;
     const Value* Find(std::string_view key) const;
+};
+
+struct Entry {
+    Value key;
+    Value value;
 };
 
 struct Limits {
