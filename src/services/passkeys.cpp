@@ -90,11 +90,11 @@ Result<wa::RelyingParty> ResolveRelyingParty(const PasskeysConfig& cfg, std::str
     std::string public_origin = cfg.public_url;
     std::string public_host;
     if (!public_origin.empty()) {
-        auto start = public_origin.find("://");
-        std::string_view rest = std::string_view(public_origin).substr(start + 3);
+        auto start = cfg.public_url.find("://");
+        std::string_view rest = std::string_view(cfg.public_url).substr(start + 3);
         rest = rest.substr(0, rest.find('/'));
-        public_origin = public_origin.substr(0, start + 3) + std::string(rest);
         public_host = std::string(HostName(rest));
+        public_origin = cfg.public_url.substr(0, start + 3) + std::string(rest);
         if (public_host.size() > 2 && public_host.front() == '[') public_host.clear();
     }
     std::string_view request_name = HostName(host);
