@@ -59,9 +59,11 @@ std::string NameOrDefault(std::string name, std::int64_t n) {
 }
 
 Result<void> ValidateName(const std::string& name) {
-    if (name.empty() || name.size() > kMaxNameBytes || !auth::IsValidUtf8(name)) {
+    bool blank = std::all_of(name.begin(), name.end(),
+                             [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+    if (blank || name.size() > kMaxNameBytes || !auth::IsValidUtf8(name)) {
         return Error::Make(ErrorCode::kInvalidArgument, "validation_failed",
-                           "name must be 1 to 64 bytes of UTF-8.");
+                           "name must be 1 to 64 bytes of UTF-8, not only spaces.");
     }
     return core::Ok();
 }

@@ -145,7 +145,7 @@ describe('passkeys', () => {
     const renamed = await api('PATCH', `/api/v1/users/me/passkeys/${id}`, { token: user.token, body: { name: 'Laptop' } });
     assert.equal(renamed.status, 200);
     assert.equal(renamed.body.name, 'Laptop');
-    for (const bad of [{ name: '' }, { name: 'x'.repeat(65) }, {}, { name: 'ok', extra: 1 }, { name: 5 }]) {
+    for (const bad of [{ name: '' }, { name: '   ' }, { name: 'x'.repeat(65) }, {}, { name: 'ok', extra: 1 }, { name: 5 }]) {
       const r = await api('PATCH', `/api/v1/users/me/passkeys/${id}`, { token: user.token, body: bad });
       assert.equal(r.status, 400, JSON.stringify(bad));
     }
