@@ -337,3 +337,27 @@ describe('passkeys without configuration', () => {
     assert.equal(lo2.body.rpId, 'hub.example.org');
   });
 });
+
+describe('passkey sign-in is rate-limited per IP', () => {
+  let hub;
+  before(async () => {
+    hub = await startHub({ env: { BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE: '2', BAILIAN_HUB_WEBAUTHN_RP_ID: RP_ID, BAILIAN_HUB_WEBAUTHN_ORIGINS: ORIGIN } });
+  });
+  after(async () => { await hub?.stop(); });
+
+  test('past the per-IP budget: 429 with Retry-After, audited', async () => {
+    const stranger = new SoftCredential(ALGS.EdDSA, { rpId: RP_ID, origin: ORIGIN, userHandle: Buffer.from('nobody').toString('base64url') });
+    const attempt = () => call(hub.url, 'POST', '/api/v1/auth/passkey', {
+      body: { credential: stranger.assertion({ challenge: Buffer.alloc(32, 1).toString('base64url') }) },
+    });
+    assert.equal((await attempt()).status, 401);
+    assert.equal((await attempt()).status, 401);
+    const limited = await attempt();
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    const rows = await queryDb(hub.dataDir, "SELECT detail FROM audit_log WHERE action = 'auth.login_failed'");
+    const reasons = rows.map((r) => JSON.parse(r.detail).reason);
+    assert.deepEqual(reasons.sort(), ['challenge_invalid', 'challenge_invalid', 'rate_limited']);
+  });
+});
