@@ -90,6 +90,12 @@ struct Config {
     std::size_t login_per_account_per_minute = 5;
     std::size_t register_per_ip_per_minute = 5;
     std::size_t max_pending_hashes = 64;  // logins/registrations queued for bcrypt at most
+    // MFA (TOTP): the otpauth:// issuer, the second-step token lifetime, wrong codes allowed
+    // per account per minute, and the roles whose members must enroll (empty = none).
+    std::string mfa_issuer = "Bailian Hub";
+    std::int64_t mfa_token_ttl_s = 300;
+    std::size_t mfa_failures_per_account_per_minute = 10;
+    std::vector<std::string> mfa_required_roles;
 
     // Limits on model calls: [limits.user] for every role without its own table, [limits.admin].
     RoleLimitsConfig limits_user;
