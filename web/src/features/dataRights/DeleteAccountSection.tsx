@@ -12,6 +12,7 @@ import styles from './dataRights.module.css';
 
 interface Values {
   password: string;
+  mfa_code?: string;
   confirm: boolean;
 }
 
@@ -29,7 +30,8 @@ export function DeleteAccountSection() {
 
   const onFinish = async (values: Values) => {
     try {
-      await remove({ password: values.password }).unwrap();
+      const code = values.mfa_code?.trim();
+      await remove({ password: values.password, ...(code ? { mfa_code: code } : {}) }).unwrap();
       setOpen(false);
       dispatch(sessionEnded({ expired: false }));
       message.success(t('dataRights.deleted'));
@@ -37,6 +39,8 @@ export function DeleteAccountSection() {
     } catch (e) {
       if (isApiError(e) && e.code === 'invalid_credentials') {
         form.setFields([{ name: 'password', errors: [t('validation.currentPasswordWrong')] }]);
+      } else if (isApiError(e) && (e.code === 'invalid_mfa_code' || e.code === 'mfa_required')) {
+        form.setFields([{ name: 'mfa_code', errors: [t('mfa.codeWrong')] }]);
       } else if (isApiError(e) && e.code === 'last_admin') {
         message.error(t('dataRights.lastAdmin'));
       } else {
@@ -76,6 +80,15 @@ export function DeleteAccountSection() {
           >
             <Input.Password autoComplete="current-password" />
           </Form.Item>
+          {user?.mfa_enabled && (
+            <Form.Item
+              name="mfa_code"
+              label={t('mfa.deleteCode')}
+              rules={[{ required: true, whitespace: true, message: t('mfa.codeRequired') }]}
+            >
+              <Input autoComplete="one-time-code" autoCapitalize="none" spellCheck={false} />
+            </Form.Item>
+          )}
           <Form.Item
             name="confirm"
             valuePropName="checked"
