@@ -117,7 +117,7 @@ export function MfaSection() {
     );
   } else if (s.totp_enabled) {
     body = (
-      <Space direction="vertical" size="middle" className={styles.form}>
+      <Space orientation="vertical" size="middle" className={styles.form}>
         <Typography.Text>
           {t('mfa.onSince', { date: enabledAt })}{' '}
           <Typography.Text type={s.recovery_codes_left <= 2 ? 'danger' : 'secondary'}>
@@ -158,7 +158,7 @@ export function MfaSection() {
     );
   } else {
     body = (
-      <Space direction="vertical" size="middle">
+      <Space orientation="vertical" size="middle">
         <Typography.Text type="secondary">{t('mfa.intro')}</Typography.Text>
         {s.required && <Alert type="info" showIcon title={t('mfa.requiredByRole')} />}
         <Button type="primary" onClick={start} loading={beginState.isLoading}>
