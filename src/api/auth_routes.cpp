@@ -85,12 +85,12 @@ http::Response ChallengeResponse(const services::MfaChallenge& c) {
     if (c.purpose == services::MfaPurpose::kEnroll) {
         body = {{"mfa_enrollment_required", true},
                 {"mfa_token", c.token.Reveal()},
-                {"methods", {"totp"}},
+                {"methods", nlohmann::json::array({"totp"})},
                 {"expires_in", c.expires_in}};
     } else {
         body = {{"mfa_required", true},
                 {"mfa_token", c.token.Reveal()},
-                {"methods", {"totp", "recovery_code"}},
+                {"methods", nlohmann::json::array({"totp", "recovery_code"})},
                 {"expires_in", c.expires_in}};
     }
     auto r = JsonResponse(200, body);

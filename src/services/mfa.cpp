@@ -333,7 +333,7 @@ net::awaitable<Result<RecoveryCodes>> Mfa::ConfirmEnrollment(auth::Principal who
         who.user_id, std::move(code), who.session_id, std::move(meta));
 }
 
-net::awaitable<Result<void>> Mfa::CheckPassword(const auth::Principal& who, std::string password,
+net::awaitable<Result<void>> Mfa::CheckPassword(auth::Principal who, std::string password,
                                                 std::string action, RequestMeta meta) {
     auto user = co_await db_.Run([this](std::string uid) { return store_.Users().Get(uid); },
                                  who.user_id);

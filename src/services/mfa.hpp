@@ -130,7 +130,7 @@ private:
                                             const std::string& envelope) const;
     // Ends every active session of the user but `keep` (may be empty); their ids.
     std::vector<std::string> EndOtherSessions(const std::string& user_id, const std::string& keep);
-    net::awaitable<core::Result<void>> CheckPassword(const auth::Principal& who,
+    net::awaitable<core::Result<void>> CheckPassword(auth::Principal who,
                                                      std::string password, std::string action,
                                                      RequestMeta meta);
     void Audit(std::optional<std::string> actor, std::string action, std::string target,
