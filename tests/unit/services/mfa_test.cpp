@@ -213,7 +213,7 @@ TEST_F(MfaTest, SignInTokensAreSingleUseShortLivedBurntAndPurposeBound) {
     mfa_->TokenFailedBlocking(burnt);
     EXPECT_FALSE(mfa_->OpenTokenBlocking(burnt, MfaPurpose::kLogin).ok());
 
-    for (std::string junk : {"", "mfa_", "not-a-token", std::string(300, 'a')})
+    for (std::string junk : {std::string(), std::string("mfa_"), std::string("not-a-token"), std::string(300, 'a')})
         EXPECT_EQ(mfa_->OpenTokenBlocking(junk, MfaPurpose::kLogin).error().api_code,
                   "invalid_mfa_token");
 }

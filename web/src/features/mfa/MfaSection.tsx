@@ -15,7 +15,7 @@ import {
   useRegenerateRecoveryCodesMutation,
   type TotpEnrollment,
 } from './mfaApi';
-import { QrCode } from './QrCode';
+import { groupSecret, QrCode } from './QrCode';
 import { RecoveryCodesView } from './RecoveryCodesView';
 import styles from './mfa.module.css';
 
@@ -141,7 +141,7 @@ export function MfaSection() {
           <Typography.Paragraph>{t('mfa.scan')}</Typography.Paragraph>
           <Typography.Text type="secondary">{t('mfa.manualEntry')}</Typography.Text>
           <div className={styles.secret}>
-            <code data-testid="totp-secret">{enrollment.secret}</code>
+            <code data-testid="totp-secret">{groupSecret(enrollment.secret)}</code>
             <CopyButton text={enrollment.secret} label={t('mfa.copySecret')} />
           </div>
           <Form form={confirmForm} layout="vertical" requiredMark={false} onFinish={onConfirm} className={styles.form}>

@@ -13,7 +13,7 @@ import {
   type EnrolledSignIn,
   type TotpEnrollment,
 } from './mfaApi';
-import { QrCode } from './QrCode';
+import { groupSecret, QrCode } from './QrCode';
 import { RecoveryCodesView } from './RecoveryCodesView';
 import styles from './mfa.module.css';
 
@@ -68,7 +68,7 @@ export function MfaCodeStep({ token, onDone, onRestart }: { token: string; onDon
           </Button>
         )}
       </Form>
-      <div className={styles.actions}>
+      <div className={styles.stepLinks}>
         <Button
           type="link"
           className={styles.switchLink}
@@ -79,7 +79,7 @@ export function MfaCodeStep({ token, onDone, onRestart }: { token: string; onDon
         >
           {recovery ? t('mfa.useApp') : t('mfa.useRecovery')}
         </Button>
-        <Button type="link" onClick={onRestart}>
+        <Button type="link" className={styles.switchLink} onClick={onRestart}>
           {t('mfa.startOver')}
         </Button>
       </div>
@@ -154,7 +154,7 @@ export function MfaEnrollStep({ token, onDone, onRestart }: { token: string; onD
               <Typography.Paragraph>{t('mfa.scan')}</Typography.Paragraph>
               <Typography.Text type="secondary">{t('mfa.manualEntry')}</Typography.Text>
               <div className={styles.secret}>
-                <code data-testid="totp-secret">{secret.secret}</code>
+                <code data-testid="totp-secret">{groupSecret(secret.secret)}</code>
               </div>
             </div>
           </div>
@@ -166,8 +166,8 @@ export function MfaEnrollStep({ token, onDone, onRestart }: { token: string; onD
           </Form>
         </>
       )}
-      <div className={styles.actions}>
-        <Button type="link" onClick={onRestart}>
+      <div className={styles.stepLinks}>
+        <Button type="link" className={styles.switchLink} onClick={onRestart}>
           {t('mfa.startOver')}
         </Button>
       </div>

@@ -21,3 +21,8 @@ export function QrCode({ value, label }: { value: string; label: string }) {
   if (!src) return <div className={styles.qr} aria-busy="true" />;
   return <img className={styles.qr} src={src} alt={label} width={200} height={200} />;
 }
+
+/** The base32 key in groups of four, as authenticator apps show it (they ignore the spaces). */
+export function groupSecret(secret: string): string {
+  return (secret.match(/.{1,4}/g) ?? []).join(' ');
+}
