@@ -286,7 +286,12 @@ describe('TOTP multi-factor sign-in', () => {
 
   test('disable needs the password and a code; then the password alone signs in again', async () => {
     const { u, secret, lastStep } = await enrolled();
-    const step = lastStep + 1;
+    // Another device, signed in with a code (one step).
+    const other = await call(hub.url, 'POST', '/api/v1/auth/login', {
+      body: { username: u.username, password: u.password, totp_code: oath(secret, lastStep + 1) },
+    });
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    const step = lastStep + 2;
     const noCode = await call(hub.url, 'DELETE', '/api/v1/users/me/mfa/totp', { token: u.token, body: { password: u.password } });
     assert.equal(noCode.status, 400);
     const badPw = await call(hub.url, 'DELETE', '/api/v1/users/me/mfa/totp', { token: u.token, body: { password: 'Wrong-Password-123', code: oath(secret, step) } });
@@ -298,6 +303,9 @@ describe('TOTP multi-factor sign-in', () => {
     assert.equal((await call(hub.url, 'GET', '/api/v1/users/me/mfa', { token: u.token })).body.totp_enabled, true);
     const off = await call(hub.url, 'DELETE', '/api/v1/users/me/mfa/totp', { token: u.token, body: { password: u.password, code: oath(secret, step) } });
     assert.equal(off.status, 204);
+    // Turning it off ended the other sessions; this one goes on.
+    assert.equal((await call(hub.url, 'GET', '/api/v1/users/me', { token: other.body.access_token })).status, 401);
+    assert.equal((await call(hub.url, 'GET', '/api/v1/users/me', { token: u.token })).status, 200);
     const status = await call(hub.url, 'GET', '/api/v1/users/me/mfa', { token: u.token });
     assert.deepEqual(status.body, { totp_enabled: false, enrollment_pending: false, required: false, recovery_codes_left: 0, enrolled_at: null });
     assert.equal((await call(hub.url, 'GET', '/api/v1/users/me', { token: u.token })).body.mfa_enabled, false);

@@ -7,6 +7,7 @@ import { useAppDispatch, useAppSelector } from '../../app/hooks';
 import { useErrorText } from '../../components/useErrorText';
 import { isApiError } from '../../lib/apiError';
 import { sessionEnded } from '../auth/authSlice';
+import { useGetMfaStatusQuery } from '../mfa/mfaApi';
 import { useDeleteAccountMutation } from './dataRightsApi';
 import styles from './dataRights.module.css';
 
@@ -26,6 +27,9 @@ export function DeleteAccountSection() {
   const user = useAppSelector((s) => s.auth.user);
   const [open, setOpen] = useState(false);
   const [remove, { isLoading }] = useDeleteAccountMutation();
+  // Fresh, not the profile cached at sign-in: TOTP may have been turned on since.
+  const mfa = useGetMfaStatusQuery(undefined, { skip: !open });
+  const mfaOn = mfa.data?.totp_enabled ?? !!user?.mfa_enabled;
   const [form] = Form.useForm<Values>();
 
   const onFinish = async (values: Values) => {
@@ -80,7 +84,7 @@ export function DeleteAccountSection() {
           >
             <Input.Password autoComplete="current-password" />
           </Form.Item>
-          {user?.mfa_enabled && (
+          {mfaOn && (
             <Form.Item
               name="mfa_code"
               label={t('mfa.deleteCode')}
