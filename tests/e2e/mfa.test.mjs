@@ -1,9 +1,11 @@
 // Two-step sign-in in a real Chromium against the real hub, at desktop (1280×800) and phone
 // (390×844) sizes: enroll TOTP from Settings (the QR code drawn by the page, the key read as
 // text and fed to Debian's oathtool), save the recovery codes, sign out, sign in with the
-// password and a code (the one-time-code field), then with a recovery code.
+// password and a code (the one-time-code field), then with a recovery code; and a role that
+// requires MFA enrolling at sign-in.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   apiUser,
@@ -21,6 +23,8 @@ import {
   waitSignedIn,
   waitUntil,
 } from './support/e2e.mjs';
+import { tempDir } from '../support/hub.mjs';
+import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 
 const STEP_MS = 30_000;
 
@@ -37,10 +41,13 @@ async function freshStep() {
 describe('two-step sign-in in the browser', { timeout: 240_000 }, () => {
   let stack;
   let browser;
+  let dataDir;
   const contexts = [];
 
   before(async () => {
-    stack = await startStack();
+    dataDir = tempDir('e2e-mfa-');
+    await createUser(dataDir, 'e2e_mfa_auditor', 'auditor');
+    stack = await startStack({ dataDir, env: { BAILIAN_HUB_MFA_REQUIRED_ROLES: 'auditor' } });
     browser = await launchBrowser();
   });
 
@@ -48,6 +55,7 @@ describe('two-step sign-in in the browser', { timeout: 240_000 }, () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await stack?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
@@ -131,4 +139,35 @@ describe('two-step sign-in in the browser', { timeout: 240_000 }, () => {
       assertNoConsoleErrors(pg, [/status of 40[13]/]);
     });
   }
+
+  test('phone: a role that requires MFA enrolls at sign-in, saves the codes, then is in', async () => {
+    const { context, page: pg } = await openPage(browser, { viewport: PHONE });
+    contexts.push(context);
+    await pg.goto(`${stack.url}/login`);
+    await pg.getByLabel('Username or email').fill('e2e_mfa_auditor');
+    await pg.getByLabel('Password', { exact: true }).fill(SEED_PASSWORD);
+    const challenged = nextJson(pg, 'POST', '/api/v1/auth/login');
+    await pg.getByRole('button', { name: 'Sign in', exact: true }).click();
+    assert.equal((await challenged).mfa_enrollment_required, true);
+    await pg.getByText('Your role requires two-step sign-in').waitFor();
+    const begun = nextJson(pg, 'POST', '/api/v1/auth/login/mfa/enroll');
+    await pg.getByRole('button', { name: 'Set up authenticator app' }).click();
+    const enrollment = await begun;
+    await pg.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    const secret = (await pg.getByTestId('totp-secret').innerText()).replace(/\s+/g, '');
+    assert.equal(secret, enrollment.secret);
+    const overflow = await pg.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+    await shot(pg, 'phone-mfa-enroll-at-sign-in');
+    const step = await freshStep();
+    await pg.getByLabel('6-digit code').fill(oath(secret, step));
+    const confirmed = nextJson(pg, 'POST', '/api/v1/auth/login/mfa/enroll/confirm');
+    await pg.getByRole('button', { name: 'Turn on' }).click();
+    const done = await confirmed;
+    assert.equal(done.recovery_codes.length, 10);
+    await pg.getByTestId('recovery-codes').waitFor();
+    await pg.getByRole('button', { name: 'I have saved them' }).click();
+    await waitSignedIn(pg);
+    assertNoConsoleErrors(pg);
+  });
 });

@@ -27,7 +27,7 @@ function StepError({ error }: { error: ApiError | null }) {
   const { t } = useTranslation();
   if (!error) return null;
   const title = error.code === 'invalid_mfa_token' ? t('mfa.tokenExpired') : errorText(error);
-  return <Alert className={styles.card} type="error" showIcon role="alert" title={title} />;
+  return <Alert className={styles.notice} type="error" showIcon role="alert" title={title} />;
 }
 
 /** After the password: the code from the authenticator app, or a recovery code. */
@@ -134,7 +134,7 @@ export function MfaEnrollStep({ token, onDone, onRestart }: { token: string; onD
 
   return (
     <>
-      <Alert className={styles.card} type="info" showIcon title={t('mfa.enrollRequired')} description={t('mfa.enrollRequiredHint')} />
+      <Alert className={styles.notice} type="info" showIcon title={t('mfa.enrollRequired')} description={t('mfa.enrollRequiredHint')} />
       <StepError error={error} />
       {!secret ? (
         error && isDeadToken(error) ? (
