@@ -3,13 +3,15 @@
 // one step of drift either side and not two, each code once, the same 401 for every bad code,
 // the second-step token (single use, expiry, burnt, never a Bearer token), recovery codes once
 // and regenerated, disabling behind password + code, the failure budget (429), the audit
-// trail, no secret in any GET or log line, enrollment required by role, and account deletion.
+// trail, no secret in any GET or log line, enrollment required by role, account deletion, and
+// the token surviving a restart (it is kept, hashed, in the database).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser } from '../support/api.mjs';
-import { startHub } from '../support/hub.mjs';
+import { startHub, tempDir } from '../support/hub.mjs';
 import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
 
@@ -394,6 +396,39 @@ describe('TOTP multi-factor sign-in', () => {
     const text = hub.logs.join('\n');
     for (const s of [secret, secret.toLowerCase(), ...codes, c.body.mfa_token, u.password]) {
       assert.ok(!text.includes(s), `log contains a secret: ${s.slice(0, 6)}…`);
+    }
+  });
+
+  test('the second-step token is kept in the database: it survives a restart of the hub', async () => {
+    const dir = tempDir('hub-mfa-restart-');
+    const env = { ...ENV, BAILIAN_HUB_MFA_TOKEN_TTL_S: '300' };
+    let first = await startHub({ env, dataDir: dir, keepDataDir: true });
+    let second = null;
+    try {
+      const u = await newUser(first.url);
+      const begin = await call(first.url, 'POST', '/api/v1/users/me/mfa/totp', { token: u.token });
+      const step = await freshStep();
+      const confirm = await call(first.url, 'POST', '/api/v1/users/me/mfa/totp/confirm', { token: u.token, body: { code: oath(begin.body.secret, step - 1) } });
+      assert.equal(confirm.status, 200);
+      const challenge = await login(first.url, u.username, u.password);
+      assert.equal(challenge.body.mfa_required, true);
+      await first.stop();
+      first = null;
+      second = await startHub({ env, dataDir: dir });
+      const done = await call(second.url, 'POST', '/api/v1/auth/login/mfa', {
+        body: { mfa_token: challenge.body.mfa_token, code: oath(begin.body.secret, step) },
+      });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(done.body.user.id, u.user.id);
+      // Still single use after the restart.
+      const again = await call(second.url, 'POST', '/api/v1/auth/login/mfa', {
+        body: { mfa_token: challenge.body.mfa_token, code: oath(begin.body.secret, step + 1) },
+      });
+      assert.equal(again.status, 401);
+    } finally {
+      await first?.stop();
+      await second?.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
