@@ -9,6 +9,8 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev zlib1g-dev
   # unzip: the data-export tests open the archives with an independent reader.
   unzip
+  # oathtool: the MFA tests generate TOTP codes with an independent implementation.
+  oathtool
   libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk sqlite3
   iproute2
   # Image uploads (src/media/): decoders and encoders.

@@ -1,4 +1,4 @@
-// /api/v1/auth/*: register, login, refresh, logout, sessions, JWKS.
+// /api/v1/auth/*: register, login (and its MFA second step), refresh, logout, sessions, JWKS.
 #include "api/deps.hpp"
 #include "api/dto.hpp"
 #include "api/errors.hpp"
@@ -7,6 +7,7 @@
 #include "api/token_response.hpp"
 #include "auth/jwt.hpp"
 #include "services/accounts.hpp"
+#include "services/mfa.hpp"
 
 namespace hub::api {
 
@@ -87,6 +88,32 @@ http::Response TokenResponse(const services::TokenPair& p, std::int64_t now_ms, 
     return r;
 }
 
+namespace {
+
+// Instead of tokens: the second step a sign-in must take (no token, no cookie).
+http::Response ChallengeResponse(const services::MfaChallenge& c) {
+    bool enroll = c.purpose == services::MfaPurpose::kEnroll;
+    nlohmann::json body = {{enroll ? "mfa_enrollment_required" : "mfa_required", true},
+                           {"mfa_token", c.token.Reveal()},
+                           {"methods", c.methods},
+                           {"expires_in", c.expires_in}};
+    auto r = JsonResponse(200, body);
+    r.headers.Set("Cache-Control", "no-store");
+    return r;
+}
+
+nlohmann::json EnrollmentJson(const services::TotpEnrollment& e) {
+    return {{"secret", e.secret.Reveal()}, {"otpauth_uri", e.otpauth_uri.Reveal()}};
+}
+
+// {mfa_token} of a second-step request, required and a string.
+core::Result<std::string> MfaToken(const nlohmann::json& body) {
+    auto t = ReqString(body, "mfa_token");
+    if (!t.ok()) return t.error();
+    return t.value();
+}
+
+}  // namespace
 void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
     services::Accounts& accounts = deps.accounts;
     const WebConfig& web = deps.web;
@@ -132,13 +159,89 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                        co_return ErrorResponse(FieldError("username", "is required."),
                                                ctx.req.request_id);
                    }
+                   // One-step sign-in for accounts with TOTP (DESIGN: totp_code?).
+                   auto totp = OptString(*body, "totp_code");
+                   if (!totp.ok()) co_return ErrorResponse(totp.error(), ctx.req.request_id);
                    GoneHookReset reset{ctx.stream};
                    auto meta = WatchedMeta(ctx);
-                   auto pair = co_await accounts.Login(*login.value(), std::move(password.value()),
-                                                       std::move(meta));
-                   if (!pair.ok()) co_return ErrorResponse(pair.error(), ctx.req.request_id);
+                   auto signin = co_await accounts.Login(*login.value(),
+                                                         std::move(password.value()),
+                                                         std::move(totp.value()), std::move(meta));
+                   if (!signin.ok()) co_return ErrorResponse(signin.error(), ctx.req.request_id);
+                   if (signin->challenge) co_return ChallengeResponse(*signin->challenge);
+                   ctx.user_id = signin->tokens->user.id;
+                   co_return TokenResponse(*signin->tokens, NowMs(), web.secure_cookies);
+               });
+
+    // The second step: {mfa_token, code} or {mfa_token, recovery_code} -> the same answer as a
+    // password sign-in.
+    router.Add("POST", "/api/v1/auth/login/mfa",
+               [&accounts, &web](http::Context& ctx) -> net::awaitable<http::Response> {
+                   const auto& rid = ctx.req.request_id;
+                   auto body = ParseJsonObject(ctx.req);
+                   if (!body.ok()) co_return ErrorResponse(body.error(), rid);
+                   if (auto ok = OnlyFields(*body, {"mfa_token", "code", "recovery_code"}); !ok.ok())
+                       co_return ErrorResponse(ok.error(), rid);
+                   auto token = MfaToken(*body);
+                   if (!token.ok()) co_return ErrorResponse(token.error(), rid);
+                   services::SecondFactor factor;
+                   auto code = OptString(*body, "code");
+                   if (!code.ok()) co_return ErrorResponse(code.error(), rid);
+                   auto recovery = OptString(*body, "recovery_code");
+                   if (!recovery.ok()) co_return ErrorResponse(recovery.error(), rid);
+                   if (code.value().has_value() == recovery.value().has_value()) {
+                       co_return ErrorResponse(
+                           FieldError("code", "give either code or recovery_code."), rid);
+                   }
+                   factor.code = std::move(code.value());
+                   factor.recovery_code = std::move(recovery.value());
+                   auto pair = co_await accounts.LoginMfa(std::move(token.value()),
+                                                          std::move(factor), Meta(ctx.req));
+                   if (!pair.ok()) co_return ErrorResponse(pair.error(), rid);
                    ctx.user_id = pair->user.id;
                    co_return TokenResponse(*pair, NowMs(), web.secure_cookies);
+               });
+
+    // Enrollment required by the user's role: a secret for the enroll token...
+    router.Add("POST", "/api/v1/auth/login/mfa/enroll",
+               [&accounts](http::Context& ctx) -> net::awaitable<http::Response> {
+                   const auto& rid = ctx.req.request_id;
+                   auto body = ParseJsonObject(ctx.req);
+                   if (!body.ok()) co_return ErrorResponse(body.error(), rid);
+                   if (auto ok = OnlyFields(*body, {"mfa_token"}); !ok.ok())
+                       co_return ErrorResponse(ok.error(), rid);
+                   auto token = MfaToken(*body);
+                   if (!token.ok()) co_return ErrorResponse(token.error(), rid);
+                   auto e = co_await accounts.LoginEnroll(std::move(token.value()), Meta(ctx.req));
+                   if (!e.ok()) co_return ErrorResponse(e.error(), rid);
+                   auto r = JsonResponse(200, EnrollmentJson(*e));
+                   r.headers.Set("Cache-Control", "no-store");
+                   co_return r;
+               });
+
+    // ... then the first code: the recovery codes and the tokens of a password sign-in.
+    router.Add("POST", "/api/v1/auth/login/mfa/enroll/confirm",
+               [&accounts, &web](http::Context& ctx) -> net::awaitable<http::Response> {
+                   const auto& rid = ctx.req.request_id;
+                   auto body = ParseJsonObject(ctx.req);
+                   if (!body.ok()) co_return ErrorResponse(body.error(), rid);
+                   if (auto ok = OnlyFields(*body, {"mfa_token", "code"}); !ok.ok())
+                       co_return ErrorResponse(ok.error(), rid);
+                   auto token = MfaToken(*body);
+                   if (!token.ok()) co_return ErrorResponse(token.error(), rid);
+                   auto code = ReqString(*body, "code");
+                   if (!code.ok()) co_return ErrorResponse(code.error(), rid);
+                   auto done = co_await accounts.LoginEnrollConfirm(
+                       std::move(token.value()), std::move(code.value()), Meta(ctx.req));
+                   if (!done.ok()) co_return ErrorResponse(done.error(), rid);
+                   ctx.user_id = done->tokens.user.id;
+                   auto r = TokenResponse(done->tokens, NowMs(), web.secure_cookies);
+                   // The same body as a sign-in, plus the codes shown this once.
+                   auto j = nlohmann::json::parse(r.body);
+                   j["recovery_codes"] = done->recovery_codes.Reveal();
+                   r.body = j.dump();
+                   r.headers.Set("Cache-Control", "no-store");
+                   co_return r;
                });
 
     router.Add("POST", "/api/v1/auth/refresh",

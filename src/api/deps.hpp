@@ -24,6 +24,7 @@ class DataRights;
 struct ConversationExport;
 class Uploads;
 class Passkeys;
+class Mfa;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -78,6 +79,7 @@ struct ApiDeps {
     services::DataRights& data_rights;  // a user's data export, account deletion
     services::Uploads& uploads;        // pictures users upload (chat attachments)
     services::Passkeys& passkeys;      // WebAuthn credentials and passwordless sign-in
+    services::Mfa& mfa;                // TOTP enrollment and the second sign-in step
 };
 
 // The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
@@ -107,6 +109,7 @@ void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -126,6 +129,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterDataRightsRoutes(router, deps);
     RegisterUploadRoutes(router, deps);
     RegisterPasskeyRoutes(router, deps);
+    RegisterMfaRoutes(router, deps);
 }
 
 }  // namespace hub::api

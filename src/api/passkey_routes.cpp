@@ -205,6 +205,40 @@ void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps) {
                    co_return JsonResponse(200, *o);
                });
 
+    // A passkey as the second step of a password sign-in ({mfa_token} from /auth/login).
+    router.Add("POST", "/api/v1/auth/login/mfa/passkey/options",
+               [&passkeys](http::Context& ctx) -> net::awaitable<http::Response> {
+                   const auto& rid = ctx.req.request_id;
+                   auto body = ParseJsonObject(ctx.req);
+                   if (!body.ok()) co_return ErrorResponse(body.error(), rid);
+                   if (auto ok = OnlyFields(*body, {"mfa_token"}); !ok.ok())
+                       co_return ErrorResponse(ok.error(), rid);
+                   auto token = ReqString(*body, "mfa_token");
+                   if (!token.ok()) co_return ErrorResponse(token.error(), rid);
+                   auto o = co_await passkeys.SecondStepOptions(std::move(token.value()),
+                                                                Host(ctx.req));
+                   if (!o.ok()) co_return ErrorResponse(o.error(), rid);
+                   co_return JsonResponse(200, *o);
+               });
+
+    router.Add("POST", "/api/v1/auth/login/mfa/passkey",
+               [&passkeys, &web](http::Context& ctx) -> net::awaitable<http::Response> {
+                   const auto& rid = ctx.req.request_id;
+                   auto body = ParseJsonObject(ctx.req);
+                   if (!body.ok()) co_return ErrorResponse(body.error(), rid);
+                   if (auto ok = OnlyFields(*body, {"mfa_token", "credential"}); !ok.ok())
+                       co_return ErrorResponse(ok.error(), rid);
+                   auto token = ReqString(*body, "mfa_token");
+                   if (!token.ok()) co_return ErrorResponse(token.error(), rid);
+                   auto cred = ParseAssertion(*body);
+                   if (!cred.ok()) co_return ErrorResponse(cred.error(), rid);
+                   auto pair = co_await passkeys.SecondStep(std::move(token.value()), Host(ctx.req),
+                                                            std::move(cred.value()), Meta(ctx.req));
+                   if (!pair.ok()) co_return ErrorResponse(pair.error(), rid);
+                   ctx.user_id = pair->user.id;
+                   co_return TokenResponse(*pair, NowMs(), web.secure_cookies);
+               });
+
     router.Add("POST", "/api/v1/auth/passkey",
                [&passkeys, &web](http::Context& ctx) -> net::awaitable<http::Response> {
                    auto body = ParseJsonObject(ctx.req);

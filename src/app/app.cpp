@@ -36,6 +36,7 @@
 #include "services/conversations.hpp"
 #include "services/data_rights.hpp"
 #include "services/passkeys.hpp"
+#include "services/mfa.hpp"
 #include "services/history.hpp"
 #include "services/images.hpp"
 #include "services/uploads.hpp"
@@ -349,6 +350,18 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         obs::Error("master_key_failed", {{"error", master.error().public_message}});
         return 1;
     }
+    // MFA (TOTP): secrets under the master key; sign-in asks Accounts -> Mfa for the second step.
+    services::MfaConfig mcfg;
+    mcfg.issuer = cfg.mfa_issuer;
+    mcfg.token_ttl = std::chrono::seconds(cfg.mfa_token_ttl_s);
+    mcfg.failures_per_account = per_minute(cfg.mfa_failures_per_account_per_minute);
+    services::Mfa mfa(*store, db, crypto, *security.hasher, master.value(), security.revocations,
+                      limiter, security.clock, mcfg);
+    // Which roles must enroll: from config for now (role data may take this hook over).
+    mfa.SetRequiredForRole([roles = cfg.mfa_required_roles](std::string_view role) {
+        return std::find(roles.begin(), roles.end(), role) != roles.end();
+    });
+    accounts.SetMfa(&mfa);
     bailian::KeyPool key_pool(security.clock);
     services::UpstreamKeys upstream_keys(*store, db, key_pool, master.value(), security.clock);
     auto loaded = upstream_keys.LoadBlocking(SplitKeys(cfg.dashscope_api_key.Reveal()));
@@ -478,6 +491,14 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     dcfg.conversation_json = api::ConversationExportJson;
     services::DataRights data_rights(*store, db, crypto, *security.hasher, security.revocations,
                                      files, security.clock, std::move(dcfg));
+    data_rights.SetMfaCheck([&mfa](const store::User& u, const std::optional<std::string>& code,
+                                   const services::RequestMeta& meta) -> core::Result<void> {
+        // A six-digit code is a TOTP code, anything else a recovery code.
+        services::SecondFactor f;
+        if (code && code->size() == 6) f.code = code;
+        else f.recovery_code = code;
+        return mfa.VerifyBlocking(u.id, f, services::MfaContext::kDeletion, meta);
+    });
     metrics.AddCollector([&data_rights](obs::Exposition& out) {
         const char* n = "bailian_hub_data_exports_total";
         out.Header(n, "Users' data exports finished, by result.", obs::MetricType::kCounter);
@@ -493,10 +514,11 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     pcfg.challenge_ttl = std::chrono::seconds(cfg.webauthn_challenge_ttl_s);
     pcfg.login_per_ip = acfg.login_per_ip;
     services::Passkeys passkeys(*store, db, accounts, limiter, security.clock, pcfg);
+    passkeys.SetMfa(&mfa);
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
                       conversations, chat, models, usage, images, limits, data_rights,
-                      uploads, passkeys};
+                      uploads, passkeys, mfa};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {

@@ -400,6 +400,20 @@ const std::vector<KeyDef>& BaseDefs() {
          Millis(&Config::webauthn_challenge_ttl_s, 1, 3600)},
         {{"auth.issuer", "BAILIAN_HUB_JWT_ISSUER", "iss claim of access tokens"},
          Text(&Config::jwt_issuer)},
+        {{"mfa.issuer", "BAILIAN_HUB_MFA_ISSUER", "issuer shown in authenticator apps (TOTP)"},
+         Text(&Config::mfa_issuer)},
+        {{"mfa.token_ttl_s", "BAILIAN_HUB_MFA_TOKEN_TTL_S",
+          "seconds a second-step sign-in token lives"},
+         Millis(&Config::mfa_token_ttl_s, 1, 3600)},
+        {{"mfa.failures_per_account_per_minute", "BAILIAN_HUB_MFA_FAILURES_PER_ACCOUNT_PER_MINUTE",
+          "wrong MFA codes per account per minute before 429"},
+         Size(&Config::mfa_failures_per_account_per_minute, 1, 100'000)},
+        {{"mfa.required_roles", "BAILIAN_HUB_MFA_REQUIRED_ROLES",
+          "comma-separated roles whose members must enroll TOTP at their next sign-in"},
+         ListOf(&Config::mfa_required_roles, [](std::string& item) -> std::optional<std::string> {
+             if (item.empty() || item.size() > 64) return "each role must be 1 to 64 characters";
+             return std::nullopt;
+         })},
         {{"server.allowed_origins", "BAILIAN_HUB_ALLOWED_ORIGINS",
           "extra origins allowed to use the refresh cookie"},
          ListOf(&Config::allowed_origins, [](std::string& item) -> std::optional<std::string> {

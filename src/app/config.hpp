@@ -96,6 +96,12 @@ struct Config {
     std::string webauthn_rp_id;
     std::vector<std::string> webauthn_origins;
     std::int64_t webauthn_challenge_ttl_s = 300;
+    // MFA (TOTP): the otpauth:// issuer, the second-step token lifetime, wrong codes allowed
+    // per account per minute, and the roles whose members must enroll (empty = none).
+    std::string mfa_issuer = "Bailian Hub";
+    std::int64_t mfa_token_ttl_s = 300;
+    std::size_t mfa_failures_per_account_per_minute = 10;
+    std::vector<std::string> mfa_required_roles;
 
     // Limits on model calls: [limits.user] for every role without its own table, [limits.admin].
     RoleLimitsConfig limits_user;

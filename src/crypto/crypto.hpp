@@ -13,6 +13,8 @@ std::string RandomToken(std::size_t bytes);       // base64url (no padding) of n
 std::string Sha256(std::string_view data);        // raw 32 bytes
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+// HMAC-SHA1 only where a standard demands it (TOTP, RFC 6238); raw 20 bytes.
+std::string HmacSha1(std::string_view key, std::string_view data);
 std::string Hex(std::string_view raw);
 
 std::string Base64Encode(std::string_view raw);

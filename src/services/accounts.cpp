@@ -145,8 +145,9 @@ net::awaitable<Result<store::User>> Accounts::Register(RegisterInput in, Request
     co_return created;
 }
 
-net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string password,
-                                                  RequestMeta meta) {
+net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::string password,
+                                                     std::optional<std::string> totp_code,
+                                                     RequestMeta meta) {
     if (auto l = CheckLimit("login:ip:" + meta.ip, cfg_.login_per_ip); !l.ok()) {
         co_await db_.Run(
             [this](RequestMeta m) {
@@ -215,13 +216,69 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
         co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
                               "This account is disabled; ask an administrator.");
     }
-    std::string method = "password";
-    auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(method));
-    co_return pair;
+    if (mfa_ != nullptr) {
+        bool enabled = user.mfa_secret_enc.has_value();
+        if (enabled && totp_code) {
+            // One step: the password and the code together.
+            SecondFactor factor;
+            factor.code = std::move(totp_code);
+            auto ok = co_await db_.Run(
+                [this](std::string uid, SecondFactor f, RequestMeta m) {
+                    return mfa_->VerifyBlocking(uid, f, MfaContext::kSignIn, m);
+                },
+                user.id, std::move(factor), meta);
+            if (!ok.ok()) co_return ok.error();
+            std::string detail = Json({{"method", "password"}, {"mfa", "totp"}});
+            auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(detail));
+            if (!pair.ok()) co_return pair.error();
+            SignInResult out;
+            out.tokens = std::move(pair.value());
+            co_return out;
+        }
+        // A passkey is a second factor only for an account that needs one (TOTP on, or a role
+        // that requires MFA); it also spares such a member enrolling TOTP.
+        auto passkeys = co_await db_.Run(
+            [this](std::string uid) -> Result<std::size_t> {
+                auto list = store_.Passkeys().ListByUser(uid);
+                if (!list.ok()) return list.error();
+                return list->size();
+            },
+            user.id);
+        if (!passkeys.ok()) co_return passkeys.error();
+        bool has_passkey = passkeys.value() > 0;
+        bool required = mfa_->RequiredFor(user.role);
+        if (enabled || required) {
+            MfaPurpose purpose = enabled || has_passkey ? MfaPurpose::kLogin : MfaPurpose::kEnroll;
+            std::vector<std::string> methods;
+            if (enabled) methods = {"totp", "recovery_code"};
+            if (purpose == MfaPurpose::kLogin && has_passkey) methods.emplace_back("passkey");
+            if (purpose == MfaPurpose::kEnroll) methods = {"totp"};
+            auto challenge = co_await db_.Run(
+                [this](std::string uid, MfaPurpose p, RequestMeta m) -> Result<MfaChallenge> {
+                    auto c = mfa_->IssueTokenBlocking(uid, p);
+                    if (c.ok())
+                        Audit(uid, "auth.mfa_challenge", "user:" + uid, m,
+                              Json({{"purpose", ToString(p)}}));
+                    return c;
+                },
+                user.id, purpose, meta);
+            if (!challenge.ok()) co_return challenge.error();
+            challenge->methods = std::move(methods);
+            SignInResult out;
+            out.challenge = std::move(challenge.value());
+            co_return out;
+        }
+    }
+    std::string detail = Json({{"method", "password"}});
+    auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(detail));
+    if (!pair.ok()) co_return pair.error();
+    SignInResult out;
+    out.tokens = std::move(pair.value());
+    co_return out;
 }
 
 net::awaitable<Result<TokenPair>> Accounts::StartSession(store::User user, RequestMeta meta,
-                                                         std::string method) {
+                                                         std::string detail_json) {
     if (user.status != store::UserStatus::kActive) {
         co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
                               "This account is disabled; ask an administrator.");
@@ -236,16 +293,101 @@ net::awaitable<Result<TokenPair>> Accounts::StartSession(store::User user, Reque
     s.created_at = clock_.NowMs();
     s.expires_at = s.created_at + cfg_.refresh_ttl.count() * 1000;
     auto session = co_await db_.Run(
-        [this](store::Session s, RequestMeta meta, std::string method) {
+        [this](store::Session s, RequestMeta meta, std::string detail) {
             std::string uid = s.user_id;
             auto r = store_.Sessions().Create(std::move(s));
-            if (r.ok())
-                Audit(uid, "auth.login", "session:" + r->id, meta, Json({{"method", method}}));
+            if (r.ok()) Audit(uid, "auth.login", "session:" + r->id, meta, std::move(detail));
             return r;
         },
-        s, meta, std::move(method));
+        s, meta, std::move(detail_json));
     if (!session.ok()) co_return session.error();
     co_return IssueTokens(user, session.value(), std::move(refresh.token));
+}
+
+namespace {
+
+Error MfaNotAvailable() {
+    return Error::Make(ErrorCode::kUnauthenticated, "invalid_mfa_token",
+                       "This sign-in step has expired or was already used; sign in again.");
+}
+
+Error Disabled() {
+    return Error::Make(ErrorCode::kForbidden, "account_disabled",
+                       "This account is disabled; ask an administrator.");
+}
+
+}  // namespace
+
+net::awaitable<Result<TokenPair>> Accounts::LoginMfa(std::string mfa_token, SecondFactor factor,
+                                                     RequestMeta meta) {
+    if (mfa_ == nullptr) co_return MfaNotAvailable();
+    auto user = co_await db_.Run(
+        [this](std::string token, SecondFactor f, RequestMeta m) -> Result<store::User> {
+            auto t = mfa_->OpenTokenBlocking(token, MfaPurpose::kLogin);
+            if (!t.ok()) return t.error();
+            auto u = store_.Users().Get(t->user_id);
+            if (!u.ok()) return MfaNotAvailable();
+            if (u->status != store::UserStatus::kActive) return Disabled();
+            if (auto v = mfa_->VerifyBlocking(u->id, f, MfaContext::kSignIn, m); !v.ok()) {
+                if (v.error().api_code == "invalid_mfa_code") mfa_->TokenFailedBlocking(token);
+                return v.error();
+            }
+            if (auto c = mfa_->ConsumeTokenBlocking(token); !c.ok()) return c.error();
+            return u;
+        },
+        std::move(mfa_token), factor, meta);
+    if (!user.ok()) co_return user.error();
+    std::string detail =
+        Json({{"method", "password"}, {"mfa", factor.code ? "totp" : "recovery_code"}});
+    co_return co_await StartSession(std::move(user.value()), std::move(meta), std::move(detail));
+}
+
+net::awaitable<Result<TotpEnrollment>> Accounts::LoginEnroll(std::string mfa_token,
+                                                             RequestMeta meta) {
+    if (mfa_ == nullptr) co_return MfaNotAvailable();
+    co_return co_await db_.Run(
+        [this](std::string token, RequestMeta m) -> Result<TotpEnrollment> {
+            auto t = mfa_->OpenTokenBlocking(token, MfaPurpose::kEnroll);
+            if (!t.ok()) return t.error();
+            auto u = store_.Users().Get(t->user_id);
+            if (!u.ok()) return MfaNotAvailable();
+            if (u->status != store::UserStatus::kActive) return Disabled();
+            return mfa_->BeginBlocking(u->id, u->username, m);
+        },
+        std::move(mfa_token), std::move(meta));
+}
+
+net::awaitable<Result<EnrolledSignIn>> Accounts::LoginEnrollConfirm(std::string mfa_token,
+                                                                    std::string code,
+                                                                    RequestMeta meta) {
+    if (mfa_ == nullptr) co_return MfaNotAvailable();
+    auto done = co_await db_.Run(
+        [this](std::string token, std::string code,
+               RequestMeta m) -> Result<std::pair<store::User, RecoveryCodes>> {
+            auto t = mfa_->OpenTokenBlocking(token, MfaPurpose::kEnroll);
+            if (!t.ok()) return t.error();
+            auto u = store_.Users().Get(t->user_id);
+            if (!u.ok()) return MfaNotAvailable();
+            if (u->status != store::UserStatus::kActive) return Disabled();
+            auto codes = mfa_->ConfirmBlocking(u->id, code, MfaContext::kSignIn, "", m);
+            if (!codes.ok()) {
+                if (codes.error().api_code == "invalid_mfa_code") mfa_->TokenFailedBlocking(token);
+                return codes.error();
+            }
+            if (auto c = mfa_->ConsumeTokenBlocking(token); !c.ok()) return c.error();
+            auto after = store_.Users().Get(u->id);
+            if (!after.ok()) return after.error();
+            return std::pair{std::move(after.value()), std::move(codes.value())};
+        },
+        std::move(mfa_token), std::move(code), meta);
+    if (!done.ok()) co_return done.error();
+    std::string detail = Json({{"mfa", "totp"}, {"enrolled", true}});
+    auto pair = co_await StartSession(std::move(done->first), std::move(meta), std::move(detail));
+    if (!pair.ok()) co_return pair.error();
+    EnrolledSignIn out;
+    out.tokens = std::move(pair.value());
+    out.recovery_codes = std::move(done->second);
+    co_return out;
 }
 
 net::awaitable<Result<TokenPair>> Accounts::Refresh(std::string token, RequestMeta meta) {

@@ -22,6 +22,7 @@
 #include "core/result.hpp"
 #include "limit/token_bucket.hpp"
 #include "services/audit.hpp"
+#include "services/mfa.hpp"
 #include "store/store.hpp"
 
 namespace hub::services {
@@ -54,6 +55,18 @@ struct TokenPair {
     std::string session_id;
 };
 
+// A password sign-in: the tokens, or (MFA) the second step that is due instead.
+struct SignInResult {
+    std::optional<TokenPair> tokens;
+    std::optional<MfaChallenge> challenge;
+};
+
+// The end of a sign-in that had to enroll TOTP first (the user's role requires MFA).
+struct EnrolledSignIn {
+    TokenPair tokens;
+    RecoveryCodes recovery_codes;
+};
+
 struct AdminUserPatch {
     std::optional<std::string> role;
     std::optional<store::UserStatus> status;
@@ -68,13 +81,30 @@ public:
              limit::Limiter& limiter, const core::Clock& clock, AccountsConfig cfg);
 
     net::awaitable<core::Result<store::User>> Register(RegisterInput in, RequestMeta meta);
-    net::awaitable<core::Result<TokenPair>> Login(std::string login, std::string password,
-                                                  RequestMeta meta);
-    // Opens a session for a user whose credentials were verified elsewhere (a passkey, a
-    // second factor): checks the account is active, stores the session, audits `auth.login`
-    // with {"method": method} and returns the same tokens as Login.
+    // With MFA wired (SetMfa): an account with TOTP answers a challenge instead of tokens,
+    // unless `totp_code` is given and right (one-step sign-in); an account whose role requires
+    // MFA and that has none answers an enrollment challenge.
+    net::awaitable<core::Result<SignInResult>> Login(std::string login, std::string password,
+                                                     std::optional<std::string> totp_code,
+                                                     RequestMeta meta);
+    // The second step: a "login" challenge token and a TOTP or recovery code -> tokens, by the
+    // same code as a password sign-in. 401 invalid_mfa_token / invalid_mfa_code.
+    net::awaitable<core::Result<TokenPair>> LoginMfa(std::string mfa_token, SecondFactor factor,
+                                                     RequestMeta meta);
+    // Enrollment required at sign-in: an "enroll" challenge token -> a TOTP secret to add; then
+    // the token and a first code -> recovery codes and tokens.
+    net::awaitable<core::Result<TotpEnrollment>> LoginEnroll(std::string mfa_token,
+                                                             RequestMeta meta);
+    net::awaitable<core::Result<EnrolledSignIn>> LoginEnrollConfirm(std::string mfa_token,
+                                                                    std::string code,
+                                                                    RequestMeta meta);
+    void SetMfa(Mfa* mfa) { mfa_ = mfa; }
+    // Opens a session for a user whose credentials were verified (a password and any second
+    // factor, a passkey, single sign-on): checks the account is active, stores the session,
+    // audits `auth.login` with detail_json (e.g. {"method":"passkey"}) and returns the tokens
+    // every sign-in answers with.
     net::awaitable<core::Result<TokenPair>> StartSession(store::User user, RequestMeta meta,
-                                                         std::string method);
+                                                         std::string detail_json);
     net::awaitable<core::Result<TokenPair>> Refresh(std::string refresh_token, RequestMeta meta);
     net::awaitable<core::Result<void>> Logout(auth::Principal who, RequestMeta meta);
 
@@ -141,6 +171,7 @@ private:
     std::optional<core::Error> SkipHash(const std::shared_ptr<core::Cancel>& client_gone);
     void Audit(std::optional<std::string> actor, std::string action, std::string target,
                const RequestMeta& meta, std::string detail_json);
+    // The one end of every sign-in: a new session (audited auth.login) and its tokens.
     core::Result<TokenPair> IssueTokens(const store::User& user, const store::Session& session,
                                         core::Secret<std::string> refresh);
 
@@ -154,6 +185,7 @@ private:
     limit::Limiter& limiter_;
     const core::Clock& clock_;
     AccountsConfig cfg_;
+    Mfa* mfa_ = nullptr;
     std::shared_ptr<std::atomic<std::int64_t>> pending_hashes_ =
         std::make_shared<std::atomic<std::int64_t>>(0);
     std::atomic<std::int64_t> hashes_refused_{0};

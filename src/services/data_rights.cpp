@@ -488,13 +488,19 @@ net::awaitable<Result<void>> DataRights::DeleteOwnAccount(auth::Principal who,
         co_return Error::Make(ErrorCode::kForbidden, "invalid_credentials",
                               "The password is wrong.");
     }
-    // The second factor, once MFA exists (the hook is SetMfaCheck).
+    // The second factor when TOTP is on (the hook is SetMfaCheck; it reads the store, so it
+    // runs on the db pool). Without a hook such an account cannot be deleted by its owner.
     if (user->mfa_secret_enc) {
         if (!mfa_check_) {
             co_return Error::Make(ErrorCode::kForbidden, "mfa_required",
                                   "Enter the code from your authenticator app.");
         }
-        if (auto m = mfa_check_(*user, mfa_code); !m.ok()) co_return m.error();
+        auto m = co_await db_.Run(
+            [this](store::User u, std::optional<std::string> code, RequestMeta meta) {
+                return mfa_check_(u, code, meta);
+            },
+            user.value(), std::move(mfa_code), meta);
+        if (!m.ok()) co_return m.error();
     }
     co_return co_await db_.Run(
         [this](std::string uid, RequestMeta m) { return Erase(uid, uid, "user.deleted", m); },

@@ -52,10 +52,11 @@ struct ExportFile {
     std::string bytes;  // the ZIP
 };
 
-// Hook for a second factor at deletion: when the account has MFA enrolled, the code must be
-// given and check out. The hub has no MFA yet: an account with mfa_secret_enc set is refused
-// (kForbidden "mfa_required") until this check exists.
-using MfaCheck = std::function<core::Result<void>(const store::User&, const std::optional<std::string>&)>;
+// The second factor at deletion: when the account has TOTP on, the code (a TOTP or recovery
+// code) must be given and check out. Called on the db pool; app/ wires it to services::Mfa.
+// Without a hook an account with mfa_secret_enc set is refused (kForbidden "mfa_required").
+using MfaCheck = std::function<core::Result<void>(
+    const store::User&, const std::optional<std::string>&, const RequestMeta&)>;
 
 class DataRights {
 public:
@@ -79,7 +80,7 @@ public:
     net::awaitable<core::Result<ExportFile>> OpenExport(auth::Principal who, std::string id,
                                                         RequestMeta meta);
 
-    // The user deletes their own account: the password (and the MFA code, once MFA exists)
+    // The user deletes their own account: the password (and the MFA code when TOTP is on)
     // first. kForbidden "invalid_credentials" for a wrong password.
     net::awaitable<core::Result<void>> DeleteOwnAccount(auth::Principal who, std::string password,
                                                         std::optional<std::string> mfa_code,

@@ -423,9 +423,9 @@ net::awaitable<Result<TokenPair>> Passkeys::Login(std::string host, AssertionCre
                               "This account is disabled; ask an administrator.");
     }
     // A user-verified passkey is two factors in one: no second step.
-    std::string method = "passkey";
+    std::string detail = nlohmann::json{{"method", "passkey"}}.dump();
     auto pair = co_await accounts_.StartSession(std::move(user.value()), std::move(meta),
-                                                std::move(method));
+                                                std::move(detail));
     co_return pair;
 }
 
@@ -473,6 +473,46 @@ net::awaitable<Result<store::Passkey>> Passkeys::VerifyForUser(std::string user_
         co_return checked.error();
     }
     co_return std::move(checked->passkey);
+}
+
+net::awaitable<Result<nlohmann::json>> Passkeys::SecondStepOptions(std::string mfa_token,
+                                                                   std::string host) {
+    if (mfa_ == nullptr) co_return NotAccepted();
+    auto token = co_await db_.Run(
+        [this](std::string t) { return mfa_->OpenTokenBlocking(t, MfaPurpose::kLogin); },
+        std::move(mfa_token));
+    if (!token.ok()) co_return token.error();
+    co_return co_await SecondFactorOptions(token->user_id, std::move(host));
+}
+
+net::awaitable<Result<TokenPair>> Passkeys::SecondStep(std::string mfa_token, std::string host,
+                                                       AssertionCredential cred,
+                                                       RequestMeta meta) {
+    if (mfa_ == nullptr) co_return NotAccepted();
+    auto token = co_await db_.Run(
+        [this](std::string t) { return mfa_->OpenTokenBlocking(t, MfaPurpose::kLogin); },
+        mfa_token);
+    if (!token.ok()) co_return token.error();
+    auto verified = co_await VerifyForUser(token->user_id, std::move(host), std::move(cred), meta);
+    if (!verified.ok()) {
+        co_await db_.Run(
+            [this](std::string t) {
+                mfa_->TokenFailedBlocking(t);
+                return 0;
+            },
+            mfa_token);
+        co_return verified.error();
+    }
+    auto user = co_await db_.Run(
+        [this](std::string t, std::string uid) -> Result<store::User> {
+            if (auto c = mfa_->ConsumeTokenBlocking(t); !c.ok()) return c.error();
+            return store_.Users().Get(uid);
+        },
+        mfa_token, token->user_id);
+    if (!user.ok()) co_return user.error();
+    std::string detail = nlohmann::json{{"method", "password"}, {"mfa", "passkey"}}.dump();
+    co_return co_await accounts_.StartSession(std::move(user.value()), std::move(meta),
+                                              std::move(detail));
 }
 
 net::awaitable<Result<std::int64_t>> Passkeys::PruneChallenges() {

@@ -22,6 +22,7 @@
 #include "limit/token_bucket.hpp"
 #include "services/accounts.hpp"
 #include "services/audit.hpp"
+#include "services/mfa.hpp"
 #include "store/store.hpp"
 
 namespace hub::services {
@@ -98,6 +99,18 @@ public:
                                                                AssertionCredential cred,
                                                                RequestMeta meta);
 
+    // The passkey answer to a password sign-in's second step (Accounts::Login's "login"
+    // challenge listing "passkey"): options for the mfa_token's user, then the assertion ->
+    // the sign-in's tokens. A wrong assertion counts as a wrong code on the token (burnt at
+    // its limit); the token is used up only by a right one. 401 "invalid_mfa_token" /
+    // "passkey_not_accepted".
+    void SetMfa(Mfa* mfa) { mfa_ = mfa; }
+    net::awaitable<core::Result<nlohmann::json>> SecondStepOptions(std::string mfa_token,
+                                                                   std::string host);
+    net::awaitable<core::Result<TokenPair>> SecondStep(std::string mfa_token, std::string host,
+                                                       AssertionCredential cred,
+                                                       RequestMeta meta);
+
     // Challenges that expired before now minus a minute are deleted (call now and then).
     net::awaitable<core::Result<std::int64_t>> PruneChallenges();
 
@@ -124,6 +137,7 @@ private:
     limit::Limiter& limiter_;
     const core::Clock& clock_;
     PasskeysConfig cfg_;
+    Mfa* mfa_ = nullptr;
 };
 
 }  // namespace hub::services

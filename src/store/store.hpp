@@ -20,6 +20,7 @@
 #include "store/data_exports.hpp"
 #include "store/images.hpp"
 #include "store/messages.hpp"
+#include "store/mfa.hpp"
 #include "store/migration.hpp"
 #include "store/passkeys.hpp"
 #include "store/roles.hpp"
@@ -50,6 +51,7 @@ public:
     virtual DataExportStore& DataExports() = 0;
     virtual UploadStore& Uploads() = 0;
     virtual PasskeyStore& Passkeys() = 0;
+    virtual MfaStore& Mfa() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -40,7 +40,8 @@ public:
           upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
           data_exports_(sqlite::MakeDataExportStore(Ctx())),
           uploads_(sqlite::MakeUploadStore(Ctx())),
-          passkeys_(sqlite::MakePasskeyStore(Ctx())) {}
+          passkeys_(sqlite::MakePasskeyStore(Ctx())),
+          mfa_(sqlite::MakeMfaStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -55,6 +56,7 @@ public:
     UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
     UploadStore& Uploads() override { return *uploads_; }
     PasskeyStore& Passkeys() override { return *passkeys_; }
+    MfaStore& Mfa() override { return *mfa_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -104,6 +106,7 @@ private:
     std::unique_ptr<DataExportStore> data_exports_;
     std::unique_ptr<UploadStore> uploads_;
     std::unique_ptr<PasskeyStore> passkeys_;
+    std::unique_ptr<MfaStore> mfa_;
 };
 
 // Restores by placing the snapshot file where the database belongs.

@@ -183,7 +183,8 @@ TEST_F(DataRightsTest, MfaIsAskedForWhenEnrolledAndTheLastAdminStays) {
     auto refused = Await(rights_->DeleteOwnAccount(Who(mfa), kPassword, {}, Meta()));
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().api_code, "mfa_required");
-    rights_->SetMfaCheck([](const store::User&, const std::optional<std::string>& code) {
+    rights_->SetMfaCheck([](const store::User&, const std::optional<std::string>& code,
+                            const RequestMeta&) {
         if (code == std::optional<std::string>("123456")) return core::Result<void>(core::Ok());
         return core::Result<void>(core::Error::Make(ErrorCode::kForbidden, "invalid_mfa_code", "Wrong code."));
     });

@@ -21,6 +21,8 @@ import {
 } from '../../lib/validation';
 import { PasskeySignInButton } from '../passkeys/PasskeySignInButton';
 import { useLoginMutation, useRegisterMutation } from './authApi';
+import { MfaCodeStep, MfaEnrollStep } from '../mfa/MfaSignIn';
+import { isEnrollmentChallenge, isMfaChallenge, isTokens } from '../mfa/mfaApi';
 import type { SignInState } from './RequireAuth';
 import styles from './auth.module.css';
 
@@ -92,18 +94,36 @@ export function LoginPage() {
   const [error, setError] = useState<ApiError | null>(null);
   const secondsLeft = useCountdown(error?.retryAfter, error);
   const blocked = error?.code === 'rate_limited' && secondsLeft > 0;
+  // MFA: after the right password, the code step (or enrollment when the role requires it).
+  const [step, setStep] = useState<{ kind: 'code' | 'enroll'; token: string } | null>(null);
 
   if (status === 'authenticated') return <Navigate to={from} replace />;
 
   const onFinish = async (values: { username: string; password: string }) => {
     setError(null);
     try {
-      await login({ username: values.username.trim(), password: values.password }).unwrap();
-      navigate(from, { replace: true });
+      const answer = await login({ username: values.username.trim(), password: values.password }).unwrap();
+      if (isMfaChallenge(answer)) setStep({ kind: 'code', token: answer.mfa_token });
+      else if (isEnrollmentChallenge(answer)) setStep({ kind: 'enroll', token: answer.mfa_token });
+      else navigate(from, { replace: true });
     } catch (e) {
       setError(isApiError(e) ? e : { status: 0, code: 'generic', message: '' });
     }
   };
+
+  if (step) {
+    const done = () => navigate(from, { replace: true });
+    const restart = () => setStep(null);
+    return (
+      <AuthLayout title={t('mfa.signInTitle')} subtitle={step.kind === 'code' ? t('mfa.signInSubtitle') : t('mfa.enrollSubtitle')}>
+        {step.kind === 'code' ? (
+          <MfaCodeStep key={step.token} token={step.token} onDone={done} onRestart={restart} />
+        ) : (
+          <MfaEnrollStep key={step.token} token={step.token} onDone={done} onRestart={restart} />
+        )}
+      </AuthLayout>
+    );
+  }
 
   return (
     <AuthLayout title={t('auth.signInTitle')} subtitle={t('auth.signInSubtitle')}>
@@ -205,8 +225,10 @@ export function RegisterPage() {
       return;
     }
     try {
-      await login({ username: body.username, password: body.password }).unwrap();
-      navigate(from, { replace: true });
+      const answer = await login({ username: body.username, password: body.password }).unwrap();
+      // A role that requires MFA: the sign-in page takes it from there.
+      if (isTokens(answer)) navigate(from, { replace: true });
+      else navigate('/login', { replace: true, state: { from } });
     } catch {
       navigate('/login', { replace: true, state: { from } });
     }

@@ -1,7 +1,8 @@
 import { api } from '../../app/api';
-import type { AuthSession, Page, RequestBody, TokenResponse, User } from '../../app/apiTypes';
+import type { AuthSession, Page, RequestBody, User } from '../../app/apiTypes';
 import type { AppThunk } from '../../app/store';
 import { allDraftsCleared } from '../chat/draftsSlice';
+import { isTokens, type LoginAnswer } from '../mfa/mfaApi';
 import { sessionEnded, sessionStarted } from './authSlice';
 
 export type LoginRequest = RequestBody<'postAuthLogin'>;
@@ -13,12 +14,13 @@ function itemsOf<T>(body: Page<T> | T[]): T[] {
 
 export const authApi = api.injectEndpoints({
   endpoints: (build) => ({
-    login: build.mutation<TokenResponse, LoginRequest>({
+    // The tokens, or (MFA) the second step that is due: the page then asks for the code.
+    login: build.mutation<LoginAnswer, LoginRequest>({
       query: (body) => ({ url: '/auth/login', method: 'POST', body, credentials: 'include' }),
       async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
         try {
           const { data } = await queryFulfilled;
-          dispatch(sessionStarted(data));
+          if (isTokens(data)) dispatch(sessionStarted(data));
         } catch {
           /* the form shows the error */
         }

@@ -7,11 +7,13 @@ import { useAppDispatch, useAppSelector } from '../../app/hooks';
 import { useErrorText } from '../../components/useErrorText';
 import { isApiError } from '../../lib/apiError';
 import { sessionEnded } from '../auth/authSlice';
+import { useGetMfaStatusQuery } from '../mfa/mfaApi';
 import { useDeleteAccountMutation } from './dataRightsApi';
 import styles from './dataRights.module.css';
 
 interface Values {
   password: string;
+  mfa_code?: string;
   confirm: boolean;
 }
 
@@ -25,11 +27,15 @@ export function DeleteAccountSection() {
   const user = useAppSelector((s) => s.auth.user);
   const [open, setOpen] = useState(false);
   const [remove, { isLoading }] = useDeleteAccountMutation();
+  // Fresh, not the profile cached at sign-in: TOTP may have been turned on since.
+  const mfa = useGetMfaStatusQuery(undefined, { skip: !open });
+  const mfaOn = mfa.data?.totp_enabled ?? !!user?.mfa_enabled;
   const [form] = Form.useForm<Values>();
 
   const onFinish = async (values: Values) => {
     try {
-      await remove({ password: values.password }).unwrap();
+      const code = values.mfa_code?.trim();
+      await remove({ password: values.password, ...(code ? { mfa_code: code } : {}) }).unwrap();
       setOpen(false);
       dispatch(sessionEnded({ expired: false }));
       message.success(t('dataRights.deleted'));
@@ -37,6 +43,8 @@ export function DeleteAccountSection() {
     } catch (e) {
       if (isApiError(e) && e.code === 'invalid_credentials') {
         form.setFields([{ name: 'password', errors: [t('validation.currentPasswordWrong')] }]);
+      } else if (isApiError(e) && (e.code === 'invalid_mfa_code' || e.code === 'mfa_required')) {
+        form.setFields([{ name: 'mfa_code', errors: [t('mfa.codeWrong')] }]);
       } else if (isApiError(e) && e.code === 'last_admin') {
         message.error(t('dataRights.lastAdmin'));
       } else {
@@ -76,6 +84,15 @@ export function DeleteAccountSection() {
           >
             <Input.Password autoComplete="current-password" />
           </Form.Item>
+          {mfaOn && (
+            <Form.Item
+              name="mfa_code"
+              label={t('mfa.deleteCode')}
+              rules={[{ required: true, whitespace: true, message: t('mfa.codeRequired') }]}
+            >
+              <Input autoComplete="one-time-code" autoCapitalize="none" spellCheck={false} />
+            </Form.Item>
+          )}
           <Form.Item
             name="confirm"
             valuePropName="checked"

@@ -4,6 +4,7 @@ import { useSearchParams } from 'react-router';
 import { TopBar } from '../../components/TopBar';
 import { ApiKeysSection } from '../apiKeys/ApiKeysSection';
 import { DataRightsSection } from '../dataRights/DataRightsSection';
+import { MfaSection } from '../mfa/MfaSection';
 import { PasskeysSection } from '../passkeys/PasskeysSection';
 import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
@@ -40,7 +41,7 @@ export function SettingsPage() {
                   </>
                 ),
               },
-              { key: 'security', label: t('settings.password'), children: <><PasswordSection /><PasskeysSection /></> },
+              { key: 'security', label: t('settings.password'), children: <><PasswordSection /><MfaSection /><PasskeysSection /></> },
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
               { key: 'apiKeys', label: t('apiKeys.tab'), children: <ApiKeysSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
