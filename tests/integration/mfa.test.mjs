@@ -14,6 +14,7 @@ import { call, login, newUser } from '../support/api.mjs';
 import { startHub, tempDir } from '../support/hub.mjs';
 import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
+import { ALGS, SoftCredential } from '../support/webauthn.mjs';
 
 const ENV = {
   BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE: '10000',
@@ -369,6 +370,66 @@ describe('TOTP multi-factor sign-in', () => {
     // Other roles are not asked to enroll.
     const plain = await newUser(hub.url);
     assert.equal((await call(hub.url, 'GET', '/api/v1/users/me/mfa', { token: plain.token })).body.required, false);
+  });
+
+  // A passkey registered over loopback (RP ID 127.0.0.1, origin the hub's own URL).
+  async function addPasskey(u) {
+    const o = await call(hub.url, 'POST', '/api/v1/users/me/passkeys/options', { token: u.token });
+    assert.equal(o.status, 200, JSON.stringify(o.body));
+    const cred = new SoftCredential(ALGS.ES256, { rpId: '127.0.0.1', origin: hub.url, userHandle: o.body.user.id });
+    const r = await call(hub.url, 'POST', '/api/v1/users/me/passkeys', { token: u.token, body: { credential: cred.attestation(o.body) } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return cred;
+  }
+
+  async function passkeyStep(mfaToken, cred, assertionOpts = {}) {
+    const o = await call(hub.url, 'POST', '/api/v1/auth/login/mfa/passkey/options', { body: { mfa_token: mfaToken } });
+    assert.equal(o.status, 200, JSON.stringify(o.body));
+    return call(hub.url, 'POST', '/api/v1/auth/login/mfa/passkey', {
+      body: { mfa_token: mfaToken, credential: cred.assertion(o.body, assertionOpts) },
+    });
+  }
+
+  test('a passkey answers the second step; a wrong one is refused and the token is used once', async () => {
+    const { u } = await enrolled();
+    const cred = await addPasskey(u);
+    const first = await login(hub.url, u.username, u.password);
+    assert.equal(first.body.mfa_required, true);
+    assert.deepEqual(first.body.methods, ['totp', 'recovery_code', 'passkey']);
+    const token = first.body.mfa_token;
+    const wrongOrigin = await passkeyStep(token, cred, { origin: 'http://evil.example' });
+    assert.equal(wrongOrigin.status, 401);
+    assert.equal(wrongOrigin.body.error.code, 'passkey_not_accepted');
+    assert.equal(wrongOrigin.headers.get('set-cookie'), null);
+    const ok = await passkeyStep(token, cred);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.ok(ok.body.access_token);
+    assert.equal(ok.body.user.id, u.user.id);
+    assert.ok(ok.headers.get('set-cookie'));
+    const again = await call(hub.url, 'POST', '/api/v1/auth/login/mfa/passkey/options', { body: { mfa_token: token } });
+    assert.equal(again.status, 401);
+    assert.equal(again.body.error.code, 'invalid_mfa_token');
+    // Another user's passkey cannot answer this user's step.
+    const other = await newUser(hub.url);
+    const otherCred = await addPasskey(other);
+    const next = await login(hub.url, u.username, u.password);
+    const foreign = await passkeyStep(next.body.mfa_token, otherCred);
+    assert.equal(foreign.status, 401);
+    const logins = (await audit('auth.login', u.user.id)).map((e) => e.detail);
+    assert.ok(logins.some((d) => d.method === 'password' && d.mfa === 'passkey'), JSON.stringify(logins));
+  });
+
+  test('a member of a role that requires MFA with a passkey answers with it instead of enrolling TOTP', async () => {
+    const u = await newUser(hub.url);
+    const cred = await addPasskey(u);
+    const promote = await call(hub.url, 'PATCH', `/api/v1/admin/users/${u.user.id}`, { token: adminToken, body: { role: 'auditor' } });
+    assert.equal(promote.status, 200, JSON.stringify(promote.body));
+    const first = await login(hub.url, u.username, u.password);
+    assert.equal(first.body.mfa_required, true, JSON.stringify(first.body));
+    assert.deepEqual(first.body.methods, ['passkey']);
+    const done = await passkeyStep(first.body.mfa_token, cred);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.user.role, 'auditor');
   });
 
   test('deleting one\'s account with TOTP on needs a valid code', async () => {

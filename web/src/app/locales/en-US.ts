@@ -274,6 +274,7 @@ const enUS = {
     noModels: 'No image models are available on this hub.',
   },
   mfa: {
+    usePasskey: 'Confirm it is you with one of your passkeys.',
     title: 'Two-step sign-in',
     on: 'On',
     off: 'Off',
@@ -368,6 +369,7 @@ const enUS = {
     deleteOne: 'Delete passkey {{name}}',
     deleteConfirm: 'Delete the passkey “{{name}}”? It will no longer sign you in.',
     deleted: 'Passkey deleted',
+    useForStep: 'Use a passkey',
     signIn: 'Sign in with a passkey',
     or: 'or',
     notAccepted: 'That passkey was not accepted. Try again, or sign in with your password.',

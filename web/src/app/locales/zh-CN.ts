@@ -276,6 +276,7 @@ const zhCN: Messages = {
     noModels: '此 Hub 上没有可用的图像模型。',
   },
   mfa: {
+    usePasskey: '请使用您的通行密钥确认身份。',
     title: '两步验证',
     on: '已开启',
     off: '未开启',
@@ -370,6 +371,7 @@ const zhCN: Messages = {
     deleteOne: '删除通行密钥 {{name}}',
     deleteConfirm: '删除通行密钥“{{name}}”？之后将无法用它登录。',
     deleted: '已删除通行密钥',
+    useForStep: '使用通行密钥',
     signIn: '使用通行密钥登录',
     or: '或',
     notAccepted: '该通行密钥未被接受。请重试，或使用密码登录。',

@@ -95,7 +95,7 @@ export function LoginPage() {
   const secondsLeft = useCountdown(error?.retryAfter, error);
   const blocked = error?.code === 'rate_limited' && secondsLeft > 0;
   // MFA: after the right password, the code step (or enrollment when the role requires it).
-  const [step, setStep] = useState<{ kind: 'code' | 'enroll'; token: string } | null>(null);
+  const [step, setStep] = useState<{ kind: 'code' | 'enroll'; token: string; methods: string[] } | null>(null);
 
   if (status === 'authenticated') return <Navigate to={from} replace />;
 
@@ -103,8 +103,8 @@ export function LoginPage() {
     setError(null);
     try {
       const answer = await login({ username: values.username.trim(), password: values.password }).unwrap();
-      if (isMfaChallenge(answer)) setStep({ kind: 'code', token: answer.mfa_token });
-      else if (isEnrollmentChallenge(answer)) setStep({ kind: 'enroll', token: answer.mfa_token });
+      if (isMfaChallenge(answer)) setStep({ kind: 'code', token: answer.mfa_token, methods: answer.methods });
+      else if (isEnrollmentChallenge(answer)) setStep({ kind: 'enroll', token: answer.mfa_token, methods: answer.methods });
       else navigate(from, { replace: true });
     } catch (e) {
       setError(isApiError(e) ? e : { status: 0, code: 'generic', message: '' });
@@ -117,7 +117,7 @@ export function LoginPage() {
     return (
       <AuthLayout title={t('mfa.signInTitle')} subtitle={step.kind === 'code' ? t('mfa.signInSubtitle') : t('mfa.enrollSubtitle')}>
         {step.kind === 'code' ? (
-          <MfaCodeStep key={step.token} token={step.token} onDone={done} onRestart={restart} />
+          <MfaCodeStep key={step.token} token={step.token} methods={step.methods} onDone={done} onRestart={restart} />
         ) : (
           <MfaEnrollStep key={step.token} token={step.token} onDone={done} onRestart={restart} />
         )}

@@ -5,6 +5,7 @@ import { useAppDispatch } from '../../app/hooks';
 import { useErrorText } from '../../components/useErrorText';
 import { isApiError, type ApiError } from '../../lib/apiError';
 import { sessionStarted } from '../auth/authSlice';
+import { PasskeySecondStepButton } from '../passkeys/PasskeySignInButton';
 import { CodeFormItem, RecoveryCodeFormItem } from './CodeInput';
 import {
   useLoginEnrollConfirmMutation,
@@ -30,8 +31,19 @@ function StepError({ error }: { error: ApiError | null }) {
   return <Alert className={styles.notice} type="error" showIcon role="alert" title={title} />;
 }
 
-/** After the password: the code from the authenticator app, or a recovery code. */
-export function MfaCodeStep({ token, onDone, onRestart }: { token: string; onDone: () => void; onRestart: () => void }) {
+/** After the password: the code from the authenticator app, a recovery code, or a passkey
+ * (whichever `methods` the sign-in offered). */
+export function MfaCodeStep({
+  token,
+  methods,
+  onDone,
+  onRestart,
+}: {
+  token: string;
+  methods: string[];
+  onDone: () => void;
+  onRestart: () => void;
+}) {
   const { t } = useTranslation();
   const [send, { isLoading }] = useLoginMfaMutation();
   const [recovery, setRecovery] = useState(false);
@@ -52,6 +64,32 @@ export function MfaCodeStep({ token, onDone, onRestart }: { token: string; onDon
     }
   };
 
+  const withCode = methods.includes('totp');
+  const passkey = methods.includes('passkey') ? (
+    <PasskeySecondStepButton token={token} primary={!withCode} onSignedIn={onDone} onError={setError} />
+  ) : null;
+
+  if (!withCode) {
+    return (
+      <>
+        <Typography.Paragraph type="secondary">{t('mfa.usePasskey')}</Typography.Paragraph>
+        <StepError error={error} />
+        {error && isDeadToken(error) ? (
+          <Button type="primary" block size="large" onClick={onRestart}>
+            {t('mfa.startOver')}
+          </Button>
+        ) : (
+          passkey
+        )}
+        <div className={styles.stepLinks}>
+          <Button type="link" className={styles.switchLink} onClick={onRestart}>
+            {t('mfa.startOver')}
+          </Button>
+        </div>
+      </>
+    );
+  }
+
   return (
     <>
       <Typography.Paragraph type="secondary">{recovery ? t('mfa.enterRecovery') : t('mfa.enterCode')}</Typography.Paragraph>
@@ -68,6 +106,7 @@ export function MfaCodeStep({ token, onDone, onRestart }: { token: string; onDon
           </Button>
         )}
       </Form>
+      {passkey && !(error && isDeadToken(error)) && <div className={styles.passkeyStep}>{passkey}</div>}
       <div className={styles.stepLinks}>
         <Button
           type="link"

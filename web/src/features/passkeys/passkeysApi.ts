@@ -40,6 +40,19 @@ export const passkeysApi = api.injectEndpoints({
         }
       },
     }),
+    passkeySecondStepOptions: build.mutation<RequestOptionsJson, { mfa_token: string }>({
+      query: (body) => ({ url: '/auth/login/mfa/passkey/options', method: 'POST', body }),
+    }),
+    passkeySecondStep: build.mutation<TokenResponse, { mfa_token: string; credential: AssertionJson }>({
+      query: (body) => ({ url: '/auth/login/mfa/passkey', method: 'POST', body, credentials: 'include' }),
+      async onQueryStarted(_arg, { dispatch, queryFulfilled }) {
+        try {
+          dispatch(sessionStarted((await queryFulfilled).data));
+        } catch {
+          /* the step shows the error */
+        }
+      },
+    }),
   }),
 });
 
@@ -51,4 +64,6 @@ export const {
   useDeletePasskeyMutation,
   usePasskeySignInOptionsMutation,
   useSignInWithPasskeyMutation,
+  usePasskeySecondStepOptionsMutation,
+  usePasskeySecondStepMutation,
 } = passkeysApi;
