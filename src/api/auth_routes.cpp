@@ -4,6 +4,7 @@
 #include "api/errors.hpp"
 #include "api/guard.hpp"
 #include "api/relay.hpp"
+#include "api/session_response.hpp"
 #include "auth/jwt.hpp"
 #include "services/accounts.hpp"
 
@@ -66,6 +67,14 @@ bool OriginAllowed(const http::Request& req, const WebConfig& web) {
     return o.substr(scheme_end + 3) == *host;
 }
 
+std::int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
 http::Response TokenResponse(const services::TokenPair& p, std::int64_t now_ms, bool secure) {
     nlohmann::json body = {{"access_token", p.access_token},
                            {"token_type", "Bearer"},
@@ -77,14 +86,6 @@ http::Response TokenResponse(const services::TokenPair& p, std::int64_t now_ms, 
     r.headers.Add("Set-Cookie", RefreshCookie(p.refresh_token.Reveal(), max_age, secure));
     return r;
 }
-
-std::int64_t NowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
 
 void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
     services::Accounts& accounts = deps.accounts;

@@ -23,6 +23,7 @@ class Limits;
 class DataRights;
 struct ConversationExport;
 class Uploads;
+class Sso;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -76,6 +77,7 @@ struct ApiDeps {
     services::Limits& limits;          // rate limits, budgets, overload (model calls)
     services::DataRights& data_rights;  // a user's data export, account deletion
     services::Uploads& uploads;        // pictures users upload (chat attachments)
+    services::Sso& sso;                // single sign-on (OpenID Connect providers)
 };
 
 // The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
@@ -104,6 +106,7 @@ void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -122,6 +125,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterImageRoutes(router, deps);
     RegisterDataRightsRoutes(router, deps);
     RegisterUploadRoutes(router, deps);
+    RegisterSsoRoutes(router, deps);
 }
 
 }  // namespace hub::api

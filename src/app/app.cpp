@@ -30,6 +30,8 @@
 #include "bailian/dashscope_client.hpp"
 #include "http/client.hpp"
 #include "services/accounts.hpp"
+#include "services/sso.hpp"
+#include "app/sso_config.hpp"
 #include "app/models_config.hpp"
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
@@ -483,11 +485,26 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         out.Sample(n, {{"result", "ready"}}, static_cast<double>(data_rights.exports_done()));
         out.Sample(n, {{"result", "failed"}}, static_cast<double>(data_rights.exports_failed()));
     });
+    // Single sign-on: the providers file, checked now (a bad one is a configuration error).
+    auto providers = LoadOidcProviders(
+        cfg.oidc_providers_file,
+        [&security](const std::string& role) { return security.roles.HasRole(role); });
+    if (!providers.ok()) {
+        obs::Error("config_invalid", {{"error", providers.error().public_message}});
+        return kConfigErrorExit;
+    }
+    services::SsoConfig sso_cfg;
+    sso_cfg.providers = std::move(providers.value());
+    sso_cfg.per_ip = acfg.login_per_ip;
+    for (const auto& p : sso_cfg.providers)
+        obs::Info("sso_provider", {{"id", p.id}, {"issuer", p.issuer}});
+    services::Sso sso(*store, db, crypto, *security.hasher, security.roles, http_client, accounts,
+                      limiter, security.clock, std::move(sso_cfg));
     webcfg.public_url = cfg.public_url;
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
                       conversations, chat, models, usage, images, limits, data_rights,
-                      uploads};
+                      uploads, sso};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {

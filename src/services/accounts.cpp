@@ -215,6 +215,15 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
         co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
                               "This account is disabled; ask an administrator.");
     }
+    co_return co_await IssueSession(std::move(user), std::move(meta), "{}");
+}
+
+net::awaitable<Result<TokenPair>> Accounts::IssueSession(store::User user, RequestMeta meta,
+                                                         std::string login_detail_json) {
+    if (user.status != store::UserStatus::kActive) {
+        co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
+                              "This account is disabled; ask an administrator.");
+    }
     auto refresh = auth::NewRefreshToken();
     store::Session s;
     s.id = core::NewId();
@@ -225,13 +234,13 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
     s.created_at = clock_.NowMs();
     s.expires_at = s.created_at + cfg_.refresh_ttl.count() * 1000;
     auto session = co_await db_.Run(
-        [this](store::Session s, RequestMeta meta) {
+        [this](store::Session s, RequestMeta meta, std::string detail) {
             std::string uid = s.user_id;
             auto r = store_.Sessions().Create(std::move(s));
-            if (r.ok()) Audit(uid, "auth.login", "session:" + r->id, meta, "{}");
+            if (r.ok()) Audit(uid, "auth.login", "session:" + r->id, meta, detail);
             return r;
         },
-        s, meta);
+        s, meta, std::move(login_detail_json));
     if (!session.ok()) co_return session.error();
     co_return IssueTokens(user, session.value(), std::move(refresh.token));
 }

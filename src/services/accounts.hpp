@@ -70,6 +70,12 @@ public:
     net::awaitable<core::Result<store::User>> Register(RegisterInput in, RequestMeta meta);
     net::awaitable<core::Result<TokenPair>> Login(std::string login, std::string password,
                                                   RequestMeta meta);
+    // A new session for a user whose identity was verified by other means (single sign-on):
+    // the same answer as Login's success, built by the same code, audited `auth.login` with
+    // `login_detail_json` (e.g. {"method":"sso","provider":"…"}). kForbidden
+    // "account_disabled" when the user is not active.
+    net::awaitable<core::Result<TokenPair>> IssueSession(store::User user, RequestMeta meta,
+                                                         std::string login_detail_json);
     net::awaitable<core::Result<TokenPair>> Refresh(std::string refresh_token, RequestMeta meta);
     net::awaitable<core::Result<void>> Logout(auth::Principal who, RequestMeta meta);
 

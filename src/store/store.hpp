@@ -18,6 +18,7 @@
 #include "store/audit_log.hpp"
 #include "store/conversations.hpp"
 #include "store/data_exports.hpp"
+#include "store/identities.hpp"
 #include "store/images.hpp"
 #include "store/messages.hpp"
 #include "store/migration.hpp"
@@ -48,6 +49,7 @@ public:
     virtual UpstreamTaskStore& UpstreamTasks() = 0;
     virtual DataExportStore& DataExports() = 0;
     virtual UploadStore& Uploads() = 0;
+    virtual IdentityStore& Identities() = 0;  // single sign-on (OIDC)
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -39,7 +39,8 @@ public:
           audit_(sqlite::MakeAuditStore(Ctx())),
           upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
           data_exports_(sqlite::MakeDataExportStore(Ctx())),
-          uploads_(sqlite::MakeUploadStore(Ctx())) {}
+          uploads_(sqlite::MakeUploadStore(Ctx())),
+          identities_(sqlite::MakeIdentityStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -53,6 +54,7 @@ public:
     AuditStore& Audit() override { return *audit_; }
     UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
     UploadStore& Uploads() override { return *uploads_; }
+    IdentityStore& Identities() override { return *identities_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -101,6 +103,7 @@ private:
     std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
     std::unique_ptr<DataExportStore> data_exports_;
     std::unique_ptr<UploadStore> uploads_;
+    std::unique_ptr<IdentityStore> identities_;
 };
 
 // Restores by placing the snapshot file where the database belongs.
