@@ -98,6 +98,12 @@ const SsoProviderConfig* Sso::Find(const std::string& id) const {
     return nullptr;
 }
 
+void Sso::Forget(const SsoProviderConfig& p) {
+    ProviderState& st = *state_.at(p.id);
+    std::lock_guard lock(st.mu);
+    st.discovery.reset();
+}
+
 Result<void> Sso::CheckLimit(const RequestMeta& meta) {
     auto d = limiter_.Check("sso:ip:" + meta.ip, cfg_.per_ip, 1);
     if (d.allowed) return core::Ok();
@@ -115,7 +121,7 @@ std::string Sso::UsernameBase(const std::string& preferred, const std::string& e
             char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
             bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '_' || l == '.' ||
                       l == '-';
-            out += ok ? l : '_';
+            if (ok) out += l;
         }
         if (out.size() > 24) out.resize(24);
         return out;
@@ -204,10 +210,13 @@ net::awaitable<Result<std::shared_ptr<const auth::oidc::Jwks>>> Sso::Keys(
     std::int64_t now = clock_.NowMs();
     {
         std::lock_guard lock(st.mu);
-        bool fresh_enough = now - st.jwks_fetched_at_ms < cfg_.jwks_min_refresh.count() * 1000;
+        bool stale = now - st.jwks_fetched_at_ms >= cfg_.discovery_ttl.count() * 1000;
+        bool may_force = st.jwks_forced_at_ms == 0 ||
+                         now - st.jwks_forced_at_ms >= cfg_.jwks_min_refresh.count() * 1000;
         // An unknown kid refreshes the set, but at most once per jwks_min_refresh: a flood of
         // made-up kids cannot make us hammer the provider.
-        if (st.jwks && (!refresh || fresh_enough)) co_return st.jwks;
+        if (st.jwks && !stale && (!refresh || !may_force)) co_return st.jwks;
+        if (st.jwks && refresh) st.jwks_forced_at_ms = now;
         st.jwks_fetched_at_ms = now;
     }
     auto text = co_await Get(d.jwks_uri);
@@ -365,6 +374,7 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Callback(std::string provider, st
     auto id_token = co_await ExchangeCode(*p, d.value(), std::move(code), row->code_verifier,
                                           std::move(redirect_uri));
     if (!id_token.ok()) {
+        if (id_token.error().code == ErrorCode::kUnavailable) Forget(*p);
         co_await Fail(provider, id_token.error().api_code, std::nullopt, meta);
         co_return id_token.error();
     }
@@ -374,7 +384,10 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Callback(std::string provider, st
                                            {"reason", claims.error().api_code},
                                            {"detail", claims.error().detail}});
         co_await Fail(provider, claims.error().api_code, std::nullopt, meta);
-        if (claims.error().code == ErrorCode::kUnavailable) co_return claims.error();
+        if (claims.error().code == ErrorCode::kUnavailable) {
+            Forget(*p);
+            co_return claims.error();
+        }
         co_return refuse(claims.error().api_code,
                          p->display_name + "'s answer could not be verified (" +
                              claims.error().api_code + "). Start the sign-in again.");

@@ -53,7 +53,7 @@ struct SsoConfig {
     std::chrono::seconds state_ttl{10 * 60};
     std::chrono::seconds ticket_ttl{60};
     std::chrono::seconds link_ttl{10 * 60};
-    std::chrono::seconds discovery_ttl{3600};
+    std::chrono::seconds discovery_ttl{300};
     std::chrono::seconds jwks_min_refresh{60};
     std::int64_t leeway_s = auth::oidc::kDefaultLeewaySeconds;
     limit::BucketConfig per_ip = limit::BucketConfig::PerMinute(20, 10);
@@ -118,9 +118,13 @@ private:
         std::optional<Discovery> discovery;
         std::shared_ptr<const auth::oidc::Jwks> jwks;
         std::int64_t jwks_fetched_at_ms = 0;
+        std::int64_t jwks_forced_at_ms = 0;  // last refresh caused by an unknown kid
     };
 
     const SsoProviderConfig* Find(const std::string& id) const;
+    // After a failed contact: the next sign-in fetches the discovery document again (and so
+    // answers "provider unavailable" at once while the provider stays down).
+    void Forget(const SsoProviderConfig& p);
     core::Result<void> CheckLimit(const RequestMeta& meta);
     net::awaitable<core::Result<std::string>> Get(std::string url);
     net::awaitable<core::Result<Discovery>> Discover(const SsoProviderConfig& p);
