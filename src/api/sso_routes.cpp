@@ -95,9 +95,9 @@ nlohmann::json IdentityJson(const store::UserIdentity& i,
             {"provider", i.provider},
             {"provider_display_name", display},
             {"email", i.email},
-            {"created_at", i.created_at},
+            {"created_at", Iso(i.created_at)},
             {"last_login_at",
-             i.last_login_at ? nlohmann::json(*i.last_login_at) : nlohmann::json(nullptr)}};
+             i.last_login_at ? nlohmann::json(Iso(*i.last_login_at)) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ import {
   USERNAME_MAX,
   USERNAME_MIN,
 } from '../../lib/validation';
+import { SsoButtons } from '../sso/SsoButtons';
 import { useLoginMutation, useRegisterMutation } from './authApi';
 import type { SignInState } from './RequireAuth';
 import styles from './auth.module.css';
@@ -139,6 +140,7 @@ export function LoginPage() {
           {blocked ? t('auth.retryIn', { seconds: secondsLeft }) : t('auth.signIn')}
         </Button>
       </Form>
+      <SsoButtons />
       <div className={styles.switch}>
         <Typography.Text type="secondary">{t('auth.noAccount')}</Typography.Text>{' '}
         <Link to="/register" state={{ from }}>

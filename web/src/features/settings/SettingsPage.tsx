@@ -4,6 +4,7 @@ import { useSearchParams } from 'react-router';
 import { TopBar } from '../../components/TopBar';
 import { ApiKeysSection } from '../apiKeys/ApiKeysSection';
 import { DataRightsSection } from '../dataRights/DataRightsSection';
+import { IdentitiesCard } from '../sso/IdentitiesCard';
 import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
 import { ProfileSection } from './ProfileSection';
@@ -39,7 +40,7 @@ export function SettingsPage() {
                   </>
                 ),
               },
-              { key: 'security', label: t('settings.password'), children: <PasswordSection /> },
+              { key: 'security', label: t('settings.password'), children: <><PasswordSection /><IdentitiesCard /></> },
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
               { key: 'apiKeys', label: t('apiKeys.tab'), children: <ApiKeysSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
