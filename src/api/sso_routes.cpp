@@ -67,7 +67,7 @@ http::Response ErrorPage(const core::Error& e, const std::string& request_id) {
         HtmlEscape(e.api_code) + "</code> · Request: <code>" + HtmlEscape(request_id) +
         "</code></p><p><a href=\"/login\">Back to sign-in</a></p></main></body></html>";
     auto r = http::Response::Text(status, std::move(body), "text/html; charset=utf-8");
-    if (e.retry_after_s) r.headers.Set("Retry-After", std::to_string(*e.retry_after_s));
+    if (e.retry_after_s > 0) r.headers.Set("Retry-After", std::to_string(e.retry_after_s));
     return r;
 }
 
