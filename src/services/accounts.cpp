@@ -215,7 +215,8 @@ net::awaitable<Result<TokenPair>> Accounts::Login(std::string login, std::string
         co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
                               "This account is disabled; ask an administrator.");
     }
-    co_return co_await IssueSession(std::move(user), std::move(meta), "{}");
+    std::string detail = "{}";
+    co_return co_await IssueSession(std::move(user), std::move(meta), std::move(detail));
 }
 
 net::awaitable<Result<TokenPair>> Accounts::IssueSession(store::User user, RequestMeta meta,

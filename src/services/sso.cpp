@@ -132,17 +132,25 @@ std::string Sso::UsernameBase(const std::string& preferred, const std::string& e
     return base;
 }
 
-net::awaitable<void> Sso::Fail(std::string provider, std::string reason,
-                               std::optional<std::string> user_id, RequestMeta meta) {
+net::awaitable<void> Sso::Fail(std::string provider, std::string reason, std::string user_id,
+                               RequestMeta meta) {
     obs::Warn("sso_failed", {{"provider", provider}, {"reason", reason}});
     co_await db_.Run(
-        [this](std::string provider, std::string reason, std::optional<std::string> uid,
-               RequestMeta meta) {
-            AppendAudit(store_, clock_, uid, "auth.sso_failed", "provider:" + provider, meta,
+        [this](std::string provider, std::string reason, std::string uid, RequestMeta meta) {
+            std::optional<std::string> actor;
+            if (!uid.empty()) actor = uid;
+            AppendAudit(store_, clock_, actor, "auth.sso_failed", "provider:" + provider, meta,
                         Json({{"provider", provider}, {"reason", reason}}));
             return 0;
         },
         std::move(provider), std::move(reason), std::move(user_id), std::move(meta));
+}
+
+net::awaitable<Result<SsoCallbackResult>> Sso::Refused(std::string provider, Error e,
+                                                       std::string user_id, RequestMeta meta) {
+    std::string reason = e.api_code;
+    co_await Fail(std::move(provider), std::move(reason), std::move(user_id), std::move(meta));
+    co_return e;
 }
 
 net::awaitable<Result<std::string>> Sso::Get(std::string url) {
@@ -239,7 +247,8 @@ net::awaitable<Result<std::string>> Sso::Start(std::string provider, std::string
     if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
     auto d = co_await Discover(*p);
     if (!d.ok()) {
-        co_await Fail(provider, "provider_unavailable", std::nullopt, meta);
+        std::string reason = "provider_unavailable", nobody;
+        co_await Fail(provider, reason, nobody, meta);
         co_return d.error();
     }
     std::string state = crypto::RandomToken(32);
@@ -362,35 +371,29 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Callback(std::string provider, st
     } else if (code.empty() || code.size() > 2048) {
         bad = refuse("missing_code", "The provider sent no sign-in code.");
     }
-    if (bad) {
-        co_await Fail(provider, bad->api_code, std::nullopt, meta);
-        co_return *bad;
-    }
+    std::string nobody;
+    if (bad) co_return co_await Refused(provider, *bad, nobody, meta);
     auto d = co_await Discover(*p);
-    if (!d.ok()) {
-        co_await Fail(provider, "provider_unavailable", std::nullopt, meta);
-        co_return d.error();
-    }
+    if (!d.ok()) co_return co_await Refused(provider, d.error(), nobody, meta);
     auto id_token = co_await ExchangeCode(*p, d.value(), std::move(code), row->code_verifier,
                                           std::move(redirect_uri));
     if (!id_token.ok()) {
         if (id_token.error().code == ErrorCode::kUnavailable) Forget(*p);
-        co_await Fail(provider, id_token.error().api_code, std::nullopt, meta);
-        co_return id_token.error();
+        co_return co_await Refused(provider, id_token.error(), nobody, meta);
     }
     auto claims = co_await VerifyToken(*p, d.value(), std::move(id_token.value()), row->nonce);
     if (!claims.ok()) {
         obs::Warn("sso_id_token_refused", {{"provider", provider},
                                            {"reason", claims.error().api_code},
                                            {"detail", claims.error().detail}});
-        co_await Fail(provider, claims.error().api_code, std::nullopt, meta);
         if (claims.error().code == ErrorCode::kUnavailable) {
             Forget(*p);
-            co_return claims.error();
+            co_return co_await Refused(provider, claims.error(), nobody, meta);
         }
-        co_return refuse(claims.error().api_code,
-                         p->display_name + "'s answer could not be verified (" +
-                             claims.error().api_code + "). Start the sign-in again.");
+        Error refusal = refuse(claims.error().api_code,
+                               p->display_name + "'s answer could not be verified (" +
+                                   claims.error().api_code + "). Start the sign-in again.");
+        co_return co_await Refused(provider, refusal, nobody, meta);
     }
     co_return co_await Resolve(*p, std::move(claims.value()), std::move(meta));
 }
@@ -403,10 +406,12 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Resolve(const SsoProviderConfig& 
             return store_.Identities().FindBySubject(prov, sub);
         },
         provider, claims.sub);
-    auto fail = [&](std::string reason, ErrorCode code, std::string message,
-                    std::optional<std::string> uid) -> net::awaitable<Result<SsoCallbackResult>> {
-        co_await Fail(provider, reason, uid, meta);
-        co_return Refusal(code, std::move(reason), std::move(message));
+    // A refusal: `bad` (audited with `bad_uid`, the account it concerns, if any).
+    Error bad;
+    std::string bad_uid;
+    auto refuse = [&](std::string reason, ErrorCode code, std::string message, std::string uid) {
+        bad = Refusal(code, std::move(reason), std::move(message));
+        bad_uid = std::move(uid);
     };
     if (linked.ok()) {
         std::string uid = linked->user_id;
@@ -414,8 +419,9 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Resolve(const SsoProviderConfig& 
                                      uid);
         if (!user.ok()) co_return user.error();
         if (user->status != store::UserStatus::kActive) {
-            co_return co_await fail("disabled_user", ErrorCode::kForbidden,
-                                    "This account is disabled; ask an administrator.", uid);
+            refuse("disabled_user", ErrorCode::kForbidden,
+                   "This account is disabled; ask an administrator.", uid);
+            co_return co_await Refused(provider, bad, bad_uid, meta);
         }
         std::string identity_id = linked->id;
         std::int64_t now = clock_.NowMs();
@@ -429,19 +435,21 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Resolve(const SsoProviderConfig& 
     }
     if (linked.error().code != ErrorCode::kNotFound) co_return linked.error();
     if (claims.email.empty() || !auth::ValidateEmail(claims.email).ok()) {
-        co_return co_await fail("email_missing", ErrorCode::kForbidden,
-                                p.display_name + " did not share a usable email address.",
-                                std::nullopt);
+        refuse("email_missing", ErrorCode::kForbidden,
+               p.display_name + " did not share a usable email address.",
+               std::string());
+        co_return co_await Refused(provider, bad, bad_uid, meta);
     }
     if (!p.allowed_email_domains.empty()) {
         std::string domain = DomainOf(claims.email);
         bool allowed = std::any_of(p.allowed_email_domains.begin(), p.allowed_email_domains.end(),
                                    [&](const std::string& d) { return auth::AsciiLower(d) == domain; });
         if (!allowed) {
-            co_return co_await fail("email_domain_not_allowed", ErrorCode::kForbidden,
-                                    "Accounts with an email at " + domain +
-                                        " may not sign in with " + p.display_name + ".",
-                                    std::nullopt);
+            refuse("email_domain_not_allowed", ErrorCode::kForbidden,
+                   "Accounts with an email at " + domain +
+                   " may not sign in with " + p.display_name + ".",
+                   std::string());
+            co_return co_await Refused(provider, bad, bad_uid, meta);
         }
     }
     // An account with that email: link only for a verified email, confirmed with its password.
@@ -450,29 +458,33 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Resolve(const SsoProviderConfig& 
     if (existing.ok() && auth::AsciiLower(existing->email) == auth::AsciiLower(claims.email)) {
         std::string uid = existing->id;
         if (!claims.email_verified) {
-            co_return co_await fail("email_not_verified", ErrorCode::kForbidden,
-                                    "An account with this email exists, but " + p.display_name +
-                                        " has not verified the email, so it cannot be linked.",
-                                    uid);
+            refuse("email_not_verified", ErrorCode::kForbidden,
+                   "An account with this email exists, but " + p.display_name +
+                   " has not verified the email, so it cannot be linked.",
+                   uid);
+            co_return co_await Refused(provider, bad, bad_uid, meta);
         }
         if (existing->status != store::UserStatus::kActive) {
-            co_return co_await fail("disabled_user", ErrorCode::kForbidden,
-                                    "This account is disabled; ask an administrator.", uid);
+            refuse("disabled_user", ErrorCode::kForbidden,
+                   "This account is disabled; ask an administrator.", uid);
+            co_return co_await Refused(provider, bad, bad_uid, meta);
         }
         co_return co_await IssueTicket(p, store::SsoTicketKind::kLink, std::move(existing.value()),
                                        std::move(claims));
     }
     if (!p.create_accounts) {
-        co_return co_await fail("account_creation_disabled", ErrorCode::kForbidden,
-                                "No account uses this email, and " + p.display_name +
-                                    " may not create accounts here; ask an administrator.",
-                                std::nullopt);
+        refuse("account_creation_disabled", ErrorCode::kForbidden,
+               "No account uses this email, and " + p.display_name +
+               " may not create accounts here; ask an administrator.",
+               std::string());
+        co_return co_await Refused(provider, bad, bad_uid, meta);
     }
     if (!claims.email_verified) {
-        co_return co_await fail("email_not_verified", ErrorCode::kForbidden,
-                                p.display_name + " has not verified your email address, so no "
-                                                 "account can be made with it.",
-                                std::nullopt);
+        refuse("email_not_verified", ErrorCode::kForbidden,
+               p.display_name + " has not verified your email address, so no "
+               "account can be made with it.",
+               std::string());
+        co_return co_await Refused(provider, bad, bad_uid, meta);
     }
     // A new account: the provider's default role, no password, a unique username.
     store::User u;
@@ -517,9 +529,10 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Resolve(const SsoProviderConfig& 
         },
         std::move(u), base, ident, meta);
     if (!created.ok()) {
-        co_return co_await fail(created.error().api_code, ErrorCode::kConflict,
-                                "The account could not be made: " + created.error().public_message,
-                                std::nullopt);
+        refuse(created.error().api_code, ErrorCode::kConflict,
+               "The account could not be made: " + created.error().public_message,
+               std::string());
+        co_return co_await Refused(provider, bad, bad_uid, meta);
     }
     co_return co_await IssueTicket(p, store::SsoTicketKind::kTicket, std::move(created.value()),
                                    std::move(claims));
@@ -570,9 +583,11 @@ net::awaitable<Result<TokenPair>> Sso::Exchange(std::string ticket, RequestMeta 
     auto user = co_await db_.Run([this](std::string id) { return store_.Users().Get(id); }, uid);
     if (!user.ok()) co_return invalid();
     if (user->status != store::UserStatus::kActive) {
-        co_await Fail(t->provider, "disabled_user", uid, meta);
-        co_return Refusal(ErrorCode::kForbidden, "account_disabled",
+        Error e = Refusal(ErrorCode::kForbidden, "account_disabled",
                           "This account is disabled; ask an administrator.");
+        std::string reason = "disabled_user";
+        co_await Fail(t->provider, reason, uid, meta);
+        co_return e;
     }
     std::string detail = Json({{"method", "sso"}, {"provider", t->provider}});
     co_return co_await accounts_.IssueSession(std::move(user.value()), std::move(meta),
@@ -605,14 +620,17 @@ net::awaitable<Result<TokenPair>> Sso::Link(std::string link_token, std::string 
         [this](std::string pw, std::string h) { return hasher_.Verify(pw, h); }, password,
         stored_hash);
     if (!ok) {
-        co_await Fail(t->provider, "link_bad_password", uid, meta);
+        std::string reason = "link_bad_password";
+        co_await Fail(t->provider, reason, uid, meta);
         co_return Refusal(ErrorCode::kUnauthenticated, "invalid_credentials",
                           "Wrong password. Sign in with the provider again to retry.");
     }
     if (user->status != store::UserStatus::kActive) {
-        co_await Fail(t->provider, "disabled_user", uid, meta);
-        co_return Refusal(ErrorCode::kForbidden, "account_disabled",
+        Error e = Refusal(ErrorCode::kForbidden, "account_disabled",
                           "This account is disabled; ask an administrator.");
+        std::string reason = "disabled_user";
+        co_await Fail(t->provider, reason, uid, meta);
+        co_return e;
     }
     store::UserIdentity ident;
     ident.user_id = uid;

@@ -143,8 +143,12 @@ private:
                                                                 store::SsoTicketKind kind,
                                                                 store::User user,
                                                                 auth::oidc::IdTokenClaims claims);
-    net::awaitable<void> Fail(std::string provider, std::string reason,
-                              std::optional<std::string> user_id, RequestMeta meta);
+    // Audits `auth.sso_failed` {provider, reason}; `user_id` empty = no account concerned.
+    net::awaitable<void> Fail(std::string provider, std::string reason, std::string user_id,
+                              RequestMeta meta);
+    // Fail() with e's api_code as the reason, then e.
+    net::awaitable<core::Result<SsoCallbackResult>> Refused(std::string provider, core::Error e,
+                                                            std::string user_id, RequestMeta meta);
 
     store::Store& store_;
     async::WorkerPool& db_;
