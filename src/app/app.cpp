@@ -304,6 +304,16 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         return 1;
     }
     Security& security = *sec.value();
+    // Single sign-on: the providers file, checked before anything starts (a bad one is a
+    // configuration error; its default roles must exist, hence after the roles are loaded).
+    auto providers = LoadOidcProviders(
+        cfg.oidc_providers_file,
+        [&security](const std::string& role) { return security.roles.HasRole(role); });
+    if (!providers.ok()) {
+        obs::Error("config_invalid", {{"error", providers.error().public_message}});
+        return kConfigErrorExit;
+    }
+    std::vector<services::SsoProviderConfig> oidc_providers = std::move(providers.value());
     if (BootstrapAdminIfEmpty(cfg, *store, security) != 0) return 1;
     if (auto restored = RestoreRevocations(*store, security); !restored.ok()) {
         obs::Error("security_setup_failed", {{"error", restored.error().public_message},
@@ -485,16 +495,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         out.Sample(n, {{"result", "ready"}}, static_cast<double>(data_rights.exports_done()));
         out.Sample(n, {{"result", "failed"}}, static_cast<double>(data_rights.exports_failed()));
     });
-    // Single sign-on: the providers file, checked now (a bad one is a configuration error).
-    auto providers = LoadOidcProviders(
-        cfg.oidc_providers_file,
-        [&security](const std::string& role) { return security.roles.HasRole(role); });
-    if (!providers.ok()) {
-        obs::Error("config_invalid", {{"error", providers.error().public_message}});
-        return kConfigErrorExit;
-    }
     services::SsoConfig sso_cfg;
-    sso_cfg.providers = std::move(providers.value());
+    sso_cfg.providers = std::move(oidc_providers);
     sso_cfg.per_ip = acfg.login_per_ip;
     for (const auto& p : sso_cfg.providers)
         obs::Info("sso_provider", {{"id", p.id}, {"issuer", p.issuer}});

@@ -120,6 +120,9 @@ before(async () => {
     dataDir: dir,
     env: {
       BAILIAN_HUB_OIDC_PROVIDERS_FILE: providersFile,
+      // No model is called here: an upstream key (to a closed port) keeps the hub out of demo mode.
+      DASHSCOPE_API_KEY: 'sk-sso-test-unused',
+      DASHSCOPE_BASE_URL: 'http://127.0.0.1:9',
       BAILIAN_HUB_BCRYPT_COST: '10',
       BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE: '100000',
       BAILIAN_HUB_REGISTER_PER_IP_PER_MINUTE: '100000',
