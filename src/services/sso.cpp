@@ -262,6 +262,13 @@ net::awaitable<Result<std::string>> Sso::Start(std::string provider, std::string
     auto saved = co_await db_.Run(
         [this](store::OidcState s) { return store_.Identities().CreateState(std::move(s)); }, row);
     if (!saved.ok()) co_return saved.error();
+    if (++starts_ % 64 == 0) {
+        // Housekeeping: abandoned sign-ins and spent tickets (all expire within minutes).
+        std::int64_t now = clock_.NowMs();
+        auto swept = co_await db_.Run(
+            [this](std::int64_t now) { return store_.Identities().DeleteExpired(now); }, now);
+        if (!swept.ok()) obs::Warn("sso_sweep_failed", {{"error", swept.error().detail}});
+    }
     std::string url = d->authorization_endpoint;
     url += url.find('?') == std::string::npos ? '?' : '&';
     url += "response_type=code&client_id=" + FormEncode(p->client_id) +

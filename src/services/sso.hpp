@@ -12,6 +12,7 @@
 // account (create_accounts, allowed domains, default_role, no password). A sign-in ends with a
 // one-time 60 s ticket the web app exchanges for exactly the login answer
 // (Accounts::IssueSession). Every refusal is audited `auth.sso_failed` with a reason.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -161,6 +162,7 @@ private:
     const core::Clock& clock_;
     SsoConfig cfg_;
     std::map<std::string, std::unique_ptr<ProviderState>> state_;
+    std::atomic<std::uint64_t> starts_{0};  // every 64th start sweeps expired states and tickets
 };
 
 }  // namespace hub::services

@@ -445,6 +445,35 @@ test('the audit log has every refusal with its reason and each sign-in with its 
   assert.equal((await audit('auth.sso_unlinked')).length, 1);
 });
 
+test('start and callback share the per-IP sign-in rate limit: 429 with Retry-After, in words', async () => {
+  const dir = tempDir('hub-sso-limit-');
+  const file = path.join(dir, 'providers.json');
+  writeFileSync(file, JSON.stringify([{ id: 'test', display_name: 'Test ID', issuer: op.issuer, client_id: 'hub', client_secret: SECRETS.test }]));
+  const small = await startHub({
+    dataDir: dir,
+    env: {
+      BAILIAN_HUB_OIDC_PROVIDERS_FILE: file, DASHSCOPE_API_KEY: 'sk-sso-test-unused', DASHSCOPE_BASE_URL: 'http://127.0.0.1:9',
+      BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE: '2',
+    },
+  });
+  try {
+    const statuses = [];
+    let limited = null;
+    for (let i = 0; i < 12 && !limited; i++) {
+      const res = await fetch(`${small.url}/api/v1/auth/sso/test/${i % 2 ? 'callback?state=x&code=y' : 'start'}`, { redirect: 'manual' });
+      const text = await res.text();
+      statuses.push(res.status);
+      if (res.status === 429) limited = { res, text };
+    }
+    assert.ok(limited, `no 429 among ${statuses.join(', ')}`);
+    assert.match(limited.res.headers.get('content-type'), /text\/html/);
+    assert.match(limited.res.headers.get('retry-after'), /^\d+$/);
+    assert.match(limited.text, /Too many sign-in attempts/);
+  } finally {
+    await small.stop();
+  }
+});
+
 test('no client secret reaches a log line or an answer', async () => {
   const logs = hub.logs.join('\n');
   const bodies = answers.join('\n');
