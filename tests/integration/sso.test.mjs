@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { generateKeyPairSync, sign as cryptoSign, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -98,7 +99,16 @@ let flaky;    // a second real provider, stopped to play "down"
 let evil;
 let hub;
 let adminToken;
-const answers = [];  // every body the hub sent, for the secret check
+let restartPort;  // a hub restarted in the middle of a sign-in listens here both times
+const answers = [];
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}  // every body the hub sent, for the secret check
 
 before(async () => {
   op = await startOidcProvider();
@@ -129,7 +139,9 @@ before(async () => {
     },
   });
   const cb = (id) => `${hub.url}/api/v1/auth/sso/${id}/callback`;
+  restartPort = await freePort();
   op.configure([
+    { client_id: 'hub-restart', client_secret: SECRETS.test, redirect_uri: `http://127.0.0.1:${restartPort}/api/v1/auth/sso/test/callback` },
     { client_id: 'hub', client_secret: SECRETS.test, redirect_uri: cb('test') },
     { client_id: 'hub-es', client_secret: SECRETS.es, redirect_uri: cb('es'), alg: 'ES256' },
     { client_id: 'hub-corp', client_secret: SECRETS.corp, redirect_uri: cb('corp') },
@@ -471,6 +483,32 @@ test('start and callback share the per-IP sign-in rate limit: 429 with Retry-Aft
     assert.match(limited.text, /Too many sign-in attempts/);
   } finally {
     await small.stop();
+  }
+});
+
+test('a sign-in started before a restart finishes after it (the state is in the database)', async () => {
+  const dir = tempDir('hub-sso-restart-');
+  const file = path.join(dir, 'providers.json');
+  writeFileSync(file, JSON.stringify([{ id: 'test', display_name: 'Test ID', issuer: op.issuer, client_id: 'hub-restart', client_secret: SECRETS.test }]));
+  const env = {
+    BAILIAN_HUB_OIDC_PROVIDERS_FILE: file, DASHSCOPE_API_KEY: 'sk-sso-test-unused', DASHSCOPE_BASE_URL: 'http://127.0.0.1:9',
+    BAILIAN_HUB_LISTEN: `127.0.0.1:${restartPort}`,
+  };
+  const first = await startHub({ dataDir: dir, env });
+  const res = await fetch(`${first.url}/api/v1/auth/sso/test/start`, { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  const cbUrl = await drive(res.headers.get('location'), 'olivia');
+  await first.stop();
+  const second = await startHub({ dataDir: dir, env });
+  try {
+    const back = await fetch(cbUrl, { redirect: 'manual' });
+    assert.equal(back.status, 302, await back.text());
+    const ticket = new URL(back.headers.get('location'), second.url).searchParams.get('ticket');
+    const r = await call(second.url, 'POST', '/api/v1/auth/sso/exchange', { body: { ticket } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.user.email, 'olivia@example.test');
+  } finally {
+    await second.stop();
   }
 });
 
