@@ -71,6 +71,18 @@ http::Response ErrorPage(const core::Error& e, const std::string& request_id) {
     return r;
 }
 
+constexpr const char* kStateCookie = "bh_sso_state";
+
+// The state of the sign-in this browser started (HttpOnly; Lax, so that it comes back with the
+// provider's top-level redirect; only to the callback's path).
+std::string StateCookie(const std::string& value, std::int64_t max_age_s, bool secure) {
+    std::string c = std::string(kStateCookie) + "=" + value +
+                    "; Path=/api/v1/auth/sso; HttpOnly; SameSite=Lax; Max-Age=" +
+                    std::to_string(max_age_s);
+    if (secure) c += "; Secure";
+    return c;
+}
+
 http::Response Redirect(const std::string& location) {
     http::Response r;
     r.status = 302;
@@ -119,9 +131,12 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                [&sso, &web](http::Context& ctx) -> net::awaitable<http::Response> {
                    std::string provider = ctx.req.Param("provider");
                    std::string callback = CallbackUrl(web, ctx.req, provider);
-                   auto url = co_await sso.Start(provider, callback, Meta(ctx.req));
-                   if (!url.ok()) co_return ErrorPage(url.error(), ctx.req.request_id);
-                   co_return Redirect(*url);
+                   auto started = co_await sso.Start(provider, callback, Meta(ctx.req));
+                   if (!started.ok()) co_return ErrorPage(started.error(), ctx.req.request_id);
+                   auto r = Redirect(started->url);
+                   r.headers.Add("Set-Cookie",
+                                 StateCookie(started->state.Reveal(), 600, web.secure_cookies));
+                   co_return r;
                });
 
     router.Add("GET", "/api/v1/auth/sso/{provider}/callback",
@@ -131,15 +146,23 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    std::string code = ctx.req.Query("code").value_or("");
                    std::string state = ctx.req.Query("state").value_or("");
                    std::string error = ctx.req.Query("error").value_or("");
-                   auto done = co_await sso.Callback(provider, code, state, error, callback,
-                                                     Meta(ctx.req));
-                   if (!done.ok()) co_return ErrorPage(done.error(), ctx.req.request_id);
-                   if (done->kind == services::SsoCallbackResult::Kind::kLinkNeeded) {
-                       co_return Redirect("/sso/link?token=" + UrlEncode(done->token.Reveal()) +
-                                          "&provider=" + UrlEncode(done->provider_display_name) +
-                                          "&email=" + UrlEncode(done->email));
+                   std::string browser_state = CookieValue(ctx.req, kStateCookie).value_or("");
+                   auto done = co_await sso.Callback(provider, code, state, error, browser_state,
+                                                     callback, Meta(ctx.req));
+                   http::Response r;
+                   if (!done.ok()) {
+                       r = ErrorPage(done.error(), ctx.req.request_id);
+                   } else if (done->kind == services::SsoCallbackResult::Kind::kLinkNeeded) {
+                       r = Redirect("/sso/link?token=" + UrlEncode(done->token.Reveal()) +
+                                    "&provider=" + UrlEncode(done->provider_display_name) +
+                                    "&email=" + UrlEncode(done->email));
+                   } else {
+                       r = Redirect("/sso/complete?ticket=" + UrlEncode(done->token.Reveal()));
                    }
-                   co_return Redirect("/sso/complete?ticket=" + UrlEncode(done->token.Reveal()));
+                   // The state is spent either way.
+                   if (!browser_state.empty())
+                       r.headers.Add("Set-Cookie", StateCookie("", 0, web.secure_cookies));
+                   co_return r;
                });
 
     router.Add("POST", "/api/v1/auth/sso/exchange",

@@ -237,8 +237,8 @@ net::awaitable<Result<std::shared_ptr<const auth::oidc::Jwks>>> Sso::Keys(
     co_return keys;
 }
 
-net::awaitable<Result<std::string>> Sso::Start(std::string provider, std::string redirect_uri,
-                                               RequestMeta meta) {
+net::awaitable<Result<Sso::Started>> Sso::Start(std::string provider, std::string redirect_uri,
+                                                RequestMeta meta) {
     const SsoProviderConfig* p = Find(provider);
     if (!p) {
         co_return Refusal(ErrorCode::kNotFound, "unknown_provider",
@@ -276,7 +276,7 @@ net::awaitable<Result<std::string>> Sso::Start(std::string provider, std::string
            "&state=" + state + "&nonce=" + row.nonce +
            "&code_challenge=" + auth::oidc::PkceChallengeS256(row.code_verifier) +
            "&code_challenge_method=S256";
-    co_return url;
+    co_return Started{std::move(url), core::Secret<std::string>(std::move(state))};
 }
 
 net::awaitable<Result<std::string>> Sso::ExchangeCode(const SsoProviderConfig& p, Discovery d,
@@ -339,6 +339,7 @@ net::awaitable<Result<Claims>> Sso::VerifyToken(const SsoProviderConfig& p, Disc
 
 net::awaitable<Result<SsoCallbackResult>> Sso::Callback(std::string provider, std::string code,
                                                         std::string state, std::string error,
+                                                        std::string browser_state,
                                                         std::string redirect_uri,
                                                         RequestMeta meta) {
     const SsoProviderConfig* p = Find(provider);
@@ -372,6 +373,11 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Callback(std::string provider, st
         bad = refuse("expired_state", "This sign-in took too long. Start the sign-in again.");
     } else if (row->provider != p->id) {
         bad = refuse("wrong_state", "This sign-in link belongs to another provider.");
+    } else if (browser_state.empty() || !crypto::ConstantTimeEquals(browser_state, state)) {
+        // Someone else's sign-in link opened in this browser (login CSRF), or the cookie is gone.
+        bad = refuse("browser_mismatch",
+                     "This sign-in was started in another browser, or this browser lost its "
+                     "sign-in cookie. Start the sign-in again here.");
     } else if (!error.empty()) {
         bad = refuse("provider_error",
                      p->display_name + " did not sign you in (" + error.substr(0, 64) + ").");

@@ -84,12 +84,20 @@ public:
 
     std::vector<SsoProviderInfo> Providers() const;
 
-    // The provider's authorization URL to redirect to. `redirect_uri` = our callback URL.
-    net::awaitable<core::Result<std::string>> Start(std::string provider, std::string redirect_uri,
-                                                    RequestMeta meta);
-    // `error` is the provider's `error` parameter when it sent one instead of a code.
+    // The provider's authorization URL to redirect to, and the state, which the browser also
+    // keeps in a cookie: the callback must come back to the browser that started (login CSRF).
+    // `redirect_uri` = our callback URL.
+    struct Started {
+        std::string url;
+        core::Secret<std::string> state;
+    };
+    net::awaitable<core::Result<Started>> Start(std::string provider, std::string redirect_uri,
+                                                RequestMeta meta);
+    // `error` is the provider's `error` parameter when it sent one instead of a code;
+    // `browser_state` the state cookie the browser sent (empty = none).
     net::awaitable<core::Result<SsoCallbackResult>> Callback(std::string provider, std::string code,
                                                              std::string state, std::string error,
+                                                             std::string browser_state,
                                                              std::string redirect_uri,
                                                              RequestMeta meta);
     // The one-time ticket -> the login answer.

@@ -160,8 +160,17 @@ after(async () => {
 });
 
 // ---- helpers ----------------------------------------------------------------------------------
-async function hubGet(url) {
-  const res = await fetch(url, { redirect: 'manual' });
+// The browser's state cookie: set by start, sent back to the callback (the hub checks both match).
+let stateCookie = '';
+async function hubGet(url, { cookie = stateCookie } = {}) {
+  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  for (const c of res.headers.getSetCookie()) {
+    if (c.startsWith('bh_sso_state=')) {
+      const pair = c.split(';')[0];
+      stateCookie = /Max-Age=0/.test(c) ? '' : pair;
+      assert.match(c, /; Path=\/api\/v1\/auth\/sso; HttpOnly; SameSite=Lax; Max-Age=\d+/);
+    }
+  }
   const text = await res.text();
   answers.push(text);
   return { status: res.status, location: res.headers.get('location'), text, type: res.headers.get('content-type') };
@@ -314,11 +323,19 @@ test('a wrong or unknown state is refused with a readable page', async () => {
   assert.match(r.text, /href="\/login"/);
   const none = await hubGet(`${hub.url}/api/v1/auth/sso/test/callback`);
   assert.equal(reasonOf(none), 'unknown_state');
+  // Someone else's sign-in link, opened in a browser that did not start it (login CSRF).
+  const foreign = await toCallback('test', 'olivia');
+  const csrf = await hubGet(foreign, { cookie: '' });
+  assert.equal(csrf.status, 401);
+  assert.equal(reasonOf(csrf), 'browser_mismatch');
+  const other = await toCallback('test', 'olivia');
+  const mismatch = await hubGet(other, { cookie: `bh_sso_state=${'A'.repeat(43)}` });
+  assert.equal(reasonOf(mismatch), 'browser_mismatch');
   // A state started for one provider does not finish at another.
   const cb = new URL(await toCallback('test', 'olivia'));
-  const other = await hubGet(`${hub.url}/api/v1/auth/sso/corp/callback${cb.search}`);
-  assert.equal(other.status, 401);
-  assert.equal(reasonOf(other), 'wrong_state');
+  const elsewhere = await hubGet(`${hub.url}/api/v1/auth/sso/corp/callback${cb.search}`);
+  assert.equal(elsewhere.status, 401);
+  assert.equal(reasonOf(elsewhere), 'wrong_state');
 });
 
 test('a state is single use, and a replayed code is refused by the provider', async () => {
@@ -443,7 +460,7 @@ test('a provider that is down: a readable 503, and password sign-in still works'
 
 test('the audit log has every refusal with its reason and each sign-in with its method', async () => {
   const reasons = new Set((await audit('auth.sso_failed')).map((e) => detailOf(e).reason));
-  for (const r of ['unknown_state', 'wrong_state', 'reused_state', 'code_rejected', 'id_token_wrong_nonce',
+  for (const r of ['unknown_state', 'wrong_state', 'browser_mismatch', 'reused_state', 'code_rejected', 'id_token_wrong_nonce',
     'id_token_bad_signature', 'id_token_wrong_audience', 'id_token_expired', 'id_token_unknown_key',
     'email_domain_not_allowed', 'email_not_verified', 'disabled_user', 'provider_unavailable', 'link_bad_password']) {
     assert.ok(reasons.has(r), `auth.sso_failed ${r} (have: ${[...reasons].join(', ')})`);
@@ -497,11 +514,12 @@ test('a sign-in started before a restart finishes after it (the state is in the 
   const first = await startHub({ dataDir: dir, env });
   const res = await fetch(`${first.url}/api/v1/auth/sso/test/start`, { redirect: 'manual' });
   assert.equal(res.status, 302);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('bh_sso_state=')).split(';')[0];
   const cbUrl = await drive(res.headers.get('location'), 'olivia');
   await first.stop();
   const second = await startHub({ dataDir: dir, env });
   try {
-    const back = await fetch(cbUrl, { redirect: 'manual' });
+    const back = await fetch(cbUrl, { redirect: 'manual', headers: { cookie } });
     assert.equal(back.status, 302, await back.text());
     const ticket = new URL(back.headers.get('location'), second.url).searchParams.get('ticket');
     const r = await call(second.url, 'POST', '/api/v1/auth/sso/exchange', { body: { ticket } });
