@@ -36,23 +36,6 @@ std::string RefreshCookie(const std::string& value, std::int64_t max_age_s, bool
     return c;
 }
 
-std::optional<std::string> CookieValue(const http::Request& req, std::string_view name) {
-    for (const auto& f : req.headers.fields()) {
-        if (!http::IEquals(f.name, "Cookie")) continue;
-        std::string_view v = f.value;
-        while (!v.empty()) {
-            auto semi = v.find(';');
-            std::string_view part = v.substr(0, semi);
-            while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-            auto eq = part.find('=');
-            if (eq != std::string_view::npos && part.substr(0, eq) == name)
-                return std::string(part.substr(eq + 1));
-            if (semi == std::string_view::npos) break;
-            v.remove_prefix(semi + 1);
-        }
-    }
-    return std::nullopt;
-}
 
 // A cookie-carried refresh must come from our own origin or an allowed one (CSRF).
 bool OriginAllowed(const http::Request& req, const WebConfig& web) {
@@ -75,6 +58,24 @@ std::int64_t NowMs() {
 }
 
 }  // namespace
+
+std::optional<std::string> CookieValue(const http::Request& req, std::string_view name) {
+    for (const auto& f : req.headers.fields()) {
+        if (!http::IEquals(f.name, "Cookie")) continue;
+        std::string_view v = f.value;
+        while (!v.empty()) {
+            auto semi = v.find(';');
+            std::string_view part = v.substr(0, semi);
+            while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+            auto eq = part.find('=');
+            if (eq != std::string_view::npos && part.substr(0, eq) == name)
+                return std::string(part.substr(eq + 1));
+            if (semi == std::string_view::npos) break;
+            v.remove_prefix(semi + 1);
+        }
+    }
+    return std::nullopt;
+}
 
 http::Response TokenResponse(const services::TokenPair& p, std::int64_t now_ms, bool secure) {
     nlohmann::json body = {{"access_token", p.access_token},

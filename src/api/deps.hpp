@@ -25,6 +25,7 @@ struct ConversationExport;
 class Uploads;
 class Passkeys;
 class Mfa;
+class Sso;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -80,6 +81,7 @@ struct ApiDeps {
     services::Uploads& uploads;        // pictures users upload (chat attachments)
     services::Passkeys& passkeys;      // WebAuthn credentials and passwordless sign-in
     services::Mfa& mfa;                // TOTP enrollment and the second sign-in step
+    services::Sso& sso;                // single sign-on (OpenID Connect providers)
 };
 
 // The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
@@ -110,6 +112,7 @@ void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -130,6 +133,7 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterUploadRoutes(router, deps);
     RegisterPasskeyRoutes(router, deps);
     RegisterMfaRoutes(router, deps);
+    RegisterSsoRoutes(router, deps);
 }
 
 }  // namespace hub::api

@@ -1,7 +1,11 @@
 #pragma once
-// The one success answer of every sign-in (password, refresh, passkey): the token pair as
-// JSON plus the refresh token as an HttpOnly, SameSite=Strict cookie.
+// The one success answer of every sign-in (password and its second step, refresh, passkey,
+// the single-sign-on ticket exchange and link): the token pair as JSON plus the refresh token
+// as an HttpOnly, SameSite=Strict cookie.
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "http/message.hpp"
 #include "services/accounts.hpp"
@@ -9,5 +13,8 @@
 namespace hub::api {
 
 http::Response TokenResponse(const services::TokenPair& p, std::int64_t now_ms, bool secure);
+
+// The value of a cookie the request carries.
+std::optional<std::string> CookieValue(const http::Request& req, std::string_view name);
 
 }  // namespace hub::api

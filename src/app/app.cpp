@@ -30,6 +30,8 @@
 #include "bailian/dashscope_client.hpp"
 #include "http/client.hpp"
 #include "services/accounts.hpp"
+#include "services/sso.hpp"
+#include "app/sso_config.hpp"
 #include "app/models_config.hpp"
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
@@ -304,6 +306,16 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         return 1;
     }
     Security& security = *sec.value();
+    // Single sign-on: the providers file, checked before anything starts (a bad one is a
+    // configuration error; its default roles must exist, hence after the roles are loaded).
+    auto providers = LoadOidcProviders(
+        cfg.oidc_providers_file,
+        [&security](const std::string& role) { return security.roles.HasRole(role); });
+    if (!providers.ok()) {
+        obs::Error("config_invalid", {{"error", providers.error().public_message}});
+        return kConfigErrorExit;
+    }
+    std::vector<services::SsoProviderConfig> oidc_providers = std::move(providers.value());
     if (BootstrapAdminIfEmpty(cfg, *store, security) != 0) return 1;
     if (auto restored = RestoreRevocations(*store, security); !restored.ok()) {
         obs::Error("security_setup_failed", {{"error", restored.error().public_message},
@@ -505,6 +517,13 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         out.Sample(n, {{"result", "ready"}}, static_cast<double>(data_rights.exports_done()));
         out.Sample(n, {{"result", "failed"}}, static_cast<double>(data_rights.exports_failed()));
     });
+    services::SsoConfig sso_cfg;
+    sso_cfg.providers = std::move(oidc_providers);
+    sso_cfg.per_ip = acfg.login_per_ip;
+    for (const auto& p : sso_cfg.providers)
+        obs::Info("sso_provider", {{"id", p.id}, {"issuer", p.issuer}});
+    services::Sso sso(*store, db, crypto, *security.hasher, security.roles, http_client, accounts,
+                      limiter, security.clock, std::move(sso_cfg));
     webcfg.public_url = cfg.public_url;
     // Passkeys (WebAuthn): registration, passwordless sign-in, the second factor.
     services::PasskeysConfig pcfg;
@@ -518,7 +537,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
                       conversations, chat, models, usage, images, limits, data_rights,
-                      uploads, passkeys, mfa};
+                      uploads, passkeys, mfa, sso};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {

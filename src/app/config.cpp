@@ -495,6 +495,10 @@ const std::vector<KeyDef>& BaseDefs() {
              c.public_url = u;
              return std::nullopt;
          }},
+        {{"sso.providers_file", "BAILIAN_HUB_OIDC_PROVIDERS_FILE",
+          "JSON file listing the OpenID Connect sign-in providers (docs/operations.md); empty = "
+          "no single sign-on"},
+         Text(&Config::oidc_providers_file, true)},
         {{"backup.dir", "BAILIAN_HUB_BACKUP_DIR",
           "folder for scheduled backups; empty = no scheduled backups"},
          Text(&Config::backup_dir, true)},

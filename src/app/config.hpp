@@ -133,6 +133,8 @@ struct Config {
     std::vector<std::string> image_result_origins;
     std::int64_t image_openai_wait_ms = 120'000;
     std::string public_url;  // scheme://host[:port] clients use; empty = the Host header
+    // Single sign-on: a JSON file of OpenID Connect providers (app/sso_config.hpp); empty = off.
+    std::string oidc_providers_file;
 
     // Scheduled backups (empty dir = off) and the passphrase they (and `backup`) encrypt with.
     std::string backup_dir;

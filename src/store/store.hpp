@@ -18,6 +18,7 @@
 #include "store/audit_log.hpp"
 #include "store/conversations.hpp"
 #include "store/data_exports.hpp"
+#include "store/identities.hpp"
 #include "store/images.hpp"
 #include "store/messages.hpp"
 #include "store/mfa.hpp"
@@ -52,6 +53,7 @@ public:
     virtual UploadStore& Uploads() = 0;
     virtual PasskeyStore& Passkeys() = 0;
     virtual MfaStore& Mfa() = 0;
+    virtual IdentityStore& Identities() = 0;  // single sign-on (OIDC)
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

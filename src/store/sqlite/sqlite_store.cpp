@@ -41,7 +41,8 @@ public:
           data_exports_(sqlite::MakeDataExportStore(Ctx())),
           uploads_(sqlite::MakeUploadStore(Ctx())),
           passkeys_(sqlite::MakePasskeyStore(Ctx())),
-          mfa_(sqlite::MakeMfaStore(Ctx())) {}
+          mfa_(sqlite::MakeMfaStore(Ctx())),
+          identities_(sqlite::MakeIdentityStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -57,6 +58,7 @@ public:
     UploadStore& Uploads() override { return *uploads_; }
     PasskeyStore& Passkeys() override { return *passkeys_; }
     MfaStore& Mfa() override { return *mfa_; }
+    IdentityStore& Identities() override { return *identities_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -107,6 +109,7 @@ private:
     std::unique_ptr<UploadStore> uploads_;
     std::unique_ptr<PasskeyStore> passkeys_;
     std::unique_ptr<MfaStore> mfa_;
+    std::unique_ptr<IdentityStore> identities_;
 };
 
 // Restores by placing the snapshot file where the database belongs.

@@ -32,6 +32,11 @@ const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import('../features/auth/AuthPage')).RegisterPage }),
       },
       {
+        path: 'sso/complete',
+        lazy: async () => ({ Component: (await import('../features/sso/SsoCompletePage')).SsoCompletePage }),
+      },
+      { path: 'sso/link', lazy: async () => ({ Component: (await import('../features/sso/SsoLinkPage')).SsoLinkPage }) },
+      {
         element: <RequireAuth />,
         children: [
           {

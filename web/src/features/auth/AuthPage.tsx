@@ -20,6 +20,7 @@ import {
   USERNAME_MIN,
 } from '../../lib/validation';
 import { PasskeySignInButton } from '../passkeys/PasskeySignInButton';
+import { SsoButtons } from '../sso/SsoButtons';
 import { useLoginMutation, useRegisterMutation } from './authApi';
 import { MfaCodeStep, MfaEnrollStep } from '../mfa/MfaSignIn';
 import { isEnrollmentChallenge, isMfaChallenge, isTokens } from '../mfa/mfaApi';
@@ -165,6 +166,7 @@ export function LoginPage() {
         onSignedIn={() => navigate(from, { replace: true })}
         onError={setError}
       />
+      <SsoButtons />
       <div className={styles.switch}>
         <Typography.Text type="secondary">{t('auth.noAccount')}</Typography.Text>{' '}
         <Link to="/register" state={{ from }}>

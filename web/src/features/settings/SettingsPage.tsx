@@ -6,6 +6,7 @@ import { ApiKeysSection } from '../apiKeys/ApiKeysSection';
 import { DataRightsSection } from '../dataRights/DataRightsSection';
 import { MfaSection } from '../mfa/MfaSection';
 import { PasskeysSection } from '../passkeys/PasskeysSection';
+import { IdentitiesCard } from '../sso/IdentitiesCard';
 import { PasswordSection } from './PasswordSection';
 import { PreferencesSection } from './PreferencesSection';
 import { ProfileSection } from './ProfileSection';
@@ -41,7 +42,7 @@ export function SettingsPage() {
                   </>
                 ),
               },
-              { key: 'security', label: t('settings.password'), children: <><PasswordSection /><MfaSection /><PasskeysSection /></> },
+              { key: 'security', label: t('settings.password'), children: <><PasswordSection /><MfaSection /><PasskeysSection /><IdentitiesCard /></> },
               { key: 'sessions', label: t('settings.sessions'), children: <SessionsSection /> },
               { key: 'apiKeys', label: t('apiKeys.tab'), children: <ApiKeysSection /> },
               { key: 'preferences', label: t('settings.preferences'), children: <PreferencesSection /> },
