@@ -23,6 +23,8 @@ class Limits;
 class DataRights;
 struct ConversationExport;
 class Uploads;
+class Roles;
+class SecurityEvents;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -76,6 +78,8 @@ struct ApiDeps {
     services::Limits& limits;          // rate limits, budgets, overload (model calls)
     services::DataRights& data_rights;  // a user's data export, account deletion
     services::Uploads& uploads;        // pictures users upload (chat attachments)
+    services::Roles& roles;            // roles as data (/api/v1/admin/roles)
+    services::SecurityEvents& security_events;  // /api/v1/admin/security-events
 };
 
 // The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
@@ -104,6 +108,8 @@ void RegisterHistoryRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterImageRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterSecurityEventRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -122,6 +128,8 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterImageRoutes(router, deps);
     RegisterDataRightsRoutes(router, deps);
     RegisterUploadRoutes(router, deps);
+    RegisterRoleRoutes(router, deps);
+    RegisterSecurityEventRoutes(router, deps);
 }
 
 }  // namespace hub::api

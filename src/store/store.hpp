@@ -22,6 +22,7 @@
 #include "store/messages.hpp"
 #include "store/migration.hpp"
 #include "store/roles.hpp"
+#include "store/security_events.hpp"
 #include "store/sessions.hpp"
 #include "store/snapshot.hpp"
 #include "store/upstream_keys.hpp"
@@ -48,6 +49,7 @@ public:
     virtual UpstreamTaskStore& UpstreamTasks() = 0;
     virtual DataExportStore& DataExports() = 0;
     virtual UploadStore& Uploads() = 0;
+    virtual SecurityEventStore& SecurityEvents() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -31,6 +31,7 @@ std::unique_ptr<AuditStore> MakeAuditStore(RepoContext ctx);
 std::unique_ptr<UpstreamTaskStore> MakeUpstreamTaskStore(RepoContext ctx);
 std::unique_ptr<DataExportStore> MakeDataExportStore(RepoContext ctx);
 std::unique_ptr<UploadStore> MakeUploadStore(RepoContext ctx);
+std::unique_ptr<SecurityEventStore> MakeSecurityEventStore(RepoContext ctx);
 
 // Every row of a query, each read by `read(stmt)`.
 template <class T, class R>

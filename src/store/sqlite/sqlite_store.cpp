@@ -39,7 +39,8 @@ public:
           audit_(sqlite::MakeAuditStore(Ctx())),
           upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
           data_exports_(sqlite::MakeDataExportStore(Ctx())),
-          uploads_(sqlite::MakeUploadStore(Ctx())) {}
+          uploads_(sqlite::MakeUploadStore(Ctx())),
+          security_events_(sqlite::MakeSecurityEventStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -53,6 +54,7 @@ public:
     AuditStore& Audit() override { return *audit_; }
     UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
     UploadStore& Uploads() override { return *uploads_; }
+    SecurityEventStore& SecurityEvents() override { return *security_events_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -98,6 +100,7 @@ private:
     std::unique_ptr<ApiKeyStore> api_keys_;
     std::unique_ptr<ImageStore> images_;
     std::unique_ptr<AuditStore> audit_;
+    std::unique_ptr<SecurityEventStore> security_events_;
     std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
     std::unique_ptr<DataExportStore> data_exports_;
     std::unique_ptr<UploadStore> uploads_;
