@@ -120,8 +120,9 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!name.ok()) co_return ErrorResponse(name.error(), ctx.req.request_id);
                            auto in = RoleInputFromJson(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), ctx.req.request_id);
+                           services::RequestMeta meta = MetaOf(ctx);
                            auto r = co_await roles.Create(who, std::move(name.value()),
-                                                          std::move(in.value()), MetaOf(ctx));
+                                                          std::move(in.value()), meta);
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return JsonResponse(201, RoleJson(*r));
                        }));
@@ -138,8 +139,10 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                                co_return ErrorResponse(ok.error(), ctx.req.request_id);
                            auto in = RoleInputFromJson(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), ctx.req.request_id);
-                           auto r = co_await roles.Update(who, ctx.req.Param("name"),
-                                                          std::move(in.value()), MetaOf(ctx));
+                           services::RequestMeta meta = MetaOf(ctx);
+                           std::string name = ctx.req.Param("name");
+                           auto r = co_await roles.Update(who, std::move(name),
+                                                          std::move(in.value()), meta);
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return JsonResponse(200, RoleJson(*r));
                        }));
@@ -148,7 +151,9 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                Require(deps.accounts, std::string(auth::perm::kRolesManage),
                        [&roles](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto r = co_await roles.Delete(who, ctx.req.Param("name"), MetaOf(ctx));
+                           services::RequestMeta meta = MetaOf(ctx);
+                           std::string name = ctx.req.Param("name");
+                           auto r = co_await roles.Delete(who, std::move(name), meta);
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));
@@ -175,7 +180,9 @@ void RegisterSecurityEventRoutes(http::Router& router, const ApiDeps& deps) {
                Require(deps.accounts, std::string(auth::perm::kSecurityRead),
                        [&events](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto e = co_await events.Unlock(who, ctx.req.Param("id"), MetaOf(ctx));
+                           services::RequestMeta meta = MetaOf(ctx);
+                           std::string id = ctx.req.Param("id");
+                           auto e = co_await events.Unlock(who, std::move(id), meta);
                            if (!e.ok()) co_return ErrorResponse(e.error(), ctx.req.request_id);
                            co_return JsonResponse(200, SecurityEventJson(*e));
                        }));

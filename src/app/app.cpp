@@ -358,7 +358,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         auto counts = security_events.Counts();
         for (auto kind : services::SecurityEventKinds()) {
             auto it = counts.find(std::string(kind));
-            out.Sample(n, {{"kind", std::string(kind)}},
+            out.Sample(n, {{"kind", kind}},
                        static_cast<double>(it == counts.end() ? 0 : it->second));
         }
     });

@@ -343,9 +343,11 @@ net::awaitable<Result<store::SecurityEvent>> SecurityEvents::Unlock(auth::Princi
                 std::lock_guard lock(locks_mu_);
                 locks_.erase(*subject);
             }
+            auto ended = store_.SecurityEvents().EndLock(id, clock_.NowMs());
+            if (!ended.ok()) return ended.error();
             AppendAudit(store_, clock_, actor, "security.unlock", *subject, meta,
                         nlohmann::json({{"event_id", id}, {"kind", e->kind}}).dump());
-            return e;
+            return ended;
         },
         who.user_id, std::move(id), meta);
 }

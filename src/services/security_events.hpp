@@ -153,8 +153,9 @@ public:
     // security:read.
     net::awaitable<core::Result<store::Page<store::SecurityEvent>>> List(
         auth::Principal who, store::SecurityEventFilter filter, store::PageRequest page);
-    // Lifts the lock the event set (security:read); audited as security.unlock. Unlocking an
-    // event that set no lock, or whose lock is over, is fine.
+    // Lifts the lock the event set (security:read) and records its end (locked_until = now);
+    // audited as security.unlock. Unlocking an event that set no lock, or whose lock is over,
+    // is fine.
     net::awaitable<core::Result<store::SecurityEvent>> Unlock(auth::Principal who, std::string id,
                                                               RequestMeta meta);
 

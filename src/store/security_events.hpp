@@ -27,6 +27,9 @@ public:
     virtual core::Result<Page<SecurityEvent>> List(const SecurityEventFilter& filter,
                                                    const PageRequest& page) = 0;
 
+    // Records when the event's lock ended (an admin lifted it early). kNotFound.
+    virtual core::Result<SecurityEvent> EndLock(std::string_view id, std::int64_t at_ms) = 0;
+
     // Sets (or extends) the lock on `subject`.
     virtual core::Result<void> Lock(const SecurityLock& lock) = 0;
     // Lifts it; lifting a lock that is not there is fine.

@@ -78,6 +78,19 @@ public:
         });
     }
 
+    core::Result<SecurityEvent> EndLock(std::string_view id, std::int64_t at_ms) override {
+        std::string sql = std::string(kSelect) + " WHERE id = ?1";
+        return ctx_.db.Write([&](Connection& c) -> core::Result<SecurityEvent> {
+            HUB_SQL_ASSIGN(Stmt up, c.Prepare("UPDATE security_events SET locked_until = ?2"
+                                              " WHERE id = ?1 AND locked_until > ?2"));
+            HUB_SQL_TRY(up.BindAll(id, at_ms).Run());
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
+            HUB_SQL_ASSIGN(bool found, st.BindAll(id).Step());
+            if (!found) return NotFound("security_event");
+            return ReadEvent(st);
+        });
+    }
+
     core::Result<void> Lock(const SecurityLock& l) override {
         return ctx_.db.Write([&](Connection& c) -> core::Result<void> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("INSERT INTO security_locks (subject, until,"

@@ -320,7 +320,9 @@ TEST(ModelList, EnabledModelsTheCallerMayUse) {
     EXPECT_TRUE(ModelListJson(catalog, nothing)["data"].empty());
     Caller chat_only;
     chat_only.principal.permissions.Add(auth::perm::kModelsChat);
-    for (const auto& m : ModelListJson(catalog, chat_only)["data"]) EXPECT_NE(m["kind"], "image");
+    json chat_list = ModelListJson(catalog, chat_only);
+    EXPECT_FALSE(chat_list["data"].empty());
+    for (const auto& m : chat_list["data"]) EXPECT_NE(m["kind"], "image");
     Caller any;
     any.principal.permissions.Add(auth::perm::kModelsChat);
     any.principal.permissions.Add(auth::perm::kModelsImages);

@@ -291,7 +291,10 @@ TEST_F(SecurityEventsServiceTest, BruteForceLocksUntilUnlockedOrOver) {
     ASSERT_TRUE(listed.ok());
     EXPECT_EQ(listed->items.size(), 1u);
     EXPECT_EQ(Await(events_->Unlock(admin, "nope", {})).error().code, core::ErrorCode::kNotFound);
-    ASSERT_TRUE(Await(events_->Unlock(admin, events[0].id, {"10.0.0.1", "t", "r"})).ok());
+    auto unlocked = Await(events_->Unlock(admin, events[0].id, {"10.0.0.1", "t", "r"}));
+    ASSERT_TRUE(unlocked.ok());
+    EXPECT_EQ(unlocked->locked_until, std::optional<std::int64_t>(clock_.NowMs()))
+        << "the event records that its lock ended now";
     EXPECT_FALSE(events_->LockedUntil("user:" + uid).has_value());
     store::AuditFilter f;
     f.action = "security.unlock";

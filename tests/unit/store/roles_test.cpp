@@ -135,6 +135,12 @@ TEST_F(RolesTest, SecurityEventsAndLocks) {
     EXPECT_TRUE(over.empty());
     ASSERT_OK(store().SecurityEvents().Unlock("user:u1"));
     ASSERT_OK(store().SecurityEvents().Unlock("user:u1"));
+    ASSERT_OK_AND_ASSIGN(SecurityEvent ended, store().SecurityEvents().EndLock(stored.id, 3000));
+    EXPECT_EQ(ended.locked_until, std::optional<std::int64_t>(3000));
+    ASSERT_OK_AND_ASSIGN(SecurityEvent again, store().SecurityEvents().EndLock(stored.id, 4000));
+    EXPECT_EQ(again.locked_until, std::optional<std::int64_t>(3000)) << "never extended";
+    EXPECT_ERROR(store().SecurityEvents().EndLock("nope", 1), core::ErrorCode::kNotFound,
+                 "security_event_not_found");
     ASSERT_OK_AND_ASSIGN(auto none, store().SecurityEvents().ActiveLocks(0));
     EXPECT_TRUE(none.empty());
 }
