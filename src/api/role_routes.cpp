@@ -89,8 +89,9 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                            }
                            nlohmann::json items = nlohmann::json::array();
                            for (auto p : auth::AllPermissions()) {
-                               items.push_back({{"name", p},
-                                                {"description", auth::PermissionDescription(p)}});
+                               items.push_back(
+                                   {{"name", std::string(p)},
+                                    {"description", std::string(auth::PermissionDescription(p))}});
                            }
                            co_return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
                        }));

@@ -56,8 +56,8 @@ describe('roles and security events in the admin console', { timeout: 180_000 },
       const drawer = pg.getByRole('dialog', { name: 'New role' });
       await drawer.waitFor();
       const name = `support-${size}`;
-      await drawer.getByLabel('Name').fill(name);
-      await drawer.getByLabel('Description').fill('Chat with qwen-plus only');
+      await drawer.getByLabel('Name', { exact: true }).fill(name);
+      await drawer.getByLabel('Description', { exact: true }).fill('Chat with qwen-plus only');
       await drawer.getByText('Model families').waitFor();
       await drawer.getByRole('checkbox', { name: /models:chat/ }).check();
       await drawer.getByRole('checkbox', { name: /conversations:own/ }).check();

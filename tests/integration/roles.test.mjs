@@ -134,7 +134,7 @@ describe('custom roles', () => {
     // Edit the role: images allowed, allow-list widened to wanx* and qwen-max; the very next
     // requests (same tokens, same key) see it.
     const edited = await asAdmin('PATCH', '/api/v1/admin/roles/chat-plus', {
-      permissions: ['conversations:own', 'history:read:own', 'api_keys:own', 'models:chat', 'models:images'],
+      permissions: ['conversations:own', 'history:read:own', 'api_keys:own', 'images:own', 'models:chat', 'models:images'],
       models: ['qwen-plus', 'qwen-max', 'wanx*'],
     });
     assert.equal(edited.status, 200, JSON.stringify(edited.body));

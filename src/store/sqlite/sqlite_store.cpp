@@ -100,10 +100,10 @@ private:
     std::unique_ptr<ApiKeyStore> api_keys_;
     std::unique_ptr<ImageStore> images_;
     std::unique_ptr<AuditStore> audit_;
-    std::unique_ptr<SecurityEventStore> security_events_;
     std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
     std::unique_ptr<DataExportStore> data_exports_;
     std::unique_ptr<UploadStore> uploads_;
+    std::unique_ptr<SecurityEventStore> security_events_;
 };
 
 // Restores by placing the snapshot file where the database belongs.

@@ -14,7 +14,8 @@ using core::ErrorCode;
 TEST(RoleValidation, NamesAndInput) {
     EXPECT_TRUE(ValidateRoleName("support").ok());
     EXPECT_TRUE(ValidateRoleName("ops-2_a").ok());
-    for (std::string bad : {"", "Support", "1ops", "a b", "x/y", std::string(33, 'a')})
+    for (const std::string& bad : std::vector<std::string>{"", "Support", "1ops", "a b", "x/y",
+                                                         std::string(33, 'a')})
         EXPECT_EQ(ValidateRoleName(bad).error().code, ErrorCode::kInvalidArgument) << bad;
 
     Catalog catalog;
