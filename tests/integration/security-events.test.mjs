@@ -32,7 +32,7 @@ describe('security events', () => {
     return r.body;
   };
   const metric = async (kind) => {
-    const text = await (await fetch(`${env.metricsUrl}/metrics`)).text();
+    const text = await (await fetch(`${env.hub.metricsUrl}/metrics`)).text();
     const m = new RegExp(`^bailian_hub_security_events_total\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text);
     return m ? Number(m[1]) : null;
   };
