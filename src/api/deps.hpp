@@ -26,6 +26,8 @@ class Uploads;
 class Passkeys;
 class Mfa;
 class Sso;
+class Roles;
+class SecurityEvents;
 }  // namespace hub::services
 
 namespace hub::bailian {
@@ -82,6 +84,8 @@ struct ApiDeps {
     services::Passkeys& passkeys;      // WebAuthn credentials and passwordless sign-in
     services::Mfa& mfa;                // TOTP enrollment and the second sign-in step
     services::Sso& sso;                // single sign-on (OpenID Connect providers)
+    services::Roles& roles;            // roles as data (/api/v1/admin/roles)
+    services::SecurityEvents& security_events;  // /api/v1/admin/security-events
 };
 
 // The JSON export of one conversation (GET /conversations/{id}/export?format=json); a user's
@@ -113,6 +117,8 @@ void RegisterUploadRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps);
 void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps);
+void RegisterSecurityEventRoutes(http::Router& router, const ApiDeps& deps);
 
 // The one list of route modules, in registration order.
 inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
@@ -134,6 +140,8 @@ inline void RegisterAllRoutes(http::Router& router, const ApiDeps& deps) {
     RegisterPasskeyRoutes(router, deps);
     RegisterMfaRoutes(router, deps);
     RegisterSsoRoutes(router, deps);
+    RegisterRoleRoutes(router, deps);
+    RegisterSecurityEventRoutes(router, deps);
 }
 
 }  // namespace hub::api

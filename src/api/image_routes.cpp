@@ -95,6 +95,14 @@ void RegisterImageRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!body.ok()) co_return ErrorResponse(body.error(), ctx.req.request_id);
                            auto req = ImageRequestFromJson(*body);
                            if (!req.ok()) co_return ErrorResponse(req.error(), ctx.req.request_id);
+                           const std::string model = req->model.empty()
+                                                         ? images.config().default_model
+                                                         : req->model;
+                           const services::ModelInfo* info = images.catalog().Find(model);
+                           if (auto ok = auth::RequireModel(who, auth::perm::kModelsImages,
+                                                            info ? info->id : model);
+                               !ok.ok())
+                               co_return ErrorResponse(ok.error(), ctx.req.request_id);
                            auto g = co_await images.Create(who.user_id, std::nullopt,
                                                            std::move(req.value()), "images");
                            if (!g.ok()) co_return ErrorResponse(g.error(), ctx.req.request_id);

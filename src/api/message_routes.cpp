@@ -151,6 +151,8 @@ bool WantsStream(const http::Request& req, const nlohmann::json& body) {
 net::awaitable<http::Response> RunTurn(services::Chat& chat, http::Context& ctx,
                                        const auth::Principal& who, bool regenerate) {
     const std::string& rid = ctx.req.request_id;
+    if (auto ok = auth::Require(who, auth::perm::kModelsChat); !ok.ok())
+        co_return ErrorResponse(ok.error(), rid);
     auto body = ctx.req.body.empty() && regenerate
                     ? core::Result<nlohmann::json>(nlohmann::json::object())
                     : ParseJsonObject(ctx.req);
@@ -162,6 +164,7 @@ net::awaitable<http::Response> RunTurn(services::Chat& chat, http::Context& ctx,
     services::TurnRequest req;
     req.user_id = who.user_id;
     req.api_key_id = who.api_key_id;
+    req.allowed_models = who.models;
     req.conversation_id = ctx.req.Param("id");
     req.request_id = rid;
     if (regenerate) {

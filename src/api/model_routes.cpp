@@ -8,10 +8,15 @@
 namespace hub::api {
 
 namespace {
-std::string RenderModels(const services::Catalog& catalog) {
+// Everyone's list (cached), or only what `who` may call when their role narrows it.
+std::string RenderModels(const services::Catalog& catalog, const auth::Principal* who = nullptr) {
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& m : catalog.All())
+    for (const auto& m : catalog.All()) {
+        if (who && (!who->Can(services::ModelFamilyPermission(m.kind)) ||
+                    !who->models.Allows(m.id)))
+            continue;
         items.push_back(ModelJson(m, m.id == catalog.DefaultModel()));
+    }
     nlohmann::json body = {
         {"items", items}, {"next_cursor", nullptr}, {"default_model", catalog.DefaultModel()}};
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -23,8 +28,17 @@ void RegisterModelRoutes(http::Router& router, const ApiDeps& deps) {
     router.Add("GET", "/api/v1/models",
                Require(deps.accounts, "",
                        [&models](http::Context&,
-                                 const auth::Principal&) -> net::awaitable<http::Response> {
-                           co_return http::Response::Json(200, models.ListBody(RenderModels));
+                                 const auth::Principal& who) -> net::awaitable<http::Response> {
+                           bool narrowed = !who.models.empty() ||
+                                           !who.Can(auth::perm::kModelsChat) ||
+                                           !who.Can(auth::perm::kModelsImages);
+                           if (narrowed)
+                               co_return http::Response::Json(
+                                   200, RenderModels(models.catalog(), &who));
+                           co_return http::Response::Json(
+                               200, models.ListBody([](const services::Catalog& c) {
+                                   return RenderModels(c);
+                               }));
                        }));
 }
 

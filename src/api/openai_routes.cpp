@@ -185,12 +185,10 @@ net::awaitable<http::Response> ImageGenerations(const ApiDeps& deps, http::Conte
     if (!req.ok()) co_return OpenAiError(req.error());
     std::string model = req->model.empty() ? images.config().default_model : req->model;
     const services::ModelInfo* info = images.catalog().Find(model);
-    if (info != nullptr && !caller.MayUse(info->id)) {
-        co_return OpenAiError(core::Error::Make(core::ErrorCode::kNotFound, "model_not_found",
-                                                "The model '" + model.substr(0, 64) +
-                                                    "' does not exist or you do not have access to it."),
-                              std::string("model"));
-    }
+    if (auto r = auth::Require(caller.principal, auth::perm::kModelsImages); !r.ok())
+        co_return OpenAiError(r.error());
+    if (info != nullptr && !caller.MayUse(info->id))
+        co_return OpenAiError(auth::ModelNotAllowed(model), std::string("model"));
     auto created = co_await images.Create(caller.principal.user_id, caller.api_key_id(),
                                           std::move(req.value()), "/v1/images/generations");
     if (!created.ok()) co_return OpenAiError(created.error());

@@ -49,6 +49,8 @@
 #include "services/passthrough.hpp"
 #include "services/limits.hpp"
 #include "services/usage.hpp"
+#include "services/roles.hpp"
+#include "services/security_events.hpp"
 #include "services/upstream_keys.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "app/security.hpp"
@@ -338,9 +340,46 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     acfg.login_per_account = per_minute(cfg.login_per_account_per_minute);
     acfg.register_per_ip = per_minute(cfg.register_per_ip_per_minute);
     acfg.max_pending_hashes = static_cast<std::int64_t>(cfg.max_pending_hashes);
+    // Security events watch the audit trail as it is written (and, below, recorded calls).
+    services::SecurityEventsConfig secfg;
+    secfg.brute_force_failures = static_cast<int>(cfg.security_brute_force_failures);
+    secfg.brute_force_window_ms = cfg.security_brute_force_window_s * 1000;
+    secfg.brute_force_lock_ms = cfg.security_brute_force_lock_s * 1000;
+    secfg.stuffing_accounts = static_cast<int>(cfg.security_stuffing_accounts);
+    secfg.stuffing_window_ms = cfg.security_stuffing_window_s * 1000;
+    secfg.mfa_failures = static_cast<int>(cfg.security_mfa_failures);
+    secfg.mfa_window_ms = cfg.security_mfa_window_s * 1000;
+    secfg.mfa_lock_ms = cfg.security_mfa_lock_s * 1000;
+    secfg.spend_window_ms = cfg.security_spend_window_s * 1000;
+    secfg.spend_baseline_ms =
+        std::max(cfg.security_spend_baseline_s, cfg.security_spend_window_s + 1) * 1000;
+    secfg.spend_min_micro_cny = cfg.security_spend_min_micro_cny;
+    secfg.spend_factor = static_cast<double>(cfg.security_spend_factor);
+    secfg.spend_key_suspend_ms = cfg.security_spend_key_suspend_s * 1000;
+    services::SecurityEvents security_events(*store, db, security.roles, security.clock, secfg);
+    if (auto l = security_events.LoadBlocking(); !l.ok()) {
+        obs::Error("security_events_load_failed", {{"error", l.error().public_message}});
+        return 1;
+    }
+    store->Audit().SetObserver(&security_events);
+    struct ObserverGuard {  // nothing may call into security_events once it is gone
+        store::Store& s;
+        ~ObserverGuard() { s.Audit().SetObserver(nullptr); }
+    } observer_guard{*store};
+    metrics.AddCollector([&security_events](obs::Exposition& out) {
+        const char* n = "bailian_hub_security_events_total";
+        out.Header(n, "Security events detected since start, by kind.", obs::MetricType::kCounter);
+        auto counts = security_events.Counts();
+        for (auto kind : services::SecurityEventKinds()) {
+            auto it = counts.find(std::string(kind));
+            out.Sample(n, {{"kind", kind}},
+                       static_cast<double>(it == counts.end() ? 0 : it->second));
+        }
+    });
     services::Accounts accounts(*store, db, crypto, *security.hasher, *security.jwt,
                                 security.roles, security.revocations, limiter,
                                 security.clock, acfg);
+    accounts.SetLocks(&security_events);
     metrics.AddCollector([&accounts](obs::Exposition& out) {
         out.Single("bailian_hub_password_hashes_refused_total",
                    "Logins and registrations refused because the password-hashing queue was full.",
@@ -370,8 +409,11 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     services::Mfa mfa(*store, db, crypto, *security.hasher, master.value(), security.revocations,
                       limiter, security.clock, mcfg);
     // Which roles must enroll: from config for now (role data may take this hook over).
-    mfa.SetRequiredForRole([roles = cfg.mfa_required_roles](std::string_view role) {
-        return std::find(roles.begin(), roles.end(), role) != roles.end();
+    // A role requires MFA when an admin flagged it (roles.mfa_required, read live) or the
+    // configuration lists it (to require it before any admin has signed in).
+    mfa.SetRequiredForRole([&security, listed = cfg.mfa_required_roles](std::string_view role) {
+        return security.roles.RequiresMfa(role) ||
+               std::find(listed.begin(), listed.end(), role) != listed.end();
     });
     accounts.SetMfa(&mfa);
     bailian::KeyPool key_pool(security.clock);
@@ -443,9 +485,13 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     }
     services::UsageRecorder usage(*store, db, catalog, security.clock, api::StatusFor, &metrics,
                                   &limits);
+    usage.SetSecondObserver(&security_events);  // spend spikes
     // Platform API keys, the OpenAI-compatible API and the DashScope pass-through.
     services::ApiKeys api_keys(*store, db, security.roles, catalog, security.revocations,
                                security.clock);
+    api_keys.SetLocks(&security_events);
+    // Roles as data: admins' edits swap the live table (security.roles).
+    services::Roles roles(*store, db, security.roles, catalog, security.clock);
     services::OpenAiCompat openai(upstream, catalog, usage, security.clock);
     services::Passthrough passthrough(upstream, catalog, usage, *store, db, security.clock);
     // Conversations and chat: the cache (histories, the model list), then the services.
@@ -537,7 +583,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     api::ApiDeps deps{info,     webcfg,        health,   accounts, security.keyring,
                       upstream, upstream_keys, api_keys, openai,   passthrough,
                       conversations, chat, models, usage, images, limits, data_rights,
-                      uploads, passkeys, mfa, sso};
+                      uploads, passkeys, mfa, sso, roles, security_events};
 
     http::StaticFiles web({WebRoot(cfg)});
     if (!web.available()) {

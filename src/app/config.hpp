@@ -102,6 +102,20 @@ struct Config {
     std::int64_t mfa_token_ttl_s = 300;
     std::size_t mfa_failures_per_account_per_minute = 10;
     std::vector<std::string> mfa_required_roles;
+    // Security events (services/security_events.hpp). Times in seconds; a lock of 0 = none.
+    std::int64_t security_brute_force_failures = 5;
+    std::int64_t security_brute_force_window_s = 900;
+    std::int64_t security_brute_force_lock_s = 900;
+    std::int64_t security_stuffing_accounts = 10;
+    std::int64_t security_stuffing_window_s = 600;
+    std::int64_t security_mfa_failures = 3;
+    std::int64_t security_mfa_window_s = 900;
+    std::int64_t security_mfa_lock_s = 0;
+    std::int64_t security_spend_window_s = 300;
+    std::int64_t security_spend_baseline_s = 86'400;
+    std::int64_t security_spend_min_micro_cny = 1'000'000;
+    std::int64_t security_spend_factor = 10;
+    std::int64_t security_spend_key_suspend_s = 3600;
 
     // Limits on model calls: [limits.user] for every role without its own table, [limits.admin].
     RoleLimitsConfig limits_user;

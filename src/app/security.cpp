@@ -13,6 +13,7 @@
 #include "limit/monotonic_clock.hpp"
 #include "obs/logging.hpp"
 #include "services/accounts.hpp"
+#include "services/roles.hpp"
 
 namespace hub::app {
 
@@ -108,12 +109,9 @@ core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::S
     sec->hasher.emplace(std::move(hasher.value()));
     auto roles = store.Roles().List();
     if (!roles.ok()) return SetupError("cannot read roles: " + roles.error().public_message);
-    std::vector<auth::RolePermissionRow> rows;
-    for (const auto& r : *roles)
-        for (const auto& p : r.permissions) rows.push_back({r.name, p});
-    auto perms = auth::RolePermissions::FromRows(rows);
+    auto perms = services::BuildRolePermissions(*roles);
     if (!perms.ok()) return SetupError("roles: " + perms.error().public_message);
-    sec->roles = std::move(perms.value());
+    sec->roles.Replace(std::move(perms.value()));
     return sec;
 }
 

@@ -24,7 +24,7 @@ struct Security {
     auth::KeyRing keyring;
     std::optional<auth::JwtCodec> jwt;
     std::optional<auth::PasswordHasher> hasher;
-    auth::RolePermissions roles;
+    auth::RoleTable roles;  // live: services::Roles swaps it after every role write
     std::chrono::seconds token_lifetime;
     auth::RevocationCache revocations;
     limit::LocalLimiter limiter;  // login, registration and model-call buckets (monotonic time)

@@ -4,6 +4,7 @@
 
 #include "core/id.hpp"
 #include "obs/logging.hpp"
+#include "services/security_events.hpp"
 
 namespace hub::services {
 
@@ -29,10 +30,10 @@ std::string Json(const nlohmann::json& j) { return j.dump(); }
 
 Accounts::Accounts(store::Store& store, async::WorkerPool& db, async::WorkerPool& crypto,
                    const auth::PasswordHasher& hasher, const auth::JwtCodec& jwt,
-                   auth::RolePermissions roles, auth::RevocationCache& revocations,
+                   const auth::RoleTable& roles, auth::RevocationCache& revocations,
                    limit::Limiter& limiter, const core::Clock& clock, AccountsConfig cfg)
     : store_(store), db_(db), crypto_(crypto), hasher_(hasher), jwt_(jwt),
-      roles_(std::move(roles)), revocations_(revocations), limiter_(limiter), clock_(clock),
+      roles_(roles), revocations_(revocations), limiter_(limiter), clock_(clock),
       cfg_(std::move(cfg)) {}
 
 Result<void> Accounts::CheckLimit(std::string key, const limit::BucketConfig& cfg) {
@@ -189,6 +190,22 @@ net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::str
         co_return InvalidCredentials();
     }
     store::User user = std::move(found.value());
+    // Locked by a security event (brute force): refused before the password is checked, so
+    // the answer says nothing about the password.
+    if (std::optional<std::int64_t> until = locks_ ? locks_->LockedUntil("user:" + user.id)
+                                                   : std::nullopt) {
+        co_await db_.Run(
+            [this](std::string id, RequestMeta m) {
+                Audit(id, "auth.login_failed", "user:" + id, m, Json({{"reason", "locked"}}));
+                return 0;
+            },
+            user.id, meta);
+        Error e = Error::Make(ErrorCode::kRateLimited, "account_locked",
+                              "Password sign-in to this account is locked for a while after "
+                              "repeated failed attempts; try later or ask an administrator.");
+        e.retry_after_s = std::max<std::int64_t>(1, (*until - clock_.NowMs() + 999) / 1000);
+        co_return e;
+    }
     auto verified = co_await crypto_.Run(
         [this](std::string pw, std::string hash,
                std::shared_ptr<core::Cancel> gone) -> Result<bool> {
@@ -474,7 +491,7 @@ Result<auth::Principal> Accounts::Authenticate(std::string_view bearer) const {
     p.user_id = claims->sub;
     p.role = claims->role;
     p.session_id = claims->sid;
-    p.permissions = roles_.For(claims->role);
+    auth::FillFromRole(p, *roles_.Snapshot());  // the live table: role edits apply at once
     return p;
 }
 

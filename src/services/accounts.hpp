@@ -27,6 +27,8 @@
 
 namespace hub::services {
 
+class SecurityLocks;
+
 struct AccountsConfig {
     bool registration_open = true;
     std::chrono::seconds access_ttl{15 * 60};
@@ -77,7 +79,7 @@ class Accounts {
 public:
     Accounts(store::Store& store, async::WorkerPool& db, async::WorkerPool& crypto,
              const auth::PasswordHasher& hasher, const auth::JwtCodec& jwt,
-             auth::RolePermissions roles, auth::RevocationCache& revocations,
+             const auth::RoleTable& roles, auth::RevocationCache& revocations,
              limit::Limiter& limiter, const core::Clock& clock, AccountsConfig cfg);
 
     net::awaitable<core::Result<store::User>> Register(RegisterInput in, RequestMeta meta);
@@ -134,7 +136,10 @@ public:
         auth::Principal who, std::vector<std::string> user_ids);
 
     const auth::JwtCodec& jwt() const { return jwt_; }
-    const auth::RolePermissions& roles() const { return roles_; }
+    const auth::RoleTable& roles() const { return roles_; }
+    // Locks set by security events (brute force): a locked account's password sign-in is
+    // refused with 429 "account_locked". Set once at start-up; null = no locks.
+    void SetLocks(const SecurityLocks* locks) { locks_ = locks; }
     // Logins and registrations refused because the hashing queue was full (metrics).
     std::int64_t hashes_refused() const { return hashes_refused_.load(); }
     // Queued hashes not run because their client had gone / the hub was stopping.
@@ -180,7 +185,8 @@ private:
     async::WorkerPool& crypto_;
     const auth::PasswordHasher& hasher_;
     const auth::JwtCodec& jwt_;
-    auth::RolePermissions roles_;
+    const auth::RoleTable& roles_;
+    const SecurityLocks* locks_ = nullptr;
     auth::RevocationCache& revocations_;
     limit::Limiter& limiter_;
     const core::Clock& clock_;

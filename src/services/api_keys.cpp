@@ -8,6 +8,7 @@
 #include "crypto/crypto.hpp"
 #include "obs/logging.hpp"
 #include "services/limits.hpp"
+#include "services/security_events.hpp"
 
 namespace hub::services {
 
@@ -55,9 +56,14 @@ std::string ApiKeyDisplayPrefix(std::string_view token) {
 }
 
 bool Caller::MayUse(std::string_view catalog_id) const {
+    if (!principal.models.Allows(catalog_id)) return false;  // the role's allow-list
     if (allowed_models.empty()) return true;
     return std::find(allowed_models.begin(), allowed_models.end(), catalog_id) !=
            allowed_models.end();
+}
+
+bool Caller::MayCall(const ModelInfo& model) const {
+    return principal.Can(ModelFamilyPermission(model.kind)) && MayUse(model.id);
 }
 
 std::vector<std::string> ParseModelList(std::string_view json_text) {
@@ -69,7 +75,7 @@ std::vector<std::string> ParseModelList(std::string_view json_text) {
     return out;
 }
 
-ApiKeys::ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePermissions& roles,
+ApiKeys::ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RoleTable& roles,
                  const Catalog& catalog, const auth::RevocationCache& revocations,
                  const core::Clock& clock, ApiKeysConfig cfg)
     : store_(store), db_(db), roles_(roles), catalog_(catalog), revocations_(revocations),
@@ -108,6 +114,7 @@ net::awaitable<Result<CreatedApiKey>> ApiKeys::Create(auth::Principal who, ApiKe
             co_return Error::Make(ErrorCode::kInvalidArgument, "unknown_model",
                                   "models: '" + m.substr(0, 64) + "' is not a model of this hub.");
         }
+        if (!who.models.Allows(info->id)) co_return auth::ModelNotAllowed(info->id);
         if (std::find(models.begin(), models.end(), info->id) == models.end())
             models.push_back(info->id);
     }
@@ -217,9 +224,8 @@ Result<ApiKeys::Authenticated> ApiKeys::AuthenticateBlocking(const std::string& 
     c.principal.user_id = user->id;
     c.principal.role = user->role;
     c.principal.api_key_id = key->id;
-    // A key acts with its owner's role, minus managing keys (that needs a signed-in user).
-    for (const auto& p : roles_.For(user->role).List())
-        if (p != auth::perm::kApiKeysOwn) c.principal.permissions.Add(p);
+    // A key acts with its owner's role, minus managing keys (that needs a signed-in user);
+    // Authenticate fills the permissions from the live role table on every call.
     c.allowed_models = ParseModelList(key->models);
     c.key_rpm = key->rpm;
     c.key_tpm = key->tpm;
@@ -269,13 +275,25 @@ void ApiKeys::Forget(const std::string& key_id) {
 net::awaitable<Result<Caller>> ApiKeys::Authenticate(std::string token) {
     if (!LooksLikeApiKey(token)) co_return InvalidApiKey();
     std::string hash = HashApiKey(token);
-    if (auto known = Remembered(hash)) co_return std::move(*known);
-    // Taken before the read: a change noted after this instant makes the entry stale.
-    const std::int64_t looked_up_at = clock_.NowMs();
-    auto a = co_await db_.Run([this](std::string h) { return AuthenticateBlocking(h); }, hash);
-    if (!a.ok()) co_return a.error();
-    Remember(hash, a.value(), looked_up_at);
-    co_return std::move(a.value().caller);
+    std::optional<Caller> caller = Remembered(hash);
+    if (!caller) {
+        // Taken before the read: a change noted after this instant makes the entry stale.
+        const std::int64_t looked_up_at = clock_.NowMs();
+        auto a =
+            co_await db_.Run([this](std::string h) { return AuthenticateBlocking(h); }, hash);
+        if (!a.ok()) co_return a.error();
+        Remember(hash, a.value(), looked_up_at);
+        caller = std::move(a.value().caller);
+    }
+    // Never more than the owner's role has now (a role edit applies to the next call).
+    auth::FillFromRole(caller->principal, *roles_.Snapshot());
+    if (locks_ && caller->api_key_id() &&
+        locks_->LockedUntil("api_key:" + *caller->api_key_id())) {
+        co_return Error::Make(ErrorCode::kForbidden, "api_key_suspended",
+                              "This API key is suspended after unusual spending; ask an "
+                              "administrator to lift the suspension.");
+    }
+    co_return std::move(*caller);
 }
 
 }  // namespace hub::services

@@ -23,6 +23,8 @@
 
 namespace hub::services {
 
+class SecurityLocks;
+
 inline constexpr std::string_view kApiKeyTokenPrefix = "bh-";
 inline constexpr std::size_t kApiKeyRandomBytes = 32;  // 43 base64url characters
 inline constexpr std::size_t kApiKeyDisplayPrefixLength = 8;
@@ -50,8 +52,12 @@ struct Caller {
     std::optional<std::int64_t> key_rpm;
     std::optional<std::int64_t> key_tpm;
 
-    // `catalog_id` is the catalog's id of the requested model (aliases resolved).
+    // `catalog_id` is the catalog's id of the requested model (aliases resolved): in the
+    // key's list (when it has one) and in the role's allow-list.
     bool MayUse(std::string_view catalog_id) const;
+    // MayUse, and the role has the model's family permission (models:chat for chat and
+    // vision models, models:images for image models).
+    bool MayCall(const ModelInfo& model) const;
     const std::optional<std::string>& api_key_id() const { return principal.api_key_id; }
 };
 
@@ -82,7 +88,7 @@ std::vector<std::string> ParseModelList(std::string_view json_text);
 
 class ApiKeys {
 public:
-    ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RolePermissions& roles,
+    ApiKeys(store::Store& store, async::WorkerPool& db, const auth::RoleTable& roles,
             const Catalog& catalog, const auth::RevocationCache& revocations,
             const core::Clock& clock, ApiKeysConfig cfg = {});
 
@@ -104,7 +110,12 @@ public:
 
     // A platform key -> the caller. Unknown, revoked or expired keys and keys of disabled
     // users are all 401 "invalid_api_key" with the same message. Looked up by hash.
+    // The key's permissions and model allow-list are its owner's role's as the live role
+    // table has them now (narrowed by the key's own model list), on every call. A key
+    // suspended by a security event is 403 "api_key_suspended".
     net::awaitable<core::Result<Caller>> Authenticate(std::string token);
+    // Locks set by security events (spend spikes suspend keys). Set once at start-up.
+    void SetLocks(const SecurityLocks* locks) { locks_ = locks; }
 
 private:
     struct Authenticated {
@@ -126,7 +137,8 @@ private:
 
     store::Store& store_;
     async::WorkerPool& db_;
-    const auth::RolePermissions& roles_;
+    const auth::RoleTable& roles_;
+    const SecurityLocks* locks_ = nullptr;
     const Catalog& catalog_;
     const auth::RevocationCache& revocations_;
     const core::Clock& clock_;

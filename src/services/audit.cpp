@@ -20,10 +20,13 @@ void AppendAudit(store::Store& store, const core::Clock& clock, std::optional<st
     e.request_id = meta.request_id;
     e.detail = std::move(detail_json);
     e.created_at = clock.NowMs();
-    if (auto r = store.Audit().Append(std::move(e)); !r.ok()) {
+    auto r = store.Audit().Append(std::move(e));
+    if (!r.ok()) {
         obs::Error("audit_write_failed",
                    {{"request_id", meta.request_id}, {"detail", r.error().detail}});
+        return;
     }
+    if (auto* observer = store.Audit().observer()) observer->OnAudit(r.value());
 }
 
 }  // namespace hub::services

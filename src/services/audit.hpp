@@ -22,8 +22,9 @@ struct RequestMeta {
     std::shared_ptr<core::Cancel> client_gone;
 };
 
-// Appends one entry (a new id, the clock's time, the request's IP and id). Blocking: call on
-// the db pool. A failed write is logged, not returned: the action it records has happened.
+// Appends one entry (a new id, the clock's time, the request's IP and id), then tells the
+// audit store's observer (security events) about it. Blocking: call on the db pool. A failed
+// write is logged, not returned: the action it records has happened.
 void AppendAudit(store::Store& store, const core::Clock& clock, std::optional<std::string> actor,
                  std::string action, std::string target, const RequestMeta& meta,
                  std::string detail_json);

@@ -495,6 +495,7 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     auto model = catalog_.RequireChat(model_id);
     if (!model.ok()) co_return model.error();
     const ModelInfo& info = *model.value();
+    if (!req.allowed_models.Allows(info.id)) co_return auth::ModelNotAllowed(model_id);
     auto params = ParseChatParameters(req.parameters, info);
     if (!params.ok()) co_return params.error();
     if (!req.attachments.empty()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "async/offload.hpp"
+#include "auth/rbac.hpp"
 #include "bailian/client.hpp"
 #include "core/cancel.hpp"
 #include "core/clock.hpp"
@@ -134,6 +135,7 @@ struct TurnRequest {
     std::vector<std::string> attachments;      // upload ids sent with the question
     std::optional<std::string> regenerate_id;  // regenerate: an assistant or user message id
     std::optional<std::string> model;          // else the conversation's, else the default
+    auth::ModelAllowList allowed_models;       // the caller's role's (403 model_not_allowed)
     nlohmann::json parameters;                 // raw "parameters" (validated here)
     std::string request_id;
 };

@@ -23,6 +23,10 @@ std::string_view ToString(ModelKind kind) {
     return "chat";
 }
 
+std::string_view ModelFamilyPermission(ModelKind kind) {
+    return kind == ModelKind::kImage ? "models:images" : "models:chat";
+}
+
 std::optional<ModelKind> ParseModelKind(std::string_view s) {
     if (s == "chat") return ModelKind::kChat;
     if (s == "vision") return ModelKind::kVision;

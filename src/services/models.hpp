@@ -27,6 +27,8 @@ namespace hub::services {
 enum class ModelKind { kChat, kVision, kImage };
 std::string_view ToString(ModelKind kind);  // "chat", "vision", "image"
 std::optional<ModelKind> ParseModelKind(std::string_view s);
+// The permission that calls models of `kind`: "models:chat" (chat, vision), "models:images".
+std::string_view ModelFamilyPermission(ModelKind kind);
 
 // Input-length tier of a token price (qwen3-max and qwen-flash price by prompt length).
 struct PriceTier {

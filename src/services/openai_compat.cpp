@@ -402,7 +402,7 @@ json ModelObjectJson(const ModelInfo& m) {
 json ModelListJson(const Catalog& catalog, const Caller& caller) {
     json data = json::array();
     for (const auto& m : catalog.All()) {
-        if (!m.enabled || !caller.MayUse(m.id)) continue;
+        if (!m.enabled || !caller.MayCall(m)) continue;
         if (!catalog.Require(m.id, {m.kind}).ok()) continue;
         data.push_back(ModelObjectJson(m));
     }
@@ -418,7 +418,7 @@ OpenAiCompat::OpenAiCompat(bailian::Client& upstream, const Catalog& catalog, Us
 Result<const ModelInfo*> OpenAiCompat::FindModel(const Caller& caller,
                                                  std::string_view model) const {
     auto m = catalog_.Require(model, {ModelKind::kChat, ModelKind::kVision, ModelKind::kImage});
-    if (!m.ok() || !caller.MayUse((*m)->id)) {
+    if (!m.ok() || !caller.MayCall(**m)) {
         return Error::Make(ErrorCode::kNotFound, "model_not_found",
                            "The model '" + std::string(model.substr(0, 64)) +
                                "' does not exist or you do not have access to it.");
@@ -435,11 +435,9 @@ Result<const ModelInfo*> OpenAiCompat::CheckModel(const Caller& caller,
                                "' does not exist or is not available for chat. GET /v1/models "
                                "lists the models.");
     }
-    if (!caller.MayUse((*m)->id)) {
-        return Error::Make(
-            ErrorCode::kForbidden, "model_not_allowed",
-            "This API key may not use the model '" + std::string(model.substr(0, 64)) + "'.");
-    }
+    if (auto r = auth::Require(caller.principal, auth::perm::kModelsChat); !r.ok())
+        return r.error();
+    if (!caller.MayUse((*m)->id)) return auth::ModelNotAllowed(model);
     return m;
 }
 

@@ -348,11 +348,9 @@ net::awaitable<Result<Passthrough::Run>> Passthrough::Forward(Caller caller, Pas
                                   "Model '" + model.substr(0, 64) +
                                       "' is not available through this hub for this API.");
         }
-        if (!caller.MayUse((*info)->id)) {
-            co_return Error::Make(
-                ErrorCode::kForbidden, "model_not_allowed",
-                "This API key may not use the model '" + model.substr(0, 64) + "'.");
-        }
+        if (auto r = auth::Require(caller.principal, auth::perm::kModelsPassthrough); !r.ok())
+            co_return r.error();
+        if (!caller.MayUse((*info)->id)) co_return auth::ModelNotAllowed(model);
         const json params = body.contains("parameters") && body["parameters"].is_object()
                                 ? body["parameters"]
                                 : json::object();

@@ -78,7 +78,7 @@ std::string Json(const nlohmann::json& j) { return j.dump(); }
 }  // namespace
 
 Sso::Sso(store::Store& store, async::WorkerPool& db, async::WorkerPool& crypto,
-         const auth::PasswordHasher& hasher, const auth::RolePermissions& roles,
+         const auth::PasswordHasher& hasher, const auth::RoleTable& roles,
          http::HttpClient& http, Accounts& accounts, limit::Limiter& limiter,
          const core::Clock& clock, SsoConfig cfg)
     : store_(store), db_(db), crypto_(crypto), hasher_(hasher), roles_(roles), http_(http),

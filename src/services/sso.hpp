@@ -78,7 +78,7 @@ struct SsoCallbackResult {
 class Sso {
 public:
     Sso(store::Store& store, async::WorkerPool& db, async::WorkerPool& crypto,
-        const auth::PasswordHasher& hasher, const auth::RolePermissions& roles,
+        const auth::PasswordHasher& hasher, const auth::RoleTable& roles,
         http::HttpClient& http, Accounts& accounts, limit::Limiter& limiter,
         const core::Clock& clock, SsoConfig cfg);
 
@@ -163,7 +163,7 @@ private:
     async::WorkerPool& db_;
     async::WorkerPool& crypto_;
     const auth::PasswordHasher& hasher_;
-    const auth::RolePermissions& roles_;
+    const auth::RoleTable& roles_;
     http::HttpClient& http_;
     Accounts& accounts_;
     limit::Limiter& limiter_;

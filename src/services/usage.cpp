@@ -107,6 +107,7 @@ net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
     if (metrics_) metrics_->Observe(call);
     // Budgets count the call even when its row cannot be written (it was billed upstream).
     if (observer_) observer_->OnCall(call);
+    if (auto* second = second_observer_.load()) second->OnCall(call);
     for (int attempt = 1; attempt <= 2; ++attempt) {
         auto r = co_await db_.Run(
             [this](store::ApiCall c) { return store_.ApiCalls().Insert(std::move(c)); }, call);

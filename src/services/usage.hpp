@@ -4,6 +4,7 @@
 // from the model catalog. Also the read side of the history (own calls, or everyone's for
 // admins and auditors).
 #include <atomic>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -60,6 +61,8 @@ public:
     // Writes the row (id and created_at filled when empty). A failed write is retried once and
     // then logged with the whole row, so an operator can restore it; returns whether it stuck.
     net::awaitable<bool> Record(store::ApiCall call);
+    // A second observer told of every call (security events: spend spikes). Set at start-up.
+    void SetSecondObserver(CallObserver* observer) { second_observer_.store(observer); }
 
     // The row for one chat call (pure): status 200 when ok, 499 when the client went away,
     // else the status of the hub error; error_code DashScope's code when it sent one, else the
@@ -110,6 +113,7 @@ private:
     std::atomic<std::int64_t> failed_{0};
     std::unique_ptr<UsageMetrics> metrics_;
     CallObserver* observer_;
+    std::atomic<CallObserver*> second_observer_{nullptr};
 };
 
 }  // namespace hub::services

@@ -39,6 +39,32 @@ struct Role {
     std::string name;
     std::string description;
     std::vector<std::string> permissions;  // sorted
+    std::vector<std::string> models;       // model allow-list (ids or "prefix*"); empty = all
+    bool mfa_required = false;             // members must sign in with a second factor
+    bool builtin = false;                  // user, auditor, admin: cannot be deleted
+};
+
+// ---- security events ----
+
+struct SecurityEvent {
+    std::string id;
+    std::string kind;      // brute_force, credential_stuffing, refresh_reuse, ...
+    std::string severity;  // low | medium | high
+    std::optional<std::string> user_id;
+    std::optional<std::string> api_key_id;
+    std::string ip;
+    std::string detail = "{}";  // JSON object
+    std::string action = "none";  // none | account_locked | api_key_suspended
+    std::optional<std::int64_t> locked_until;  // when the lock it set ends
+    std::int64_t created_at = 0;
+};
+
+// A lock set by a security event: "user:<id>" (password sign-in) or "api_key:<id>".
+struct SecurityLock {
+    std::string subject;
+    std::int64_t until = 0;
+    std::string event_id;
+    std::int64_t created_at = 0;
 };
 
 // ---- users ----

@@ -25,6 +25,7 @@
 #include "store/migration.hpp"
 #include "store/passkeys.hpp"
 #include "store/roles.hpp"
+#include "store/security_events.hpp"
 #include "store/sessions.hpp"
 #include "store/snapshot.hpp"
 #include "store/upstream_keys.hpp"
@@ -54,6 +55,7 @@ public:
     virtual PasskeyStore& Passkeys() = 0;
     virtual MfaStore& Mfa() = 0;
     virtual IdentityStore& Identities() = 0;  // single sign-on (OIDC)
+    virtual SecurityEventStore& SecurityEvents() = 0;
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

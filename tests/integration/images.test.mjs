@@ -344,10 +344,12 @@ describe('image generations', () => {
     await assert.rejects(client.images.generate({ model: 'wanx-v1', prompt: '' }), (e) => e.status === 400 && e.error?.type === 'invalid_request_error');
     const failed = client.images.generate({ model: 'wanx-v1', prompt: 'x [sim:fault=inspection]' });
     await assert.rejects(failed, (e) => e.status === 400 && e.error?.code === 'content_filtered');
-    // A key limited to other models may not use this one.
+    // A key limited to other models may not use this one: 403 model_not_allowed naming it, as
+    // on every other entry point.
     const narrow = await call(env.url, 'POST', '/api/v1/api-keys', { token: alice.token, body: { name: 'chat-only', models: ['qwen-plus'] } });
     const narrowClient = new OpenAI({ apiKey: narrow.body.key, baseURL: `${env.url}/v1`, maxRetries: 0 });
-    await assert.rejects(narrowClient.images.generate({ model: 'wanx-v1', prompt: 'x' }), (e) => e.status === 404);
+    await assert.rejects(narrowClient.images.generate({ model: 'wanx-v1', prompt: 'x' }),
+      (e) => e.status === 403 && e.error?.code === 'model_not_allowed' && /wanx-v1/.test(e.error?.message));
   });
 });
 

@@ -432,6 +432,24 @@ describe('TOTP multi-factor sign-in', () => {
     assert.equal(done.body.user.role, 'auditor');
   });
 
+  test('an admin requires MFA for a role in its settings; switching it off takes effect at once', async () => {
+    const created = await call(hub.url, 'POST', '/api/v1/admin/roles', {
+      token: adminToken,
+      body: { name: 'mfa-team', permissions: ['conversations:own', 'models:chat'], mfa_required: true },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const name = `mfa_team_${process.pid}`;
+    await createUser(hub.dataDir, name, 'mfa-team');
+    const first = await login(hub.url, name, SEED_PASSWORD);
+    assert.equal(first.body.mfa_enrollment_required, true, JSON.stringify(first.body));
+    assert.equal(first.body.access_token, undefined);
+    const off = await call(hub.url, 'PATCH', '/api/v1/admin/roles/mfa-team', { token: adminToken, body: { mfa_required: false } });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    const next = await login(hub.url, name, SEED_PASSWORD);
+    assert.equal(next.status, 200);
+    assert.ok(next.body.access_token, JSON.stringify(next.body));
+  });
+
   test('deleting one\'s account with TOTP on needs a valid code', async () => {
     const { u, secret, codes, lastStep } = await enrolled();
     const noCode = await call(hub.url, 'DELETE', '/api/v1/users/me', { token: u.token, body: { password: u.password } });

@@ -34,6 +34,7 @@ std::unique_ptr<UploadStore> MakeUploadStore(RepoContext ctx);
 std::unique_ptr<PasskeyStore> MakePasskeyStore(RepoContext ctx);
 std::unique_ptr<MfaStore> MakeMfaStore(RepoContext ctx);
 std::unique_ptr<IdentityStore> MakeIdentityStore(RepoContext ctx);
+std::unique_ptr<SecurityEventStore> MakeSecurityEventStore(RepoContext ctx);
 
 // Every row of a query, each read by `read(stmt)`.
 template <class T, class R>

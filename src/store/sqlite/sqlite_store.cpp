@@ -42,7 +42,8 @@ public:
           uploads_(sqlite::MakeUploadStore(Ctx())),
           passkeys_(sqlite::MakePasskeyStore(Ctx())),
           mfa_(sqlite::MakeMfaStore(Ctx())),
-          identities_(sqlite::MakeIdentityStore(Ctx())) {}
+          identities_(sqlite::MakeIdentityStore(Ctx())),
+          security_events_(sqlite::MakeSecurityEventStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -59,6 +60,7 @@ public:
     PasskeyStore& Passkeys() override { return *passkeys_; }
     MfaStore& Mfa() override { return *mfa_; }
     IdentityStore& Identities() override { return *identities_; }
+    SecurityEventStore& SecurityEvents() override { return *security_events_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -110,6 +112,7 @@ private:
     std::unique_ptr<PasskeyStore> passkeys_;
     std::unique_ptr<MfaStore> mfa_;
     std::unique_ptr<IdentityStore> identities_;
+    std::unique_ptr<SecurityEventStore> security_events_;
 };
 
 // Restores by placing the snapshot file where the database belongs.

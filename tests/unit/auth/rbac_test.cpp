@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 #include <string>
 
 namespace hub::auth {
@@ -18,13 +20,17 @@ TEST(Rbac, DefaultMatrix) {
     // role -> permissions it must have; every other known permission must be denied.
     const std::map<std::string, std::set<std::string_view>> expected = {
         {"user",
-         {perm::kConversationsOwn, perm::kHistoryReadOwn, perm::kImagesOwn, perm::kApiKeysOwn}},
+         {perm::kConversationsOwn, perm::kHistoryReadOwn, perm::kImagesOwn, perm::kApiKeysOwn,
+          perm::kModelsChat, perm::kModelsImages, perm::kModelsPassthrough}},
         {"auditor",
          {perm::kConversationsOwn, perm::kHistoryReadOwn, perm::kImagesOwn, perm::kApiKeysOwn,
-          perm::kHistoryReadAll, perm::kAuditRead}},
+          perm::kHistoryReadAll, perm::kAuditRead, perm::kModelsChat, perm::kModelsImages,
+          perm::kModelsPassthrough}},
         {"admin",
          {perm::kConversationsOwn, perm::kHistoryReadOwn, perm::kHistoryReadAll, perm::kUsersManage,
-          perm::kKeysManage, perm::kAuditRead, perm::kImagesOwn, perm::kApiKeysOwn}},
+          perm::kKeysManage, perm::kAuditRead, perm::kImagesOwn, perm::kApiKeysOwn,
+          perm::kModelsChat, perm::kModelsImages, perm::kModelsPassthrough, perm::kRolesManage,
+          perm::kSecurityRead}},
     };
     RolePermissions rp = Defaults();
     EXPECT_EQ(rp.Roles(), (std::vector<std::string>{"admin", "auditor", "user"}));
@@ -68,7 +74,12 @@ TEST(Rbac, BuiltFromDatabaseRows) {
 }
 
 TEST(Rbac, KnownPermissions) {
-    EXPECT_EQ(AllPermissions().size(), 8u);
+    EXPECT_EQ(AllPermissions().size(), 13u);
+    for (auto p : AllPermissions()) EXPECT_FALSE(PermissionDescription(p).empty()) << p;
+    EXPECT_TRUE(PermissionDescription("no:such").empty());
+    EXPECT_TRUE(IsKnownPermission("models:passthrough"));
+    EXPECT_TRUE(IsKnownPermission("roles:manage"));
+    EXPECT_TRUE(IsKnownPermission("security:read"));
     EXPECT_TRUE(IsKnownPermission("history:read:all"));
     EXPECT_TRUE(IsKnownPermission("api_keys:own"));
     EXPECT_FALSE(IsKnownPermission("history:read"));
@@ -101,6 +112,97 @@ TEST(Rbac, PrincipalAndRequire) {
 
     Principal nobody;
     for (std::string_view p : AllPermissions()) EXPECT_FALSE(nobody.Can(p));
+}
+
+TEST(Rbac, ModelAllowList) {
+    ModelAllowList all;
+    EXPECT_TRUE(all.Allows("qwen-max"));
+    ModelAllowList some({"qwen-plus", "wanx*"});
+    EXPECT_TRUE(some.Allows("qwen-plus"));
+    EXPECT_FALSE(some.Allows("qwen-plus-latest"));  // exact ids are exact
+    EXPECT_TRUE(some.Allows("wanx2.1-t2i-turbo"));
+    EXPECT_TRUE(some.Allows("wanx"));
+    EXPECT_FALSE(some.Allows("qwen-max"));
+    EXPECT_FALSE(some.Allows(""));
+
+    EXPECT_TRUE(IsValidModelPattern("qwen-plus"));
+    EXPECT_TRUE(IsValidModelPattern("qwen-*"));
+    EXPECT_TRUE(IsValidModelPattern("*"));
+    EXPECT_FALSE(IsValidModelPattern(""));
+    EXPECT_FALSE(IsValidModelPattern("q*w"));
+    EXPECT_FALSE(IsValidModelPattern("qwen plus"));
+    EXPECT_FALSE(IsValidModelPattern(std::string(65, 'a')));
+}
+
+TEST(Rbac, RoleSettingsAndRequireModel) {
+    RolePermissions rp = Defaults();
+    rp.SetRoleSettings("user", ModelAllowList({"qwen-plus"}), true);
+    EXPECT_TRUE(rp.RequiresMfa("user"));
+    EXPECT_FALSE(rp.RequiresMfa("admin"));
+    EXPECT_FALSE(rp.RequiresMfa("nobody"));
+    EXPECT_EQ(rp.Models("user").patterns(), (std::vector<std::string>{"qwen-plus"}));
+    EXPECT_TRUE(rp.Models("admin").empty());
+
+    Principal p{"u1", "user", "s1"};
+    FillFromRole(p, rp);
+    EXPECT_TRUE(p.Can(perm::kApiKeysOwn));
+    EXPECT_TRUE(RequireModel(p, perm::kModelsChat, "qwen-plus").ok());
+    auto denied = RequireModel(p, perm::kModelsChat, "qwen-max");
+    ASSERT_FALSE(denied.ok());
+    EXPECT_EQ(denied.error().code, core::ErrorCode::kForbidden);
+    EXPECT_EQ(denied.error().api_code, "model_not_allowed");
+    EXPECT_NE(denied.error().public_message.find("qwen-max"), std::string::npos);
+    auto no_family = RequireModel(p, perm::kKeysManage, "qwen-plus");
+    ASSERT_FALSE(no_family.ok());
+    EXPECT_EQ(no_family.error().api_code, "forbidden");
+
+    // An API key's principal: the role's permissions as they are, minus managing keys.
+    Principal key{"u1", "user", "", std::string("k1")};
+    key.permissions.Add(perm::kUsersManage);  // whatever it carried before is replaced
+    FillFromRole(key, rp);
+    EXPECT_FALSE(key.Can(perm::kApiKeysOwn));
+    EXPECT_FALSE(key.Can(perm::kUsersManage));
+    EXPECT_TRUE(key.Can(perm::kModelsChat));
+    EXPECT_FALSE(key.models.Allows("qwen-max"));
+}
+
+TEST(Rbac, RoleTableSwapsWholeTables) {
+    RoleTable table(Defaults());
+    EXPECT_TRUE(table.Allows("user", perm::kModelsImages));
+    auto before = table.Snapshot();
+
+    auto next = RolePermissions::FromRows({{"user", std::string(perm::kModelsChat)}});
+    ASSERT_TRUE(next.ok());
+    next->SetRoleSettings("user", ModelAllowList({"qwen-plus"}), true);
+    table.Replace(std::move(next.value()));
+    EXPECT_FALSE(table.Allows("user", perm::kModelsImages));
+    EXPECT_TRUE(table.Allows("user", perm::kModelsChat));
+    EXPECT_TRUE(table.RequiresMfa("user"));
+    EXPECT_FALSE(table.Models("user").Allows("qwen-max"));
+    EXPECT_FALSE(table.HasRole("admin"));
+    // A snapshot taken before stays whole and unchanged.
+    EXPECT_TRUE(before->Allows("user", perm::kModelsImages));
+    EXPECT_TRUE(before->HasRole("admin"));
+}
+
+TEST(Rbac, RoleTableReadersNeverSeeHalfATable) {
+    // Two tables that differ in two places at once: a reader must see both or neither.
+    auto a = RolePermissions::FromRows({{"r", "models:chat"}, {"r", "models:images"}});
+    auto b = RolePermissions::FromRows({{"r", "audit:read"}, {"r", "keys:manage"}});
+    ASSERT_TRUE(a.ok() && b.ok());
+    RoleTable table(a.value());
+    std::atomic<bool> stop{false};
+    std::atomic<int> torn{0};
+    std::thread reader([&] {
+        while (!stop.load()) {
+            auto s = table.Snapshot();
+            if (s->Allows("r", perm::kModelsChat) != s->Allows("r", perm::kModelsImages)) ++torn;
+        }
+    });
+    for (int i = 0; i < 2000; ++i) table.Replace(i % 2 ? a.value() : b.value());
+    stop = true;
+    reader.join();
+    EXPECT_EQ(torn.load(), 0);
 }
 
 }  // namespace

@@ -64,13 +64,13 @@ protected:
         StoreTest::SetUp();
         auto roles = auth::RolePermissions::FromRows(auth::DefaultRolePermissionRows());
         ASSERT_TRUE(roles.ok());
-        roles_ = std::move(roles.value());
+        roles_.Replace(std::move(roles.value()));
         keys_ = std::make_unique<ApiKeys>(store(), db_, roles_, catalog_, revocations_, clock_);
         user_ = NewUser("keyowner");
         who_.user_id = user_.id;
         who_.role = "user";
         who_.session_id = "s1";
-        who_.permissions = roles_.For("user");
+        auth::FillFromRole(who_, *roles_.Snapshot());
     }
 
     template <class T>
@@ -89,7 +89,7 @@ protected:
 
     async::WorkerPool db_{"db", 1};
     auth::RevocationCache revocations_{clock_};
-    auth::RolePermissions roles_;
+    auth::RoleTable roles_;
     Catalog catalog_;
     std::unique_ptr<ApiKeys> keys_;
     store::User user_;
@@ -245,6 +245,62 @@ TEST_F(ApiKeysServiceTest, RevokingDisablingOrChangingTheOwnerHereTakesEffectAtO
     auto disabled = Await(keys_->Authenticate(b->token.Reveal()));
     ASSERT_FALSE(disabled.ok());
     EXPECT_EQ(disabled.error().api_code, "invalid_api_key");
+}
+
+// A user's role as the live table has it now, with `models` as its allow-list.
+void SetUserRole(auth::RoleTable& table, std::vector<std::string_view> perms,
+                 std::vector<std::string> models) {
+    std::vector<auth::RolePermissionRow> rows;
+    for (auto r : auth::DefaultRolePermissionRows())
+        if (r.role != "user") rows.push_back(r);
+    for (auto p : perms) rows.push_back({"user", std::string(p)});
+    auto next = auth::RolePermissions::FromRows(rows);
+    ASSERT_TRUE(next.ok());
+    next->SetRoleSettings("user", auth::ModelAllowList(std::move(models)), false);
+    table.Replace(std::move(next.value()));
+}
+
+TEST_F(ApiKeysServiceTest, AKeyNeverHasMoreThanItsOwnersRoleHasNow) {
+    ApiKeyInput in;
+    in.name = "narrow";
+    in.models = {"qwen-plus", "qwen-max"};
+    auto created = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_TRUE(created.ok()) << created.error().public_message;
+    const std::string token = created->token.Reveal();
+    auto before = Await(keys_->Authenticate(token));
+    ASSERT_TRUE(before.ok());
+    EXPECT_TRUE(before->principal.Can(auth::perm::kModelsChat));
+    EXPECT_TRUE(before->MayUse("qwen-max"));
+
+    // The role loses chat and is narrowed to qwen-plus: the key's next call (remembered in the
+    // cache or not) has neither, whatever the key itself lists.
+    SetUserRole(roles_, {auth::perm::kConversationsOwn, auth::perm::kApiKeysOwn}, {"qwen-plus"});
+    auto after = Await(keys_->Authenticate(token));
+    ASSERT_TRUE(after.ok());
+    EXPECT_FALSE(after->principal.Can(auth::perm::kModelsChat));
+    EXPECT_FALSE(after->principal.Can(auth::perm::kApiKeysOwn));
+    EXPECT_TRUE(after->principal.Can(auth::perm::kConversationsOwn));
+    EXPECT_FALSE(after->MayUse("qwen-max"));
+    EXPECT_TRUE(after->MayUse("qwen-plus"));
+    const ModelInfo* plus = catalog_.Find("qwen-plus");
+    ASSERT_NE(plus, nullptr);
+    EXPECT_FALSE(after->MayCall(*plus)) << "no models:chat any more";
+
+    // A new key cannot list a model the owner's role may not call.
+    auth::FillFromRole(who_, *roles_.Snapshot());
+    in.name = "wider";
+    in.models = {"qwen-max"};
+    auto wider = Await(keys_->Create(who_, in, Meta()));
+    ASSERT_FALSE(wider.ok());
+    EXPECT_EQ(wider.error().api_code, "model_not_allowed");
+    EXPECT_NE(wider.error().public_message.find("qwen-max"), std::string::npos);
+
+    // The role gets chat back: at once, again.
+    SetUserRole(roles_, {auth::perm::kModelsChat, auth::perm::kApiKeysOwn}, {});
+    auto again = Await(keys_->Authenticate(token));
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->MayCall(*plus));
+    EXPECT_TRUE(again->MayUse("qwen-max"));
 }
 
 }  // namespace

@@ -316,7 +316,16 @@ TEST(OpenAiFinish, Mapping) {
 
 TEST(ModelList, EnabledModelsTheCallerMayUse) {
     Catalog catalog;
+    Caller nothing;  // no model family permission: no models
+    EXPECT_TRUE(ModelListJson(catalog, nothing)["data"].empty());
+    Caller chat_only;
+    chat_only.principal.permissions.Add(auth::perm::kModelsChat);
+    json chat_list = ModelListJson(catalog, chat_only);
+    EXPECT_FALSE(chat_list["data"].empty());
+    for (const auto& m : chat_list["data"]) EXPECT_NE(m["kind"], "image");
     Caller any;
+    any.principal.permissions.Add(auth::perm::kModelsChat);
+    any.principal.permissions.Add(auth::perm::kModelsImages);
     json all = ModelListJson(catalog, any);
     EXPECT_EQ(all["object"], "list");
     ASSERT_FALSE(all["data"].empty());
@@ -327,11 +336,18 @@ TEST(ModelList, EnabledModelsTheCallerMayUse) {
         if (m["id"] == "qwen-plus") has_plus = true;
     }
     EXPECT_TRUE(has_plus);
-    Caller limited;
+    Caller limited = any;
     limited.allowed_models = {"qwen-plus"};
     json some = ModelListJson(catalog, limited);
     ASSERT_EQ(some["data"].size(), 1u);
     EXPECT_EQ(some["data"][0]["id"], "qwen-plus");
+    // The role's allow-list narrows too; a key's list cannot widen it.
+    Caller role_limited = any;
+    role_limited.principal.models = auth::ModelAllowList({"qwen-max"});
+    role_limited.allowed_models = {"qwen-plus", "qwen-max"};
+    json role_some = ModelListJson(catalog, role_limited);
+    ASSERT_EQ(role_some["data"].size(), 1u);
+    EXPECT_EQ(role_some["data"][0]["id"], "qwen-max");
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ protected:
         jwt_.emplace(std::move(jwt.value()));
         auto roles = auth::RolePermissions::FromRows(auth::DefaultRolePermissionRows());
         ASSERT_TRUE(roles.ok());
-        roles_ = std::move(roles.value());
+        roles_.Replace(std::move(roles.value()));
         accounts_ = std::make_unique<Accounts>(store(), db_, crypto_, *hasher_, *jwt_, roles_,
                                                revocations_, limiter_, clock_, AccountsConfig{});
         PasskeysConfig cfg;
@@ -129,7 +129,7 @@ protected:
     std::optional<auth::PasswordHasher> hasher_;
     auth::KeyRing ring_;
     std::optional<auth::JwtCodec> jwt_;
-    auth::RolePermissions roles_;
+    auth::RoleTable roles_;
     auth::RevocationCache revocations_{clock_};
     limit::LocalLimiter limiter_{clock_, {limit::BucketConfig::PerMinute(1000, 1000)}};
     std::unique_ptr<Accounts> accounts_;

@@ -225,7 +225,7 @@ TEST(Migrations, InMemoryDatabaseWorks) {
     EXPECT_TRUE(s.UpToDate());
     EXPECT_OK(store->Ping());
     ASSERT_OK_AND_ASSIGN(auto perms, store->Roles().PermissionsOf("user"));
-    EXPECT_EQ(perms.size(), 4u);
+    EXPECT_EQ(perms.size(), 7u);
 }
 
 }  // namespace

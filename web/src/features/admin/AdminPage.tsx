@@ -8,6 +8,8 @@ import { AuditSection } from './AuditSection';
 import { StatsSection } from './StatsSection';
 import { UpstreamKeysSection } from './UpstreamKeysSection';
 import { UsersSection } from './UsersSection';
+import { RolesSection } from '../roles/RolesSection';
+import { SecurityEventsSection } from '../securityEvents/SecurityEventsSection';
 import styles from './admin.module.css';
 
 /** The admin console: tabs by role (the server checks every request; this only hides). */
@@ -30,6 +32,8 @@ export function AdminPage() {
   const content = {
     users: <UsersSection />,
     keys: <UpstreamKeysSection />,
+    roles: <RolesSection />,
+    security: <SecurityEventsSection />,
     audit: <AuditSection />,
     stats: <StatsSection />,
   };

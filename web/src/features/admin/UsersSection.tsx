@@ -11,9 +11,10 @@ import { LimitsDialog, type LimitGroup } from '../limits/LimitsDialog';
 import { USER_LIMIT_FIELDS, type LimitField } from '../limits/limitRules';
 import { isApiError } from '../../lib/apiError';
 import { useDeleteUserMutation, useListUsersInfiniteQuery, useUpdateUserMutation, type AdminUser } from './adminApi';
+import { useListRolesQuery } from '../roles/rolesApi';
 import styles from './admin.module.css';
 
-const ROLES = ['user', 'auditor', 'admin'];
+const BUILTIN_ROLES = ['user', 'auditor', 'admin'];
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -37,6 +38,8 @@ export function UsersSection() {
   const [update] = useUpdateUserMutation();
   const [removeUser] = useDeleteUserMutation();
   const [limitsOf, setLimitsOf] = useState<AdminUser | null>(null);
+  const roleList = useListRolesQuery();
+  const roleNames = useMemo(() => roleList.data?.map((r) => r.name) ?? BUILTIN_ROLES, [roleList.data]);
   const limitGroups = useMemo<LimitGroup<LimitField>[]>(
     () => [
       { title: t('limits.rates'), fields: ['rpm', 'tpm'] },
@@ -99,7 +102,7 @@ export function UsersSection() {
           value={role}
           aria-label={t('admin.roleOf', { name: u.username })}
           className={styles.roleSelect}
-          options={ROLES.map((r) => ({ value: r, label: t(`roles.${r}`, { defaultValue: r }) }))}
+          options={roleNames.map((r) => ({ value: r, label: t(`roles.${r}`, { defaultValue: r }) }))}
           onChange={(r) => void patch(u, { role: r }, t('admin.saved'))}
         />
       ),

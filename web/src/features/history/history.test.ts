@@ -86,7 +86,7 @@ describe('history', () => {
   });
 
   it('shows admin tabs by role', () => {
-    expect(adminTabsFor('admin')).toEqual(['users', 'keys', 'audit', 'stats']);
+    expect(adminTabsFor('admin')).toEqual(['users', 'keys', 'roles', 'security', 'audit', 'stats']);
     expect(adminTabsFor('auditor')).toEqual(['audit', 'stats']);
     expect(adminTabsFor('user')).toEqual([]);
   });
