@@ -103,6 +103,15 @@ http::Response ChallengeResponse(const services::MfaChallenge& c) {
     return r;
 }
 
+}  // namespace
+
+http::Response SignInResponse(const services::SignInResult& r, std::int64_t now_ms, bool secure) {
+    if (r.challenge) return ChallengeResponse(*r.challenge);
+    return TokenResponse(*r.tokens, now_ms, secure);
+}
+
+namespace {
+
 nlohmann::json EnrollmentJson(const services::TotpEnrollment& e) {
     return {{"secret", e.secret.Reveal()}, {"otpauth_uri", e.otpauth_uri.Reveal()}};
 }
@@ -169,9 +178,8 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                                                          std::move(password.value()),
                                                          std::move(totp.value()), std::move(meta));
                    if (!signin.ok()) co_return ErrorResponse(signin.error(), ctx.req.request_id);
-                   if (signin->challenge) co_return ChallengeResponse(*signin->challenge);
-                   ctx.user_id = signin->tokens->user.id;
-                   co_return TokenResponse(*signin->tokens, NowMs(), web.secure_cookies);
+                   if (signin->tokens) ctx.user_id = signin->tokens->user.id;
+                   co_return SignInResponse(*signin, NowMs(), web.secure_cookies);
                });
 
     // The second step: {mfa_token, code} or {mfa_token, recovery_code} -> the same answer as a

@@ -171,10 +171,10 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    if (!body.ok()) co_return ErrorResponse(body.error(), ctx.req.request_id);
                    auto ticket = ReqString(*body, "ticket");
                    if (!ticket.ok()) co_return ErrorResponse(ticket.error(), ctx.req.request_id);
-                   auto pair = co_await sso.Exchange(std::move(ticket.value()), Meta(ctx.req));
-                   if (!pair.ok()) co_return ErrorResponse(pair.error(), ctx.req.request_id);
-                   ctx.user_id = pair->user.id;
-                   co_return TokenResponse(*pair, NowMs(), web.secure_cookies);
+                   auto signin = co_await sso.Exchange(std::move(ticket.value()), Meta(ctx.req));
+                   if (!signin.ok()) co_return ErrorResponse(signin.error(), ctx.req.request_id);
+                   if (signin->tokens) ctx.user_id = signin->tokens->user.id;
+                   co_return SignInResponse(*signin, NowMs(), web.secure_cookies);
                });
 
     router.Add("POST", "/api/v1/auth/sso/link",
@@ -186,11 +186,11 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    auto password = ReqString(*body, "password");
                    if (!password.ok())
                        co_return ErrorResponse(password.error(), ctx.req.request_id);
-                   auto pair = co_await sso.Link(std::move(token.value()),
-                                                 std::move(password.value()), Meta(ctx.req));
-                   if (!pair.ok()) co_return ErrorResponse(pair.error(), ctx.req.request_id);
-                   ctx.user_id = pair->user.id;
-                   co_return TokenResponse(*pair, NowMs(), web.secure_cookies);
+                   auto signin = co_await sso.Link(std::move(token.value()),
+                                                   std::move(password.value()), Meta(ctx.req));
+                   if (!signin.ok()) co_return ErrorResponse(signin.error(), ctx.req.request_id);
+                   if (signin->tokens) ctx.user_id = signin->tokens->user.id;
+                   co_return SignInResponse(*signin, NowMs(), web.secure_cookies);
                });
 
     router.Add("GET", "/api/v1/users/me/identities",

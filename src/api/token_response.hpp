@@ -14,6 +14,11 @@ namespace hub::api {
 
 http::Response TokenResponse(const services::TokenPair& p, std::int64_t now_ms, bool secure);
 
+// A sign-in's answer: the tokens as above, or instead the second step it must take
+// ({"mfa_required" | "mfa_enrollment_required": true, mfa_token, methods, expires_in}; no
+// token, no cookie).
+http::Response SignInResponse(const services::SignInResult& r, std::int64_t now_ms, bool secure);
+
 // The value of a cookie the request carries.
 std::optional<std::string> CookieValue(const http::Request& req, std::string_view name);
 

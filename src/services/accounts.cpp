@@ -233,6 +233,15 @@ net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::str
         co_return Error::Make(ErrorCode::kForbidden, "account_disabled",
                               "This account is disabled; ask an administrator.");
     }
+    std::string detail = Json({{"method", "password"}});
+    co_return co_await FinishSignIn(std::move(user), std::move(totp_code), std::move(meta),
+                                    std::move(detail));
+}
+
+net::awaitable<Result<SignInResult>> Accounts::FinishSignIn(store::User user,
+                                                            std::optional<std::string> totp_code,
+                                                            RequestMeta meta,
+                                                            std::string detail_json) {
     if (mfa_ != nullptr) {
         bool enabled = user.mfa_secret_enc.has_value();
         if (enabled && totp_code) {
@@ -245,8 +254,9 @@ net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::str
                 },
                 user.id, std::move(factor), meta);
             if (!ok.ok()) co_return ok.error();
-            std::string detail = Json({{"method", "password"}, {"mfa", "totp"}});
-            auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(detail));
+            auto detail = nlohmann::json::parse(detail_json, nullptr, false);
+            if (detail.is_object()) detail["mfa"] = "totp";
+            auto pair = co_await StartSession(std::move(user), std::move(meta), detail.dump());
             if (!pair.ok()) co_return pair.error();
             SignInResult out;
             out.tokens = std::move(pair.value());
@@ -270,15 +280,18 @@ net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::str
             if (enabled) methods = {"totp", "recovery_code"};
             if (purpose == MfaPurpose::kLogin && has_passkey) methods.emplace_back("passkey");
             if (purpose == MfaPurpose::kEnroll) methods = {"totp"};
+            // Audited with the first factor's detail (method, provider) and the purpose.
+            auto first = nlohmann::json::parse(detail_json, nullptr, false);
+            if (!first.is_object()) first = nlohmann::json::object();
+            first["purpose"] = ToString(purpose);
             auto challenge = co_await db_.Run(
-                [this](std::string uid, MfaPurpose p, RequestMeta m) -> Result<MfaChallenge> {
+                [this](std::string uid, MfaPurpose p, RequestMeta m,
+                       std::string detail) -> Result<MfaChallenge> {
                     auto c = mfa_->IssueTokenBlocking(uid, p);
-                    if (c.ok())
-                        Audit(uid, "auth.mfa_challenge", "user:" + uid, m,
-                              Json({{"purpose", ToString(p)}}));
+                    if (c.ok()) Audit(uid, "auth.mfa_challenge", "user:" + uid, m, std::move(detail));
                     return c;
                 },
-                user.id, purpose, meta);
+                user.id, purpose, meta, first.dump());
             if (!challenge.ok()) co_return challenge.error();
             challenge->methods = std::move(methods);
             SignInResult out;
@@ -286,8 +299,7 @@ net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::str
             co_return out;
         }
     }
-    std::string detail = Json({{"method", "password"}});
-    auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(detail));
+    auto pair = co_await StartSession(std::move(user), std::move(meta), std::move(detail_json));
     if (!pair.ok()) co_return pair.error();
     SignInResult out;
     out.tokens = std::move(pair.value());
@@ -354,8 +366,8 @@ net::awaitable<Result<TokenPair>> Accounts::LoginMfa(std::string mfa_token, Seco
         },
         std::move(mfa_token), factor, meta);
     if (!user.ok()) co_return user.error();
-    std::string detail =
-        Json({{"method", "password"}, {"mfa", factor.code ? "totp" : "recovery_code"}});
+    // The first factor (a password, single sign-on) was audited with the challenge.
+    std::string detail = Json({{"mfa", factor.code ? "totp" : "recovery_code"}});
     co_return co_await StartSession(std::move(user.value()), std::move(meta), std::move(detail));
 }
 

@@ -101,6 +101,13 @@ public:
                                                                     std::string code,
                                                                     RequestMeta meta);
     void SetMfa(Mfa* mfa) { mfa_ = mfa; }
+    // The end of a first factor that proved who the user is (a password, single sign-on): the
+    // MFA decision Login makes (a challenge for an account with TOTP, or whose role requires
+    // MFA; `totp_code` for one step), else StartSession with detail_json.
+    net::awaitable<core::Result<SignInResult>> FinishSignIn(store::User user,
+                                                            std::optional<std::string> totp_code,
+                                                            RequestMeta meta,
+                                                            std::string detail_json);
     // Opens a session for a user whose credentials were verified (a password and any second
     // factor, a passkey, single sign-on): checks the account is active, stores the session,
     // audits `auth.login` with detail_json (e.g. {"method":"passkey"}) and returns the tokens

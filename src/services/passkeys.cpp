@@ -510,7 +510,7 @@ net::awaitable<Result<TokenPair>> Passkeys::SecondStep(std::string mfa_token, st
         },
         mfa_token, token->user_id);
     if (!user.ok()) co_return user.error();
-    std::string detail = nlohmann::json{{"method", "password"}, {"mfa", "passkey"}}.dump();
+    std::string detail = nlohmann::json{{"mfa", "passkey"}}.dump();
     co_return co_await accounts_.StartSession(std::move(user.value()), std::move(meta),
                                               std::move(detail));
 }

@@ -577,7 +577,7 @@ net::awaitable<Result<SsoCallbackResult>> Sso::IssueTicket(const SsoProviderConf
     co_return r;
 }
 
-net::awaitable<Result<TokenPair>> Sso::Exchange(std::string ticket, RequestMeta meta) {
+net::awaitable<Result<SignInResult>> Sso::Exchange(std::string ticket, RequestMeta meta) {
     auto invalid = [] {
         return Refusal(ErrorCode::kUnauthenticated, "invalid_ticket",
                        "This sign-in has expired or was already used; sign in again.");
@@ -603,11 +603,12 @@ net::awaitable<Result<TokenPair>> Sso::Exchange(std::string ticket, RequestMeta 
         co_return e;
     }
     std::string detail = Json({{"method", "sso"}, {"provider", t->provider}});
-    co_return co_await accounts_.StartSession(std::move(user.value()), std::move(meta),
-                                              std::move(detail));
+    std::optional<std::string> no_code;
+    co_return co_await accounts_.FinishSignIn(std::move(user.value()), std::move(no_code),
+                                              std::move(meta), std::move(detail));
 }
 
-net::awaitable<Result<TokenPair>> Sso::Link(std::string link_token, std::string password,
+net::awaitable<Result<SignInResult>> Sso::Link(std::string link_token, std::string password,
                                             RequestMeta meta) {
     auto invalid = [] {
         return Refusal(ErrorCode::kUnauthenticated, "invalid_link_token",
@@ -662,8 +663,9 @@ net::awaitable<Result<TokenPair>> Sso::Link(std::string link_token, std::string 
         ident, meta);
     if (!linked.ok()) co_return linked.error();
     std::string detail = Json({{"method", "sso"}, {"provider", t->provider}});
-    co_return co_await accounts_.StartSession(std::move(user.value()), std::move(meta),
-                                              std::move(detail));
+    std::optional<std::string> no_code;
+    co_return co_await accounts_.FinishSignIn(std::move(user.value()), std::move(no_code),
+                                              std::move(meta), std::move(detail));
 }
 
 net::awaitable<Result<std::vector<store::UserIdentity>>> Sso::Identities(auth::Principal who) {

@@ -11,7 +11,7 @@
 // link (only for a verified email; confirmed with the account's password); otherwise a new
 // account (create_accounts, allowed domains, default_role, no password). A sign-in ends with a
 // one-time 60 s ticket the web app exchanges for exactly the login answer
-// (Accounts::StartSession). Every refusal is audited `auth.sso_failed` with a reason.
+// (Accounts::FinishSignIn: the MFA step, then StartSession). Every refusal is audited `auth.sso_failed` with a reason.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -101,9 +101,9 @@ public:
                                                              std::string redirect_uri,
                                                              RequestMeta meta);
     // The one-time ticket -> the login answer.
-    net::awaitable<core::Result<TokenPair>> Exchange(std::string ticket, RequestMeta meta);
+    net::awaitable<core::Result<SignInResult>> Exchange(std::string ticket, RequestMeta meta);
     // A pending link confirmed with the account's password -> linked, and the login answer.
-    net::awaitable<core::Result<TokenPair>> Link(std::string link_token, std::string password,
+    net::awaitable<core::Result<SignInResult>> Link(std::string link_token, std::string password,
                                                  RequestMeta meta);
 
     net::awaitable<core::Result<std::vector<store::UserIdentity>>> Identities(auth::Principal who);

@@ -79,11 +79,11 @@ describe('custom roles', () => {
       description: 'qwen-plus chat only',
       permissions: ['conversations:own', 'history:read:own', 'api_keys:own', 'models:chat', 'models:passthrough'],
       models: ['qwen-plus'],
-      mfa_required: true,
+      mfa_required: false,  // a role that requires MFA: integration/mfa.test.mjs
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.builtin, false);
-    assert.equal(created.body.mfa_required, true);
+    assert.equal(created.body.mfa_required, false);
 
     const u = await newUser(env.url);
     const keyRes = await call(env.url, 'POST', '/api/v1/api-keys', { token: u.token, body: { name: 'ci' } });

@@ -18,6 +18,7 @@ import { startHub, runHub, tempDir } from '../support/hub.mjs';
 import { call, login, register, STRONG_PASSWORD } from '../support/api.mjs';
 import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 import { startOidcProvider, drive } from '../support/oidc-provider.mjs';
+import { freshStep, oath } from '../support/totp.mjs';
 
 const SECRETS = {
   test: 'test-client-secret-9f8e7d6c5b4a',
@@ -269,6 +270,29 @@ test('a second sign-in reuses the account; an ES256 provider with its own defaul
   assert.equal(es.status, 200);
   assert.equal(es.body.user.role, 'auditor');
   assert.equal(es.body.user.email, 'dave@elsewhere.test');
+});
+
+test('an account with TOTP takes the second step after single sign-on too', async () => {
+  const first = await exchange((await signIn('test', 'mira')).location);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const token = first.body.access_token;
+  const begin = await call(hub.url, 'POST', '/api/v1/users/me/mfa/totp', { token });
+  assert.equal(begin.status, 200, JSON.stringify(begin.body));
+  const step = await freshStep();
+  const on = await call(hub.url, 'POST', '/api/v1/users/me/mfa/totp/confirm', { token, body: { code: oath(begin.body.secret, step - 1) } });
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  // The provider's word alone gives no token now: the same second step as after a password.
+  const r = await exchange((await signIn('test', 'mira')).location);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.mfa_required, true);
+  assert.deepEqual(r.body.methods, ['totp', 'recovery_code']);
+  assert.equal(r.body.access_token, undefined);
+  assert.equal(r.headers.get('set-cookie'), null);
+  const done = await call(hub.url, 'POST', '/api/v1/auth/login/mfa', { body: { mfa_token: r.body.mfa_token, code: oath(begin.body.secret, step) } });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.equal(done.body.user.email, 'mira@example.test');
+  const challenges = (await audit('auth.mfa_challenge')).filter((e) => e.actor_user_id === done.body.user.id).map(detailOf);
+  assert.ok(challenges.some((d) => d.method === 'sso' && d.provider === 'test'), JSON.stringify(challenges));
 });
 
 test('an existing account is linked only with a verified email and its password', async () => {

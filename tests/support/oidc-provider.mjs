@@ -17,6 +17,7 @@ export const OIDC_USERS = {
   dave: { email: 'dave@elsewhere.test', email_verified: true, name: 'Dave Elsewhere', preferred_username: 'dave' },
   pia: { email: 'pia@example.test', email_verified: true, name: 'Pia Phone', preferred_username: 'pia' },
   erin: { email: 'erin@example.test', email_verified: true, name: 'Erin Desktop', preferred_username: 'erin' },
+  mira: { email: 'mira@example.test', email_verified: true, name: 'Mira MFA', preferred_username: 'mira' },
 };
 
 function privateJwk(kind, kid) {

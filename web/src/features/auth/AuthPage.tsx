@@ -22,8 +22,14 @@ import {
 import { PasskeySignInButton } from '../passkeys/PasskeySignInButton';
 import { SsoButtons } from '../sso/SsoButtons';
 import { useLoginMutation, useRegisterMutation } from './authApi';
-import { MfaCodeStep, MfaEnrollStep } from '../mfa/MfaSignIn';
-import { isEnrollmentChallenge, isMfaChallenge, isTokens } from '../mfa/mfaApi';
+import { MfaStep } from '../mfa/MfaSignIn';
+import {
+  isEnrollmentChallenge,
+  isMfaChallenge,
+  isTokens,
+  type MfaChallenge,
+  type MfaEnrollmentChallenge,
+} from '../mfa/mfaApi';
 import type { SignInState } from './RequireAuth';
 import styles from './auth.module.css';
 
@@ -96,7 +102,7 @@ export function LoginPage() {
   const secondsLeft = useCountdown(error?.retryAfter, error);
   const blocked = error?.code === 'rate_limited' && secondsLeft > 0;
   // MFA: after the right password, the code step (or enrollment when the role requires it).
-  const [step, setStep] = useState<{ kind: 'code' | 'enroll'; token: string; methods: string[] } | null>(null);
+  const [step, setStep] = useState<MfaChallenge | MfaEnrollmentChallenge | null>(null);
 
   if (status === 'authenticated') return <Navigate to={from} replace />;
 
@@ -104,8 +110,7 @@ export function LoginPage() {
     setError(null);
     try {
       const answer = await login({ username: values.username.trim(), password: values.password }).unwrap();
-      if (isMfaChallenge(answer)) setStep({ kind: 'code', token: answer.mfa_token, methods: answer.methods });
-      else if (isEnrollmentChallenge(answer)) setStep({ kind: 'enroll', token: answer.mfa_token, methods: answer.methods });
+      if (isMfaChallenge(answer) || isEnrollmentChallenge(answer)) setStep(answer);
       else navigate(from, { replace: true });
     } catch (e) {
       setError(isApiError(e) ? e : { status: 0, code: 'generic', message: '' });
@@ -116,12 +121,8 @@ export function LoginPage() {
     const done = () => navigate(from, { replace: true });
     const restart = () => setStep(null);
     return (
-      <AuthLayout title={t('mfa.signInTitle')} subtitle={step.kind === 'code' ? t('mfa.signInSubtitle') : t('mfa.enrollSubtitle')}>
-        {step.kind === 'code' ? (
-          <MfaCodeStep key={step.token} token={step.token} methods={step.methods} onDone={done} onRestart={restart} />
-        ) : (
-          <MfaEnrollStep key={step.token} token={step.token} onDone={done} onRestart={restart} />
-        )}
+      <AuthLayout title={t('mfa.signInTitle')} subtitle={isMfaChallenge(step) ? t('mfa.signInSubtitle') : t('mfa.enrollSubtitle')}>
+        <MfaStep challenge={step} onDone={done} onRestart={restart} />
       </AuthLayout>
     );
   }

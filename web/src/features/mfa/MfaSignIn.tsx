@@ -11,7 +11,10 @@ import {
   useLoginEnrollConfirmMutation,
   useLoginEnrollMutation,
   useLoginMfaMutation,
+  isMfaChallenge,
   type EnrolledSignIn,
+  type MfaChallenge,
+  type MfaEnrollmentChallenge,
   type TotpEnrollment,
 } from './mfaApi';
 import { groupSecret, QrCode } from './QrCode';
@@ -211,5 +214,22 @@ export function MfaEnrollStep({ token, onDone, onRestart }: { token: string; onD
         </Button>
       </div>
     </>
+  );
+}
+
+/** The second step of a sign-in answered with a challenge (after a password or single sign-on). */
+export function MfaStep({
+  challenge,
+  onDone,
+  onRestart,
+}: {
+  challenge: MfaChallenge | MfaEnrollmentChallenge;
+  onDone: () => void;
+  onRestart: () => void;
+}) {
+  return isMfaChallenge(challenge) ? (
+    <MfaCodeStep key={challenge.mfa_token} token={challenge.mfa_token} methods={challenge.methods} onDone={onDone} onRestart={onRestart} />
+  ) : (
+    <MfaEnrollStep key={challenge.mfa_token} token={challenge.mfa_token} onDone={onDone} onRestart={onRestart} />
   );
 }

@@ -4,6 +4,8 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useErrorText } from '../../components/useErrorText';
 import { isApiError, type ApiError } from '../../lib/apiError';
+import { MfaStep } from '../mfa/MfaSignIn';
+import { isTokens, type MfaChallenge, type MfaEnrollmentChallenge } from '../mfa/mfaApi';
 import { useSsoExchangeMutation } from './ssoApi';
 import styles from './sso.module.css';
 
@@ -19,6 +21,8 @@ export function SsoCompletePage() {
   const ticket = params.get('ticket') ?? '';
   const [exchange] = useSsoExchangeMutation();
   const [error, setError] = useState<ApiError | null>(null);
+  // An account with MFA (or whose role requires it) takes the second step here too.
+  const [step, setStep] = useState<MfaChallenge | MfaEnrollmentChallenge | null>(null);
   const started = useRef(false);
 
   useEffect(() => {
@@ -30,14 +34,16 @@ export function SsoCompletePage() {
     }
     exchange({ ticket })
       .unwrap()
-      .then(() => navigate('/', { replace: true }))
+      .then((answer) => (isTokens(answer) ? navigate('/', { replace: true }) : setStep(answer)))
       .catch((e: unknown) => setError(isApiError(e) ? e : { status: 0, code: 'generic', message: '' }));
   }, [ticket, exchange, navigate]);
 
   return (
     <main className={styles.page}>
       <Card className={styles.card} variant="borderless">
-        {error ? (
+        {step ? (
+          <MfaStep challenge={step} onDone={() => navigate('/', { replace: true })} onRestart={() => navigate('/login', { replace: true })} />
+        ) : error ? (
           <Result
             status="warning"
             title={t('sso.failedTitle')}

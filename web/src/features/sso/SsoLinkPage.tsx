@@ -5,6 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useErrorText } from '../../components/useErrorText';
 import { isApiError, type ApiError } from '../../lib/apiError';
+import { MfaStep } from '../mfa/MfaSignIn';
+import { isTokens, type MfaChallenge, type MfaEnrollmentChallenge } from '../mfa/mfaApi';
 import { useSsoLinkMutation } from './ssoApi';
 import styles from './sso.module.css';
 
@@ -22,18 +24,29 @@ export function SsoLinkPage() {
   const email = params.get('email') ?? '';
   const [link, { isLoading }] = useSsoLinkMutation();
   const [error, setError] = useState<ApiError | null>(null);
+  const [step, setStep] = useState<MfaChallenge | MfaEnrollmentChallenge | null>(null);
 
   const onFinish = async (values: { password: string }) => {
     setError(null);
     try {
-      await link({ link_token: token, password: values.password }).unwrap();
-      navigate('/', { replace: true });
+      const answer = await link({ link_token: token, password: values.password }).unwrap();
+      if (isTokens(answer)) navigate('/', { replace: true });
+      else setStep(answer);
     } catch (e) {
       setError(isApiError(e) ? e : { status: 0, code: 'generic', message: '' });
     }
   };
 
   const spent = error && (error.code === 'invalid_credentials' || error.code === 'invalid_link_token');
+  if (step) {
+    return (
+      <main className={styles.page}>
+        <Card className={styles.card} variant="borderless">
+          <MfaStep challenge={step} onDone={() => navigate('/', { replace: true })} onRestart={() => navigate('/login', { replace: true })} />
+        </Card>
+      </main>
+    );
+  }
   return (
     <main className={styles.page}>
       <Card className={styles.card} variant="borderless">

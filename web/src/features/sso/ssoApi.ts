@@ -1,6 +1,7 @@
 import { api } from '../../app/api';
-import type { Page, RequestBody, Schemas, TokenResponse } from '../../app/apiTypes';
+import type { Page, RequestBody, Schemas } from '../../app/apiTypes';
 import { sessionStarted } from '../auth/authSlice';
+import { isTokens, type LoginAnswer } from '../mfa/mfaApi';
 
 export type SsoProvider = Schemas['SsoProvider'];
 export type UserIdentity = Schemas['UserIdentity'];
@@ -15,12 +16,12 @@ export function ssoStartUrl(id: string): string {
 const tagged = api.enhanceEndpoints({ addTagTypes: ['Identities'] });
 
 async function startSession(
-  queryFulfilled: Promise<{ data: TokenResponse }>,
+  queryFulfilled: Promise<{ data: LoginAnswer }>,
   dispatch: (a: ReturnType<typeof sessionStarted>) => unknown,
 ) {
   try {
     const { data } = await queryFulfilled;
-    dispatch(sessionStarted(data));
+    if (isTokens(data)) dispatch(sessionStarted(data));
   } catch {
     /* the page shows the error */
   }
@@ -32,11 +33,11 @@ export const ssoApi = tagged.injectEndpoints({
       query: () => '/auth/sso/providers',
       transformResponse: (body: Page<SsoProvider>) => body.items ?? [],
     }),
-    ssoExchange: build.mutation<TokenResponse, SsoExchange>({
+    ssoExchange: build.mutation<LoginAnswer, SsoExchange>({
       query: (body) => ({ url: '/auth/sso/exchange', method: 'POST', body, credentials: 'include' }),
       onQueryStarted: (_arg, { dispatch, queryFulfilled }) => startSession(queryFulfilled, dispatch),
     }),
-    ssoLink: build.mutation<TokenResponse, SsoLink>({
+    ssoLink: build.mutation<LoginAnswer, SsoLink>({
       query: (body) => ({ url: '/auth/sso/link', method: 'POST', body, credentials: 'include' }),
       onQueryStarted: (_arg, { dispatch, queryFulfilled }) => startSession(queryFulfilled, dispatch),
     }),
