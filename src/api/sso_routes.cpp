@@ -37,21 +37,6 @@ std::string HtmlEscape(std::string_view s) {
     return out;
 }
 
-std::string UrlEncode(std::string_view s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 // A refusal the browser shows: a small page in words (both languages), the reason code for
 // support, a way back to the sign-in page. Same status as the JSON error would have.
 http::Response ErrorPage(const core::Error& e, const std::string& request_id) {
@@ -95,7 +80,7 @@ std::string CallbackUrl(const WebConfig& web, const http::Request& req,
     std::string base = web.public_url.empty()
                            ? "http://" + req.headers.GetOr("Host", "127.0.0.1")
                            : web.public_url;
-    return base + "/api/v1/auth/sso/" + UrlEncode(provider) + "/callback";
+    return base + "/api/v1/auth/sso/" + http::PercentEncode(provider) + "/callback";
 }
 
 nlohmann::json IdentityJson(const store::UserIdentity& i,
@@ -153,11 +138,13 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    if (!done.ok()) {
                        r = ErrorPage(done.error(), ctx.req.request_id);
                    } else if (done->kind == services::SsoCallbackResult::Kind::kLinkNeeded) {
-                       r = Redirect("/sso/link?token=" + UrlEncode(done->token.Reveal()) +
-                                    "&provider=" + UrlEncode(done->provider_display_name) +
-                                    "&email=" + UrlEncode(done->email));
+                       using http::PercentEncode;
+                       r = Redirect("/sso/link?token=" + PercentEncode(done->token.Reveal()) +
+                                    "&provider=" + PercentEncode(done->provider_display_name) +
+                                    "&email=" + PercentEncode(done->email));
                    } else {
-                       r = Redirect("/sso/complete?ticket=" + UrlEncode(done->token.Reveal()));
+                       r = Redirect("/sso/complete?ticket=" +
+                                    http::PercentEncode(done->token.Reveal()));
                    }
                    // The state is spent either way.
                    if (!browser_state.empty())

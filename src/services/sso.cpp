@@ -6,6 +6,7 @@
 #include "auth/password.hpp"
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
+#include "http/message.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::services {
@@ -33,21 +34,6 @@ Error Unavailable(const std::string& display_name, std::string detail) {
                       std::move(detail));
     e.retry_after_s = 30;
     return e;
-}
-
-std::string FormEncode(std::string_view s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 // "scheme://host[:port]/path?query" -> the client's base URL and the request target.
@@ -271,8 +257,9 @@ net::awaitable<Result<Sso::Started>> Sso::Start(std::string provider, std::strin
     }
     std::string url = d->authorization_endpoint;
     url += url.find('?') == std::string::npos ? '?' : '&';
-    url += "response_type=code&client_id=" + FormEncode(p->client_id) +
-           "&redirect_uri=" + FormEncode(redirect_uri) + "&scope=" + FormEncode(p->scopes) +
+    url += "response_type=code&client_id=" + http::PercentEncode(p->client_id) +
+           "&redirect_uri=" + http::PercentEncode(redirect_uri) +
+           "&scope=" + http::PercentEncode(p->scopes) +
            "&state=" + state + "&nonce=" + row.nonce +
            "&code_challenge=" + auth::oidc::PkceChallengeS256(row.code_verifier) +
            "&code_challenge_method=S256";
@@ -289,14 +276,15 @@ net::awaitable<Result<std::string>> Sso::ExchangeCode(const SsoProviderConfig& p
     req.target = split->second;
     req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     req.headers.emplace_back("Accept", "application/json");
-    req.body = "grant_type=authorization_code&code=" + FormEncode(code) +
-               "&redirect_uri=" + FormEncode(redirect_uri) + "&code_verifier=" + verifier;
+    req.body = "grant_type=authorization_code&code=" + http::PercentEncode(code) +
+               "&redirect_uri=" + http::PercentEncode(redirect_uri) + "&code_verifier=" + verifier;
     if (d.basic_auth) {
-        std::string pair = FormEncode(p.client_id) + ":" + FormEncode(p.client_secret.Reveal());
+        std::string pair = http::PercentEncode(p.client_id) + ":" +
+                           http::PercentEncode(p.client_secret.Reveal());
         req.headers.emplace_back("Authorization", "Basic " + crypto::Base64Encode(pair));
     } else {
-        req.body += "&client_id=" + FormEncode(p.client_id) +
-                    "&client_secret=" + FormEncode(p.client_secret.Reveal());
+        req.body += "&client_id=" + http::PercentEncode(p.client_id) +
+                    "&client_secret=" + http::PercentEncode(p.client_secret.Reveal());
     }
     http::Url base = split->first;
     auto resp = co_await http_.Send(base, std::move(req), nullptr);
@@ -577,24 +565,34 @@ net::awaitable<Result<SsoCallbackResult>> Sso::IssueTicket(const SsoProviderConf
     co_return r;
 }
 
+net::awaitable<std::optional<Sso::Redeemed>> Sso::Redeem(std::string token,
+                                                       store::SsoTicketKind kind) {
+    if (token.empty() || token.size() > 128) co_return std::nullopt;
+    std::string hash = crypto::Sha256Hex(token);
+    std::int64_t now = clock_.NowMs();
+    auto t = co_await db_.Run(
+        [this](std::string h, store::SsoTicketKind k, std::int64_t now) {
+            return store_.Identities().ConsumeTicket(h, k, now);
+        },
+        hash, kind, now);
+    if (!t.ok() || t->used_at || t->expires_at <= now) co_return std::nullopt;
+    std::string uid = t->user_id;
+    auto user = co_await db_.Run([this](std::string id) { return store_.Users().Get(id); }, uid);
+    if (!user.ok()) co_return std::nullopt;
+    co_return Redeemed{std::move(t.value()), std::move(user.value())};
+}
+
 net::awaitable<Result<SignInResult>> Sso::Exchange(std::string ticket, RequestMeta meta) {
     auto invalid = [] {
         return Refusal(ErrorCode::kUnauthenticated, "invalid_ticket",
                        "This sign-in has expired or was already used; sign in again.");
     };
     if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
-    if (ticket.empty() || ticket.size() > 128) co_return invalid();
-    std::string hash = crypto::Sha256Hex(ticket);
-    std::int64_t now = clock_.NowMs();
-    auto t = co_await db_.Run(
-        [this](std::string h, std::int64_t now) {
-            return store_.Identities().ConsumeTicket(h, store::SsoTicketKind::kTicket, now);
-        },
-        hash, now);
-    if (!t.ok() || t->used_at || t->expires_at <= now) co_return invalid();
-    std::string uid = t->user_id;
-    auto user = co_await db_.Run([this](std::string id) { return store_.Users().Get(id); }, uid);
-    if (!user.ok()) co_return invalid();
+    auto redeemed = co_await Redeem(std::move(ticket), store::SsoTicketKind::kTicket);
+    if (!redeemed) co_return invalid();
+    const store::SsoTicket* t = &redeemed->ticket;
+    std::optional<store::User> user = std::move(redeemed->user);
+    std::string uid = user->id;
     if (user->status != store::UserStatus::kActive) {
         Error e = Refusal(ErrorCode::kForbidden, "account_disabled",
                           "This account is disabled; ask an administrator.");
@@ -616,19 +614,13 @@ net::awaitable<Result<SignInResult>> Sso::Link(std::string link_token, std::stri
                        "provider again.");
     };
     if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
-    if (link_token.empty() || link_token.size() > 128) co_return invalid();
     // Single use: a wrong password also spends it (the user starts again at the provider).
-    std::string hash = crypto::Sha256Hex(link_token);
+    auto redeemed = co_await Redeem(std::move(link_token), store::SsoTicketKind::kLink);
+    if (!redeemed) co_return invalid();
+    const store::SsoTicket* t = &redeemed->ticket;
+    std::optional<store::User> user = std::move(redeemed->user);
+    std::string uid = user->id;
     std::int64_t now = clock_.NowMs();
-    auto t = co_await db_.Run(
-        [this](std::string h, std::int64_t now) {
-            return store_.Identities().ConsumeTicket(h, store::SsoTicketKind::kLink, now);
-        },
-        hash, now);
-    if (!t.ok() || t->used_at || t->expires_at <= now) co_return invalid();
-    std::string uid = t->user_id;
-    auto user = co_await db_.Run([this](std::string id) { return store_.Users().Get(id); }, uid);
-    if (!user.ok()) co_return invalid();
     std::string stored_hash = user->password_hash;
     bool ok = co_await crypto_.Run(
         [this](std::string pw, std::string h) { return hasher_.Verify(pw, h); }, password,

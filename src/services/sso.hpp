@@ -115,6 +115,13 @@ public:
     static std::string UsernameBase(const std::string& preferred, const std::string& email);
 
 private:
+    struct Redeemed {
+        store::SsoTicket ticket;
+        store::User user;
+    };
+    // Spends a one-time ticket or link token of `kind` (single use, unexpired) and reads its
+    // user; nullopt for anything that is not a live one.
+    net::awaitable<std::optional<Redeemed>> Redeem(std::string token, store::SsoTicketKind kind);
     struct Discovery {
         std::string authorization_endpoint;
         std::string token_endpoint;

@@ -98,8 +98,11 @@ describe('single sign-on in the browser', { timeout: 240_000 }, () => {
 
       // Signed out, the provider still knows the browser: one click signs in again.
       await signOutViaUi(pg);
+      // Wait for the exchange from before the click: the provider remembers the browser, so
+      // the whole round trip can finish before a waiter registered after the click.
+      const exchangedAgain = nextJson(pg, 'POST', '/api/v1/auth/sso/exchange');
       await pg.getByRole('link', { name: 'Sign in with Test ID' }).click();
-      const again = await nextJson(pg, 'POST', '/api/v1/auth/sso/exchange');
+      const again = await exchangedAgain;
       assert.equal(again.user.id, tokens.user.id);
       await waitSignedIn(pg);
       assertNoConsoleErrors(pg, providerNoise(op.issuer));

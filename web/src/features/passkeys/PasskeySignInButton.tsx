@@ -9,10 +9,61 @@ import {
   usePasskeySignInOptionsMutation,
   useSignInWithPasskeyMutation,
 } from './passkeysApi';
-import { assertionJson, isCancelled, passkeysSupported, requestOptions } from './webauthn';
+import { assertionJson, isCancelled, passkeysSupported, requestOptions, type AssertionJson, type RequestOptionsJson } from './webauthn';
 import styles from './passkeys.module.css';
 
-/** "Sign in with a passkey" (discoverable credentials); hidden where the browser has no WebAuthn. */
+interface CeremonyProps {
+  label: string;
+  primary?: boolean;
+  disabled?: boolean;
+  onSignedIn: () => void;
+  onError: (e: ApiError | null) => void;
+  /** The hub's request options, then the hub's answer to the assertion. */
+  options: () => Promise<RequestOptionsJson>;
+  answer: (credential: AssertionJson) => Promise<unknown>;
+}
+
+/** One WebAuthn sign-in ceremony behind a button; hidden where the browser has no WebAuthn. */
+function PasskeyCeremonyButton({ label, primary, disabled, onSignedIn, onError, options, answer }: CeremonyProps) {
+  const { t } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  if (!passkeysSupported()) return null;
+
+  const onClick = async () => {
+    onError(null);
+    setBusy(true);
+    try {
+      const publicKey = requestOptions(await options());
+      const cred = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential | null;
+      if (!cred) return;
+      await answer(assertionJson(cred));
+      onSignedIn();
+    } catch (e) {
+      if (isCancelled(e)) return;
+      if (isApiError(e)) onError(e.code === 'passkey_not_accepted' ? { ...e, message: t('passkeys.notAccepted') } : e);
+      else onError({ status: 0, code: 'passkey_failed', message: t('passkeys.signInFailed') });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Button
+      className={styles.signIn}
+      type={primary ? 'primary' : 'default'}
+      block
+      size="large"
+      icon={<KeyOutlined />}
+      loading={busy}
+      disabled={disabled}
+      onClick={onClick}
+    >
+      {label}
+    </Button>
+  );
+}
+
+/** "Sign in with a passkey" (discoverable credentials, no password). */
 export function PasskeySignInButton({
   onSignedIn,
   onError,
@@ -25,31 +76,15 @@ export function PasskeySignInButton({
   const { t } = useTranslation();
   const [getOptions] = usePasskeySignInOptionsMutation();
   const [signIn] = useSignInWithPasskeyMutation();
-  const [busy, setBusy] = useState(false);
-  if (!passkeysSupported()) return null;
-
-  const onClick = async () => {
-    onError(null);
-    setBusy(true);
-    try {
-      const options = await getOptions().unwrap();
-      const cred = (await navigator.credentials.get({ publicKey: requestOptions(options) })) as PublicKeyCredential | null;
-      if (!cred) return;
-      await signIn({ credential: assertionJson(cred) }).unwrap();
-      onSignedIn();
-    } catch (e) {
-      if (isCancelled(e)) return;
-      if (isApiError(e)) onError(e.code === 'passkey_not_accepted' ? { ...e, message: t('passkeys.notAccepted') } : e);
-      else onError({ status: 0, code: 'passkey_failed', message: t('passkeys.signInFailed') });
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
-    <Button className={styles.signIn} block size="large" icon={<KeyOutlined />} loading={busy} disabled={disabled} onClick={onClick}>
-      {t('passkeys.signIn')}
-    </Button>
+    <PasskeyCeremonyButton
+      label={t('passkeys.signIn')}
+      disabled={disabled}
+      onSignedIn={onSignedIn}
+      onError={onError}
+      options={() => getOptions().unwrap()}
+      answer={(credential) => signIn({ credential }).unwrap()}
+    />
   );
 }
 
@@ -68,30 +103,14 @@ export function PasskeySecondStepButton({
   const { t } = useTranslation();
   const [getOptions] = usePasskeySecondStepOptionsMutation();
   const [answer] = usePasskeySecondStepMutation();
-  const [busy, setBusy] = useState(false);
-  if (!passkeysSupported()) return null;
-
-  const onClick = async () => {
-    onError(null);
-    setBusy(true);
-    try {
-      const options = await getOptions({ mfa_token: token }).unwrap();
-      const cred = (await navigator.credentials.get({ publicKey: requestOptions(options) })) as PublicKeyCredential | null;
-      if (!cred) return;
-      await answer({ mfa_token: token, credential: assertionJson(cred) }).unwrap();
-      onSignedIn();
-    } catch (e) {
-      if (isCancelled(e)) return;
-      if (isApiError(e)) onError(e.code === 'passkey_not_accepted' ? { ...e, message: t('passkeys.notAccepted') } : e);
-      else onError({ status: 0, code: 'passkey_failed', message: t('passkeys.signInFailed') });
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
-    <Button className={styles.signIn} type={primary ? 'primary' : 'default'} block size="large" icon={<KeyOutlined />} loading={busy} onClick={onClick}>
-      {t('passkeys.useForStep')}
-    </Button>
+    <PasskeyCeremonyButton
+      label={t('passkeys.useForStep')}
+      primary={primary}
+      onSignedIn={onSignedIn}
+      onError={onError}
+      options={() => getOptions({ mfa_token: token }).unwrap()}
+      answer={(credential) => answer({ mfa_token: token, credential }).unwrap()}
+    />
   );
 }
