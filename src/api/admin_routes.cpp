@@ -134,9 +134,7 @@ void RegisterAdminRoutes(http::Router& router, const ApiDeps& deps) {
                         if (!quota.ok()) co_return ErrorResponse(quota.error(), ctx.req.request_id);
                         patch.quota = quota.value();
                     }
-                    services::RequestMeta meta{ctx.req.remote_ip,
-                                               ctx.req.headers.GetOr("User-Agent"),
-                                               ctx.req.request_id};
+                    services::RequestMeta meta = RequestMetaOf(ctx.req);
                     auto u = co_await accounts.AdminUpdateUser(who, ctx.req.Param("id"), patch,
                                                                meta);
                     if (!u.ok()) co_return ErrorResponse(u.error(), ctx.req.request_id);

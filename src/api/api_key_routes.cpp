@@ -13,10 +13,6 @@ namespace {
 
 constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 
-services::RequestMeta Meta(const http::Request& req) {
-    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id};
-}
-
 nlohmann::json ApiKeyJson(const store::ApiKey& k) {
     return {{"id", k.id},
             {"name", k.name},
@@ -114,7 +110,7 @@ void RegisterApiKeyRoutes(http::Router& router, const ApiDeps& deps) {
                            auto in = ParseInput(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), ctx.req.request_id);
                            auto created =
-                               co_await keys.Create(who, std::move(in.value()), Meta(ctx.req));
+                               co_await keys.Create(who, std::move(in.value()), RequestMetaOf(ctx.req));
                            if (!created.ok())
                                co_return ErrorResponse(created.error(), ctx.req.request_id);
                            nlohmann::json out = ApiKeyJson(created->key);
@@ -147,7 +143,7 @@ void RegisterApiKeyRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!tpm.ok()) co_return ErrorResponse(tpm.error(), rid);
                            auto key = co_await keys.SetLimits(who, ctx.req.Param("id"),
                                                               rpm.value(), tpm.value(),
-                                                              Meta(ctx.req));
+                                                              RequestMetaOf(ctx.req));
                            if (!key.ok()) co_return ErrorResponse(key.error(), rid);
                            co_return JsonResponse(200, ApiKeyJson(*key));
                        }));
@@ -156,7 +152,7 @@ void RegisterApiKeyRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, perm,
                        [&keys](http::Context& ctx,
                                const auth::Principal& who) -> net::awaitable<http::Response> {
-                           auto r = co_await keys.Revoke(who, ctx.req.Param("id"), Meta(ctx.req));
+                           auto r = co_await keys.Revoke(who, ctx.req.Param("id"), RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));

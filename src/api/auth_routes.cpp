@@ -16,14 +16,10 @@ namespace {
 constexpr const char* kRefreshCookie = "bh_refresh";
 constexpr const char* kCookiePath = "/api/v1/auth";
 
-services::RequestMeta Meta(const http::Request& req) {
-    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id, nullptr};
-}
-
 // The meta of a request that waits for a password hash: it also learns when the client leaves,
 // so a login nobody waits for any more is not hashed.
 services::RequestMeta WatchedMeta(http::Context& ctx) {
-    auto meta = Meta(ctx.req);
+    auto meta = RequestMetaOf(ctx.req);
     meta.client_gone = std::make_shared<core::Cancel>();
     ctx.stream.OnClientGone([gone = meta.client_gone] { gone->Trigger(); });
     return meta;
@@ -205,7 +201,7 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                    factor.code = std::move(code.value());
                    factor.recovery_code = std::move(recovery.value());
                    auto pair = co_await accounts.LoginMfa(std::move(token.value()),
-                                                          std::move(factor), Meta(ctx.req));
+                                                          std::move(factor), RequestMetaOf(ctx.req));
                    if (!pair.ok()) co_return ErrorResponse(pair.error(), rid);
                    ctx.user_id = pair->user.id;
                    co_return TokenResponse(*pair, NowMs(), web.secure_cookies);
@@ -221,7 +217,7 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                        co_return ErrorResponse(ok.error(), rid);
                    auto token = MfaToken(*body);
                    if (!token.ok()) co_return ErrorResponse(token.error(), rid);
-                   auto e = co_await accounts.LoginEnroll(std::move(token.value()), Meta(ctx.req));
+                   auto e = co_await accounts.LoginEnroll(std::move(token.value()), RequestMetaOf(ctx.req));
                    if (!e.ok()) co_return ErrorResponse(e.error(), rid);
                    auto r = JsonResponse(200, EnrollmentJson(*e));
                    r.headers.Set("Cache-Control", "no-store");
@@ -241,7 +237,7 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                    auto code = ReqString(*body, "code");
                    if (!code.ok()) co_return ErrorResponse(code.error(), rid);
                    auto done = co_await accounts.LoginEnrollConfirm(
-                       std::move(token.value()), std::move(code.value()), Meta(ctx.req));
+                       std::move(token.value()), std::move(code.value()), RequestMetaOf(ctx.req));
                    if (!done.ok()) co_return ErrorResponse(done.error(), rid);
                    ctx.user_id = done->tokens.user.id;
                    auto r = TokenResponse(done->tokens, NowMs(), web.secure_cookies);
@@ -279,7 +275,7 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                                              "No refresh token: send refresh_token or the cookie."),
                            ctx.req.request_id);
                    }
-                   auto pair = co_await accounts.Refresh(*token, Meta(ctx.req));
+                   auto pair = co_await accounts.Refresh(*token, RequestMetaOf(ctx.req));
                    if (!pair.ok()) {
                        auto r = ErrorResponse(pair.error(), ctx.req.request_id);
                        r.headers.Add("Set-Cookie", RefreshCookie("", 0, web.secure_cookies));
@@ -293,7 +289,7 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, "",
                        [&accounts, &web](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto r = co_await accounts.Logout(who, Meta(ctx.req));
+                           auto r = co_await accounts.Logout(who, RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            auto resp = http::Response::NoContent();
                            resp.headers.Add("Set-Cookie", RefreshCookie("", 0, web.secure_cookies));
@@ -316,7 +312,7 @@ void RegisterAuthRoutes(http::Router& router, const ApiDeps& deps) {
                        [&accounts](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
                            auto r = co_await accounts.RevokeSession(who, ctx.req.Param("id"),
-                                                                    Meta(ctx.req));
+                                                                    RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));

@@ -31,11 +31,6 @@ nlohmann::json ExportJson(const store::DataExport& e) {
     return j;
 }
 
-services::RequestMeta Meta(const http::Context& ctx) {
-    return services::RequestMeta{ctx.req.remote_ip, ctx.req.headers.GetOr("User-Agent"),
-                                 ctx.req.request_id};
-}
-
 }  // namespace
 
 void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps) {
@@ -46,7 +41,7 @@ void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, "",
                        [&rights](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto e = co_await rights.StartExport(who, Meta(ctx));
+                           auto e = co_await rights.StartExport(who, RequestMetaOf(ctx.req));
                            if (!e.ok()) co_return ErrorResponse(e.error(), ctx.req.request_id);
                            auto r = JsonResponse(202, ExportJson(*e));
                            r.headers.Set("Location", "/api/v1/users/me/exports/" + e->id);
@@ -79,7 +74,7 @@ void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, "",
                        [&rights](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto f = co_await rights.OpenExport(who, ctx.req.Param("id"), Meta(ctx));
+                           auto f = co_await rights.OpenExport(who, ctx.req.Param("id"), RequestMetaOf(ctx.req));
                            if (!f.ok()) co_return ErrorResponse(f.error(), ctx.req.request_id);
                            auto r = http::Response::Text(200, std::move(f->bytes),
                                                          "application/zip");
@@ -103,7 +98,7 @@ void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps) {
                            auto mfa = OptString(*body, "mfa_code");
                            if (!mfa.ok()) co_return ErrorResponse(mfa.error(), rid);
                            auto r = co_await rights.DeleteOwnAccount(
-                               who, std::move(pw.value()), std::move(mfa.value()), Meta(ctx));
+                               who, std::move(pw.value()), std::move(mfa.value()), RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), rid);
                            auto res = http::Response::NoContent();
                            // The refresh cookie dies with the account.
@@ -118,7 +113,7 @@ void RegisterDataRightsRoutes(http::Router& router, const ApiDeps& deps) {
                        [&rights](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
                            auto r = co_await rights.AdminDeleteUser(who, ctx.req.Param("id"),
-                                                                    Meta(ctx));
+                                                                    RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));

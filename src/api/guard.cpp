@@ -4,9 +4,14 @@
 #include "api/timing.hpp"
 #include "services/accounts.hpp"
 #include "services/api_keys.hpp"
+#include "services/audit.hpp"
 #include "services/limits.hpp"
 
 namespace hub::api {
+
+services::RequestMeta RequestMetaOf(const http::Request& req) {
+    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id, nullptr};
+}
 
 std::optional<std::string> BearerToken(const http::Request& req) {
     auto h = req.headers.Get("Authorization");

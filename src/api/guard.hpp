@@ -12,6 +12,7 @@ class Accounts;
 class ApiKeys;
 class Limits;
 struct Caller;
+struct RequestMeta;
 }  // namespace hub::services
 
 namespace hub::api {
@@ -24,6 +25,10 @@ using AuthedHandler =
 http::Handler Require(services::Accounts& accounts, std::string permission, AuthedHandler handler);
 
 std::optional<std::string> BearerToken(const http::Request& req);
+
+// Who asked, for the audit log and the services' checks: the client IP, User-Agent and request
+// id of `req` (no client-gone signal).
+services::RequestMeta RequestMetaOf(const http::Request& req);
 
 // Compatible surfaces (OpenAI, DashScope pass-through) accept a platform API key or a user
 // JWT. The credential comes from `Authorization: Bearer` or `x-api-key`, through this one

@@ -11,11 +11,6 @@ namespace hub::api {
 
 namespace {
 
-services::RequestMeta Meta(const http::Context& ctx) {
-    return services::RequestMeta{ctx.req.remote_ip, ctx.req.headers.GetOr("User-Agent"),
-                                 ctx.req.request_id};
-}
-
 http::Response NoStore(http::Response r) {
     r.headers.Set("Cache-Control", "no-store");
     return r;
@@ -78,7 +73,7 @@ void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps) {
                                if (auto ok = OnlyFields(*body, {}); !ok.ok())
                                    co_return ErrorResponse(ok.error(), rid);
                            }
-                           auto e = co_await mfa.BeginEnrollment(who, Meta(ctx));
+                           auto e = co_await mfa.BeginEnrollment(who, RequestMetaOf(ctx.req));
                            if (!e.ok()) co_return ErrorResponse(e.error(), rid);
                            co_return NoStore(JsonResponse(
                                200, {{"secret", e->secret.Reveal()},
@@ -97,7 +92,7 @@ void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps) {
                            auto code = ReqString(*body, "code");
                            if (!code.ok()) co_return ErrorResponse(code.error(), rid);
                            auto codes = co_await mfa.ConfirmEnrollment(
-                               who, std::move(code.value()), Meta(ctx));
+                               who, std::move(code.value()), RequestMetaOf(ctx.req));
                            if (!codes.ok()) co_return ErrorResponse(codes.error(), rid);
                            co_return NoStore(JsonResponse(200, CodesJson(*codes)));
                        }));
@@ -112,7 +107,7 @@ void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps) {
                            auto in = PasswordAndFactor(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), rid);
                            auto codes = co_await mfa.RegenerateRecoveryCodes(
-                               who, std::move(in->first), std::move(in->second), Meta(ctx));
+                               who, std::move(in->first), std::move(in->second), RequestMetaOf(ctx.req));
                            if (!codes.ok()) co_return ErrorResponse(codes.error(), rid);
                            co_return NoStore(JsonResponse(200, CodesJson(*codes)));
                        }));
@@ -127,7 +122,7 @@ void RegisterMfaRoutes(http::Router& router, const ApiDeps& deps) {
                            auto in = PasswordAndFactor(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), rid);
                            auto r = co_await mfa.Disable(who, std::move(in->first),
-                                                         std::move(in->second), Meta(ctx));
+                                                         std::move(in->second), RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), rid);
                            co_return http::Response::NoContent();
                        }));

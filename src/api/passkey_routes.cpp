@@ -14,10 +14,6 @@ namespace hub::api {
 
 namespace {
 
-services::RequestMeta Meta(const http::Request& req) {
-    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id, nullptr};
-}
-
 std::string Host(const http::Request& req) { return req.headers.GetOr("Host"); }
 
 core::Result<std::string> B64Field(const nlohmann::json& obj, const std::string& path,
@@ -157,7 +153,7 @@ void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps) {
                            std::string n = name->value_or("");
                            auto p = co_await passkeys.Register(who, Host(ctx.req), std::move(n),
                                                                std::move(cred.value()),
-                                                               Meta(ctx.req));
+                                                               RequestMetaOf(ctx.req));
                            if (!p.ok()) co_return ErrorResponse(p.error(), ctx.req.request_id);
                            co_return JsonResponse(201, PasskeyJson(*p));
                        }));
@@ -184,7 +180,7 @@ void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps) {
                            auto name = ReqString(*body, "name");
                            if (!name.ok()) co_return ErrorResponse(name.error(), ctx.req.request_id);
                            auto p = co_await passkeys.Rename(who, ctx.req.Param("id"),
-                                                             std::move(name.value()), Meta(ctx.req));
+                                                             std::move(name.value()), RequestMetaOf(ctx.req));
                            if (!p.ok()) co_return ErrorResponse(p.error(), ctx.req.request_id);
                            co_return JsonResponse(200, PasskeyJson(*p));
                        }));
@@ -193,14 +189,14 @@ void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, "",
                        [&passkeys](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto r = co_await passkeys.Delete(who, ctx.req.Param("id"), Meta(ctx.req));
+                           auto r = co_await passkeys.Delete(who, ctx.req.Param("id"), RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));
 
     router.Add("POST", "/api/v1/auth/passkey/options",
                [&passkeys](http::Context& ctx) -> net::awaitable<http::Response> {
-                   auto o = co_await passkeys.LoginOptions(Host(ctx.req), Meta(ctx.req));
+                   auto o = co_await passkeys.LoginOptions(Host(ctx.req), RequestMetaOf(ctx.req));
                    if (!o.ok()) co_return ErrorResponse(o.error(), ctx.req.request_id);
                    co_return JsonResponse(200, *o);
                });
@@ -233,7 +229,7 @@ void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps) {
                    auto cred = ParseAssertion(*body);
                    if (!cred.ok()) co_return ErrorResponse(cred.error(), rid);
                    auto pair = co_await passkeys.SecondStep(std::move(token.value()), Host(ctx.req),
-                                                            std::move(cred.value()), Meta(ctx.req));
+                                                            std::move(cred.value()), RequestMetaOf(ctx.req));
                    if (!pair.ok()) co_return ErrorResponse(pair.error(), rid);
                    ctx.user_id = pair->user.id;
                    co_return TokenResponse(*pair, NowMs(), web.secure_cookies);
@@ -246,7 +242,7 @@ void RegisterPasskeyRoutes(http::Router& router, const ApiDeps& deps) {
                    auto cred = ParseAssertion(*body);
                    if (!cred.ok()) co_return ErrorResponse(cred.error(), ctx.req.request_id);
                    auto pair = co_await passkeys.Login(Host(ctx.req), std::move(cred.value()),
-                                                       Meta(ctx.req));
+                                                       RequestMetaOf(ctx.req));
                    if (!pair.ok()) co_return ErrorResponse(pair.error(), ctx.req.request_id);
                    ctx.user_id = pair->user.id;
                    co_return TokenResponse(*pair, NowMs(), web.secure_cookies);

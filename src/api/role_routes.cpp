@@ -70,10 +70,6 @@ core::Result<services::RoleInput> RoleInputFromJson(const nlohmann::json& body) 
     return in;
 }
 
-services::RequestMeta MetaOf(const http::Context& ctx) {
-    return {ctx.req.remote_ip, ctx.req.headers.GetOr("User-Agent"), ctx.req.request_id};
-}
-
 }  // namespace
 
 void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
@@ -121,7 +117,7 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!name.ok()) co_return ErrorResponse(name.error(), ctx.req.request_id);
                            auto in = RoleInputFromJson(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), ctx.req.request_id);
-                           services::RequestMeta meta = MetaOf(ctx);
+                           services::RequestMeta meta = RequestMetaOf(ctx.req);
                            auto r = co_await roles.Create(who, std::move(name.value()),
                                                           std::move(in.value()), meta);
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
@@ -140,7 +136,7 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                                co_return ErrorResponse(ok.error(), ctx.req.request_id);
                            auto in = RoleInputFromJson(*body);
                            if (!in.ok()) co_return ErrorResponse(in.error(), ctx.req.request_id);
-                           services::RequestMeta meta = MetaOf(ctx);
+                           services::RequestMeta meta = RequestMetaOf(ctx.req);
                            std::string name = ctx.req.Param("name");
                            auto r = co_await roles.Update(who, std::move(name),
                                                           std::move(in.value()), meta);
@@ -152,7 +148,7 @@ void RegisterRoleRoutes(http::Router& router, const ApiDeps& deps) {
                Require(deps.accounts, std::string(auth::perm::kRolesManage),
                        [&roles](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           services::RequestMeta meta = MetaOf(ctx);
+                           services::RequestMeta meta = RequestMetaOf(ctx.req);
                            std::string name = ctx.req.Param("name");
                            auto r = co_await roles.Delete(who, std::move(name), meta);
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
@@ -181,7 +177,7 @@ void RegisterSecurityEventRoutes(http::Router& router, const ApiDeps& deps) {
                Require(deps.accounts, std::string(auth::perm::kSecurityRead),
                        [&events](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           services::RequestMeta meta = MetaOf(ctx);
+                           services::RequestMeta meta = RequestMetaOf(ctx.req);
                            std::string id = ctx.req.Param("id");
                            auto e = co_await events.Unlock(who, std::move(id), meta);
                            if (!e.ok()) co_return ErrorResponse(e.error(), ctx.req.request_id);

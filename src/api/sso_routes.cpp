@@ -12,10 +12,6 @@ namespace hub::api {
 
 namespace {
 
-services::RequestMeta Meta(const http::Request& req) {
-    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id, nullptr};
-}
-
 std::int64_t NowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -116,7 +112,7 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                [&sso, &web](http::Context& ctx) -> net::awaitable<http::Response> {
                    std::string provider = ctx.req.Param("provider");
                    std::string callback = CallbackUrl(web, ctx.req, provider);
-                   auto started = co_await sso.Start(provider, callback, Meta(ctx.req));
+                   auto started = co_await sso.Start(provider, callback, RequestMetaOf(ctx.req));
                    if (!started.ok()) co_return ErrorPage(started.error(), ctx.req.request_id);
                    auto r = Redirect(started->url);
                    r.headers.Add("Set-Cookie",
@@ -133,7 +129,7 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    std::string error = ctx.req.Query("error").value_or("");
                    std::string browser_state = CookieValue(ctx.req, kStateCookie).value_or("");
                    auto done = co_await sso.Callback(provider, code, state, error, browser_state,
-                                                     callback, Meta(ctx.req));
+                                                     callback, RequestMetaOf(ctx.req));
                    http::Response r;
                    if (!done.ok()) {
                        r = ErrorPage(done.error(), ctx.req.request_id);
@@ -158,7 +154,7 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    if (!body.ok()) co_return ErrorResponse(body.error(), ctx.req.request_id);
                    auto ticket = ReqString(*body, "ticket");
                    if (!ticket.ok()) co_return ErrorResponse(ticket.error(), ctx.req.request_id);
-                   auto signin = co_await sso.Exchange(std::move(ticket.value()), Meta(ctx.req));
+                   auto signin = co_await sso.Exchange(std::move(ticket.value()), RequestMetaOf(ctx.req));
                    if (!signin.ok()) co_return ErrorResponse(signin.error(), ctx.req.request_id);
                    if (signin->tokens) ctx.user_id = signin->tokens->user.id;
                    co_return SignInResponse(*signin, NowMs(), web.secure_cookies);
@@ -174,7 +170,7 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                    if (!password.ok())
                        co_return ErrorResponse(password.error(), ctx.req.request_id);
                    auto signin = co_await sso.Link(std::move(token.value()),
-                                                   std::move(password.value()), Meta(ctx.req));
+                                                   std::move(password.value()), RequestMetaOf(ctx.req));
                    if (!signin.ok()) co_return ErrorResponse(signin.error(), ctx.req.request_id);
                    if (signin->tokens) ctx.user_id = signin->tokens->user.id;
                    co_return SignInResponse(*signin, NowMs(), web.secure_cookies);
@@ -196,7 +192,7 @@ void RegisterSsoRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, "",
                        [&sso](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto r = co_await sso.Unlink(who, ctx.req.Param("id"), Meta(ctx.req));
+                           auto r = co_await sso.Unlink(who, ctx.req.Param("id"), RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));

@@ -9,10 +9,6 @@ namespace hub::api {
 
 namespace {
 
-services::RequestMeta Meta(const http::Request& req) {
-    return {req.remote_ip, req.headers.GetOr("User-Agent"), req.request_id};
-}
-
 nlohmann::json KeyJson(const services::UpstreamKeyView& v) {
     const auto& r = v.row;
     nlohmann::json j = {{"id", r.id},
@@ -86,7 +82,7 @@ void RegisterUpstreamKeyRoutes(http::Router& router, const ApiDeps& deps) {
                                co_return ErrorResponse(weight.error(), ctx.req.request_id);
                            auto k = co_await keys.Add(who, std::move(name.value()),
                                                       std::move(secret.value()),
-                                                      weight->value_or(1), Meta(ctx.req));
+                                                      weight->value_or(1), RequestMetaOf(ctx.req));
                            if (!k.ok()) co_return ErrorResponse(k.error(), ctx.req.request_id);
                            co_return JsonResponse(201, KeyJson(*k));
                        }));
@@ -103,7 +99,7 @@ void RegisterUpstreamKeyRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!secret.ok())
                                co_return ErrorResponse(secret.error(), ctx.req.request_id);
                            auto k = co_await keys.Rotate(who, ctx.req.Param("id"),
-                                                         std::move(secret.value()), Meta(ctx.req));
+                                                         std::move(secret.value()), RequestMetaOf(ctx.req));
                            if (!k.ok()) co_return ErrorResponse(k.error(), ctx.req.request_id);
                            co_return JsonResponse(200, KeyJson(*k));
                        }));
@@ -131,7 +127,7 @@ void RegisterUpstreamKeyRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!weight.ok())
                                co_return ErrorResponse(weight.error(), ctx.req.request_id);
                            auto k = co_await keys.Update(who, ctx.req.Param("id"), enabled,
-                                                         weight.value(), Meta(ctx.req));
+                                                         weight.value(), RequestMetaOf(ctx.req));
                            if (!k.ok()) co_return ErrorResponse(k.error(), ctx.req.request_id);
                            co_return JsonResponse(200, KeyJson(*k));
                        }));
@@ -140,7 +136,7 @@ void RegisterUpstreamKeyRoutes(http::Router& router, const ApiDeps& deps) {
                Require(accounts, perm,
                        [&keys](http::Context& ctx, const auth::Principal& who)
                            -> net::awaitable<http::Response> {
-                           auto r = co_await keys.Delete(who, ctx.req.Param("id"), Meta(ctx.req));
+                           auto r = co_await keys.Delete(who, ctx.req.Param("id"), RequestMetaOf(ctx.req));
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
                            co_return http::Response::NoContent();
                        }));

@@ -101,9 +101,7 @@ void RegisterUserRoutes(http::Router& router, const ApiDeps& deps) {
                            if (!cur.ok()) co_return ErrorResponse(cur.error(), ctx.req.request_id);
                            auto next = ReqString(*body, "new_password");
                            if (!next.ok()) co_return ErrorResponse(next.error(), ctx.req.request_id);
-                           services::RequestMeta meta{ctx.req.remote_ip,
-                                                      ctx.req.headers.GetOr("User-Agent"),
-                                                      ctx.req.request_id};
+                           services::RequestMeta meta = RequestMetaOf(ctx.req);
                            auto r = co_await accounts.ChangePassword(who, std::move(cur.value()),
                                                                      std::move(next.value()), meta);
                            if (!r.ok()) co_return ErrorResponse(r.error(), ctx.req.request_id);
