@@ -262,19 +262,20 @@ net::awaitable<Result<SignInResult>> Accounts::FinishSignIn(store::User user,
             out.tokens = std::move(pair.value());
             co_return out;
         }
-        // A passkey is a second factor only for an account that needs one (TOTP on, or a role
-        // that requires MFA); it also spares such a member enrolling TOTP.
-        auto passkeys = co_await db_.Run(
-            [this](std::string uid) -> Result<std::size_t> {
-                auto list = store_.Passkeys().ListByUser(uid);
-                if (!list.ok()) return list.error();
-                return list->size();
-            },
-            user.id);
-        if (!passkeys.ok()) co_return passkeys.error();
-        bool has_passkey = passkeys.value() > 0;
         bool required = mfa_->RequiredFor(user.role);
         if (enabled || required) {
+            // A passkey is a second factor only for an account that needs one (TOTP on, or a
+            // role that requires MFA); it also spares such a member enrolling TOTP. Read only
+            // then: a plain sign-in costs no extra query.
+            auto passkeys = co_await db_.Run(
+                [this](std::string uid) -> Result<std::size_t> {
+                    auto list = store_.Passkeys().ListByUser(uid);
+                    if (!list.ok()) return list.error();
+                    return list->size();
+                },
+                user.id);
+            if (!passkeys.ok()) co_return passkeys.error();
+            bool has_passkey = passkeys.value() > 0;
             MfaPurpose purpose = enabled || has_passkey ? MfaPurpose::kLogin : MfaPurpose::kEnroll;
             std::vector<std::string> methods;
             if (enabled) methods = {"totp", "recovery_code"};
