@@ -15,6 +15,15 @@ using core::Result;
 namespace {
 
 constexpr std::size_t kRecoveryCodeCount = 10;
+
+// 429 once an account's budget of wrong codes is spent.
+Error TooManyWrongCodes(const limit::Decision& d) {
+    Error e = Error::Make(ErrorCode::kRateLimited, "rate_limited",
+                          "Too many wrong codes; try again in " +
+                              std::to_string(d.RetryAfterSeconds()) + " s.");
+    e.retry_after_s = std::max<std::int64_t>(1, d.RetryAfterSeconds());
+    return e;
+}
 constexpr std::size_t kRecoveryCodeBytes = 10;  // 80 bits -> 16 base32 characters
 
 // The one answer for a wrong, reused, expired or malformed second factor.
@@ -140,11 +149,7 @@ Result<void> Mfa::VerifyBlocking(const std::string& user_id, const SecondFactor&
         Audit(user_id, "auth.mfa_failed", "user:" + user_id, meta,
               nlohmann::json({{"reason", "rate_limited"}, {"context", ContextName(context)}})
                   .dump());
-        Error e = Error::Make(ErrorCode::kRateLimited, "rate_limited",
-                              "Too many wrong codes; try again in " +
-                                  std::to_string(d.RetryAfterSeconds()) + " s.");
-        e.retry_after_s = std::max<std::int64_t>(1, d.RetryAfterSeconds());
-        return e;
+        return TooManyWrongCodes(d);
     }
     // Only failures are charged: the probe above is given back.
     limiter_.Adjust(bucket, cfg_.failures_per_account, 1);
@@ -212,11 +217,7 @@ Result<RecoveryCodes> Mfa::ConfirmBlocking(const std::string& user_id, const std
     std::string bucket = "mfa:account:" + user_id;
     auto d = limiter_.Check(bucket, cfg_.failures_per_account, 1);
     if (!d.allowed) {
-        Error e = Error::Make(ErrorCode::kRateLimited, "rate_limited",
-                              "Too many wrong codes; try again in " +
-                                  std::to_string(d.RetryAfterSeconds()) + " s.");
-        e.retry_after_s = std::max<std::int64_t>(1, d.RetryAfterSeconds());
-        return e;
+        return TooManyWrongCodes(d);
     }
     limiter_.Adjust(bucket, cfg_.failures_per_account, 1);
     auto state = store_.Mfa().Get(user_id);

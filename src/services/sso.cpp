@@ -591,9 +591,9 @@ net::awaitable<Result<SignInResult>> Sso::Exchange(std::string ticket, RequestMe
     auto redeemed = co_await Redeem(std::move(ticket), store::SsoTicketKind::kTicket);
     if (!redeemed) co_return invalid();
     const store::SsoTicket* t = &redeemed->ticket;
-    std::optional<store::User> user = std::move(redeemed->user);
-    std::string uid = user->id;
-    if (user->status != store::UserStatus::kActive) {
+    store::User& user = redeemed->user;
+    std::string uid = user.id;
+    if (user.status != store::UserStatus::kActive) {
         Error e = Refusal(ErrorCode::kForbidden, "account_disabled",
                           "This account is disabled; ask an administrator.");
         std::string reason = "disabled_user";
@@ -602,7 +602,7 @@ net::awaitable<Result<SignInResult>> Sso::Exchange(std::string ticket, RequestMe
     }
     std::string detail = Json({{"method", "sso"}, {"provider", t->provider}});
     std::optional<std::string> no_code;
-    co_return co_await accounts_.FinishSignIn(std::move(user.value()), std::move(no_code),
+    co_return co_await accounts_.FinishSignIn(std::move(user), std::move(no_code),
                                               std::move(meta), std::move(detail));
 }
 
@@ -618,10 +618,10 @@ net::awaitable<Result<SignInResult>> Sso::Link(std::string link_token, std::stri
     auto redeemed = co_await Redeem(std::move(link_token), store::SsoTicketKind::kLink);
     if (!redeemed) co_return invalid();
     const store::SsoTicket* t = &redeemed->ticket;
-    std::optional<store::User> user = std::move(redeemed->user);
-    std::string uid = user->id;
+    store::User& user = redeemed->user;
+    std::string uid = user.id;
     std::int64_t now = clock_.NowMs();
-    std::string stored_hash = user->password_hash;
+    std::string stored_hash = user.password_hash;
     bool ok = co_await crypto_.Run(
         [this](std::string pw, std::string h) { return hasher_.Verify(pw, h); }, password,
         stored_hash);
@@ -631,7 +631,7 @@ net::awaitable<Result<SignInResult>> Sso::Link(std::string link_token, std::stri
         co_return Refusal(ErrorCode::kUnauthenticated, "invalid_credentials",
                           "Wrong password. Sign in with the provider again to retry.");
     }
-    if (user->status != store::UserStatus::kActive) {
+    if (user.status != store::UserStatus::kActive) {
         Error e = Refusal(ErrorCode::kForbidden, "account_disabled",
                           "This account is disabled; ask an administrator.");
         std::string reason = "disabled_user";
@@ -656,7 +656,7 @@ net::awaitable<Result<SignInResult>> Sso::Link(std::string link_token, std::stri
     if (!linked.ok()) co_return linked.error();
     std::string detail = Json({{"method", "sso"}, {"provider", t->provider}});
     std::optional<std::string> no_code;
-    co_return co_await accounts_.FinishSignIn(std::move(user.value()), std::move(no_code),
+    co_return co_await accounts_.FinishSignIn(std::move(user), std::move(no_code),
                                               std::move(meta), std::move(detail));
 }
 
