@@ -18,6 +18,7 @@ import {
   chooseOption,
   DESKTOP,
   launchBrowser,
+  openAccountMenuItem,
   openPage,
   PHONE,
   settledDialog,
@@ -52,9 +53,8 @@ async function signIn(page, url, username, L, password = SEED_PASSWORD) {
 
 /** The account menu in the sidebar (a drawer on phones) → `item`. */
 async function navigate(page, L, item) {
-  if (page.compact) await page.getByRole('button', { name: L.menu }).click();
-  await page.getByRole('button', { name: L.account }).click();
-  await page.getByRole('menuitem', { name: item }).click();
+  const path = item === L.admin ? '/admin' : item === L.history ? '/history' : undefined;
+  await openAccountMenuItem(page, item, { account: L.account, menu: L.menu, path });
 }
 
 const rows = (page) => page.getByTestId('history-row');

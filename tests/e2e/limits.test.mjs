@@ -15,6 +15,7 @@ import {
   call,
   DESKTOP,
   launchBrowser,
+  openAccountMenuItem,
   openPage,
   PHONE,
   settledDialog,
@@ -50,9 +51,7 @@ async function signIn(page, url, username, L, password = SEED_PASSWORD) {
 
 /** Admin console → Users, filtered down to `username`; resolves that user's row. */
 async function openUserRow(page, L, username) {
-  if (page.compact) await page.getByRole('button', { name: L.menu }).click();
-  await page.getByRole('button', { name: L.account }).click();
-  await page.getByRole('menuitem', { name: L.admin }).click();
+  await openAccountMenuItem(page, L.admin, { account: L.account, menu: L.menu, path: '/admin' });
   await page.getByRole('textbox', { name: L.search }).fill(username);
   const rows = page.getByTestId('admin-users').locator('tbody tr.ant-table-row');
   await waitUntil(async () => (await rows.count()) === 1 && (await rows.first().innerText()).includes(username), () => `only ${username} listed`);

@@ -247,10 +247,38 @@ export async function closeSidebar(page) {
   }
 }
 
-export async function openAccountMenuItem(page, item) {
-  const nav = await openSidebar(page);
-  await nav.getByRole('button', { name: /^Account menu for / }).click();
-  await page.getByRole('menuitem', { name: item }).click();
+/**
+ * The account menu in the sidebar (a drawer on phones) → `item`. The menu is let finish opening
+ * before the click; with `path`, waits until the page is there and, if it never gets there, says
+ * where it is instead (URL, headings, console problems) and keeps a screenshot.
+ */
+export async function openAccountMenuItem(page, item, { account = /^Account menu for /, menu = 'Open menu', path: to } = {}) {
+  if (page.compact) {
+    const drawerClosed = !(await page.getByRole('navigation').filter({ has: page.getByRole('button', { name: account }) }).isVisible());
+    if (drawerClosed) await page.getByRole('button', { name: menu }).click();
+  }
+  await page.getByRole('button', { name: account }).click();
+  const menuItem = page.getByRole('menuitem', { name: item });
+  await waitSettled(page.locator('.ant-dropdown:not(.ant-dropdown-hidden)').filter({ has: menuItem }), 'account menu');
+  await menuItem.click();
+  if (to) await arrivedAt(page, to);
+}
+
+/** Waits until the page's path is `to`; on a timeout the error says where the page is instead. */
+export async function arrivedAt(page, to) {
+  try {
+    await page.waitForURL((u) => u.pathname === to);
+  } catch (e) {
+    throw new Error(`never reached ${to}: ${await pageState(page)}`, { cause: e });
+  }
+}
+
+/** Where a page is and what it shows (for failure messages); also saves FAILED-<time>.png. */
+export async function pageState(page) {
+  const name = `FAILED-${Date.now()}`;
+  await shot(page, name).catch(() => undefined);
+  const headings = await page.getByRole('heading').allInnerTexts().catch(() => []);
+  return `url ${page.url()}, headings ${JSON.stringify(headings)}, screenshot ${name}.png, problems:\n${(page.problems ?? []).join('\n')}`;
 }
 
 export async function signOutViaUi(page) {
