@@ -51,135 +51,54 @@ Error ErrorFromSqlite(sqlite3* db, int rc, std::string_view context) {
     }
 }
 
-Error RefineConflict(Error e, std::initializer_list<UniqueRule> rules) {
-    if (e.code != ErrorCode::kConflict) return e;
-    for (const auto& r : rules) {
-        if (e.detail.find(r.column) != std::string::npos) {
-            e.api_code = std::string(r.api_code);
-            e.public_message = std::string(r.message);
-            return e;
-        }
-    }
-    return e;
-}
+// ---- SqliteStmt ----
 
-Error NotFound(std::string_view what) {
-    return Error::Make(ErrorCode::kNotFound, std::string(what) + "_not_found",
-                       std::string(what) + " not found");
-}
-
-// ---- Stmt ----
-
-Stmt::Stmt(sqlite3* db, sqlite3_stmt* stmt, bool* in_use) : db_(db), stmt_(stmt), in_use_(in_use) {}
-
-Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_), in_use_(other.in_use_) {
-    other.stmt_ = nullptr;
-    other.in_use_ = nullptr;
-}
-
-Stmt::~Stmt() {
-    if (stmt_ == nullptr) return;
+void SqliteStmt::Release() noexcept {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    if (in_use_ != nullptr) *in_use_ = false;
+    in_use = false;
 }
 
-void Stmt::Check(int rc, int index) const {
+void SqliteStmt::Check(int rc, int index) const {
     if (rc != SQLITE_OK) {
         throw std::logic_error("sqlite bind " + std::to_string(index) + " of '" +
                                sqlite3_sql(stmt_) + "': " + sqlite3_errstr(rc));
     }
 }
 
-Stmt& Stmt::Bind(int index, std::int64_t v) {
+void SqliteStmt::BindInt(int index, std::int64_t v) {
     Check(sqlite3_bind_int64(stmt_, index, v), index);
-    return *this;
 }
 
-Stmt& Stmt::Bind(int index, std::string_view v) {
+void SqliteStmt::BindText(int index, std::string_view v) {
     Check(sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
           index);
-    return *this;
 }
 
-Stmt& Stmt::Bind(int index, std::nullptr_t) {
-    Check(sqlite3_bind_null(stmt_, index), index);
-    return *this;
-}
+void SqliteStmt::BindNull(int index) { Check(sqlite3_bind_null(stmt_, index), index); }
 
-Stmt& Stmt::Bind(int index, const Param& p) {
-    std::visit([&](const auto& v) { Bind(index, v); }, p);
-    return *this;
-}
-
-Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
+void SqliteStmt::BindBlob(int index, std::string_view bytes) {
     Check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT), index);
-    return *this;
 }
 
-Stmt& Stmt::BindBlob(int index, const std::optional<std::string>& bytes) {
-    return bytes ? BindBlob(index, std::string_view(*bytes)) : Bind(index, nullptr);
-}
-
-Stmt& Stmt::BindParams(const std::vector<Param>& params) {
-    int i = 0;
-    for (const auto& p : params) Bind(++i, p);
-    return *this;
-}
-
-core::Result<bool> Stmt::Step() {
+core::Result<bool> SqliteStmt::Step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return ErrorFromSqlite(db_, sqlite3_extended_errcode(db_));
 }
 
-core::Result<void> Stmt::Run() {
-    while (true) {
-        HUB_SQL_ASSIGN(bool row, Step());
-        if (!row) return core::Ok();
-    }
-}
+bool SqliteStmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+std::int64_t SqliteStmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-std::int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-
-std::string Stmt::Text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
+std::string_view SqliteStmt::Bytes(int col) const {
+    // A blob column read as text would be converted; read blobs as blobs.
+    const void* p = sqlite3_column_type(stmt_, col) == SQLITE_BLOB ? sqlite3_column_blob(stmt_, col)
+                                                                  : sqlite3_column_text(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
-    return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
-                        : std::string();
-}
-
-std::string_view Stmt::TextView(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    int n = sqlite3_column_bytes(stmt_, col);
-    return p != nullptr
-               ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
-               : std::string_view();
-}
-
-std::string Stmt::Blob(int col) const {
-    const void* p = sqlite3_column_blob(stmt_, col);
-    int n = sqlite3_column_bytes(stmt_, col);
-    return p != nullptr ? std::string(static_cast<const char*>(p), static_cast<size_t>(n))
-                        : std::string();
-}
-
-std::optional<std::int64_t> Stmt::OptInt(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Int(col);
-}
-
-std::optional<std::string> Stmt::OptText(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Text(col);
-}
-
-std::optional<std::string> Stmt::OptBlob(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return Blob(col);
+    return p != nullptr ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
+                        : std::string_view();
 }
 
 // ---- Connection ----
@@ -216,7 +135,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptio
 }
 
 Connection::~Connection() {
-    for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+    for (auto& [sql, c] : cache_) sqlite3_finalize(c.raw());
     sqlite3_close(db_);
 }
 
@@ -231,13 +150,13 @@ core::Result<Stmt> Connection::Prepare(std::string_view sql) {
             return ErrorFromSqlite(db_, sqlite3_extended_errcode(db_),
                                    "prepare '" + std::string(sql.substr(0, 120)) + "'");
         }
-        it = cache_.emplace(std::string(sql), Cached{stmt, false}).first;
+        it = cache_.try_emplace(std::string(sql), db_, stmt).first;
     }
     if (it->second.in_use) {
         throw std::logic_error("sqlite statement used twice at once: " + it->first);
     }
     it->second.in_use = true;
-    return Stmt(db_, it->second.stmt, &it->second.in_use);
+    return Stmt(&it->second);
 }
 
 void Connection::EvictIdle() {
@@ -245,15 +164,10 @@ void Connection::EvictIdle() {
         if (it->second.in_use) {
             ++it;
         } else {
-            sqlite3_finalize(it->second.stmt);
+            sqlite3_finalize(it->second.raw());
             it = cache_.erase(it);
         }
     }
-}
-
-core::Result<void> Connection::Exec(std::string_view sql) {
-    HUB_SQL_ASSIGN(Stmt stmt, Prepare(sql));
-    return stmt.Run();
 }
 
 core::Result<std::string> Connection::QueryText(std::string_view sql) {

@@ -20,89 +20,38 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "store/sql/db.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
-// Early return of the error of a Result expression.
-#define HUB_SQL_TRY(expr)                                     \
-    do {                                                      \
-        if (auto hub_sql_try_ = (expr); !hub_sql_try_.ok()) { \
-            return hub_sql_try_.error();                      \
-        }                                                     \
-    } while (0)
-
-#define HUB_SQL_CONCAT_INNER(a, b) a##b
-#define HUB_SQL_CONCAT(a, b) HUB_SQL_CONCAT_INNER(a, b)
-// `decl` = value of a Result expression, or early return of its error.
-#define HUB_SQL_ASSIGN(decl, expr) \
-    HUB_SQL_ASSIGN_IMPL(HUB_SQL_CONCAT(hub_sql_r_, __LINE__), decl, expr)
-#define HUB_SQL_ASSIGN_IMPL(tmp, decl, expr)      \
-    auto tmp = (expr);                            \
-    if (!tmp.ok()) return std::move(tmp).error(); \
-    decl = std::move(tmp).value()
-
 namespace hub::store::sqlite {
 
-// A positional parameter of a statement assembled at run time (optional filters).
-using Param = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using sql::Param;
+using sql::Stmt;
+using sql::Where;
 
-class Stmt {
+// One prepared statement in a connection's cache.
+class SqliteStmt final : public sql::StmtImpl {
 public:
-    Stmt(sqlite3* db, sqlite3_stmt* stmt, bool* in_use);
-    Stmt(Stmt&& other) noexcept;
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    Stmt& operator=(Stmt&&) = delete;
-    ~Stmt();  // resets the statement and gives it back to the cache
+    SqliteStmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    void BindInt(int index, std::int64_t v) override;
+    void BindText(int index, std::string_view v) override;
+    void BindBlob(int index, std::string_view bytes) override;
+    void BindNull(int index) override;
+    core::Result<bool> Step() override;
+    bool IsNull(int col) const override;
+    std::int64_t Int(int col) const override;
+    std::string_view Bytes(int col) const override;
+    void Release() noexcept override;
 
-    // Parameters are 1-based. Binding errors are bugs and throw std::logic_error.
-    Stmt& Bind(int index, std::int64_t v);
-    Stmt& Bind(int index, int v) { return Bind(index, static_cast<std::int64_t>(v)); }
-    Stmt& Bind(int index, bool v) { return Bind(index, std::int64_t{v ? 1 : 0}); }
-    Stmt& Bind(int index, std::string_view v);
-    Stmt& Bind(int index, const std::string& v) { return Bind(index, std::string_view(v)); }
-    Stmt& Bind(int index, const char* v) { return Bind(index, std::string_view(v)); }
-    Stmt& Bind(int index, std::nullptr_t);
-    Stmt& Bind(int index, const Param& p);
-    template <class T>
-    Stmt& Bind(int index, const std::optional<T>& v) {
-        return v ? Bind(index, *v) : Bind(index, nullptr);
-    }
-    Stmt& BindBlob(int index, std::string_view bytes);
-    Stmt& BindBlob(int index, const std::string& bytes) {
-        return BindBlob(index, std::string_view(bytes));
-    }
-    Stmt& BindBlob(int index, const std::optional<std::string>& bytes);
-    // Binds the arguments to ?1, ?2, ... in order.
-    template <class... A>
-    Stmt& BindAll(const A&... args) {
-        int i = 0;
-        (Bind(++i, args), ...);
-        return *this;
-    }
-    Stmt& BindParams(const std::vector<Param>& params);
-
-    core::Result<bool> Step();  // true: a row is ready to read
-    core::Result<void> Run();   // steps to the end, ignoring rows
-
-    // Columns are 0-based.
-    bool IsNull(int col) const;
-    std::int64_t Int(int col) const;
-    bool Bool(int col) const { return Int(col) != 0; }
-    std::string Text(int col) const;
-    // The text without a copy; valid until the next Step() or Reset().
-    std::string_view TextView(int col) const;
-    std::string Blob(int col) const;
-    std::optional<std::int64_t> OptInt(int col) const;
-    std::optional<std::string> OptText(int col) const;
-    std::optional<std::string> OptBlob(int col) const;
+    sqlite3_stmt* raw() const { return stmt_; }
+    bool in_use = false;
 
 private:
     void Check(int rc, int index) const;
     sqlite3* db_;
     sqlite3_stmt* stmt_;
-    bool* in_use_;
 };
 
 struct ConnectionOptions {
@@ -111,7 +60,7 @@ struct ConnectionOptions {
     int busy_timeout_ms = 5000;
 };
 
-class Connection {
+class Connection final : public sql::Connection {
 public:
     static core::Result<std::unique_ptr<Connection>> Open(const ConnectionOptions& options);
     ~Connection();
@@ -123,13 +72,12 @@ public:
     static constexpr std::size_t kMaxCachedStatements = 256;
 
     // A cached prepared statement. One Stmt per SQL text may be alive at a time.
-    core::Result<Stmt> Prepare(std::string_view sql);
-    // Prepares (cached) and runs a statement without parameters.
-    core::Result<void> Exec(std::string_view sql);
+    core::Result<Stmt> Prepare(std::string_view sql) override;
+    sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
     // Runs every statement of a script in turn, uncached (migrations).
     core::Result<void> ExecScript(std::string_view script);
     // Rows changed by the last INSERT/UPDATE/DELETE.
-    std::int64_t Changes() const;
+    std::int64_t Changes() const override;
     bool InTransaction() const;
     void RollbackQuietly() noexcept;
     // The first column of the first row of a statement as text (PRAGMA answers).
@@ -142,10 +90,6 @@ public:
 private:
     explicit Connection(sqlite3* db) : db_(db) {}
     void EvictIdle();
-    struct Cached {
-        sqlite3_stmt* stmt = nullptr;
-        bool in_use = false;
-    };
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const {
@@ -153,22 +97,15 @@ private:
         }
     };
     sqlite3* db_;
-    std::unordered_map<std::string, Cached, Hash, std::equal_to<>> cache_;
+    std::unordered_map<std::string, SqliteStmt, Hash, std::equal_to<>> cache_;
 };
 
 // A database error as a core::Error (codes as documented in store/store.hpp).
 core::Error ErrorFromSqlite(sqlite3* db, int rc, std::string_view context = {});
 
-// Refines a kConflict from a UNIQUE constraint into a specific api code when the constraint
-// names `column` ("table.column" as SQLite reports it).
-struct UniqueRule {
-    std::string_view column;
-    std::string_view api_code;
-    std::string_view message;
-};
-core::Error RefineConflict(core::Error e, std::initializer_list<UniqueRule> rules);
-
-core::Error NotFound(std::string_view what);  // kNotFound "<what>_not_found"
+using sql::NotFound;
+using sql::RefineConflict;
+using sql::UniqueRule;
 
 struct DatabaseOptions {
     std::string path;
@@ -176,7 +113,7 @@ struct DatabaseOptions {
     int busy_timeout_ms = 5000;
 };
 
-class Database {
+class Database final : public sql::Database {
 public:
     // Opens the writer (WAL, foreign keys, busy timeout, synchronous=NORMAL). Readers are
     // opened by OpenReaders once the schema exists.
@@ -246,11 +183,20 @@ public:
     // connection of its own so the readers' pool is not held.
     core::Result<void> BackupTo(const std::string& dest);
 
+    sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
     bool in_memory() const { return in_memory_; }
     // Writes that have arrived and not yet run their statements; COMMITs done (tests, metrics).
     int arrivals() const { return arrivals_.load(); }
     std::uint64_t commits() const { return commits_.load(); }
     std::size_t reader_count() const { return readers_.size(); }
+
+protected:
+    core::Result<void> RunWrite(sql::Body body) override {
+        return Write([&](Connection& c) { return body(c); });
+    }
+    core::Result<void> RunRead(sql::Body body) override {
+        return Read([&](Connection& c) { return body(c); });
+    }
 
 private:
     Database() = default;
@@ -318,29 +264,6 @@ private:
     std::condition_variable reader_free_;
     std::vector<std::unique_ptr<Connection>> readers_;
     std::vector<Connection*> idle_readers_;
-};
-
-// Appends " AND <clause>" pieces and their parameters to build a WHERE at run time from a
-// fixed set of fragments (each distinct text is one cached statement).
-class Where {
-public:
-    Where& And(std::string_view clause) {
-        sql_ += sql_.empty() ? " WHERE " : " AND ";
-        sql_ += clause;
-        return *this;
-    }
-    template <class... P>
-    Where& And(std::string_view clause, P&&... params) {
-        And(clause);
-        (params_.emplace_back(std::forward<P>(params)), ...);
-        return *this;
-    }
-    const std::string& sql() const { return sql_; }
-    std::vector<Param>& params() { return params_; }
-
-private:
-    std::string sql_;
-    std::vector<Param> params_;
 };
 
 }  // namespace hub::store::sqlite

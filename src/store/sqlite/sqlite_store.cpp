@@ -9,7 +9,7 @@
 
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/migrate.hpp"
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
 namespace hub::store {
 
@@ -27,23 +27,23 @@ public:
           clock_(clock != nullptr ? *clock : *owned_clock_),
           db_(std::move(db)),
           migrations_(std::move(migrations)),
-          users_(sqlite::MakeUserStore(Ctx())),
-          roles_(sqlite::MakeRoleStore(Ctx())),
-          sessions_(sqlite::MakeSessionStore(Ctx())),
-          conversations_(sqlite::MakeConversationStore(Ctx())),
-          messages_(sqlite::MakeMessageStore(Ctx())),
-          api_calls_(sqlite::MakeApiCallStore(Ctx())),
-          upstream_keys_(sqlite::MakeUpstreamKeyStore(Ctx())),
-          api_keys_(sqlite::MakeApiKeyStore(Ctx())),
-          images_(sqlite::MakeImageStore(Ctx())),
-          audit_(sqlite::MakeAuditStore(Ctx())),
-          upstream_tasks_(sqlite::MakeUpstreamTaskStore(Ctx())),
-          data_exports_(sqlite::MakeDataExportStore(Ctx())),
-          uploads_(sqlite::MakeUploadStore(Ctx())),
-          passkeys_(sqlite::MakePasskeyStore(Ctx())),
-          mfa_(sqlite::MakeMfaStore(Ctx())),
-          identities_(sqlite::MakeIdentityStore(Ctx())),
-          security_events_(sqlite::MakeSecurityEventStore(Ctx())) {}
+          users_(sql::MakeUserStore(Ctx())),
+          roles_(sql::MakeRoleStore(Ctx())),
+          sessions_(sql::MakeSessionStore(Ctx())),
+          conversations_(sql::MakeConversationStore(Ctx())),
+          messages_(sql::MakeMessageStore(Ctx())),
+          api_calls_(sql::MakeApiCallStore(Ctx())),
+          upstream_keys_(sql::MakeUpstreamKeyStore(Ctx())),
+          api_keys_(sql::MakeApiKeyStore(Ctx())),
+          images_(sql::MakeImageStore(Ctx())),
+          audit_(sql::MakeAuditStore(Ctx())),
+          upstream_tasks_(sql::MakeUpstreamTaskStore(Ctx())),
+          data_exports_(sql::MakeDataExportStore(Ctx())),
+          uploads_(sql::MakeUploadStore(Ctx())),
+          passkeys_(sql::MakePasskeyStore(Ctx())),
+          mfa_(sql::MakeMfaStore(Ctx())),
+          identities_(sql::MakeIdentityStore(Ctx())),
+          security_events_(sql::MakeSecurityEventStore(Ctx())) {}
 
     UserStore& Users() override { return *users_; }
     RoleStore& Roles() override { return *roles_; }
@@ -90,7 +90,7 @@ public:
     core::Result<void> OpenReaders() { return db_->OpenReaders(); }
 
 private:
-    sqlite::RepoContext Ctx() { return sqlite::RepoContext{*db_, clock_}; }
+    sql::RepoContext Ctx() { return sql::RepoContext{*db_, clock_}; }
 
     std::unique_ptr<core::Clock> owned_clock_;
     const core::Clock& clock_;

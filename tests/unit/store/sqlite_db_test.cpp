@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "store/sqlite/db.hpp"
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::store::sqlite {
 namespace {
+using sql::LikePattern;
 
 std::unique_ptr<Database> OpenMemory() {
     auto r = Database::Open({":memory:", 0, 1000});

@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -96,9 +96,9 @@ Where FilterWhere(const ApiCallFilter& f) {
     return w;
 }
 
-class SqliteApiCallStore final : public ApiCallStore {
+class SqlApiCallStore final : public ApiCallStore {
 public:
-    explicit SqliteApiCallStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlApiCallStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<ApiCall> Insert(ApiCall call) override {
         Fill(call);
@@ -251,7 +251,7 @@ private:
 }  // namespace
 
 std::unique_ptr<ApiCallStore> MakeApiCallStore(RepoContext ctx) {
-    return std::make_unique<SqliteApiCallStore>(ctx);
+    return std::make_unique<SqlApiCallStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

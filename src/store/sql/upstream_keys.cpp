@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -35,9 +35,9 @@ core::Error MapWriteError(const core::Error& e) {
                                "an upstream key with this name exists"}});
 }
 
-class SqliteUpstreamKeyStore final : public UpstreamKeyStore {
+class SqlUpstreamKeyStore final : public UpstreamKeyStore {
 public:
-    explicit SqliteUpstreamKeyStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlUpstreamKeyStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<UpstreamKey> Create(UpstreamKey k) override {
         FillTime(k.created_at, ctx_.clock.NowMs());
@@ -120,7 +120,7 @@ private:
 }  // namespace
 
 std::unique_ptr<UpstreamKeyStore> MakeUpstreamKeyStore(RepoContext ctx) {
-    return std::make_unique<SqliteUpstreamKeyStore>(ctx);
+    return std::make_unique<SqlUpstreamKeyStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,7 +1,7 @@
 #include "core/id.hpp"
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -10,9 +10,9 @@ core::Error Conflict(std::string_view api_code, std::string_view message) {
                              std::string(message));
 }
 
-class SqliteMfaStore final : public MfaStore {
+class SqlMfaStore final : public MfaStore {
 public:
-    explicit SqliteMfaStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlMfaStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<MfaState> Get(std::string_view user_id) override {
         return ctx_.db.Read([&](Connection& c) { return Load(c, user_id); });
@@ -198,7 +198,7 @@ private:
 }  // namespace
 
 std::unique_ptr<MfaStore> MakeMfaStore(RepoContext ctx) {
-    return std::make_unique<SqliteMfaStore>(ctx);
+    return std::make_unique<SqlMfaStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,8 +1,8 @@
 #include "store/identities.hpp"
 
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -55,9 +55,9 @@ SsoTicket ReadTicket(const Stmt& s) {
     return t;
 }
 
-class SqliteIdentityStore final : public IdentityStore {
+class SqlIdentityStore final : public IdentityStore {
 public:
-    explicit SqliteIdentityStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlIdentityStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<UserIdentity> Create(UserIdentity i) override {
         FillTime(i.created_at, ctx_.clock.NowMs());
@@ -202,7 +202,7 @@ private:
 }  // namespace
 
 std::unique_ptr<IdentityStore> MakeIdentityStore(RepoContext ctx) {
-    return std::make_unique<SqliteIdentityStore>(ctx);
+    return std::make_unique<SqlIdentityStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

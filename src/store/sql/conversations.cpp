@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -89,9 +89,9 @@ void AddSearch(Where& w, std::string_view q) {
     }
 }
 
-class SqliteConversationStore final : public ConversationStore {
+class SqlConversationStore final : public ConversationStore {
 public:
-    explicit SqliteConversationStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlConversationStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<Conversation> Create(Conversation x) override {
         FillTime(x.created_at, ctx_.clock.NowMs());
@@ -194,7 +194,7 @@ private:
 }  // namespace
 
 std::unique_ptr<ConversationStore> MakeConversationStore(RepoContext ctx) {
-    return std::make_unique<SqliteConversationStore>(ctx);
+    return std::make_unique<SqlConversationStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

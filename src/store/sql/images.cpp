@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -126,9 +126,9 @@ core::Result<void> ApplyPatch(Connection& c, std::string_view id, const Generati
     return {};
 }
 
-class SqliteImageStore final : public ImageStore {
+class SqlImageStore final : public ImageStore {
 public:
-    explicit SqliteImageStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlImageStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<ImageGeneration> Create(ImageGeneration g) override {
         FillTime(g.created_at, ctx_.clock.NowMs());
@@ -288,7 +288,7 @@ private:
 }  // namespace
 
 std::unique_ptr<ImageStore> MakeImageStore(RepoContext ctx) {
-    return std::make_unique<SqliteImageStore>(ctx);
+    return std::make_unique<SqlImageStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -73,9 +73,9 @@ bool IsActiveAdmin(const User& u) {
     return u.role == kRoleAdmin && u.status == UserStatus::kActive;
 }
 
-class SqliteUserStore final : public UserStore {
+class SqlUserStore final : public UserStore {
 public:
-    explicit SqliteUserStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlUserStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<User> Create(User user) override {
         std::int64_t now = ctx_.clock.NowMs();
@@ -269,7 +269,7 @@ private:
 }  // namespace
 
 std::unique_ptr<UserStore> MakeUserStore(RepoContext ctx) {
-    return std::make_unique<SqliteUserStore>(ctx);
+    return std::make_unique<SqlUserStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,5 +1,6 @@
 #pragma once
-// Internal to the SQLite store: the repository factories and the helpers they share.
+// Internal to the stores: the repositories, written once for every dialect against
+// store/sql/db.hpp, their factories and the helpers they share.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -8,14 +9,15 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
-#include "store/sqlite/db.hpp"
+#include "store/sql/db.hpp"
 #include "store/store.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 struct RepoContext {
     Database& db;
     const core::Clock& clock;
+    bool mysql() const { return db.dialect() == Dialect::kMysql; }
 };
 
 std::unique_ptr<UserStore> MakeUserStore(RepoContext ctx);
@@ -63,4 +65,4 @@ std::string LikePattern(std::string_view text);
 core::Result<void> AddCursorBefore(Where& where, std::string_view columns, std::string_view kind,
                                    const std::string& cursor, std::size_t key_count);
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

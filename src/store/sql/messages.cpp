@@ -1,9 +1,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -84,9 +84,9 @@ core::Result<std::vector<Message>> Query(Connection& c, const std::string& sql,
     return rows;
 }
 
-class SqliteMessageStore final : public MessageStore {
+class SqlMessageStore final : public MessageStore {
 public:
-    explicit SqliteMessageStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlMessageStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<Message> Append(std::string_view user_id, Message m) override {
         FillTime(m.created_at, ctx_.clock.NowMs());
@@ -218,7 +218,7 @@ private:
 }  // namespace
 
 std::unique_ptr<MessageStore> MakeMessageStore(RepoContext ctx) {
-    return std::make_unique<SqliteMessageStore>(ctx);
+    return std::make_unique<SqlMessageStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -23,9 +23,9 @@ Passkey ReadPasskey(const Stmt& s) {
     return p;
 }
 
-class SqlitePasskeyStore final : public PasskeyStore {
+class SqlPasskeyStore final : public PasskeyStore {
 public:
-    explicit SqlitePasskeyStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlPasskeyStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<Passkey> Create(Passkey p) override {
         FillTime(p.created_at, ctx_.clock.NowMs());
@@ -175,7 +175,7 @@ private:
 }  // namespace
 
 std::unique_ptr<PasskeyStore> MakePasskeyStore(RepoContext ctx) {
-    return std::make_unique<SqlitePasskeyStore>(ctx);
+    return std::make_unique<SqlPasskeyStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,6 +1,6 @@
 #include "store/data_exports.hpp"
 
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
 namespace hub::store {
 
@@ -14,7 +14,7 @@ std::string_view ToString(ExportStatus s) {
     return "failed";
 }
 
-namespace sqlite {
+namespace sql {
 
 namespace {
 
@@ -64,9 +64,9 @@ core::Result<DataExport> QueryOne(Connection& c, const std::string& sql,
     return std::move(rows.front());
 }
 
-class SqliteDataExportStore final : public DataExportStore {
+class SqlDataExportStore final : public DataExportStore {
 public:
-    explicit SqliteDataExportStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlDataExportStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<DataExport> Create(DataExport e) override {
         FillTime(e.created_at, ctx_.clock.NowMs());
@@ -156,8 +156,8 @@ private:
 }  // namespace
 
 std::unique_ptr<DataExportStore> MakeDataExportStore(RepoContext ctx) {
-    return std::make_unique<SqliteDataExportStore>(ctx);
+    return std::make_unique<SqlDataExportStore>(ctx);
 }
 
-}  // namespace sqlite
+}  // namespace sql
 }  // namespace hub::store

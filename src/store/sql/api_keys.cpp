@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -34,9 +34,9 @@ core::Result<ApiKey> QueryOne(Connection& c, const std::string& sql,
     return ReadKey(st);
 }
 
-class SqliteApiKeyStore final : public ApiKeyStore {
+class SqlApiKeyStore final : public ApiKeyStore {
 public:
-    explicit SqliteApiKeyStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlApiKeyStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<ApiKey> Create(ApiKey k) override {
         FillTime(k.created_at, ctx_.clock.NowMs());
@@ -129,7 +129,7 @@ private:
 }  // namespace
 
 std::unique_ptr<ApiKeyStore> MakeApiKeyStore(RepoContext ctx) {
-    return std::make_unique<SqliteApiKeyStore>(ctx);
+    return std::make_unique<SqlApiKeyStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

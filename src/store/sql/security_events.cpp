@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -24,9 +24,9 @@ SecurityEvent ReadEvent(const Stmt& s) {
     return e;
 }
 
-class SqliteSecurityEventStore final : public SecurityEventStore {
+class SqlSecurityEventStore final : public SecurityEventStore {
 public:
-    explicit SqliteSecurityEventStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlSecurityEventStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<SecurityEvent> Append(SecurityEvent e) override {
         FillTime(e.created_at, ctx_.clock.NowMs());
@@ -134,7 +134,7 @@ private:
 }  // namespace
 
 std::unique_ptr<SecurityEventStore> MakeSecurityEventStore(RepoContext ctx) {
-    return std::make_unique<SqliteSecurityEventStore>(ctx);
+    return std::make_unique<SqlSecurityEventStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

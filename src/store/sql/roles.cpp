@@ -1,8 +1,8 @@
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -15,9 +15,9 @@ std::vector<std::string> ParseModels(std::string_view text) {
     return out;
 }
 
-class SqliteRoleStore final : public RoleStore {
+class SqlRoleStore final : public RoleStore {
 public:
-    explicit SqliteRoleStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlRoleStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<std::vector<Role>> List() override {
         return ctx_.db.Read([&](Connection& c) -> core::Result<std::vector<Role>> {
@@ -152,7 +152,7 @@ private:
 }  // namespace
 
 std::unique_ptr<RoleStore> MakeRoleStore(RepoContext ctx) {
-    return std::make_unique<SqliteRoleStore>(ctx);
+    return std::make_unique<SqlRoleStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -23,9 +23,9 @@ Upload ReadUpload(const Stmt& s) {
     return u;
 }
 
-class SqliteUploadStore final : public UploadStore {
+class SqlUploadStore final : public UploadStore {
 public:
-    explicit SqliteUploadStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlUploadStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<Upload> Create(Upload u) override {
         FillTime(u.created_at, ctx_.clock.NowMs());
@@ -97,7 +97,7 @@ private:
 }  // namespace
 
 std::unique_ptr<UploadStore> MakeUploadStore(RepoContext ctx) {
-    return std::make_unique<SqliteUploadStore>(ctx);
+    return std::make_unique<SqlUploadStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -21,9 +21,9 @@ AuditEntry ReadEntry(const Stmt& s) {
     return e;
 }
 
-class SqliteAuditStore final : public AuditStore {
+class SqlAuditStore final : public AuditStore {
 public:
-    explicit SqliteAuditStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlAuditStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<AuditEntry> Append(AuditEntry e) override {
         FillTime(e.created_at, ctx_.clock.NowMs());
@@ -89,7 +89,7 @@ private:
 }  // namespace
 
 std::unique_ptr<AuditStore> MakeAuditStore(RepoContext ctx) {
-    return std::make_unique<SqliteAuditStore>(ctx);
+    return std::make_unique<SqlAuditStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

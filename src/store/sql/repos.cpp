@@ -1,8 +1,25 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
 #include "core/id.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
+
+core::Error RefineConflict(core::Error e, std::initializer_list<UniqueRule> rules) {
+    if (e.code != core::ErrorCode::kConflict) return e;
+    for (const auto& r : rules) {
+        if (e.detail.find(r.column) != std::string::npos) {
+            e.api_code = std::string(r.api_code);
+            e.public_message = std::string(r.message);
+            return e;
+        }
+    }
+    return e;
+}
+
+core::Error NotFound(std::string_view what) {
+    return core::Error::Make(core::ErrorCode::kNotFound, std::string(what) + "_not_found",
+                             std::string(what) + " not found");
+}
 
 void FillId(std::string& id, std::int64_t at_ms) {
     if (id.empty()) id = core::NewIdAt(at_ms);
@@ -36,4 +53,4 @@ core::Result<void> AddCursorBefore(Where& where, std::string_view columns, std::
     return core::Ok();
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

@@ -1,12 +1,12 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
-class SqliteUpstreamTaskStore final : public UpstreamTaskStore {
+class SqlUpstreamTaskStore final : public UpstreamTaskStore {
 public:
-    explicit SqliteUpstreamTaskStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlUpstreamTaskStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<UpstreamTask> Create(UpstreamTask t) override {
         FillTime(t.created_at, ctx_.clock.NowMs());
@@ -61,7 +61,7 @@ private:
 }  // namespace
 
 std::unique_ptr<UpstreamTaskStore> MakeUpstreamTaskStore(RepoContext ctx) {
-    return std::make_unique<SqliteUpstreamTaskStore>(ctx);
+    return std::make_unique<SqlUpstreamTaskStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql

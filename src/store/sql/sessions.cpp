@@ -1,6 +1,6 @@
-#include "store/sqlite/repos.hpp"
+#include "store/sql/repos.hpp"
 
-namespace hub::store::sqlite {
+namespace hub::store::sql {
 
 namespace {
 
@@ -46,9 +46,9 @@ core::Error SessionConflict(std::string_view code, std::string_view message) {
     return core::Error::Make(core::ErrorCode::kConflict, std::string(code), std::string(message));
 }
 
-class SqliteSessionStore final : public SessionStore {
+class SqlSessionStore final : public SessionStore {
 public:
-    explicit SqliteSessionStore(RepoContext ctx) : ctx_(ctx) {}
+    explicit SqlSessionStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<Session> Create(Session s) override {
         FillDefaults(s);
@@ -186,7 +186,7 @@ private:
 }  // namespace
 
 std::unique_ptr<SessionStore> MakeSessionStore(RepoContext ctx) {
-    return std::make_unique<SqliteSessionStore>(ctx);
+    return std::make_unique<SqlSessionStore>(ctx);
 }
 
-}  // namespace hub::store::sqlite
+}  // namespace hub::store::sql
