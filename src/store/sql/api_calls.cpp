@@ -48,7 +48,19 @@ core::Result<void> InsertOn(Connection& c, const ApiCall& x) {
         .Run();
 }
 
-Where FilterWhere(const ApiCallFilter& f) {
+// `endpoint GLOB 'p*'` (case-sensitive prefix) in the dialect: MySQL says LIKE BINARY 'p%'.
+std::string Glob(bool mysql, std::string clause) {
+    if (!mysql) return clause;
+    for (std::size_t at = clause.find("GLOB '"); at != std::string::npos;
+         at = clause.find("GLOB '", at)) {
+        clause.replace(at, 6, "LIKE BINARY '");
+        std::size_t star = clause.find('*', at);
+        clause[star] = '%';
+    }
+    return clause;
+}
+
+Where FilterWhere(const ApiCallFilter& f, bool mysql) {
     Where w;
     if (f.user_id) w.And("user_id = ?", *f.user_id);
     if (f.from_ms) w.And("created_at >= ?", *f.from_ms);
@@ -65,21 +77,20 @@ Where FilterWhere(const ApiCallFilter& f) {
                 w.And("endpoint = 'chat.title'");
                 break;
             case CallKind::kImages:
-                w.And("(endpoint GLOB 'images*' OR endpoint GLOB '/v1/images/*')");
+                w.And(Glob(mysql, "(endpoint GLOB 'images*' OR endpoint GLOB '/v1/images/*')"));
                 break;
             case CallKind::kChat:
-                w.And("(endpoint = 'chat' OR (endpoint GLOB 'chat.*' AND endpoint <> 'chat.title'))");
+                w.And(Glob(mysql, "(endpoint = 'chat' OR (endpoint GLOB 'chat.*' AND endpoint <> 'chat.title'))"));
                 break;
             case CallKind::kCompatible:
-                w.And("(endpoint GLOB '/v1/*' AND NOT endpoint GLOB '/v1/images/*')");
+                w.And(Glob(mysql, "(endpoint GLOB '/v1/*' AND NOT endpoint GLOB '/v1/images/*')"));
                 break;
             case CallKind::kPassthrough:
-                w.And("endpoint GLOB '/dashscope/*'");
+                w.And(Glob(mysql, "endpoint GLOB '/dashscope/*'"));
                 break;
             case CallKind::kOther:
-                w.And(
-                    "NOT (endpoint = 'chat' OR endpoint GLOB 'chat.*' OR endpoint GLOB 'images*'"
-                    " OR endpoint GLOB '/v1/*' OR endpoint GLOB '/dashscope/*')");
+                w.And(Glob(mysql, "NOT (endpoint = 'chat' OR endpoint GLOB 'chat.*' OR endpoint GLOB 'images*'"
+                    " OR endpoint GLOB '/v1/*' OR endpoint GLOB '/dashscope/*')"));
                 break;
         }
     }
@@ -124,7 +135,7 @@ public:
     core::Result<Page<ApiCall>> ListBatch(const ApiCallFilter& filter, const PageRequest& page,
                                           int limit) override {
         limit = std::max(limit, 1);
-        Where w = FilterWhere(filter);
+        Where w = FilterWhere(filter, ctx_.mysql());
         HUB_SQL_TRY(AddCursorBefore(w, "(created_at, id)", kCursorKind, page.cursor, 1));
         w.params().emplace_back(std::int64_t{limit} + 1);
         std::string sql = "SELECT " + std::string(kColumns) + " FROM api_calls" + w.sql() +
@@ -146,7 +157,7 @@ public:
 
     core::Result<UsageDashboard> Dashboard(const ApiCallFilter& filter, int tz_offset_minutes,
                                            std::size_t top_n) override {
-        Where w = FilterWhere(filter);
+        Where w = FilterWhere(filter, ctx_.mysql());
         // Every column read here and in FilterWhere is in api_calls_stats_idx /
         // api_calls_user_stats_idx (migration 0006): the scan never touches the table.
         std::string sql =
@@ -183,7 +194,7 @@ public:
 
     core::Result<UsageStats> Stats(const ApiCallFilter& filter, UsageGroupBy group_by,
                                    int tz_offset_minutes) override {
-        Where w = FilterWhere(filter);
+        Where w = FilterWhere(filter, ctx_.mysql());
         std::string sql =
             "SELECT created_at, model, input_tokens, output_tokens, image_count, cost_micro_cny,"
             " latency_ms, status_code, error_code FROM api_calls" +

@@ -114,7 +114,7 @@ public:
     core::Result<void> Touch(std::string_view id, std::int64_t at_ms) override {
         return ctx_.db.Write([&](Connection& c) -> core::Result<void> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE api_keys SET last_used_at ="
-                                              " max(coalesce(last_used_at, 0), ?2)"
+                                              " CASE WHEN coalesce(last_used_at, 0) > ?2 THEN last_used_at ELSE ?2 END"
                                               " WHERE id = ?1"));
             HUB_SQL_TRY(st.BindAll(id, at_ms).Run());
             if (c.Changes() == 0) return NotFound("api_key");

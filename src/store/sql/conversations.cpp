@@ -69,10 +69,13 @@ std::string FtsPhrase(std::string_view term) {
     return p;
 }
 
-// Every term must appear in the title or in some message of the conversation.
-void AddSearch(Where& w, std::string_view q) {
+// Every term must appear in the title or in some message of the conversation. SQLite finds
+// terms of kMinFtsChars or more in its trigram FTS5 tables; MySQL/MariaDB (whose FULLTEXT
+// cannot find a word inside an unspaced Chinese sentence) and short terms scan the user's own
+// conversations with LIKE.
+void AddSearch(Where& w, std::string_view q, bool mysql) {
     for (const std::string& term : SplitTerms(q)) {
-        if (Utf8Length(term) >= kMinFtsChars) {
+        if (!mysql && Utf8Length(term) >= kMinFtsChars) {
             std::string phrase = FtsPhrase(term);
             w.And(
                 "(c.seq IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ?)"
@@ -123,7 +126,7 @@ public:
         if (!q.include_archived) w.And("c.archived = 0");
         HUB_SQL_TRY(
             AddCursorBefore(w, "(c.pinned, c.updated_at, c.id)", kCursorKind, q.page.cursor, 2));
-        AddSearch(w, q.q);
+        AddSearch(w, q.q, ctx_.mysql());
         w.params().emplace_back(std::int64_t{limit} + 1);
         std::string sql = std::string(kSelect) + w.sql() +
                           " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ?";
@@ -152,7 +155,7 @@ public:
                           " model = coalesce(?4, model),"
                           " system_prompt = coalesce(?5, system_prompt),"
                           " pinned = coalesce(?6, pinned), archived = coalesce(?7, archived),"
-                          " updated_at = max(updated_at, ?8)"
+                          " updated_at = CASE WHEN updated_at > ?8 THEN updated_at ELSE ?8 END"
                           " WHERE id = ?1 AND user_id = ?2 AND deleted_at IS NULL"));
             HUB_SQL_TRY(st.BindAll(id, user_id, p.title, p.model, p.system_prompt, p.pinned,
                                    p.archived, now)

@@ -111,7 +111,7 @@ public:
                                    AttachmentsText(m.attachments))
                             .Run());
             HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
-                                                 " max(updated_at, ?2) WHERE id = ?1"));
+                                                 " CASE WHEN updated_at > ?2 THEN updated_at ELSE ?2 END WHERE id = ?1"));
             HUB_SQL_TRY(touch.BindAll(m.conversation_id, m.created_at).Run());
             return m;
         });

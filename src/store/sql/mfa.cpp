@@ -24,12 +24,13 @@ public:
             HUB_SQL_ASSIGN(MfaState s, Load(c, user_id));
             if (s.secret_enc) return Conflict("mfa_already_enabled", "TOTP is already on.");
             HUB_SQL_ASSIGN(Stmt st,
-                           c.Prepare("INSERT INTO user_mfa (user_id, pending_secret_enc,"
-                                     " pending_created_at, updated_at) VALUES (?1, ?2, ?3, ?3)"
-                                     " ON CONFLICT (user_id) DO UPDATE SET"
-                                     " pending_secret_enc = excluded.pending_secret_enc,"
-                                     " pending_created_at = excluded.pending_created_at,"
-                                     " updated_at = excluded.updated_at"));
+                           c.Prepare(Upsert(ctx_.mysql(),
+                                            "INSERT INTO user_mfa (user_id, pending_secret_enc,"
+                                            " pending_created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+                                            "user_id",
+                                            "pending_secret_enc = excluded.pending_secret_enc,"
+                                            " pending_created_at = excluded.pending_created_at,"
+                                            " updated_at = excluded.updated_at")));
             st.Bind(1, user_id).BindBlob(2, secret_enc).Bind(3, now_ms);
             return st.Run();
         });
@@ -137,15 +138,16 @@ public:
 
     core::Result<std::int64_t> AddTokenFailure(std::string_view token_hash) override {
         return ctx_.db.Write([&](Connection& c) -> core::Result<std::int64_t> {
+            // The UPDATE holds the row until the transaction ends: the count read next is ours.
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE mfa_tokens SET failures = failures + 1"
-                                              " WHERE token_hash = ?1 RETURNING failures"));
-            st.BindAll(token_hash);
-            HUB_SQL_ASSIGN(bool row, st.Step());
+                                              " WHERE token_hash = ?1"));
+            HUB_SQL_TRY(st.BindAll(token_hash).Run());
+            if (c.Changes() == 0) return NotFound("mfa_token");
+            HUB_SQL_ASSIGN(Stmt read,
+                           c.Prepare("SELECT failures FROM mfa_tokens WHERE token_hash = ?1"));
+            HUB_SQL_ASSIGN(bool row, read.BindAll(token_hash).Step());
             if (!row) return NotFound("mfa_token");
-            std::int64_t n = st.Int(0);
-            HUB_SQL_ASSIGN(bool more, st.Step());
-            (void)more;
-            return n;
+            return read.Int(0);
         });
     }
 

@@ -130,14 +130,19 @@ public:
                                                      std::int64_t now_ms) override {
         std::string hash(challenge_hash), kind(purpose);
         return ctx_.db.Write([&](Connection& c) -> core::Result<WebAuthnChallenge> {
-            // One statement: two requests racing with the same challenge cannot both win.
-            HUB_SQL_ASSIGN(Stmt st,
+            // A conditional UPDATE: two requests racing with the same challenge cannot both
+            // win; the row stays the winner's until the transaction ends.
+            HUB_SQL_ASSIGN(Stmt use,
                            c.Prepare("UPDATE webauthn_challenges SET used_at = ?1"
                                      " WHERE challenge_hash = ?2 AND purpose = ?3"
-                                     " AND used_at IS NULL AND expires_at > ?1"
-                                     " RETURNING challenge_hash, purpose, user_id, created_at,"
-                                     " expires_at, used_at"));
-            st.BindAll(now_ms, hash, kind);
+                                     " AND used_at IS NULL AND expires_at > ?1"));
+            HUB_SQL_TRY(use.BindAll(now_ms, hash, kind).Run());
+            if (c.Changes() == 0) return NotFound("challenge");
+            HUB_SQL_ASSIGN(Stmt st,
+                           c.Prepare("SELECT challenge_hash, purpose, user_id, created_at,"
+                                     " expires_at, used_at FROM webauthn_challenges"
+                                     " WHERE challenge_hash = ?1 AND purpose = ?2"));
+            st.BindAll(hash, kind);
             HUB_SQL_ASSIGN(bool row, st.Step());
             if (!row) return NotFound("challenge");
             WebAuthnChallenge ch;

@@ -1,5 +1,7 @@
 #include "store/sql/repos.hpp"
 
+#include <cctype>
+
 #include "core/id.hpp"
 
 namespace hub::store::sql {
@@ -19,6 +21,36 @@ core::Error RefineConflict(core::Error e, std::initializer_list<UniqueRule> rule
 core::Error NotFound(std::string_view what) {
     return core::Error::Make(core::ErrorCode::kNotFound, std::string(what) + "_not_found",
                              std::string(what) + " not found");
+}
+
+std::string Upsert(bool mysql, std::string_view insert, std::string_view key,
+                   std::string_view set) {
+    std::string sql(insert);
+    if (!mysql) {
+        sql += " ON CONFLICT (";
+        sql += key;
+        sql += ") DO UPDATE SET ";
+        sql += set;
+        return sql;
+    }
+    sql += " ON DUPLICATE KEY UPDATE ";
+    constexpr std::string_view kExcluded = "excluded.";
+    std::size_t from = 0;
+    for (std::size_t at = set.find(kExcluded); at != std::string_view::npos;
+         at = set.find(kExcluded, from)) {
+        sql += set.substr(from, at - from);
+        std::size_t end = at + kExcluded.size();
+        while (end < set.size() && (std::isalnum(static_cast<unsigned char>(set[end])) != 0 ||
+                                    set[end] == '_')) {
+            ++end;
+        }
+        sql += "VALUES(";
+        sql += set.substr(at + kExcluded.size(), end - at - kExcluded.size());
+        sql += ")";
+        from = end;
+    }
+    sql += set.substr(from);
+    return sql;
 }
 
 void FillId(std::string& id, std::int64_t at_ms) {

@@ -53,6 +53,11 @@ core::Result<std::vector<T>> QueryRows(Connection& c, const std::string& sql,
     return rows;
 }
 
+// "<insert> ON CONFLICT (<key>) DO UPDATE SET <set>" in the dialect, where `set` names the
+// proposed row's values excluded.<column> (MySQL: ON DUPLICATE KEY UPDATE ... VALUES(<column>);
+// there the conflict is on any unique key, so `key` must be the table's only one).
+std::string Upsert(bool mysql, std::string_view insert, std::string_view key, std::string_view set);
+
 // Fills an empty id with a UUIDv7 of `at_ms` and a zero time with `now_ms`.
 void FillId(std::string& id, std::int64_t at_ms);
 void FillTime(std::int64_t& t, std::int64_t now_ms);

@@ -125,9 +125,13 @@ private:
 
     static core::Result<void> WritePermissions(Connection& c, const std::string& role,
                                                const std::vector<std::string>& perms) {
+        const bool mysql = c.dialect() == Dialect::kMysql;
         for (const auto& p : perms) {
-            HUB_SQL_ASSIGN(Stmt ins, c.Prepare("INSERT OR IGNORE INTO role_permissions"
-                                               " (role, permission) VALUES (?1, ?2)"));
+            HUB_SQL_ASSIGN(Stmt ins,
+                           c.Prepare(mysql ? "INSERT INTO role_permissions (role, permission)"
+                                             " VALUES (?1, ?2) ON DUPLICATE KEY UPDATE role = role"
+                                           : "INSERT OR IGNORE INTO role_permissions"
+                                             " (role, permission) VALUES (?1, ?2)"));
             HUB_SQL_TRY(ins.BindAll(role, p).Run());
         }
         return core::Ok();

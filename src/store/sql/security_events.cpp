@@ -93,12 +93,13 @@ public:
 
     core::Result<void> Lock(const SecurityLock& l) override {
         return ctx_.db.Write([&](Connection& c) -> core::Result<void> {
-            HUB_SQL_ASSIGN(Stmt st, c.Prepare("INSERT INTO security_locks (subject, until,"
-                                              " event_id, created_at) VALUES (?1, ?2, ?3, ?4)"
-                                              " ON CONFLICT (subject) DO UPDATE SET"
-                                              " until = excluded.until,"
-                                              " event_id = excluded.event_id,"
-                                              " created_at = excluded.created_at"));
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare(Upsert(ctx_.mysql(),
+                                                     "INSERT INTO security_locks (subject, until,"
+                                                     " event_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                                                     "subject",
+                                                     "until = excluded.until,"
+                                                     " event_id = excluded.event_id,"
+                                                     " created_at = excluded.created_at")));
             HUB_SQL_TRY(st.BindAll(l.subject, l.until, l.event_id, l.created_at).Run());
             return core::Ok();
         });

@@ -56,14 +56,15 @@ core::Result<User> GetOn(Connection& c, std::string_view id) {
 core::Result<void> UpsertQuota(Connection& c, std::string_view user_id, const UserQuota& q,
                                std::int64_t now) {
     HUB_SQL_ASSIGN(Stmt st,
-                   c.Prepare("INSERT INTO user_quotas (user_id, daily_tokens, rpm, updated_at, tpm,"
+                   c.Prepare(Upsert(c.dialect() == Dialect::kMysql,
+                             "INSERT INTO user_quotas (user_id, daily_tokens, rpm, updated_at, tpm,"
                              " monthly_tokens, daily_cost_micro_cny, monthly_cost_micro_cny)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (user_id) DO UPDATE"
-                             " SET daily_tokens = excluded.daily_tokens, rpm = excluded.rpm,"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "user_id",
+                             "daily_tokens = excluded.daily_tokens, rpm = excluded.rpm,"
                              " updated_at = excluded.updated_at, tpm = excluded.tpm,"
                              " monthly_tokens = excluded.monthly_tokens,"
                              " daily_cost_micro_cny = excluded.daily_cost_micro_cny,"
-                             " monthly_cost_micro_cny = excluded.monthly_cost_micro_cny"));
+                             " monthly_cost_micro_cny = excluded.monthly_cost_micro_cny")));
     return st.BindAll(user_id, q.daily_tokens, q.rpm, now, q.tpm, q.monthly_tokens,
                       q.daily_cost_micro_cny, q.monthly_cost_micro_cny)
         .Run();

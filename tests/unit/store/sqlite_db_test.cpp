@@ -228,6 +228,17 @@ TEST(SqliteDb, LikePatternEscapesWildcards) {
     EXPECT_EQ(LikePattern(""), "%%");
 }
 
+TEST(SqlRepos, UpsertSpeaksEachDialect) {
+    constexpr std::string_view kInsert = "INSERT INTO t (k, a, b_2) VALUES (?1, ?2, ?3)";
+    constexpr std::string_view kSet = "a = excluded.a, b_2 = excluded.b_2 + 1";
+    EXPECT_EQ(sql::Upsert(false, kInsert, "k", kSet),
+              "INSERT INTO t (k, a, b_2) VALUES (?1, ?2, ?3) ON CONFLICT (k) DO UPDATE SET"
+              " a = excluded.a, b_2 = excluded.b_2 + 1");
+    EXPECT_EQ(sql::Upsert(true, kInsert, "k", kSet),
+              "INSERT INTO t (k, a, b_2) VALUES (?1, ?2, ?3) ON DUPLICATE KEY UPDATE"
+              " a = VALUES(a), b_2 = VALUES(b_2) + 1");
+}
+
 TEST(SqliteDb, WhereBuildsClausesAndParams) {
     Where w;
     w.And("a = ?", std::int64_t{1}).And("b IS NULL").And("c = ?", std::string("x"));
