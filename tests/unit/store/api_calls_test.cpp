@@ -5,7 +5,7 @@ namespace {
 
 using core::ErrorCode;
 
-class ApiCallsTest : public testing::StoreTest {
+class ApiCallsTest : public testing::DialectStoreTest {
 protected:
     ApiCall Call(const std::string& user, const std::string& model, std::int64_t at,
                  int status = 200, std::int64_t latency = 100) {
@@ -23,7 +23,7 @@ protected:
     }
 };
 
-TEST_F(ApiCallsTest, InsertKeepsEveryField) {
+TEST_P(ApiCallsTest, InsertKeepsEveryField) {
     ApiCall c = Call("u1", "qwen-plus", 0);
     c.api_key_id = "key-1";
     c.conversation_id = "conv-1";  // no foreign keys: the log never refuses a row
@@ -57,7 +57,7 @@ TEST_F(ApiCallsTest, InsertKeepsEveryField) {
     EXPECT_TRUE(got.cache_hit);
 }
 
-TEST_F(ApiCallsTest, BatchIsAllOrNothing) {
+TEST_P(ApiCallsTest, BatchIsAllOrNothing) {
     std::vector<ApiCall> batch;
     for (int i = 0; i < 10; ++i) batch.push_back(Call("u1", "m", testing::kT0 + i));
     ASSERT_OK_AND_ASSIGN(std::vector<ApiCall> stored,
@@ -72,7 +72,7 @@ TEST_F(ApiCallsTest, BatchIsAllOrNothing) {
     EXPECT_EQ(store().ApiCalls().List({}, all).value().items.size(), 10u);
 }
 
-TEST_F(ApiCallsTest, ListFiltersAndPages) {
+TEST_P(ApiCallsTest, ListFiltersAndPages) {
     std::vector<ApiCall> batch{
         Call("u1", "qwen-plus", 1000),      Call("u1", "qwen-max", 2000),
         Call("u1", "qwen-plus", 3000, 429), Call("u2", "qwen-plus", 4000),
@@ -114,7 +114,7 @@ TEST_F(ApiCallsTest, ListFiltersAndPages) {
     EXPECT_EQ(times(ok), (V{4000, 2000, 1000}));
 }
 
-TEST_F(ApiCallsTest, StatsTotalsAndGroups) {
+TEST_P(ApiCallsTest, StatsTotalsAndGroups) {
     const std::int64_t day = 86'400'000;
     const std::int64_t d0 = 19'000 * day;  // a UTC midnight
     std::vector<ApiCall> batch;
@@ -172,7 +172,7 @@ TEST_F(ApiCallsTest, StatsTotalsAndGroups) {
     EXPECT_EQ(bj.groups[0].key, DayKey(d0, 480));
 }
 
-TEST_F(ApiCallsTest, TokensUsedSince) {
+TEST_P(ApiCallsTest, TokensUsedSince) {
     ASSERT_OK(store().ApiCalls().InsertBatch(
         {Call("u1", "m", 1000), Call("u1", "m", 2000), Call("u2", "m", 2000)}));
     EXPECT_EQ(store().ApiCalls().TokensUsedSince("u1", 0).value(), 60);
@@ -180,7 +180,7 @@ TEST_F(ApiCallsTest, TokensUsedSince) {
     EXPECT_EQ(store().ApiCalls().TokensUsedSince("nobody", 0).value(), 0);
 }
 
-TEST_F(ApiCallsTest, KindAndKeyFilters) {
+TEST_P(ApiCallsTest, KindAndKeyFilters) {
     std::vector<ApiCall> rows;
     auto with = [&](std::string endpoint, std::optional<std::string> key) {
         ApiCall c = Call("u1", "qwen-plus", testing::kT0 + static_cast<std::int64_t>(rows.size()));
@@ -225,7 +225,7 @@ TEST_F(ApiCallsTest, KindAndKeyFilters) {
     }
 }
 
-TEST_F(ApiCallsTest, DashboardGroupsInOnePass) {
+TEST_P(ApiCallsTest, DashboardGroupsInOnePass) {
     const std::int64_t day = 86'400'000;
     std::vector<ApiCall> rows = {
         Call("u1", "qwen-plus", testing::kT0, 200, 100),
@@ -264,5 +264,7 @@ TEST_F(ApiCallsTest, DashboardGroupsInOnePass) {
     EXPECT_TRUE(mine.top_users.empty());
 }
 
+
+HUB_STORE_DIALECTS(ApiCallsTest);
 }  // namespace
 }  // namespace hub::store

@@ -6,9 +6,9 @@ namespace {
 
 using core::ErrorCode;
 
-class CompatApiStoreTest : public testing::StoreTest {};
+class CompatApiStoreTest : public testing::DialectStoreTest {};
 
-TEST_F(CompatApiStoreTest, ApiKeyModelsRoundTripAndDefaultToAny) {
+TEST_P(CompatApiStoreTest, ApiKeyModelsRoundTripAndDefaultToAny) {
     User u = NewUser("modeler");
     ApiKey k;
     k.user_id = u.id;
@@ -37,7 +37,7 @@ TEST_F(CompatApiStoreTest, ApiKeyModelsRoundTripAndDefaultToAny) {
     EXPECT_ERROR(store().ApiKeys().Create(bad), ErrorCode::kInvalidArgument, "validation_failed");
 }
 
-TEST_F(CompatApiStoreTest, UpstreamTasksAreVisibleToTheirOwnerOnly) {
+TEST_P(CompatApiStoreTest, UpstreamTasksAreVisibleToTheirOwnerOnly) {
     User owner = NewUser("owner");
     User other = NewUser("intruder");
     UpstreamTask t;
@@ -71,5 +71,7 @@ TEST_F(CompatApiStoreTest, UpstreamTasksAreVisibleToTheirOwnerOnly) {
     EXPECT_FALSE(store().UpstreamTasks().Create(orphan).ok());
 }
 
+
+HUB_STORE_DIALECTS(CompatApiStoreTest);
 }  // namespace
 }  // namespace hub::store

@@ -7,10 +7,10 @@ namespace {
 
 using core::ErrorCode;
 
-class ConversationsTest : public testing::StoreTest {
+class ConversationsTest : public testing::DialectStoreTest {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        DialectStoreTest::SetUp();
         owner_ = NewUser("owner");
         other_ = NewUser("other");
     }
@@ -71,7 +71,7 @@ protected:
     User other_;
 };
 
-TEST_F(ConversationsTest, CreateAndGetChecksTheOwner) {
+TEST_P(ConversationsTest, CreateAndGetChecksTheOwner) {
     Conversation c = NewConversation("First");
     EXPECT_FALSE(c.id.empty());
     EXPECT_EQ(c.created_at, testing::kT0);
@@ -83,7 +83,7 @@ TEST_F(ConversationsTest, CreateAndGetChecksTheOwner) {
                  "conversation_not_found");
 }
 
-TEST_F(ConversationsTest, UpdateAndSetTitleIfEmpty) {
+TEST_P(ConversationsTest, UpdateAndSetTitleIfEmpty) {
     Conversation c = NewConversation("");
     ConversationPatch p;
     p.title = "Renamed";
@@ -111,7 +111,7 @@ TEST_F(ConversationsTest, UpdateAndSetTitleIfEmpty) {
                  ErrorCode::kNotFound, "conversation_not_found");
 }
 
-TEST_F(ConversationsTest, ListPinnedFirstThenRecentWithCursor) {
+TEST_P(ConversationsTest, ListPinnedFirstThenRecentWithCursor) {
     Conversation a = NewConversation("a");
     Conversation b = NewConversation("b");
     Conversation c = NewConversation("c");
@@ -137,7 +137,7 @@ TEST_F(ConversationsTest, ListPinnedFirstThenRecentWithCursor) {
     EXPECT_EQ(paged, (std::vector<std::string>{"a", "b", "d", "c"}));
 }
 
-TEST_F(ConversationsTest, ArchivedHiddenUnlessAskedAndDeletedHiddenEverywhere) {
+TEST_P(ConversationsTest, ArchivedHiddenUnlessAskedAndDeletedHiddenEverywhere) {
     Conversation keep = NewConversation("keep");
     Conversation archived = NewConversation("archived");
     Conversation gone = NewConversation("gone");
@@ -176,7 +176,7 @@ TEST_F(ConversationsTest, ArchivedHiddenUnlessAskedAndDeletedHiddenEverywhere) {
                  "message_not_found");
 }
 
-TEST_F(ConversationsTest, SearchCoversTitlesAndMessageText) {
+TEST_P(ConversationsTest, SearchCoversTitlesAndMessageText) {
     Conversation trip = NewConversation("Trip to Hangzhou");
     Conversation code = NewConversation("Code review");
     Conversation zh = NewConversation("中文对话");
@@ -204,7 +204,7 @@ TEST_F(ConversationsTest, SearchCoversTitlesAndMessageText) {
     EXPECT_TRUE(Search("50%").empty());
 }
 
-TEST_F(ConversationsTest, SearchFollowsEditsOfTitlesAndMessages) {
+TEST_P(ConversationsTest, SearchFollowsEditsOfTitlesAndMessages) {
     Conversation c = NewConversation("Old title");
     Message m = Say(c, "streaming...");
     ConversationPatch p;
@@ -221,7 +221,7 @@ TEST_F(ConversationsTest, SearchFollowsEditsOfTitlesAndMessages) {
     ExpectFtsInSync();
 }
 
-TEST_F(ConversationsTest, HardDeleteCascadesAndKeepsTheIndexesInStep) {
+TEST_P(ConversationsTest, HardDeleteCascadesAndKeepsTheIndexesInStep) {
     Conversation c = NewConversation("To be removed");
     Say(c, "some text");
     Say(c, "more text");
@@ -238,5 +238,7 @@ TEST_F(ConversationsTest, HardDeleteCascadesAndKeepsTheIndexesInStep) {
     ExpectFtsInSync();
 }
 
+
+HUB_STORE_DIALECTS(ConversationsTest);
 }  // namespace
 }  // namespace hub::store

@@ -7,9 +7,9 @@ namespace {
 
 using core::ErrorCode;
 
-class DataRightsStoreTest : public testing::StoreTest {};
+class DataRightsStoreTest : public testing::DialectStoreTest {};
 
-TEST_F(DataRightsStoreTest, EraseRemovesEverythingOfTheUserAndKeepsTheirCallsAnonymised) {
+TEST_P(DataRightsStoreTest, EraseRemovesEverythingOfTheUserAndKeepsTheirCallsAnonymised) {
     User ann = NewUser("ann");
     User bob = NewUser("bob");
     Session s;
@@ -81,7 +81,7 @@ TEST_F(DataRightsStoreTest, EraseRemovesEverythingOfTheUserAndKeepsTheirCallsAno
     EXPECT_ERROR(store().Users().Erase(ann.id, "deleted-x"), ErrorCode::kNotFound, "user_not_found");
 }
 
-TEST_F(DataRightsStoreTest, TheLastActiveAdminCannotBeErased) {
+TEST_P(DataRightsStoreTest, TheLastActiveAdminCannotBeErased) {
     User root = NewUser("root", "admin");
     EXPECT_ERROR(store().Users().Erase(root.id, "deleted-a"), ErrorCode::kConflict, "last_admin");
     User second = NewUser("second", "admin");
@@ -89,7 +89,7 @@ TEST_F(DataRightsStoreTest, TheLastActiveAdminCannotBeErased) {
     EXPECT_ERROR(store().Users().Erase(second.id, "deleted-b"), ErrorCode::kConflict, "last_admin");
 }
 
-TEST_F(DataRightsStoreTest, OneActiveExportPerUserAndExpiry) {
+TEST_P(DataRightsStoreTest, OneActiveExportPerUserAndExpiry) {
     User ann = NewUser("ann");
     User bob = NewUser("bob");
     DataExport e;
@@ -120,5 +120,7 @@ TEST_F(DataRightsStoreTest, OneActiveExportPerUserAndExpiry) {
     EXPECT_EQ(failed, 2);
 }
 
+
+HUB_STORE_DIALECTS(DataRightsStoreTest);
 }  // namespace
 }  // namespace hub::store

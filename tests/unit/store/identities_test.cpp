@@ -8,7 +8,7 @@
 namespace hub::store::testing {
 namespace {
 
-class IdentitiesTest : public StoreTest {};
+class IdentitiesTest : public DialectStoreTest {};
 
 UserIdentity Ident(const std::string& user_id, const std::string& subject,
                    const std::string& provider = "corp") {
@@ -20,7 +20,7 @@ UserIdentity Ident(const std::string& user_id, const std::string& subject,
     return i;
 }
 
-TEST_F(IdentitiesTest, LinksAreUniquePerProviderAndSubject) {
+TEST_P(IdentitiesTest, LinksAreUniquePerProviderAndSubject) {
     User a = NewUser("ida");
     User b = NewUser("ben");
     ASSERT_OK_AND_ASSIGN(UserIdentity linked, store().Identities().Create(Ident(a.id, "s-1")));
@@ -40,7 +40,7 @@ TEST_F(IdentitiesTest, LinksAreUniquePerProviderAndSubject) {
     EXPECT_EQ(mine[0].last_login_at, kT0 + 5000);
 }
 
-TEST_F(IdentitiesTest, TheLastIdentityIsKeptWhenAskedAndOthersAreNotYours) {
+TEST_P(IdentitiesTest, TheLastIdentityIsKeptWhenAskedAndOthersAreNotYours) {
     User a = NewUser("ida");
     User b = NewUser("ben");
     ASSERT_OK_AND_ASSIGN(UserIdentity one, store().Identities().Create(Ident(a.id, "s-1")));
@@ -55,7 +55,7 @@ TEST_F(IdentitiesTest, TheLastIdentityIsKeptWhenAskedAndOthersAreNotYours) {
     EXPECT_TRUE(left.empty());
 }
 
-TEST_F(IdentitiesTest, IdentitiesAndTicketsGoWithTheirUser) {
+TEST_P(IdentitiesTest, IdentitiesAndTicketsGoWithTheirUser) {
     User a = NewUser("ida");
     ASSERT_OK(store().Identities().Create(Ident(a.id, "s-1")));
     SsoTicket t;
@@ -72,7 +72,7 @@ TEST_F(IdentitiesTest, IdentitiesAndTicketsGoWithTheirUser) {
                  core::ErrorCode::kNotFound, "ticket_not_found");
 }
 
-TEST_F(IdentitiesTest, StatesAndTicketsAreConsumedOnce) {
+TEST_P(IdentitiesTest, StatesAndTicketsAreConsumedOnce) {
     OidcState s;
     s.state_hash = std::string(64, 'b');
     s.provider = "corp";
@@ -118,5 +118,7 @@ TEST_F(IdentitiesTest, StatesAndTicketsAreConsumedOnce) {
     EXPECT_EQ(removed, 2);
 }
 
+
+HUB_STORE_DIALECTS(IdentitiesTest);
 }  // namespace
 }  // namespace hub::store::testing

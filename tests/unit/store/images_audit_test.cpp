@@ -5,7 +5,7 @@ namespace {
 
 using core::ErrorCode;
 
-class ImagesTest : public testing::StoreTest {};
+class ImagesTest : public testing::DialectStoreTest {};
 
 ImageGeneration NewGeneration(const std::string& user_id) {
     ImageGeneration g;
@@ -19,7 +19,7 @@ ImageGeneration NewGeneration(const std::string& user_id) {
     return g;
 }
 
-TEST_F(ImagesTest, GenerationLifecycle) {
+TEST_P(ImagesTest, GenerationLifecycle) {
     User u = NewUser("painter");
     User other = NewUser("other");
     ASSERT_OK_AND_ASSIGN(ImageGeneration created, store().Images().Create(NewGeneration(u.id)));
@@ -122,7 +122,7 @@ TEST_F(ImagesTest, GenerationLifecycle) {
     EXPECT_ERROR(store().Images().GetImageById(image_id), ErrorCode::kNotFound, "image_not_found");
 }
 
-TEST_F(ImagesTest, UsageRowKeepsTheTaskId) {
+TEST_P(ImagesTest, UsageRowKeepsTheTaskId) {
     User u = NewUser("painter");
     ApiCall c;
     c.user_id = u.id;
@@ -138,9 +138,9 @@ TEST_F(ImagesTest, UsageRowKeepsTheTaskId) {
     EXPECT_EQ(page.items[0].upstream_task_id, "task-9");
 }
 
-class AuditTest : public testing::StoreTest {};
+class AuditTest : public testing::DialectStoreTest {};
 
-TEST_F(AuditTest, AppendAndListWithFilters) {
+TEST_P(AuditTest, AppendAndListWithFilters) {
     auto add = [&](std::optional<std::string> actor, const std::string& action) {
         AuditEntry e;
         e.actor_user_id = std::move(actor);
@@ -190,5 +190,8 @@ TEST_F(AuditTest, AppendAndListWithFilters) {
     EXPECT_FALSE(p2.next_cursor);
 }
 
+
+HUB_STORE_DIALECTS(ImagesTest);
+HUB_STORE_DIALECTS(AuditTest);
 }  // namespace
 }  // namespace hub::store

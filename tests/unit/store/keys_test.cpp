@@ -6,7 +6,7 @@ namespace {
 
 using core::ErrorCode;
 
-class KeysTest : public testing::StoreTest {};
+class KeysTest : public testing::DialectStoreTest {};
 
 UpstreamKey Upstream(const std::string& name) {
     UpstreamKey k;
@@ -17,7 +17,7 @@ UpstreamKey Upstream(const std::string& name) {
     return k;
 }
 
-TEST_F(KeysTest, UpstreamKeyLifecycle) {
+TEST_P(KeysTest, UpstreamKeyLifecycle) {
     ASSERT_OK_AND_ASSIGN(UpstreamKey a, store().UpstreamKeys().Create(Upstream("primary")));
     Advance(10);
     ASSERT_OK_AND_ASSIGN(UpstreamKey b, store().UpstreamKeys().Create(Upstream("backup")));
@@ -70,7 +70,7 @@ TEST_F(KeysTest, UpstreamKeyLifecycle) {
     EXPECT_EQ(store().UpstreamKeys().List().value().size(), 1u);
 }
 
-TEST_F(KeysTest, ApiKeyLifecycle) {
+TEST_P(KeysTest, ApiKeyLifecycle) {
     User u = NewUser("dev");
     User other = NewUser("other");
     ApiKey k;
@@ -122,5 +122,7 @@ TEST_F(KeysTest, ApiKeyLifecycle) {
     EXPECT_TRUE(store().ApiKeys().ListByUser(other.id, true).value().empty());
 }
 
+
+HUB_STORE_DIALECTS(KeysTest);
 }  // namespace
 }  // namespace hub::store

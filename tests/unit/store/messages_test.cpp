@@ -5,10 +5,10 @@ namespace {
 
 using core::ErrorCode;
 
-class MessagesTest : public testing::StoreTest {
+class MessagesTest : public testing::DialectStoreTest {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        DialectStoreTest::SetUp();
         owner_ = NewUser("owner");
         other_ = NewUser("other");
         Conversation c;
@@ -39,7 +39,7 @@ protected:
     Conversation conv_;
 };
 
-TEST_F(MessagesTest, AppendStoresAndBumpsTheConversation) {
+TEST_P(MessagesTest, AppendStoresAndBumpsTheConversation) {
     Advance(500);
     Message q = Append("hello");
     EXPECT_FALSE(q.id.empty());
@@ -71,7 +71,7 @@ TEST_F(MessagesTest, AppendStoresAndBumpsTheConversation) {
                  "invalid_reference");
 }
 
-TEST_F(MessagesTest, UpdateAtStreamEnd) {
+TEST_P(MessagesTest, UpdateAtStreamEnd) {
     Message a = Append("", MessageRole::kAssistant, MessageStatus::kStreaming);
     MessagePatch p;
     p.content = "The answer is 42.";
@@ -94,7 +94,7 @@ TEST_F(MessagesTest, UpdateAtStreamEnd) {
                  "message_not_found");
 }
 
-TEST_F(MessagesTest, ListNewestFirstWithBeforeCursor) {
+TEST_P(MessagesTest, ListNewestFirstWithBeforeCursor) {
     for (int i = 0; i < 5; ++i) Append("m" + std::to_string(i));
     PageRequest page;
     page.limit = 2;
@@ -117,7 +117,7 @@ TEST_F(MessagesTest, ListNewestFirstWithBeforeCursor) {
                  ErrorCode::kInvalidArgument, "invalid_cursor");
 }
 
-TEST_F(MessagesTest, LatestGivesContextInChronologicalOrder) {
+TEST_P(MessagesTest, LatestGivesContextInChronologicalOrder) {
     for (int i = 0; i < 6; ++i) {
         Append("m" + std::to_string(i), i % 2 ? MessageRole::kAssistant : MessageRole::kUser);
     }
@@ -131,7 +131,7 @@ TEST_F(MessagesTest, LatestGivesContextInChronologicalOrder) {
                  "conversation_not_found");
 }
 
-TEST_F(MessagesTest, ReasoningAndErrorCodeAreKeptApartFromTheAnswer) {
+TEST_P(MessagesTest, ReasoningAndErrorCodeAreKeptApartFromTheAnswer) {
     Message a;
     a.conversation_id = conv_.id;
     a.role = MessageRole::kAssistant;
@@ -161,7 +161,7 @@ TEST_F(MessagesTest, ReasoningAndErrorCodeAreKeptApartFromTheAnswer) {
     EXPECT_EQ(latest[0].reasoning, "Let me think. Then answer.");
 }
 
-TEST_F(MessagesTest, ListCurrentLeavesOutRegeneratedAnswers) {
+TEST_P(MessagesTest, ListCurrentLeavesOutRegeneratedAnswers) {
     Message q = Append("question");
     auto answer = [&](const std::string& text) {
         Message a;
@@ -194,5 +194,7 @@ TEST_F(MessagesTest, ListCurrentLeavesOutRegeneratedAnswers) {
                  "conversation_not_found");
 }
 
+
+HUB_STORE_DIALECTS(MessagesTest);
 }  // namespace
 }  // namespace hub::store

@@ -7,10 +7,10 @@ namespace {
 
 using core::ErrorCode;
 
-class PasskeysTest : public testing::StoreTest {
+class PasskeysTest : public testing::DialectStoreTest {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        DialectStoreTest::SetUp();
         owner_ = NewUser("owner");
         other_ = NewUser("other");
     }
@@ -34,7 +34,7 @@ protected:
     User other_;
 };
 
-TEST_F(PasskeysTest, CreateListGetOwnerOnly) {
+TEST_P(PasskeysTest, CreateListGetOwnerOnly) {
     Passkey a = Make(owner_.id, std::string("\x00\x01cred-a", 8), "Laptop");
     Advance(5);
     Passkey b = Make(owner_.id, "cred-b", "Phone");
@@ -59,7 +59,7 @@ TEST_F(PasskeysTest, CreateListGetOwnerOnly) {
     EXPECT_ERROR(pk().GetByCredentialId("nope"), ErrorCode::kNotFound, "passkey_not_found");
 }
 
-TEST_F(PasskeysTest, CredentialIdIsUniqueAcrossUsers) {
+TEST_P(PasskeysTest, CredentialIdIsUniqueAcrossUsers) {
     Make(owner_.id, "same", "One");
     Passkey dup;
     dup.user_id = other_.id;
@@ -73,7 +73,7 @@ TEST_F(PasskeysTest, CredentialIdIsUniqueAcrossUsers) {
     EXPECT_FALSE(pk().Create(dup).ok());
 }
 
-TEST_F(PasskeysTest, RenameAndDeleteAreOwnerScoped) {
+TEST_P(PasskeysTest, RenameAndDeleteAreOwnerScoped) {
     Passkey a = Make(owner_.id, "cred-a", "Laptop");
     EXPECT_ERROR(pk().Rename(other_.id, a.id, "Mine now"), ErrorCode::kNotFound, "passkey_not_found");
     ASSERT_OK_AND_ASSIGN(Passkey renamed, pk().Rename(owner_.id, a.id, "Work laptop"));
@@ -84,7 +84,7 @@ TEST_F(PasskeysTest, RenameAndDeleteAreOwnerScoped) {
     EXPECT_ERROR(pk().GetByCredentialId("cred-a"), ErrorCode::kNotFound, "passkey_not_found");
 }
 
-TEST_F(PasskeysTest, RecordUseIsACompareAndSetOnTheCounter) {
+TEST_P(PasskeysTest, RecordUseIsACompareAndSetOnTheCounter) {
     Passkey a = Make(owner_.id, "cred-a", "Laptop");
     EXPECT_OK(pk().RecordUse(a.id, 0, 5, testing::kT0 + 100));
     ASSERT_OK_AND_ASSIGN(Passkey got, pk().Get(owner_.id, a.id));
@@ -96,7 +96,7 @@ TEST_F(PasskeysTest, RecordUseIsACompareAndSetOnTheCounter) {
     EXPECT_OK(pk().RecordUse(a.id, 5, 6, testing::kT0 + 300));
 }
 
-TEST_F(PasskeysTest, ChallengesAreSingleUseExpireAndKeepTheirPurpose) {
+TEST_P(PasskeysTest, ChallengesAreSingleUseExpireAndKeepTheirPurpose) {
     WebAuthnChallenge ch;
     ch.challenge_hash = std::string(64, 'a');
     ch.purpose = std::string(kChallengeLogin);
@@ -136,11 +136,13 @@ TEST_F(PasskeysTest, ChallengesAreSingleUseExpireAndKeepTheirPurpose) {
     EXPECT_EQ(pruned, 3);
 }
 
-TEST_F(PasskeysTest, DeletingTheUserDeletesItsPasskeys) {
+TEST_P(PasskeysTest, DeletingTheUserDeletesItsPasskeys) {
     Make(owner_.id, "cred-a", "Laptop");
     ASSERT_OK(store().Users().Erase(owner_.id, "tombstone"));
     EXPECT_ERROR(pk().GetByCredentialId("cred-a"), ErrorCode::kNotFound, "passkey_not_found");
 }
 
+
+HUB_STORE_DIALECTS(PasskeysTest);
 }  // namespace
 }  // namespace hub::store

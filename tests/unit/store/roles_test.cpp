@@ -3,9 +3,9 @@
 namespace hub::store {
 namespace {
 
-class RolesTest : public testing::StoreTest {};
+class RolesTest : public testing::DialectStoreTest {};
 
-TEST_F(RolesTest, SeededRolesHaveTheirPermissions) {
+TEST_P(RolesTest, SeededRolesHaveTheirPermissions) {
     using V = std::vector<std::string>;
     ASSERT_OK_AND_ASSIGN(V user, store().Roles().PermissionsOf("user"));
     EXPECT_EQ(user, (V{"api_keys:own", "conversations:own", "history:read:own", "images:own",
@@ -23,7 +23,7 @@ TEST_F(RolesTest, SeededRolesHaveTheirPermissions) {
                  "role_not_found");
 }
 
-TEST_F(RolesTest, ListGivesEveryRoleWithPermissions) {
+TEST_P(RolesTest, ListGivesEveryRoleWithPermissions) {
     ASSERT_OK_AND_ASSIGN(std::vector<Role> roles, store().Roles().List());
     ASSERT_EQ(roles.size(), 3u);
     EXPECT_EQ(roles[0].name, "admin");
@@ -44,7 +44,7 @@ TEST_F(RolesTest, ListGivesEveryRoleWithPermissions) {
     }
 }
 
-TEST_F(RolesTest, CreateUpdateDelete) {
+TEST_P(RolesTest, CreateUpdateDelete) {
     Role r;
     r.name = "support";
     r.description = "Helps";
@@ -86,7 +86,7 @@ TEST_F(RolesTest, CreateUpdateDelete) {
     EXPECT_ERROR(store().Roles().Delete("support"), core::ErrorCode::kNotFound, "role_not_found");
 }
 
-TEST_F(RolesTest, SecurityEventsAndLocks) {
+TEST_P(RolesTest, SecurityEventsAndLocks) {
     SecurityEvent e;
     e.kind = "brute_force";
     e.severity = "high";
@@ -145,5 +145,7 @@ TEST_F(RolesTest, SecurityEventsAndLocks) {
     EXPECT_TRUE(none.empty());
 }
 
+
+HUB_STORE_DIALECTS(RolesTest);
 }  // namespace
 }  // namespace hub::store

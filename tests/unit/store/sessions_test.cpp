@@ -5,7 +5,7 @@ namespace {
 
 using core::ErrorCode;
 
-class SessionsTest : public testing::StoreTest {
+class SessionsTest : public testing::DialectStoreTest {
 protected:
     Session NewSession(const std::string& user_id, const std::string& hash,
                        std::int64_t ttl_ms = 3'600'000) {
@@ -21,7 +21,7 @@ protected:
     }
 };
 
-TEST_F(SessionsTest, CreateStartsAFamilyAndGetsFindIt) {
+TEST_P(SessionsTest, CreateStartsAFamilyAndGetsFindIt) {
     User u = NewUser("sam");
     Session s = NewSession(u.id, "hash-1");
     EXPECT_FALSE(s.id.empty());
@@ -44,7 +44,7 @@ TEST_F(SessionsTest, CreateStartsAFamilyAndGetsFindIt) {
     EXPECT_ERROR(store().Sessions().Create(orphan), ErrorCode::kUnprocessable, "invalid_reference");
 }
 
-TEST_F(SessionsTest, RotateRevokesTheOldAndKeepsTheFamily) {
+TEST_P(SessionsTest, RotateRevokesTheOldAndKeepsTheFamily) {
     User u = NewUser("rita");
     Session first = NewSession(u.id, "h1");
     Advance(1000);
@@ -76,7 +76,7 @@ TEST_F(SessionsTest, RotateRevokesTheOldAndKeepsTheFamily) {
                  "session_expired");
 }
 
-TEST_F(SessionsTest, RotateFailureLeavesTheOldSessionAlive) {
+TEST_P(SessionsTest, RotateFailureLeavesTheOldSessionAlive) {
     User u = NewUser("ursula");
     Session a = NewSession(u.id, "ha");
     NewSession(u.id, "taken");
@@ -88,7 +88,7 @@ TEST_F(SessionsTest, RotateFailureLeavesTheOldSessionAlive) {
     EXPECT_FALSE(still.revoked_at);
 }
 
-TEST_F(SessionsTest, RevokeOneFamilyAndAllButOne) {
+TEST_P(SessionsTest, RevokeOneFamilyAndAllButOne) {
     User u = NewUser("vic");
     User other = NewUser("walt");
     Session a = NewSession(u.id, "a");
@@ -121,7 +121,7 @@ TEST_F(SessionsTest, RevokeOneFamilyAndAllButOne) {
     EXPECT_EQ(n_rest, 1);  // d
 }
 
-TEST_F(SessionsTest, ListActiveAndTouch) {
+TEST_P(SessionsTest, ListActiveAndTouch) {
     User u = NewUser("xena");
     Session a = NewSession(u.id, "a");
     Advance(5);
@@ -146,5 +146,7 @@ TEST_F(SessionsTest, ListActiveAndTouch) {
     EXPECT_ERROR(store().Sessions().Get(expiring.id), ErrorCode::kNotFound, "session_not_found");
 }
 
+
+HUB_STORE_DIALECTS(SessionsTest);
 }  // namespace
 }  // namespace hub::store

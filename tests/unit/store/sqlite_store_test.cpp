@@ -7,9 +7,9 @@
 namespace hub::store {
 namespace {
 
-class SqliteStoreTest : public testing::StoreTest {};
+class SqliteStoreTest : public testing::DialectStoreTest {};
 
-TEST_F(SqliteStoreTest, ConcurrentWritersAndReadersLoseNothing) {
+TEST_P(SqliteStoreTest, ConcurrentWritersAndReadersLoseNothing) {
     constexpr int kThreads = 4;
     constexpr int kPerThread = 50;
     std::atomic<int> failures{0};
@@ -35,7 +35,7 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAndReadersLoseNothing) {
     EXPECT_EQ(s.totals.calls, kThreads * kPerThread);
 }
 
-TEST_F(SqliteStoreTest, ReadersSeeCommittedWrites) {
+TEST_P(SqliteStoreTest, ReadersSeeCommittedWrites) {
     User u = NewUser("reader");
     for (int i = 0; i < 10; ++i) {
         UserPatch p;
@@ -46,5 +46,7 @@ TEST_F(SqliteStoreTest, ReadersSeeCommittedWrites) {
     }
 }
 
+
+HUB_STORE_DIALECTS(SqliteStoreTest);
 }  // namespace
 }  // namespace hub::store

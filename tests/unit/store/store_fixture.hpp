@@ -1,12 +1,14 @@
 #pragma once
-// Shared set-up for the SQLite store tests: a fresh temp dir per test, a migrated store on a
-// file in it, and a manual clock.
+// Shared set-up for the repository tests, which run once per dialect (SQLite, MariaDB): a
+// fresh temp dir per test, a migrated store (a file in that dir, or an emptied database on the
+// test MariaDB server), and a manual clock.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -70,15 +72,19 @@ private:
 
 inline constexpr std::int64_t kT0 = 1'700'000'000'000;
 
-class StoreTest : public ::testing::Test {
+// The dialects the repository tests run on ("sqlite", "mysql").
+std::vector<std::string> StoreDialects();
+// A migrated, empty store of `dialect` (MariaDB: the test server's database, emptied).
+core::Result<std::unique_ptr<Store>> OpenTestStore(const std::string& dialect,
+                                                   const std::string& dir,
+                                                   const core::Clock& clock);
+
+// The store, the clock and helpers of the store-backed tests.
+class StoreFixture {
 protected:
-    void SetUp() override {
-        SqliteOptions options;
-        options.path = dir_.File("hub.db");
-        options.readers = 2;
-        options.clock = &clock_;
-        auto r = OpenSqliteStore(options);
-        ASSERT_TRUE(r.ok()) << r.error().detail;
+    void Open(const std::string& dialect) {
+        auto r = OpenTestStore(dialect, dir_.path().string(), clock_);
+        ASSERT_TRUE(r.ok()) << r.error().api_code << ": " << r.error().detail;
         store_ = std::move(r).value();
     }
 
@@ -104,4 +110,23 @@ protected:
     std::unique_ptr<Store> store_;
 };
 
+// A test on a SQLite store (tests of the layers above the store).
+class StoreTest : public ::testing::Test, public StoreFixture {
+protected:
+    void SetUp() override { Open("sqlite"); }
+};
+
+// A repository test: TEST_P, run on every dialect by HUB_STORE_DIALECTS(fixture).
+class DialectStoreTest : public ::testing::TestWithParam<std::string>, public StoreFixture {
+protected:
+    void SetUp() override { Open(GetParam()); }
+    bool mysql() const { return GetParam() == "mysql"; }
+};
+
 }  // namespace hub::store::testing
+
+// Runs the TEST_Ps of a StoreTest fixture on every dialect.
+#define HUB_STORE_DIALECTS(fixture)                                                  \
+    INSTANTIATE_TEST_SUITE_P(Dialects, fixture,                                      \
+                             ::testing::ValuesIn(::hub::store::testing::StoreDialects()), \
+                             [](const auto& info) { return info.param; })

@@ -8,10 +8,10 @@ namespace {
 
 using core::ErrorCode;
 
-class UploadsTest : public testing::StoreTest {
+class UploadsTest : public testing::DialectStoreTest {
 protected:
     void SetUp() override {
-        StoreTest::SetUp();
+        DialectStoreTest::SetUp();
         owner_ = NewUser("owner");
         other_ = NewUser("other");
     }
@@ -35,7 +35,7 @@ protected:
     User other_;
 };
 
-TEST_F(UploadsTest, CreateAndReadBackOwnerOnly) {
+TEST_P(UploadsTest, CreateAndReadBackOwnerOnly) {
     Upload u = Make(owner_.id, "ab/x.jpg");
     EXPECT_FALSE(u.id.empty());
     EXPECT_GT(u.created_at, 0);
@@ -51,7 +51,7 @@ TEST_F(UploadsTest, CreateAndReadBackOwnerOnly) {
     EXPECT_FALSE(store().Uploads().GetById("nope").ok());
 }
 
-TEST_F(UploadsTest, GetManyLeavesOutOtherUsersAndUnknownIds) {
+TEST_P(UploadsTest, GetManyLeavesOutOtherUsersAndUnknownIds) {
     Upload a = Make(owner_.id, "aa/a.jpg");
     Upload b = Make(owner_.id, "bb/b.jpg");
     Upload theirs = Make(other_.id, "cc/c.jpg");
@@ -64,7 +64,7 @@ TEST_F(UploadsTest, GetManyLeavesOutOtherUsersAndUnknownIds) {
     EXPECT_TRUE(none.empty());
 }
 
-TEST_F(UploadsTest, MessagesKeepTheirAttachmentsInOrder) {
+TEST_P(UploadsTest, MessagesKeepTheirAttachmentsInOrder) {
     Conversation c;
     c.user_id = owner_.id;
     ASSERT_OK_AND_ASSIGN(Conversation conv, store().Conversations().Create(c));
@@ -88,7 +88,7 @@ TEST_F(UploadsTest, MessagesKeepTheirAttachmentsInOrder) {
     EXPECT_TRUE(latest[1].attachments.empty());
 }
 
-TEST_F(UploadsTest, ListByUserPagesThroughTheOwnersUploadsInIdOrder) {
+TEST_P(UploadsTest, ListByUserPagesThroughTheOwnersUploadsInIdOrder) {
     std::vector<std::string> mine;
     for (int i = 0; i < 5; ++i) mine.push_back(Make(owner_.id, "aa/" + std::to_string(i) + ".jpg").id);
     Make(other_.id, "bb/theirs.jpg");
@@ -109,7 +109,7 @@ TEST_F(UploadsTest, ListByUserPagesThroughTheOwnersUploadsInIdOrder) {
 
 // One stored file can be named by a result image and by uploads (the store is content
 // addressed): a file counts as used while any row of either table names it.
-TEST_F(UploadsTest, FileUsesCountUploadsAndImagesTogether) {
+TEST_P(UploadsTest, FileUsesCountUploadsAndImagesTogether) {
     EXPECT_EQ(store().Images().CountFileUses("ab/same.png").value(), 0);
     Make(owner_.id, "ab/same.png");
     Make(other_.id, "ab/same.png");
@@ -117,7 +117,7 @@ TEST_F(UploadsTest, FileUsesCountUploadsAndImagesTogether) {
     EXPECT_EQ(store().Images().CountFileUses("ab/other.png").value(), 0);
 }
 
-TEST_F(UploadsTest, ErasingAUserNamesTheirUploadedFilesAndDropsTheRows) {
+TEST_P(UploadsTest, ErasingAUserNamesTheirUploadedFilesAndDropsTheRows) {
     Make(owner_.id, "aa/mine.jpg");
     Make(owner_.id, "aa/mine.jpg");  // the same picture twice: one file
     Make(owner_.id, "ab/shared.jpg");
@@ -132,5 +132,7 @@ TEST_F(UploadsTest, ErasingAUserNamesTheirUploadedFilesAndDropsTheRows) {
     EXPECT_EQ(store().Images().CountFileUses("ab/shared.jpg").value(), 1);
 }
 
+
+HUB_STORE_DIALECTS(UploadsTest);
 }  // namespace
 }  // namespace hub::store

@@ -6,9 +6,9 @@ namespace {
 
 using core::ErrorCode;
 
-class UsersTest : public testing::StoreTest {};
+class UsersTest : public testing::DialectStoreTest {};
 
-TEST_F(UsersTest, CreateFillsIdAndTimesAndGetReturnsIt) {
+TEST_P(UsersTest, CreateFillsIdAndTimesAndGetReturnsIt) {
     User u;
     u.username = "Alice";
     u.email = "Alice@Example.com";
@@ -32,7 +32,7 @@ TEST_F(UsersTest, CreateFillsIdAndTimesAndGetReturnsIt) {
     EXPECT_ERROR(store().Users().Get("missing"), ErrorCode::kNotFound, "user_not_found");
 }
 
-TEST_F(UsersTest, UsernameAndEmailAreUniqueCaseInsensitively) {
+TEST_P(UsersTest, UsernameAndEmailAreUniqueCaseInsensitively) {
     NewUser("bob");
     User dup_name;
     dup_name.username = "BOB";
@@ -47,7 +47,7 @@ TEST_F(UsersTest, UsernameAndEmailAreUniqueCaseInsensitively) {
     EXPECT_ERROR(store().Users().Create(dup_email), ErrorCode::kConflict, "email_taken");
 }
 
-TEST_F(UsersTest, UnknownRoleAndBadSettingsAreRefused) {
+TEST_P(UsersTest, UnknownRoleAndBadSettingsAreRefused) {
     User u;
     u.username = "carol";
     u.email = "carol@example.com";
@@ -59,7 +59,7 @@ TEST_F(UsersTest, UnknownRoleAndBadSettingsAreRefused) {
     EXPECT_ERROR(store().Users().Create(u), ErrorCode::kInvalidArgument, "validation_failed");
 }
 
-TEST_F(UsersTest, FindByLoginMatchesUsernameOrEmailIgnoringCase) {
+TEST_P(UsersTest, FindByLoginMatchesUsernameOrEmailIgnoringCase) {
     User dave = NewUser("dave");
     ASSERT_OK_AND_ASSIGN(User by_name, store().Users().FindByLogin("DAVE"));
     EXPECT_EQ(by_name.id, dave.id);
@@ -68,7 +68,7 @@ TEST_F(UsersTest, FindByLoginMatchesUsernameOrEmailIgnoringCase) {
     EXPECT_ERROR(store().Users().FindByLogin("nobody"), ErrorCode::kNotFound, "user_not_found");
 }
 
-TEST_F(UsersTest, UpdateChangesOnlyWhatIsGiven) {
+TEST_P(UsersTest, UpdateChangesOnlyWhatIsGiven) {
     User erin = NewUser("erin");
     Advance(1000);
     UserPatch p;
@@ -106,7 +106,7 @@ TEST_F(UsersTest, UpdateChangesOnlyWhatIsGiven) {
     EXPECT_ERROR(store().Users().Update("missing", p), ErrorCode::kNotFound, "user_not_found");
 }
 
-TEST_F(UsersTest, UpdateMapsConflictsAndUnknownRoles) {
+TEST_P(UsersTest, UpdateMapsConflictsAndUnknownRoles) {
     NewUser("frank");
     User gina = NewUser("gina");
     UserPatch email;
@@ -120,7 +120,7 @@ TEST_F(UsersTest, UpdateMapsConflictsAndUnknownRoles) {
     EXPECT_EQ(same.role, "user");
 }
 
-TEST_F(UsersTest, LastActiveAdminIsKept) {
+TEST_P(UsersTest, LastActiveAdminIsKept) {
     User a1 = NewUser("admin1", "admin");
     User a2 = NewUser("admin2", "admin");
     NewUser("plain");
@@ -147,7 +147,7 @@ TEST_F(UsersTest, LastActiveAdminIsKept) {
     EXPECT_OK(store().Users().Update(a2.id, rename));
 }
 
-TEST_F(UsersTest, ListPagesNewestFirstWithSearchAndFilters) {
+TEST_P(UsersTest, ListPagesNewestFirstWithSearchAndFilters) {
     std::vector<std::string> ids;
     for (int i = 0; i < 7; ++i) {
         ids.push_back(NewUser("user" + std::to_string(i), i == 3 ? "admin" : "user").id);
@@ -191,5 +191,7 @@ TEST_F(UsersTest, ListPagesNewestFirstWithSearchAndFilters) {
     EXPECT_ERROR(store().Users().List(bad), ErrorCode::kInvalidArgument, "invalid_cursor");
 }
 
+
+HUB_STORE_DIALECTS(UsersTest);
 }  // namespace
 }  // namespace hub::store
