@@ -113,15 +113,19 @@ public:
 
     core::Result<ApiCall> Insert(ApiCall call) override {
         Fill(call);
-        return ctx_.db.Write([&](Connection& c) -> core::Result<ApiCall> {
+        return ctx_.db.WriteFor({call.user_id}, [&](Connection& c) -> core::Result<ApiCall> {
             HUB_SQL_TRY(InsertOn(c, call));
             return call;
         });
     }
 
     core::Result<std::vector<ApiCall>> InsertBatch(std::vector<ApiCall> calls) override {
-        for (ApiCall& call : calls) Fill(call);
-        return ctx_.db.Write([&](Connection& c) -> core::Result<std::vector<ApiCall>> {
+        std::vector<std::string_view> users;
+        for (ApiCall& call : calls) {
+            Fill(call);
+            users.push_back(call.user_id);
+        }
+        return ctx_.db.WriteFor(users, [&](Connection& c) -> core::Result<std::vector<ApiCall>> {
             for (const ApiCall& call : calls) HUB_SQL_TRY(InsertOn(c, call));
             return std::move(calls);
         });
@@ -140,7 +144,7 @@ public:
         w.params().emplace_back(std::int64_t{limit} + 1);
         std::string sql = "SELECT " + std::string(kColumns) + " FROM api_calls" + w.sql() +
                           " ORDER BY created_at DESC, id DESC LIMIT ?";
-        return ctx_.db.Read([&](Connection& c) -> core::Result<Page<ApiCall>> {
+        return ctx_.db.ReadHeavy(filter.user_id.value_or(""), [&](Connection& c) -> core::Result<Page<ApiCall>> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
             st.BindParams(w.params());
             std::vector<ApiCall> rows;
@@ -165,7 +169,7 @@ public:
             " latency_ms, status_code, error_code, user_id, coalesce(api_key_id, '')"
             " FROM api_calls" +
             w.sql() + " ORDER BY created_at";
-        return ctx_.db.Read([&](Connection& c) -> core::Result<UsageDashboard> {
+        return ctx_.db.ReadHeavy(filter.user_id.value_or(""), [&](Connection& c) -> core::Result<UsageDashboard> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
             st.BindParams(w.params());
             DashboardAccumulator acc(tz_offset_minutes, top_n);
@@ -199,7 +203,7 @@ public:
             "SELECT created_at, model, input_tokens, output_tokens, image_count, cost_micro_cny,"
             " latency_ms, status_code, error_code FROM api_calls" +
             w.sql();
-        return ctx_.db.Read([&](Connection& c) -> core::Result<UsageStats> {
+        return ctx_.db.ReadHeavy(filter.user_id.value_or(""), [&](Connection& c) -> core::Result<UsageStats> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
             st.BindParams(w.params());
             UsageAccumulator acc(group_by, tz_offset_minutes);

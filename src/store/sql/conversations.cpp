@@ -101,7 +101,7 @@ public:
         FillTime(x.updated_at, x.created_at);
         FillId(x.id, x.created_at);
         x.deleted_at.reset();
-        return ctx_.db.Write([&](Connection& c) -> core::Result<Conversation> {
+        return ctx_.db.WriteFor({x.user_id}, [&](Connection& c) -> core::Result<Conversation> {
             HUB_SQL_ASSIGN(Stmt st,
                            c.Prepare("INSERT INTO conversations (id, user_id, title, model,"
                                      " system_prompt, pinned, archived, created_at, updated_at)"
@@ -130,7 +130,7 @@ public:
         w.params().emplace_back(std::int64_t{limit} + 1);
         std::string sql = std::string(kSelect) + w.sql() +
                           " ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ?";
-        return ctx_.db.Read([&](Connection& c) -> core::Result<Page<Conversation>> {
+        return ctx_.db.ReadHeavy(user_id, [&](Connection& c) -> core::Result<Page<Conversation>> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare(sql));
             st.BindParams(w.params());
             std::vector<Conversation> rows;
@@ -148,7 +148,7 @@ public:
     core::Result<Conversation> Update(std::string_view user_id, std::string_view id,
                                       const ConversationPatch& p) override {
         std::int64_t now = ctx_.clock.NowMs();
-        return ctx_.db.Write([&](Connection& c) -> core::Result<Conversation> {
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<Conversation> {
             HUB_SQL_ASSIGN(
                 Stmt st,
                 c.Prepare("UPDATE conversations SET title = coalesce(?3, title),"
@@ -167,7 +167,7 @@ public:
 
     core::Result<bool> SetTitleIfEmpty(std::string_view user_id, std::string_view id,
                                        std::string_view title) override {
-        return ctx_.db.Write([&](Connection& c) -> core::Result<bool> {
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<bool> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE conversations SET title = ?3"
                                               " WHERE id = ?1 AND user_id = ?2"
                                               " AND deleted_at IS NULL AND title = ''"));
@@ -180,7 +180,7 @@ public:
 
     core::Result<void> SoftDelete(std::string_view user_id, std::string_view id) override {
         std::int64_t now = ctx_.clock.NowMs();
-        return ctx_.db.Write([&](Connection& c) -> core::Result<void> {
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<void> {
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE conversations SET deleted_at = ?3"
                                               " WHERE id = ?1 AND user_id = ?2"
                                               " AND deleted_at IS NULL"));

@@ -201,10 +201,33 @@ public:
         return Erased(f, [this](Body b) { return RunRead(b); });
     }
 
+    // A write of data of `users` that a heavy read of theirs may look for next: a database
+    // with a read replica remembers it so that those users read their own writes.
+    template <class F>
+    auto WriteFor(const std::vector<std::string_view>& users, F&& f)
+        -> std::invoke_result_t<F&, Connection&> {
+        return Erased(f, [&](Body b) { return RunWriteFor(users, b); });
+    }
+    // A heavy read (history lists, statistics, CSV export, conversation lists) of `user`'s data
+    // (empty: everyone's): it may be served by a read replica.
+    template <class F>
+    auto ReadHeavy(std::string_view user, F&& f) -> std::invoke_result_t<F&, Connection&> {
+        return Erased(f, [&](Body b) { return RunReadHeavy(user, b); });
+    }
+
 protected:
     // body's error aborts the transaction (and comes back); otherwise it commits.
     virtual core::Result<void> RunWrite(Body body) = 0;
     virtual core::Result<void> RunRead(Body body) = 0;
+    // Without a replica these are RunWrite and RunRead.
+    virtual core::Result<void> RunWriteFor(const std::vector<std::string_view>& users, Body body) {
+        (void)users;
+        return RunWrite(body);
+    }
+    virtual core::Result<void> RunReadHeavy(std::string_view user, Body body) {
+        (void)user;
+        return RunRead(body);
+    }
 
 private:
     template <class F, class Run>

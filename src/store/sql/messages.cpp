@@ -90,7 +90,7 @@ public:
 
     core::Result<Message> Append(std::string_view user_id, Message m) override {
         FillTime(m.created_at, ctx_.clock.NowMs());
-        return ctx_.db.Write([&](Connection& c) -> core::Result<Message> {
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<Message> {
             HUB_SQL_TRY(CheckConversation(c, user_id, m.conversation_id));
             // created_at strictly increases within a conversation, so that (created_at, id)
             // orders messages as they were appended even within one millisecond.
@@ -119,7 +119,7 @@ public:
 
     core::Result<Message> Update(std::string_view user_id, std::string_view id,
                                  const MessagePatch& p) override {
-        return ctx_.db.Write([&](Connection& c) -> core::Result<Message> {
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<Message> {
             HUB_SQL_ASSIGN(
                 Stmt st,
                 c.Prepare("UPDATE messages SET content = coalesce(?3, content),"
