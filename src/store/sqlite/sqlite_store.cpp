@@ -9,7 +9,7 @@
 
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/migrate.hpp"
-#include "store/sql/repos.hpp"
+#include "store/sql/sql_store.hpp"
 
 namespace hub::store {
 
@@ -18,49 +18,15 @@ namespace {
 using sqlite::Connection;
 using sqlite::Database;
 
-class SqliteStore final : public Store {
+class SqliteStore final : public sql::SqlStore {
 public:
-    // `clock` may be null: the store then owns a system clock.
     SqliteStore(std::unique_ptr<Database> db, std::vector<Migration> migrations,
                 const core::Clock* clock)
-        : owned_clock_(clock != nullptr ? nullptr : std::make_unique<core::SystemClock>()),
-          clock_(clock != nullptr ? *clock : *owned_clock_),
-          db_(std::move(db)),
-          migrations_(std::move(migrations)),
-          users_(sql::MakeUserStore(Ctx())),
-          roles_(sql::MakeRoleStore(Ctx())),
-          sessions_(sql::MakeSessionStore(Ctx())),
-          conversations_(sql::MakeConversationStore(Ctx())),
-          messages_(sql::MakeMessageStore(Ctx())),
-          api_calls_(sql::MakeApiCallStore(Ctx())),
-          upstream_keys_(sql::MakeUpstreamKeyStore(Ctx())),
-          api_keys_(sql::MakeApiKeyStore(Ctx())),
-          images_(sql::MakeImageStore(Ctx())),
-          audit_(sql::MakeAuditStore(Ctx())),
-          upstream_tasks_(sql::MakeUpstreamTaskStore(Ctx())),
-          data_exports_(sql::MakeDataExportStore(Ctx())),
-          uploads_(sql::MakeUploadStore(Ctx())),
-          passkeys_(sql::MakePasskeyStore(Ctx())),
-          mfa_(sql::MakeMfaStore(Ctx())),
-          identities_(sql::MakeIdentityStore(Ctx())),
-          security_events_(sql::MakeSecurityEventStore(Ctx())) {}
+        : SqlStore(clock), db_(std::move(db)), migrations_(std::move(migrations)) {
+        MakeRepositories(*db_);
+    }
 
-    UserStore& Users() override { return *users_; }
-    RoleStore& Roles() override { return *roles_; }
-    SessionStore& Sessions() override { return *sessions_; }
-    ConversationStore& Conversations() override { return *conversations_; }
-    MessageStore& Messages() override { return *messages_; }
-    ApiCallStore& ApiCalls() override { return *api_calls_; }
-    UpstreamKeyStore& UpstreamKeys() override { return *upstream_keys_; }
-    ApiKeyStore& ApiKeys() override { return *api_keys_; }
-    ImageStore& Images() override { return *images_; }
-    AuditStore& Audit() override { return *audit_; }
-    UpstreamTaskStore& UpstreamTasks() override { return *upstream_tasks_; }
-    UploadStore& Uploads() override { return *uploads_; }
-    PasskeyStore& Passkeys() override { return *passkeys_; }
-    MfaStore& Mfa() override { return *mfa_; }
-    IdentityStore& Identities() override { return *identities_; }
-    SecurityEventStore& SecurityEvents() override { return *security_events_; }
+    sql::Database& database() override { return *db_; }
 
     core::Result<void> Ping() override {
         return db_->Read([](Connection& c) -> core::Result<void> {
@@ -70,7 +36,7 @@ public:
     }
 
     core::Result<std::vector<int>> Migrate() override {
-        return sqlite::ApplyMigrations(*db_, migrations_, clock_.NowMs());
+        return sqlite::ApplyMigrations(*db_, migrations_, clock().NowMs());
     }
 
     core::Result<SchemaState> SchemaStatus() override {
@@ -78,8 +44,6 @@ public:
     }
 
     std::string_view Dialect() const override { return "sqlite"; }
-
-    DataExportStore& DataExports() override { return *data_exports_; }
 
     core::Result<SnapshotInfo> WriteSnapshot(const std::string& path) override {
         HUB_SQL_TRY(db_->BackupTo(path));
@@ -90,29 +54,8 @@ public:
     core::Result<void> OpenReaders() { return db_->OpenReaders(); }
 
 private:
-    sql::RepoContext Ctx() { return sql::RepoContext{*db_, clock_}; }
-
-    std::unique_ptr<core::Clock> owned_clock_;
-    const core::Clock& clock_;
     std::unique_ptr<Database> db_;
     std::vector<Migration> migrations_;
-    std::unique_ptr<UserStore> users_;
-    std::unique_ptr<RoleStore> roles_;
-    std::unique_ptr<SessionStore> sessions_;
-    std::unique_ptr<ConversationStore> conversations_;
-    std::unique_ptr<MessageStore> messages_;
-    std::unique_ptr<ApiCallStore> api_calls_;
-    std::unique_ptr<UpstreamKeyStore> upstream_keys_;
-    std::unique_ptr<ApiKeyStore> api_keys_;
-    std::unique_ptr<ImageStore> images_;
-    std::unique_ptr<AuditStore> audit_;
-    std::unique_ptr<UpstreamTaskStore> upstream_tasks_;
-    std::unique_ptr<DataExportStore> data_exports_;
-    std::unique_ptr<UploadStore> uploads_;
-    std::unique_ptr<PasskeyStore> passkeys_;
-    std::unique_ptr<MfaStore> mfa_;
-    std::unique_ptr<IdentityStore> identities_;
-    std::unique_ptr<SecurityEventStore> security_events_;
 };
 
 // Restores by placing the snapshot file where the database belongs.
