@@ -9,6 +9,8 @@
 // kUnprocessable ("invalid_reference": a referenced row does not exist), kUnavailable
 // (database busy or unreachable), kInternal (anything else; the detail names the database
 // error). Lists are keyset-paginated with the one cursor codec of store/cursor.hpp.
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +36,16 @@
 #include "store/users.hpp"
 
 namespace hub::store {
+
+// The read replica of a store that has one (/readyz, /metrics).
+struct ReplicaState {
+    bool configured = false;
+    bool healthy = false;             // heavy reads go to it
+    std::int64_t lag_ms = -1;         // -1: unknown
+    std::string reason;               // why it is skipped, while it is
+    std::uint64_t reads_replica = 0;  // heavy reads it served
+    std::uint64_t reads_primary = 0;  // heavy reads the primary served instead
+};
 
 class Store {
 public:
@@ -68,6 +80,7 @@ public:
     // counted in the snapshot itself).
     virtual core::Result<SnapshotInfo> WriteSnapshot(const std::string& path) = 0;
     virtual std::string_view Dialect() const = 0;  // "sqlite", "mysql"
+    virtual ReplicaState Replica() const { return {}; }
 };
 
 }  // namespace hub::store
