@@ -657,11 +657,25 @@ public:
     core::Result<void> Begin(std::string_view begin) {
         auto r = conn().Query(begin);
         if (r.ok() || !conn().broken()) return r;
+        HUB_SQL_TRY(Reopen());
+        return conn().Query(begin);
+    }
+    core::Result<void> Ping() {
+        auto r = conn().Ping();
+        if (r.ok() || !conn().broken()) return r;
+        HUB_SQL_TRY(Reopen());
+        return conn().Ping();
+    }
+
+private:
+    core::Result<void> Reopen() {
         auto& slot = db_.slots_[static_cast<std::size_t>(slot_)];
         slot.reset();
         HUB_SQL_ASSIGN(slot, Connection::Open(db_.options_));
-        return conn().Query(begin);
+        return core::Ok();
     }
+
+public:
 
 private:
     Database& db_;
@@ -743,7 +757,7 @@ std::uint64_t Database::deadlock_retries() const {
 
 core::Result<void> Database::Ping() {
     HUB_SQL_ASSIGN(auto lease, Acquire());
-    return lease->conn().Ping();
+    return lease->Ping();
 }
 
 core::Result<void> Database::WithConnection(ConnectionFn f) {
