@@ -484,7 +484,12 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const UrlOptions& o) 
     mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
     mysql_options(db, MYSQL_OPT_RECONNECT, &no);
     mysql_options(db, MYSQL_REPORT_DATA_TRUNCATION, &yes);
-    if (o.tls_required) mysql_options(db, MYSQL_OPT_SSL_ENFORCE, &yes);
+    if (o.tls_required) {
+        // Connector/C 3.3 enforces TLS only together with certificate verification.
+        mysql_options(db, MYSQL_OPT_SSL_ENFORCE, &yes);
+        mysql_options(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+        if (!o.tls_ca.empty()) mysql_options(db, MYSQL_OPT_SSL_CA, o.tls_ca.c_str());
+    }
     const char* host = o.socket.empty() ? o.host.c_str() : nullptr;
     const char* socket = o.socket.empty() ? nullptr : o.socket.c_str();
     if (mysql_real_connect(db, host, o.user.c_str(), o.password.c_str(), o.database.c_str(),

@@ -151,6 +151,10 @@ core::Result<UrlOptions> ParseUrl(std::string_view url) {
             } else {
                 return Invalid("tls must be required or disabled");
             }
+        } else if (key == "tls_ca") {
+            if (value.empty() || value.front() != '/') return Invalid("tls_ca must be an absolute path");
+            o.tls_ca = value;
+            o.tls_required = true;
         } else if (key == "pool") {
             if (!ParseInt(value, 1, 256, &n)) return Invalid("pool must be a number from 1 to 256");
             o.pool = static_cast<int>(n);
@@ -161,7 +165,7 @@ core::Result<UrlOptions> ParseUrl(std::string_view url) {
             o.timeout_ms = static_cast<int>(n);
         } else {
             return Invalid("unknown query parameter '" + std::string(key.substr(0, 32)) +
-                           "' (known: socket, tls, pool, timeout_ms)");
+                           "' (known: socket, tls, tls_ca, pool, timeout_ms)");
         }
     }
     if (o.socket.empty() && o.host.empty()) return Invalid("the host is missing (or give ?socket=)");

@@ -83,6 +83,10 @@ TEST(MysqlUrl, ParsesEveryPart) {
     auto s = ParseUrl("mysql://u:pw@ignored/db?socket=/run/mysqld/mysqld.sock");
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(s->socket, "/run/mysqld/mysqld.sock");
+    auto ca = ParseUrl("mysql://u:pw@h/db?tls_ca=/etc/ssl/db-ca.pem");
+    ASSERT_TRUE(ca.ok());
+    EXPECT_TRUE(ca->tls_required);
+    EXPECT_EQ(ca->tls_ca, "/etc/ssl/db-ca.pem");
     auto s2 = ParseUrl("mysql://u:pw@/db?socket=%2Ftmp%2Fm.sock");
     ASSERT_TRUE(s2.ok());
     EXPECT_EQ(s2->socket, "/tmp/m.sock");
@@ -104,6 +108,7 @@ TEST(MysqlUrl, MalformedUrlsAreInvalidConfigWithoutThePassword) {
         std::string("mysql://u:") + secret + "@h/db?pool=0",
         std::string("mysql://u:") + secret + "@h/db?timeout_ms=abc",
         std::string("mysql://u:") + secret + "@h/db?tls=maybe",
+        std::string("mysql://u:") + secret + "@h/db?tls_ca=relative.pem",
         std::string("mysql://u:") + secret + "@h/db?nope=1",
         std::string("mysql://u:") + secret + "%zz@h/db",
         std::string("mysql://:") + secret + "@h/db",
@@ -376,7 +381,7 @@ TEST_F(MysqlDbTest, AFailedOrThrowingWriteRollsBack) {
     });
     ASSERT_FALSE(failed.ok());
     EXPECT_EQ(failed.error().api_code, "nope");
-    EXPECT_THROW(db_->Write([&](sql::Connection& c) -> core::Result<void> {
+    EXPECT_THROW((void)db_->Write([&](sql::Connection& c) -> core::Result<void> {
         (void)insert(c, "b");
         throw std::runtime_error("boom");
     }),
@@ -524,6 +529,18 @@ TEST_F(MysqlDbTest, WrongPasswordIsAClearErrorWithoutThePassword) {
     ASSERT_FALSE(down.ok());
     EXPECT_EQ(down.error().api_code, "database_unavailable");
     EXPECT_EQ(down.error().detail.find(MariaDbServer::kPassword), std::string::npos);
+}
+
+TEST_F(MysqlDbTest, TlsRequiredIsRefusedByAServerWithoutTls) {
+    // The throwaway server has no certificate: ?tls=required must not fall back to plain text.
+    auto o = ParseUrl(url_ + "?tls=required");
+    ASSERT_TRUE(o.ok());
+    EXPECT_TRUE(o->tls_required);
+    auto r = Database::Open(o.value());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().api_code, "database_unavailable");
+    EXPECT_NE(r.error().detail.find("SSL"), std::string::npos) << r.error().detail;
+    EXPECT_EQ(r.error().detail.find(MariaDbServer::kPassword), std::string::npos);
 }
 
 // ---- migrations ----
