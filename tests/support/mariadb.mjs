@@ -125,7 +125,13 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
     clearTimeout(timer);
   }
 
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   // Set-up statements stay out of the binlog: a replica has made its own users already.
   await query(`SET sql_log_bin = 0; CREATE USER '${MYSQL_USER}'@'%' IDENTIFIED BY ${sqlString(MYSQL_PASSWORD)};` +
     `CREATE USER '${MYSQL_USER}'@'localhost' IDENTIFIED BY ${sqlString(MYSQL_PASSWORD)}`);
