@@ -11,7 +11,9 @@ PACKAGES=(
   unzip
   # oathtool: the MFA tests generate TOTP codes with an independent implementation.
   oathtool
-  libhiredis-dev libmariadb-dev mariadb-server redis-server nginx chromium wrk sqlite3
+  # MariaDB: Connector/C for store/mysql/, the server and its client for the tests' throwaway
+  # servers (tests/support/mariadb.{cpp,mjs}).
+  libhiredis-dev libmariadb-dev mariadb-server mariadb-client redis-server nginx chromium wrk sqlite3
   iproute2
   # Image uploads (src/media/): decoders and encoders.
   libpng-dev libturbojpeg0-dev libwebp-dev libgif-dev

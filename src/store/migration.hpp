@@ -19,6 +19,7 @@ struct Migration {
 };
 
 const std::vector<Migration>& sqliteMigrations();
+const std::vector<Migration>& mysqlMigrations();
 
 // Where the schema of a database stands against the migrations a binary carries.
 struct SchemaState {
