@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/deps.hpp"
+#include "app/store_open.hpp"
 #include "api/errors.hpp"
 #include "async/offload.hpp"
 #include "core/id.hpp"
@@ -82,18 +83,11 @@ bool PrepareDataDir(const Config& cfg) {
         return false;
     }
     fs::permissions(cfg.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-    auto db_parent = fs::path(cfg.SqlitePath()).parent_path();
-    if (!db_parent.empty()) fs::create_directories(db_parent, ec);
+    if (!cfg.UsesMysql()) {
+        auto db_parent = fs::path(cfg.SqlitePath()).parent_path();
+        if (!db_parent.empty()) fs::create_directories(db_parent, ec);
+    }
     return true;
-}
-
-core::Result<std::unique_ptr<store::Store>> OpenStore(const Config& cfg) {
-    store::SqliteOptions opts;
-    opts.path = cfg.SqlitePath();
-    // A reader per worker up to 8 (each has its own page cache); more workers share them.
-    opts.readers = static_cast<int>(std::clamp<std::size_t>(cfg.db_workers, 2, 8));
-    opts.migrate_on_open = false;  // callers migrate explicitly and report what they did
-    return store::OpenSqliteStore(opts);
 }
 
 std::vector<std::string> SplitKeys(const std::string& csv) {
@@ -283,16 +277,22 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     }
     if (!PrepareDataDir(cfg)) return 1;
 
+    // A database that cannot be opened or migrated is a configuration problem: one line that
+    // names it (never a password: the store's errors carry none), exit 2.
     auto opened = OpenStore(cfg);
     if (!opened.ok()) {
-        obs::Error("store_open_failed", {{"error", opened.error().public_message}});
-        return 1;
+        obs::Error("store_open_failed", {{"error", opened.error().public_message},
+                                         {"code", opened.error().api_code},
+                                         {"detail", opened.error().detail}});
+        return kConfigErrorExit;
     }
     std::unique_ptr<store::Store> store = std::move(opened.value());
     auto applied = store->Migrate();
     if (!applied.ok()) {
-        obs::Error("migration_failed", {{"error", applied.error().public_message}});
-        return 1;
+        obs::Error("migration_failed", {{"error", applied.error().public_message},
+                                        {"code", applied.error().api_code},
+                                        {"detail", applied.error().detail}});
+        return kConfigErrorExit;
     }
     if (!applied->empty()) obs::Info("migrations_applied", {{"count", applied->size()}});
 
@@ -497,6 +497,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     // Conversations and chat: the cache (histories, the model list), then the services.
     cache::LruCache cache({cfg.cache_max_entries, cfg.cache_max_bytes}, security.clock);
     AddHubCollectors(metrics, cache, key_pool, kVersion, demo_mode);
+    AddStoreCollectors(metrics, *store);
     services::HistoryCache history(cache, cfg.chat_history_messages);
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;

@@ -7,10 +7,10 @@
 
 #include "app/app.hpp"
 #include "app/security.hpp"
+#include "app/store_open.hpp"
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 #include "services/backups.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace hub::app {
 
@@ -59,7 +59,7 @@ int BackupCommand(const Config& cfg, const BackupCommandOptions& opts) {
     // A full disk or a file-size limit must be an error we clean up after, not a signal.
     std::signal(SIGXFSZ, SIG_IGN);
     std::error_code ec;
-    if (!fs::exists(cfg.SqlitePath(), ec)) {
+    if (!cfg.UsesMysql() && !fs::exists(cfg.SqlitePath(), ec)) {
         std::cerr << "bailian-hub: no database at " << cfg.SqlitePath() << "\n";
         return 1;
     }
@@ -68,11 +68,7 @@ int BackupCommand(const Config& cfg, const BackupCommandOptions& opts) {
         Say(pass.error());
         return 2;
     }
-    store::SqliteOptions so;
-    so.path = cfg.SqlitePath();
-    so.readers = 1;
-    so.migrate_on_open = false;
-    auto st = store::OpenSqliteStore(so);
+    auto st = OpenStore(cfg);
     if (!st.ok()) {
         Say(st.error());
         return 1;
@@ -130,19 +126,19 @@ int RestoreCommand(const Config& cfg, const RestoreCommandOptions& opts) {
     }
     fs::create_directories(cfg.data_dir, ec);
     fs::permissions(cfg.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-    auto db_parent = fs::path(cfg.SqlitePath()).parent_path();
-    if (!db_parent.empty()) fs::create_directories(db_parent, ec);
+    if (!cfg.UsesMysql()) {
+        auto db_parent = fs::path(cfg.SqlitePath()).parent_path();
+        if (!db_parent.empty()) fs::create_directories(db_parent, ec);
+    }
 
-    auto target = store::MakeSqliteRestoreTarget(cfg.SqlitePath());
+    auto target = RestoreTargetFor(cfg);
     services::RestoreRequest req;
     req.from = opts.from;
     req.passphrase = pass.value();
     req.files_root = cfg.data_dir + "/files";
     req.master_key_path = std::getenv("BAILIAN_HUB_MASTER_KEY") ? "" : cfg.data_dir + "/master.key";
     req.work_dir = cfg.data_dir;
-    int latest = 0;
-    for (const auto& m : store::sqliteMigrations()) latest = std::max(latest, m.version);
-    req.latest_schema = latest;
+    req.latest_schema = LatestSchemaVersion(cfg);
     auto manifest = services::RestoreBackup(*target, req);
     if (!manifest.ok()) {
         Say(manifest.error());
@@ -151,11 +147,7 @@ int RestoreCommand(const Config& cfg, const RestoreCommandOptions& opts) {
         return 1;
     }
     // An older backup gets the migrations it lacks, exactly as `serve` would apply them.
-    store::SqliteOptions so;
-    so.path = cfg.SqlitePath();
-    so.readers = 1;
-    so.migrate_on_open = false;
-    auto st = store::OpenSqliteStore(so);
+    auto st = OpenStore(cfg);
     if (!st.ok()) {
         Say(st.error());
         return 1;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "bailian/result_files.hpp"
+#include "store/mysql/url.hpp"
 
 extern char** environ;
 
@@ -163,9 +164,26 @@ std::optional<std::string> SetDatabaseUrl(Config& c, const std::string& v) {
         c.database_url = v;
         return std::nullopt;
     }
-    if (v.rfind("mysql://", 0) == 0 || v.rfind("mariadb://", 0) == 0)
-        return "MySQL/MariaDB is not supported by this build yet; use sqlite:PATH";
-    return "must start with sqlite: (e.g. sqlite:./var/bailian-hub.db)";
+    if (v.rfind("mysql://", 0) == 0) {
+        auto url = store::mysql::ParseUrl(v);  // its messages never hold the password
+        if (!url.ok()) return url.error().public_message;
+        c.database_url = v;
+        return std::nullopt;
+    }
+    return "must start with sqlite: or mysql:// (e.g. sqlite:./var/bailian-hub.db, "
+           "mysql://hub:PASSWORD@127.0.0.1:3306/hub)";
+}
+
+std::optional<std::string> SetReplicaUrl(Config& c, const std::string& v) {
+    if (v.empty()) {
+        c.database_replica_url.clear();
+        return std::nullopt;
+    }
+    if (v.rfind("mysql://", 0) != 0) return "must be a mysql:// URL (a MySQL/MariaDB replica)";
+    auto url = store::mysql::ParseUrl(v);
+    if (!url.ok()) return url.error().public_message;
+    c.database_replica_url = v;
+    return std::nullopt;
 }
 
 std::optional<std::string> SetLogLevel(Config& c, const std::string& v) {
@@ -270,7 +288,14 @@ const std::vector<KeyDef>& BaseDefs() {
          }},
         {{"data_dir", "BAILIAN_HUB_DATA_DIR", "folder for the database, keys and files"},
          Text(&Config::data_dir)},
-        {{"database.url", "BAILIAN_HUB_DATABASE_URL", "sqlite:PATH"}, SetDatabaseUrl},
+        {{"database.url", "BAILIAN_HUB_DATABASE_URL", "sqlite:PATH or mysql://USER:PASSWORD@HOST:PORT/DB"},
+         SetDatabaseUrl},
+        {{"database.replica_url", "BAILIAN_HUB_DATABASE_REPLICA_URL",
+          "mysql:// URL of a read replica for heavy reads"},
+         SetReplicaUrl},
+        {{"database.replica_max_lag_ms", "BAILIAN_HUB_DATABASE_REPLICA_MAX_LAG_MS",
+          "replica lag past which heavy reads go to the primary"},
+         Millis(&Config::database_replica_max_lag_ms, 100, 3'600'000)},
         {{"log.level", "BAILIAN_HUB_LOG_LEVEL", "trace|debug|info|warn|error|off"}, SetLogLevel},
         {{"log.format", "BAILIAN_HUB_LOG_FORMAT", "json|text"}, SetLogFormat},
         {{"web.root", "BAILIAN_HUB_WEB_ROOT", "folder of the built web UI"},
@@ -752,6 +777,11 @@ core::Result<Config> LoadConfig(const std::string& toml_text, const std::string&
         auto it = env.find(d.key.env);
         if (it == env.end()) continue;
         if (auto e = d.set(c, it->second)) return BadKey(d.key.env, *e);
+    }
+    if (!c.database_replica_url.empty() && !c.UsesMysql()) {
+        return BadKey("database.replica_url",
+                      "needs a mysql:// database.url (BAILIAN_HUB_DATABASE_URL): a replica "
+                      "follows a MySQL/MariaDB primary");
     }
     if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
         return BadKey(c.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",

@@ -49,7 +49,11 @@ struct Config {
     std::uint16_t metrics_listen_port = 9464;
     core::Secret<std::string> metrics_token;
     std::string data_dir = "./var";
-    std::string database_url;  // empty = sqlite:<data_dir>/bailian-hub.db
+    std::string database_url;  // empty = sqlite:<data_dir>/bailian-hub.db; or mysql://...
+    // A MySQL/MariaDB read replica for heavy reads (empty = none), and the lag past which it
+    // is skipped.
+    std::string database_replica_url;
+    std::int64_t database_replica_max_lag_ms = 5'000;
     std::string log_level = "info";
     std::string log_format = "json";
     std::string web_root;  // empty = web/dist next to the working directory, if present
@@ -168,6 +172,7 @@ struct Config {
 
     // Derived.
     std::string SqlitePath() const;  // the file of a sqlite database_url
+    bool UsesMysql() const { return database_url.rfind("mysql://", 0) == 0; }
     bool IsLoopback() const;
     bool Tls() const { return !tls_cert_file.empty(); }
 };

@@ -75,6 +75,28 @@ std::optional<std::uint64_t> KernelListenOverflows() {
     return std::nullopt;
 }
 
+void AddStoreCollectors(obs::Registry& registry, const store::Store& store) {
+    if (!store.Replica().configured) return;
+    registry.AddCollector([&store](obs::Exposition& out) {
+        store::ReplicaState r = store.Replica();
+        out.Single("bailian_hub_db_replica_up",
+                   "1 while heavy reads go to the read replica (reachable and within its lag "
+                   "bound), else 0.",
+                   obs::MetricType::kGauge, r.healthy ? 1.0 : 0.0);
+        out.Single("bailian_hub_db_replica_lag_seconds",
+                   "The read replica's lag behind the primary as last measured (-1: unknown).",
+                   obs::MetricType::kGauge,
+                   r.lag_ms < 0 ? -1.0 : static_cast<double>(r.lag_ms) / 1000.0);
+        out.Header("bailian_hub_db_heavy_reads_total",
+                   "Heavy reads (history, statistics, CSV, conversation lists) by where they ran.",
+                   obs::MetricType::kCounter);
+        out.Sample("bailian_hub_db_heavy_reads_total", {{"target", "replica"}},
+                   static_cast<double>(r.reads_replica));
+        out.Sample("bailian_hub_db_heavy_reads_total", {{"target", "primary"}},
+                   static_cast<double>(r.reads_primary));
+    });
+}
+
 void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
                       const bailian::KeyPool& keys, std::string version, bool demo_mode) {
     registry.AddCollector([](obs::Exposition& out) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "limit/token_bucket.hpp"
+#include "store/store.hpp"
 
 namespace hub::async {
 class WorkerPool;
@@ -54,6 +55,9 @@ void ObservePools(obs::Registry& registry, async::WorkerPool& db, async::WorkerP
 
 // Scrape-time readers: cache counters, the upstream key pool per key (state, in flight,
 // requests, failures — never the secret), build info, the process.
+// The store's read replica, when it has one: up, lag, and where heavy reads went.
+void AddStoreCollectors(obs::Registry& registry, const store::Store& store);
+
 void AddHubCollectors(obs::Registry& registry, const cache::Cache& cache,
                       const bailian::KeyPool& keys, std::string version, bool demo_mode);
 

@@ -7,6 +7,7 @@
 
 #include "app/app.hpp"
 #include "app/backup.hpp"
+#include "app/store_open.hpp"
 #include "app/config.hpp"
 #include "http/tls.hpp"
 
@@ -102,6 +103,16 @@ int main(int argc, char** argv) {
                                 "Extra host name or IP address (localhost, 127.0.0.1 and ::1 are "
                                 "always in it); repeat for more");
     tls_self_signed->add_option("--days", tls_days, "Validity in days (1 to 3650)");
+    auto* db = app.add_subcommand("db", "Database tools");
+    db->require_subcommand(1);
+    std::string copy_from, copy_to;
+    auto* db_copy = db->add_subcommand(
+        "copy", "Copy every row of one database into another, empty one (e.g. SQLite to "
+                "MySQL/MariaDB), verifying the counts; needs no configuration");
+    db_copy->add_option("--from", copy_from, "source: sqlite:PATH or mysql://USER:PASSWORD@HOST:PORT/DB")
+        ->required();
+    db_copy->add_option("--to", copy_to, "target (migrated here if needed; must hold no data)")
+        ->required();
     hub::app::BackupCommandOptions backup_opts;
     auto* backup = app.add_subcommand(
         "backup", "Write a backup (database snapshot, stored files, manifest) while the hub "
@@ -153,6 +164,7 @@ int main(int argc, char** argv) {
                   << "/key.pem bailian-hub serve\n";
         return 0;
     }
+    if (db_copy->parsed()) return hub::app::DbCopyCommand(copy_from, copy_to);
     auto cfg = Load(config_path);
     if (!cfg) return kConfigError;
     if (serve->parsed()) return hub::app::Serve(*cfg);

@@ -42,8 +42,17 @@ net::awaitable<HealthReport> Health::Ready() {
         upstream["ok"] = any;
     }
     rep.ready = p.db_ok && migrations_ok && upstream["ok"].get<bool>();
-    nlohmann::json db = {{"ok", p.db_ok}};
+    nlohmann::json db = {{"ok", p.db_ok}, {"dialect", std::string(store_.Dialect())}};
     if (!p.db_ok) db["error"] = p.db_error;
+    // A read replica never makes the hub unready: without it heavy reads go to the primary.
+    if (store::ReplicaState r = store_.Replica(); r.configured) {
+        nlohmann::json replica = {{"ok", r.healthy},
+                                  {"lag_ms", r.lag_ms},
+                                  {"reads_replica", r.reads_replica},
+                                  {"reads_primary", r.reads_primary}};
+        if (!r.healthy) replica["reason"] = r.reason;
+        db["replica"] = replica;
+    }
     rep.body = {
         {"status", rep.ready ? "ready" : "not_ready"},
         {"demo_mode", demo_mode_},

@@ -49,7 +49,11 @@ TEST(Config, EveryBadValueNamesItsKey) {
         {{{"BAILIAN_HUB_LISTEN", "127.0.0.1:70000"}}, "BAILIAN_HUB_LISTEN"},
         {{{"BAILIAN_HUB_LISTEN", "example.com:80"}}, "BAILIAN_HUB_LISTEN"},
         {{{"BAILIAN_HUB_DATA_DIR", ""}}, "BAILIAN_HUB_DATA_DIR"},
-        {{{"BAILIAN_HUB_DATABASE_URL", "mysql://u@h/db"}}, "BAILIAN_HUB_DATABASE_URL"},
+        {{{"BAILIAN_HUB_DATABASE_URL", "mysql://u:pw@h:port/db"}}, "BAILIAN_HUB_DATABASE_URL"},
+        {{{"BAILIAN_HUB_DATABASE_URL", "mysql://u:pw@h:3306/"}}, "BAILIAN_HUB_DATABASE_URL"},
+        {{{"BAILIAN_HUB_DATABASE_URL", "postgres://u:pw@h/db"}}, "BAILIAN_HUB_DATABASE_URL"},
+        {{{"BAILIAN_HUB_DATABASE_REPLICA_URL", "sqlite:x.db"}}, "BAILIAN_HUB_DATABASE_REPLICA_URL"},
+        {{{"BAILIAN_HUB_DATABASE_REPLICA_URL", "mysql://u:pw@r:3306/db"}}, "database.replica_url"},
         {{{"BAILIAN_HUB_DATABASE_URL", "sqlite:"}}, "BAILIAN_HUB_DATABASE_URL"},
         {{{"BAILIAN_HUB_LOG_LEVEL", "verbose"}}, "BAILIAN_HUB_LOG_LEVEL"},
         {{{"BAILIAN_HUB_LOG_FORMAT", "yaml"}}, "BAILIAN_HUB_LOG_FORMAT"},
@@ -68,6 +72,24 @@ TEST(Config, EveryBadValueNamesItsKey) {
         EXPECT_NE(r.error().public_message.find(c.key), std::string::npos)
             << r.error().public_message;
         EXPECT_EQ(r.error().public_message.find('\n'), std::string::npos);
+    }
+}
+
+TEST(Config, MysqlUrlsAndTheReplicaNeverShowThePassword) {
+    auto ok = LoadConfig("", "",
+                         {{"BAILIAN_HUB_DATABASE_URL", "mysql://hub:s%40cret@127.0.0.1:3306/hub"},
+                          {"BAILIAN_HUB_DATABASE_REPLICA_URL", "mysql://hub:s%40cret@127.0.0.2/hub"},
+                          {"BAILIAN_HUB_DATABASE_REPLICA_MAX_LAG_MS", "2500"}});
+    ASSERT_TRUE(ok.ok()) << ok.error().public_message;
+    EXPECT_TRUE(ok->UsesMysql());
+    EXPECT_EQ(ok->database_replica_max_lag_ms, 2500);
+    for (const char* bad : {"mysql://hub:Top-Secret-9@h:99999/db", "mysql://hub:Top-Secret-9@h/",
+                            "mysql://hub:Top-Secret-9@h/db?tls=maybe"}) {
+        auto r = LoadConfig("", "", {{"BAILIAN_HUB_DATABASE_URL", bad}});
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_EQ(r.error().public_message.find("Top-Secret-9"), std::string::npos)
+            << r.error().public_message;
+        EXPECT_EQ(r.error().detail.find("Top-Secret-9"), std::string::npos) << r.error().detail;
     }
 }
 
