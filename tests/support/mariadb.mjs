@@ -151,6 +151,9 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
       return server.url(name, { params });
     },
     restart: async () => { await stop(); await start(); },
+    // An outage: the server stops (data kept) until startAgain() brings it back on the same port.
+    stopOnly: () => stop(),
+    startAgain: () => start(),
     stop: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
