@@ -18,6 +18,8 @@
 #   BENCH_CAPPED_STREAMS=5000  one more step: this many streams against the default overload
 #                              cap (limits.max_concurrent_calls): fast refusals past it
 #   BENCH_LIMITER_CALLS=2000000   model calls timed through the limiter (row 6)
+#   BENCH_DB=sqlite            the hub's store: sqlite, or mysql (a throwaway mariadbd on
+#                              loopback with Debian's defaults: InnoDB, durable commits)
 #   BENCH_LOGINS=50            concurrent logins (row 4)
 #   BENCH_STARTS=5             warm starts averaged (row 5)
 #   BUILD_DIR=build
@@ -35,6 +37,8 @@ STREAM_RAMP=${BENCH_STREAM_RAMP:-1000}
 STREAM_TPS=20
 STREAM_BURST=${BENCH_STREAM_BURST:-5}
 HELD_STREAMS=${BENCH_HELD_STREAMS:-10000}
+DB_KIND=${BENCH_DB:-sqlite}
+case "$DB_KIND" in sqlite|mysql) ;; *) echo "bench: BENCH_DB is sqlite or mysql"; exit 2;; esac
 CAPPED_STREAMS=${BENCH_CAPPED_STREAMS:-5000}
 # The shipped default of limits.max_concurrent_calls (the example config documents every default).
 DEFAULT_CAP=$(awk -F' *= *' '$1 == "max_concurrent_calls" {print $2; exit}' config/bailian-hub.example.toml)
@@ -115,6 +119,40 @@ start_sim() {  # [extra flags]
 }
 stop_sim() { if [ -n "$sim_pid" ]; then stop_pid "$sim_pid"; fi; sim_pid=""; }
 
+# BENCH_DB=mysql: one MariaDB server for the run (its own data dir, loopback port and socket),
+# a database `hub` and a user for the hub; stopped with everything else.
+DB_URL=""
+start_mariadb() {
+  local dir="$work/mariadb" port
+  port=$(free_port)
+  mariadb-install-db --no-defaults --auth-root-authentication-method=normal --datadir="$dir/data" \
+    --user=root --skip-test-db --skip-name-resolve > "$work/mariadb-install.log" 2>&1 ||
+    { cat "$work/mariadb-install.log" >&2; exit 1; }
+  mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/sock" --port="$port" \
+    --bind-address=127.0.0.1 --user=root --pid-file="$dir/mariadbd.pid" --skip-name-resolve \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=256M > "$work/mariadbd.log" 2>&1 &
+  pids+=("$!")
+  local i
+  for i in $(seq 600); do
+    mariadb --no-defaults -S "$dir/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break
+    [ "$i" = 600 ] && { tail -20 "$work/mariadbd.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  mariadb --no-defaults -S "$dir/sock" -uroot -e "CREATE DATABASE hub CHARACTER SET utf8mb4;
+    CREATE USER 'hub'@'%' IDENTIFIED BY 'Bench-Db-Pw-42'; GRANT ALL ON hub.* TO 'hub'@'%'"
+  MARIADB_SOCK="$dir/sock"
+  DB_URL="mysql://hub:Bench-Db-Pw-42@127.0.0.1:$port/hub?pool=16"
+}
+db_query() {  # SQL: the first column of the first row
+  if [ "$DB_KIND" = mysql ]; then
+    mariadb --no-defaults -S "$MARIADB_SOCK" -uroot -N -B hub -e "$1"
+  else
+    sqlite3 "$HUB_DATA/bailian-hub.db" "$1"
+  fi
+}
+[ "$DB_KIND" = mysql ] && start_mariadb
+
 HUB_DATA="$work/hub"
 # shellcheck disable=SC2120  # the arguments are for ad-hoc runs
 start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub_start_ms
@@ -132,6 +170,7 @@ start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub
     BAILIAN_HUB_LIMITS_USER_DAILY_COST_CNY=1000000000 BAILIAN_HUB_LIMITS_USER_MONTHLY_COST_CNY=1000000000 \
     BAILIAN_HUB_MAX_CONCURRENT_CALLS=1000000000 \
     DASHSCOPE_API_KEY=sk-bench-00000001 DASHSCOPE_BASE_URL="http://127.0.0.1:$sim_port" \
+    ${DB_URL:+BAILIAN_HUB_DATABASE_URL="$DB_URL"} \
     "$@" "$BUILD/bailian-hub" serve >> "$work/hub.log" 2>&1 &
   hub_pid=$!
   pids+=("$hub_pid")
@@ -327,9 +366,8 @@ if want 2; then
   count=$(curl -fs "$hub/api/v1/conversations/${convs[0]}" -H "Authorization: Bearer $JWT" |
     sed 's/.*"message_count":\([0-9]*\).*/\1/')
   [ "$count" = 20 ] || { echo "bench: conversation has $count messages, expected 20"; exit 1; }
-  db="$HUB_DATA/bailian-hub.db"
   rows_now() {  # messages and api_calls rows of the chat turns
-    sqlite3 "$db" "select (select count(*) from messages) || ' ' || (select count(*) from api_calls where endpoint = 'chat')"
+    db_query "select (select count(*) from messages), (select count(*) from api_calls where endpoint = 'chat')" | tr '\t|' '  '
   }
   export BENCH_CONVS="${convs[*]}"
   # Reference: the simulator answering the same upstream request directly (streamed, 21
@@ -585,7 +623,7 @@ other_pct=$(awk -v x="$other" -v t="$elapsed" -v c="$(nproc)" 'BEGIN {printf "%.
 {
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo);" \
     "$(date -u '+%F %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?');" \
-    "load average at start $LOAD_AT_START"
+    "load average at start $LOAD_AT_START; store: $DB_KIND"
   echo "wrk -t$THREADS, ${DUR}s per measurement (after ${WARM}s warm-up); hub log level warn; RLIMIT_NOFILE $NOFILE; suite took ${elapsed}s;" \
     "other processes on the machine used ${other} CPU-s meanwhile (${other_pct}% of its $(nproc) cores)"
   echo
