@@ -228,6 +228,7 @@ describe('a read replica', () => {
   let replica;
   let sim;
   let hub;
+  let hubEnv;
   let url;
 
   before(async () => {
@@ -237,14 +238,14 @@ describe('a read replica', () => {
     url = await primary.freshDatabase();
     const { database } = parseMysqlUrl(url);
     await replica.waitForGtid(await primary.gtid());
-    hub = await startHub({
-      env: {
-        DASHSCOPE_API_KEY: SIM_UPSTREAM_KEY, DASHSCOPE_BASE_URL: sim.url, ...FAST_AUTH,
-        BAILIAN_HUB_DATABASE_URL: url,
-        BAILIAN_HUB_DATABASE_REPLICA_URL: replica.url(database),
-        BAILIAN_HUB_DATABASE_REPLICA_MAX_LAG_MS: '1000',
-      },
-    });
+    hubEnv = {
+      DASHSCOPE_API_KEY: SIM_UPSTREAM_KEY, DASHSCOPE_BASE_URL: sim.url, ...FAST_AUTH,
+      BAILIAN_HUB_DATABASE_URL: url,
+      BAILIAN_HUB_DATABASE_REPLICA_URL: replica.url(database),
+      BAILIAN_HUB_DATABASE_REPLICA_MAX_LAG_MS: '1000',
+      BAILIAN_HUB_MASTER_KEY: randomBytes(32).toString('base64'),
+    };
+    hub = await startHub({ env: hubEnv });
   });
   after(async () => {
     await hub?.stop();
@@ -296,5 +297,18 @@ describe('a read replica', () => {
     }, 'dead replica skipped', 20000);
     const still = await call(hub.url, 'GET', '/api/v1/history/calls', { token: u.token });
     assert.equal(still.status, 200);
+    // A hub that starts while its replica is down starts, ready, and says why it skips it.
+    const second = await startHub({ env: hubEnv });
+    try {
+      const r = await call(second.url, 'GET', '/readyz');
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.checks.database.replica.ok, false);
+      assert.match(r.body.checks.database.replica.reason, /unreachable/);
+      const l = await call(second.url, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: u.password } });
+      assert.equal(l.status, 200);
+      assert.equal((await call(second.url, 'GET', '/api/v1/conversations', { token: l.body.access_token })).status, 200);
+    } finally {
+      await second.stop();
+    }
   });
 });

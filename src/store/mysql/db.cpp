@@ -701,6 +701,10 @@ core::Result<std::unique_ptr<Database>> Database::Open(const UrlOptions& options
     return db;
 }
 
+std::unique_ptr<Database> Database::OpenLazily(const UrlOptions& options) {
+    return std::unique_ptr<Database>(new Database(options));
+}
+
 core::Result<std::unique_ptr<Database::Lease>> Database::Acquire() {
     int slot = -1;
     {

@@ -116,6 +116,8 @@ public:
     // Opens one connection at once, so a wrong password or an unreachable server is reported
     // here; the pool grows on demand up to options.pool.
     static core::Result<std::unique_ptr<Database>> Open(const UrlOptions& options);
+    // Connects on first use instead (a read replica that may be down when the hub starts).
+    static std::unique_ptr<Database> OpenLazily(const UrlOptions& options);
     ~Database() override;
 
     sql::Dialect dialect() const override { return sql::Dialect::kMysql; }

@@ -152,10 +152,9 @@ core::Result<std::unique_ptr<Store>> OpenMysqlStore(const MysqlOptions& options)
     HUB_SQL_ASSIGN(auto primary, mysql::Database::Open(url));
     std::unique_ptr<mysql::Database> replica;
     if (!options.replica_url.empty()) {
+        // A replica that is down now is skipped until it answers; it never stops the start.
         HUB_SQL_ASSIGN(mysql::UrlOptions rurl, mysql::ParseUrl(options.replica_url));
-        auto r = mysql::Database::Open(rurl);
-        if (!r.ok()) return r.error();
-        replica = std::move(r).value();
+        replica = mysql::Database::OpenLazily(rurl);
     }
     std::vector<Migration> migrations =
         options.migrations ? *options.migrations : mysqlMigrations();
