@@ -4,6 +4,13 @@
 
 namespace hub::store {
 
+core::Error SchemaTooNew(const SchemaState& s) {
+    return core::Error::Make(core::ErrorCode::kUnavailable, "schema_too_new",
+                             "the database schema is newer than this program",
+                             "database at version " + std::to_string(s.current) +
+                                 ", this binary knows up to " + std::to_string(s.latest));
+}
+
 core::Result<void> ValidateMigrations(const std::vector<Migration>& migrations) {
     int previous = 0;
     for (const auto& m : migrations) {

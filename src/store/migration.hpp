@@ -33,6 +33,9 @@ struct SchemaState {
 // kInternal / "bad_migrations" unless versions are positive and strictly increasing.
 core::Result<void> ValidateMigrations(const std::vector<Migration>& migrations);
 
+// kUnavailable "schema_too_new": the database has a version this binary does not know.
+core::Error SchemaTooNew(const SchemaState& s);
+
 // The state given the versions already applied (in any order).
 SchemaState ComputeSchemaState(const std::vector<Migration>& migrations,
                                const std::vector<int>& applied);

@@ -126,7 +126,7 @@ describe('the hub on MariaDB', () => {
     assert.equal(l.status, 200);
   });
 
-  test('the server restarts under load: fast 503s, nothing hangs, no acknowledged write lost, back without a hub restart', async () => {
+  test('the server restarts under load: fast 503s, nothing hangs, no acknowledged write lost, back without a hub restart', async (t) => {
     const server = await startMariaDb({ external: null });
     try {
       const url = await server.freshDatabase('timeout_ms=2000');
@@ -157,6 +157,7 @@ describe('the hub on MariaDB', () => {
       await server.startAgain();
       const back = Date.now();
       await waitFor(async () => (await call(hub.url, 'GET', '/readyz')).status === 200, 'ready again', 10000);
+      t.diagnostic(`ready again ${Date.now() - back} ms after the server accepted connections`);
       const seenBefore = acknowledged.length;
       await waitFor(() => acknowledged.length >= seenBefore + 5, 'writes succeed again', 10000);
       stop = true;

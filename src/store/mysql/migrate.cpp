@@ -4,6 +4,8 @@
 #include <cctype>
 #include <chrono>
 
+#include "store/sql/repos.hpp"
+
 namespace hub::store::mysql {
 
 namespace {
@@ -32,23 +34,9 @@ core::Result<bool> TableExists(Connection& c) {
 }
 
 core::Result<std::vector<int>> AppliedVersions(Connection& c) {
-    std::vector<int> versions;
     HUB_SQL_ASSIGN(bool exists, TableExists(c));
-    if (!exists) return versions;
-    HUB_SQL_ASSIGN(sql::Stmt st, c.Prepare("SELECT version FROM schema_migrations ORDER BY version"));
-    while (true) {
-        HUB_SQL_ASSIGN(bool row, st.Step());
-        if (!row) break;
-        versions.push_back(static_cast<int>(st.Int(0)));
-    }
-    return versions;
-}
-
-Error TooNew(const SchemaState& s) {
-    return Error::Make(ErrorCode::kUnavailable, "schema_too_new",
-                       "the database schema is newer than this program",
-                       "database at version " + std::to_string(s.current) +
-                           ", this binary knows up to " + std::to_string(s.latest));
+    if (!exists) return std::vector<int>{};
+    return sql::RecordedVersions(c);
 }
 
 // Takes the named lock, waiting in steps of one second (each shorter than the connection's
@@ -83,7 +71,7 @@ core::Result<std::vector<int>> Migrate(Connection& c, const std::vector<Migratio
     }
     HUB_SQL_ASSIGN(std::vector<int> applied, AppliedVersions(c));
     SchemaState state = ComputeSchemaState(migrations, applied);
-    if (state.current > state.latest) return TooNew(state);
+    if (state.current > state.latest) return SchemaTooNew(state);
     std::vector<int> done;
     for (const Migration& m : migrations) {
         if (std::find(state.pending.begin(), state.pending.end(), m.version) ==

@@ -53,6 +53,17 @@ std::string Upsert(bool mysql, std::string_view insert, std::string_view key,
     return sql;
 }
 
+core::Result<std::vector<int>> RecordedVersions(Connection& c) {
+    HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT version FROM schema_migrations ORDER BY version"));
+    std::vector<int> versions;
+    while (true) {
+        HUB_SQL_ASSIGN(bool row, st.Step());
+        if (!row) break;
+        versions.push_back(static_cast<int>(st.Int(0)));
+    }
+    return versions;
+}
+
 void FillId(std::string& id, std::int64_t at_ms) {
     if (id.empty()) id = core::NewIdAt(at_ms);
 }

@@ -58,6 +58,9 @@ core::Result<std::vector<T>> QueryRows(Connection& c, const std::string& sql,
 // there the conflict is on any unique key, so `key` must be the table's only one).
 std::string Upsert(bool mysql, std::string_view insert, std::string_view key, std::string_view set);
 
+// The versions recorded in schema_migrations, in order (the table must exist).
+core::Result<std::vector<int>> RecordedVersions(Connection& c);
+
 // Fills an empty id with a UUIDv7 of `at_ms` and a zero time with `now_ms`.
 void FillId(std::string& id, std::int64_t at_ms);
 void FillTime(std::int64_t& t, std::int64_t now_ms);

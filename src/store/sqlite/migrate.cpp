@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "store/sql/repos.hpp"
+
 namespace hub::store::sqlite {
 
 namespace {
@@ -20,22 +22,8 @@ core::Result<std::vector<int>> AppliedVersions(Connection& c) {
     HUB_SQL_ASSIGN(Stmt exists, c.Prepare("SELECT count(*) FROM sqlite_master"
                                           " WHERE type = 'table' AND name = 'schema_migrations'"));
     HUB_SQL_TRY(exists.Step());
-    std::vector<int> versions;
-    if (exists.Int(0) == 0) return versions;
-    HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT version FROM schema_migrations ORDER BY version"));
-    while (true) {
-        HUB_SQL_ASSIGN(bool row, st.Step());
-        if (!row) break;
-        versions.push_back(static_cast<int>(st.Int(0)));
-    }
-    return versions;
-}
-
-Error TooNew(const SchemaState& s) {
-    return Error::Make(ErrorCode::kUnavailable, "schema_too_new",
-                       "the database schema is newer than this program",
-                       "database at version " + std::to_string(s.current) +
-                           ", this binary knows up to " + std::to_string(s.latest));
+    if (exists.Int(0) == 0) return std::vector<int>{};
+    return sql::RecordedVersions(c);
 }
 
 }  // namespace
@@ -48,7 +36,7 @@ core::Result<std::vector<int>> ApplyMigrations(Database& db,
         HUB_SQL_TRY(c.Exec(kCreateVersionTable));
         HUB_SQL_ASSIGN(std::vector<int> applied, AppliedVersions(c));
         SchemaState state = ComputeSchemaState(migrations, applied);
-        if (state.current > state.latest) return TooNew(state);
+        if (state.current > state.latest) return SchemaTooNew(state);
         std::vector<int> done;
         for (const Migration& m : migrations) {
             if (std::find(state.pending.begin(), state.pending.end(), m.version) ==
