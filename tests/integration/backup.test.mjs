@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, newUser } from '../support/api.mjs';
-import { allLogs, HUB_BIN, queryDb, runHub, SIM_UPSTREAM_KEY, startHub, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { allLogs, HUB_BIN, queryDb, runHub, SIM_UPSTREAM_KEY, startHub, startHubWithSim, tableNames, tempDir, withTestDb } from '../support/hub.mjs';
 import { createUser, SEED_PASSWORD, sql } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
 
@@ -30,11 +30,12 @@ function isEmptyDir(dir) {
 }
 
 // bailian-hub with a shell in front, for a file-size limit (ulimit -f, in KiB).
-function runHubLimited(args, env, fsizeKiB) {
+async function runHubLimited(args, env, fsizeKiB) {
+  const fullEnv = await withTestDb({ PATH: process.env.PATH, HOME: process.env.HOME, ...env });
   return new Promise((resolve) => {
     const quoted = [HUB_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const proc = spawn('bash', ['-c', `ulimit -f ${fsizeKiB}; exec ${quoted}`], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: fullEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -48,7 +49,7 @@ function runHubLimited(args, env, fsizeKiB) {
 async function rowCounts(dataDir, tables) {
   const out = {};
   for (const t of tables) {
-    const rows = await queryDb(dataDir, `SELECT count(*) AS n FROM "${t}"`);
+    const rows = await queryDb(dataDir, `SELECT count(*) AS n FROM \`${t}\``);
     out[t] = rows[0].n;
   }
   return out;
@@ -139,8 +140,7 @@ describe('backup and restore', () => {
 
     // The manifest's counts are the restored database's, table by table.
     const manifest = JSON.parse(r.stdout.match(/manifest: (.*)$/m)?.[1] ?? 'null') ?? null;
-    const counts = await queryDb(target, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'");
-    const restoredCounts = await rowCounts(target, counts.map((c) => c.name));
+    const restoredCounts = await rowCounts(target, await tableNames(target));
     assert.ok(manifest, r.stdout);
     assert.deepEqual(restoredCounts, manifest.row_counts);
     assert.ok(manifest.row_counts.messages >= 20);
