@@ -1,12 +1,12 @@
 // Starts the real bailian-hub (and bailian-sim) binaries for integration tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watchOrigin } from './contract.mjs';
-import { queryMysql, USE_MYSQL, withTestDb } from './testdb.mjs';
+import { dumpMysql, queryMysql, USE_MYSQL, withTestDb } from './testdb.mjs';
 
 export { databaseUrlFor, TEST_DB, USE_MYSQL, withTestDb } from './testdb.mjs';
 
@@ -268,4 +268,12 @@ export async function tableNames(dataDir) {
     ? 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name'
     : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%' ORDER BY name");
   return rows.map((r) => r.name);
+}
+
+// The bytes of a hub's database, for "a secret is nowhere in it" checks: the SQLite files (with
+// the WAL) as they are on disk, or a dump of every row of the MariaDB database.
+export async function databaseBytes(dataDir) {
+  if (USE_MYSQL) return dumpMysql(dataDir);
+  return Buffer.concat(readdirSync(dataDir).filter((n) => n.startsWith('bailian-hub.db'))
+    .map((n) => readFileSync(path.join(dataDir, n))));
 }

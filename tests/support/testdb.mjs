@@ -7,9 +7,10 @@
 // per data directory: seeding before the hub starts, the hub itself, `bailian-hub` command-line
 // runs and the test's own queries all reach the database of that data directory.
 // A test that sets BAILIAN_HUB_DATABASE_URL itself keeps it.
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 
-import { startMariaDb } from './mariadb.mjs';
+import { MYSQL_PASSWORD, MYSQL_USER, parseMysqlUrl, startMariaDb } from './mariadb.mjs';
 
 export const TEST_DB = process.env.HUB_TEST_DB || 'sqlite';
 if (TEST_DB !== 'sqlite' && TEST_DB !== 'mysql') {
@@ -128,4 +129,17 @@ export async function execMysql(dataDir, statements) {
   const { name } = await databaseOf(dataDir);
   const s = await server();
   return s.query(statements, ['-D', name]);
+}
+
+// Every row of the MariaDB database of `dataDir` as mariadb-dump prints it (text and bytes as
+// they are stored), for "this secret is nowhere in the database" checks.
+export async function dumpMysql(dataDir) {
+  const { url } = await databaseOf(dataDir);
+  const o = parseMysqlUrl(url);
+  return new Promise((resolve, reject) => {
+    execFile('mariadb-dump', ['--no-defaults', '-h', o.host, '-P', String(o.port), `-u${MYSQL_USER}`,
+      '--single-transaction', '--skip-extended-insert', o.database],
+    { env: { ...process.env, MYSQL_PWD: MYSQL_PASSWORD }, encoding: 'buffer', maxBuffer: 256 << 20 },
+    (err, stdout, stderr) => (err ? reject(new Error(`mariadb-dump failed: ${stderr}`)) : resolve(stdout)));
+  });
 }
