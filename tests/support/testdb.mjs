@@ -102,9 +102,11 @@ function unescapeXml(s) {
 export async function queryMysql(dataDir, sql) {
   const { name } = await databaseOf(dataDir);
   const s = await server();
+  // Read-only, like sqlite3 -readonly: a statement that writes fails.
+  const readOnly = `SET SESSION TRANSACTION READ ONLY; ${sql}`;
   const [meta, xml] = await Promise.all([
-    s.query(sql, ['-D', name, '-t', '--column-type-info']),
-    s.query(sql, ['-D', name, '--xml']),
+    s.query(readOnly, ['-D', name, '-t', '--column-type-info']),
+    s.query(readOnly, ['-D', name, '--xml']),
   ]);
   const numeric = new Set(columnTypes(meta).filter((c) => c.numeric).map((c) => c.name));
   const rows = [];
