@@ -13,7 +13,7 @@
 // HUB_TEST_MYSQL_URL (mysql://root:pw@host:port/db of a server someone else runs) is used
 // instead of starting one, unless the caller needs its own server (restart or replication).
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,11 +82,21 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hub-mariadb-'));
   const datadir = path.join(dir, 'data');
   const socket = path.join(dir, 'sock');
+  // A tmpdir of its own: a starting server deletes every #sql* file in its tmpdir, which in a
+  // shared /tmp are the temporary tables of other servers (mariadb-install-db fails with
+  // "Error on delete of '/tmp/#sql-temptable-...'" when test processes start servers at once).
+  const tmpdir = path.join(dir, 'tmp');
+  mkdirSync(tmpdir);
   const client = findProgram('mariadb');
-  await run(findProgram('mariadb-install-db'), [
-    '--no-defaults', '--auth-root-authentication-method=normal', `--datadir=${datadir}`,
-    '--user=root', '--skip-test-db', '--skip-name-resolve',
-  ]);
+  try {
+    await run(findProgram('mariadb-install-db'), [
+      '--no-defaults', '--auth-root-authentication-method=normal', `--datadir=${datadir}`,
+      '--user=root', '--skip-test-db', '--skip-name-resolve', `--tmpdir=${tmpdir}`,
+    ]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const port = await freePort();
   let proc = null;
   const logs = [];
@@ -98,7 +108,7 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
   async function start() {
     const args = [
       '--no-defaults', `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`,
-      '--bind-address=127.0.0.1', '--user=root', `--pid-file=${path.join(dir, 'mariadbd.pid')}`,
+      '--bind-address=127.0.0.1', '--user=root', `--pid-file=${path.join(dir, 'mariadbd.pid')}`, `--tmpdir=${tmpdir}`,
       '--skip-name-resolve', '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=16M',
       '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
       `--server-id=${serverId}`,
