@@ -61,8 +61,13 @@ test-unit:
 test-web:
 	@if [ -f web/package.json ]; then cd web && npm test; fi
 
+# The database of the hubs the node suites start: sqlite (the default) or mysql (one throwaway
+# MariaDB server per test process, a fresh database per hub; docs/testing.md). For example
+# `HUB_TEST_DB=mysql make test-integration`.
+HUB_TEST_DB ?= sqlite
+
 test-integration:
-	HUB_BUILD_DIR=$(abspath $(BUILD_DIR)) bash tests/run-node-suite.sh integration security
+	HUB_TEST_DB=$(HUB_TEST_DB) HUB_BUILD_DIR=$(abspath $(BUILD_DIR)) bash tests/run-node-suite.sh integration security
 
 test-e2e:
 	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then \

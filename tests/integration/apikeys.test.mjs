@@ -2,13 +2,10 @@
 // revocation, expiry, model allow-list, disabled owners, JWT-only management, audit.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser } from '../support/api.mjs';
-import { allLogs, HUB_BIN, queryDb, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { allLogs, databaseBytes, queryDb, runHub, startHubWithSim, tempDir } from '../support/hub.mjs';
 import { waitFor } from '../support/wait.mjs';
 
 const chat = (url, credential, model = 'qwen-plus', headers = {}) => call(url, 'POST', '/v1/chat/completions', {
@@ -25,14 +22,10 @@ describe('platform API keys', () => {
   before(async () => {
     dataDir = tempDir();
     const adminPassword = 'Admin-Password-Quite-Long-42';
-    const created = await new Promise((resolve) => {
-      const p = spawn(HUB_BIN, ['admin', 'create-user', '--username', 'keys_admin', '--email', 'keys_admin@example.com',
-        '--role', 'admin', '--password-stdin'], { env: { PATH: process.env.PATH, BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_BCRYPT_COST: '10' } });
-      let err = '';
-      p.stderr.on('data', (d) => { err += d; });
-      p.on('exit', (code) => resolve({ code, err }));
-      p.stdin.end(`${adminPassword}\n`);
-    });
+    const created = await runHub(['admin', 'create-user', '--username', 'keys_admin', '--email', 'keys_admin@example.com',
+      '--role', 'admin', '--password-stdin'], { BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_BCRYPT_COST: '10' },
+    { input: `${adminPassword}\n` });
+    created.err = created.stderr;
     assert.equal(created.code, 0, created.err);
     env = await startHubWithSim({
       dataDir,
@@ -70,10 +63,10 @@ describe('platform API keys', () => {
     const rows = await queryDb(dataDir, `SELECT key_hash, prefix FROM api_keys WHERE id = '${r.body.id}'`);
     assert.equal(rows[0].key_hash, crypto.createHash('sha256').update(key).digest('hex'));
     assert.equal(rows[0].prefix, key.slice(0, 8));
-    // The key itself is nowhere in the database files.
-    for (const f of readdirSync(dataDir).filter((n) => n.startsWith('bailian-hub.db'))) {
-      assert.ok(!readFileSync(path.join(dataDir, f)).includes(Buffer.from(key)), f);
-    }
+    // The key itself is nowhere in the database.
+    const stored = await databaseBytes(dataDir);
+    assert.ok(stored.includes(Buffer.from(rows[0].key_hash)), 'the dump holds the rows');
+    assert.ok(!stored.includes(Buffer.from(key)));
   });
 
   test('Bearer and x-api-key both work; last use is recorded', async () => {

@@ -31,19 +31,9 @@ describe('accounts and access', () => {
   before(async () => {
     const dataDir = tempDir();
     // The first admin comes from the command line, with its password on standard input.
-    const created = await new Promise((resolve) => {
-      import('node:child_process').then(({ spawn }) => {
-        const p = spawn(path.join(process.env.HUB_BUILD_DIR || 'build', 'bailian-hub'),
-          ['admin', 'create-user', '--username', 'root_admin', '--email', 'root@example.com', '--role', 'admin', '--password-stdin'],
-          { env: { PATH: process.env.PATH, BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_BCRYPT_COST: '10' } });
-        let out = '';
-        let err = '';
-        p.stdout.on('data', (d) => { out += d; });
-        p.stderr.on('data', (d) => { err += d; });
-        p.on('exit', (code) => { allLogs.push(out, err); resolve({ code, out, err }); });
-        p.stdin.end(`${adminPassword}\n`);
-      });
-    });
+    const r = await runHub(['admin', 'create-user', '--username', 'root_admin', '--email', 'root@example.com', '--role', 'admin', '--password-stdin'],
+      { BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_BCRYPT_COST: '10' }, { input: `${adminPassword}\n` });
+    const created = { code: r.code, out: r.stdout, err: r.stderr };
     assert.equal(created.code, 0, created.err);
     assert.match(created.out, /created user root_admin \(admin/);
     assert.ok(!created.out.includes(adminPassword), 'a password from stdin is never echoed');

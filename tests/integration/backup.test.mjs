@@ -6,13 +6,13 @@
 // is written; a write error (the file-size limit, as a full disk) cleaned up while the hub
 // keeps serving; scheduled backups with retention, and their failures counted.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, newUser } from '../support/api.mjs';
-import { allLogs, HUB_BIN, queryDb, runHub, SIM_UPSTREAM_KEY, startHub, startHubWithSim, tempDir } from '../support/hub.mjs';
+import { allLogs, HUB_BIN, queryDb, runHub, SIM_UPSTREAM_KEY, startHub, startHubWithSim, tableNames, tempDir, USE_MYSQL, withTestDb } from '../support/hub.mjs';
 import { createUser, SEED_PASSWORD, sql } from '../support/seed.mjs';
 import { waitFor } from '../support/wait.mjs';
 
@@ -30,11 +30,12 @@ function isEmptyDir(dir) {
 }
 
 // bailian-hub with a shell in front, for a file-size limit (ulimit -f, in KiB).
-function runHubLimited(args, env, fsizeKiB) {
+async function runHubLimited(args, env, fsizeKiB) {
+  const fullEnv = await withTestDb({ PATH: process.env.PATH, HOME: process.env.HOME, ...env });
   return new Promise((resolve) => {
     const quoted = [HUB_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const proc = spawn('bash', ['-c', `ulimit -f ${fsizeKiB}; exec ${quoted}`], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: fullEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -48,7 +49,7 @@ function runHubLimited(args, env, fsizeKiB) {
 async function rowCounts(dataDir, tables) {
   const out = {};
   for (const t of tables) {
-    const rows = await queryDb(dataDir, `SELECT count(*) AS n FROM "${t}"`);
+    const rows = await queryDb(dataDir, `SELECT count(*) AS n FROM \`${t}\``);
     out[t] = rows[0].n;
   }
   return out;
@@ -139,8 +140,7 @@ describe('backup and restore', () => {
 
     // The manifest's counts are the restored database's, table by table.
     const manifest = JSON.parse(r.stdout.match(/manifest: (.*)$/m)?.[1] ?? 'null') ?? null;
-    const counts = await queryDb(target, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'");
-    const restoredCounts = await rowCounts(target, counts.map((c) => c.name));
+    const restoredCounts = await rowCounts(target, await tableNames(target));
     assert.ok(manifest, r.stdout);
     assert.deepEqual(restoredCounts, manifest.row_counts);
     assert.ok(manifest.row_counts.messages >= 20);
@@ -216,16 +216,35 @@ describe('backup and restore', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /only into an empty data folder/);
 
-    // A backup of a database from a newer hub (schema version 999).
+    // A backup of a database from a newer hub (schema version 999), made by a SQLite hub (it
+    // copies its file as it is) even on HUB_TEST_DB=mysql; the restore goes into the suite's store.
     const future = tempDir('hub-future-');
-    assert.equal((await runHub(['migrate'], { BAILIAN_HUB_DATA_DIR: future })).code, 0);
-    await sql(future, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 0);");
+    const futureFile = path.join(future, 'bailian-hub.db');
+    const futureEnv = { BAILIAN_HUB_DATA_DIR: future, BAILIAN_HUB_DATABASE_URL: `sqlite:${futureFile}` };
+    assert.equal((await runHub(['migrate'], futureEnv)).code, 0);
+    execFileSync('sqlite3', [futureFile, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 0);"]);
     const fut = path.join(work, 'future.bhbk');
-    assert.equal((await runHub(['backup', '--out', fut], { BAILIAN_HUB_DATA_DIR: future })).code, 0);
+    const fb = await runHub(['backup', '--out', fut], futureEnv);
+    assert.equal(fb.code, 0, fb.stderr);
     r = await restoreInto(fut);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /newer than this program knows/);
+    // On MariaDB the dialect is checked first: a SQLite backup goes to MariaDB with `db copy`.
+    assert.match(r.stderr, USE_MYSQL ? /backup is of a sqlite database; this hub uses mysql/ : /newer than this program knows/);
     assert.ok(isEmptyDir(r.target));
+
+    // A database of the suite's store from a newer hub: backed up as is (SQLite) or refused
+    // with a clear reason (MariaDB: a backup is written through this program's schema).
+    const newer = tempDir('hub-newer-');
+    assert.equal((await runHub(['migrate'], { BAILIAN_HUB_DATA_DIR: newer })).code, 0);
+    await sql(newer, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future', 0);");
+    const nb = await runHub(['backup', '--out', path.join(work, 'newer.bhbk')], { BAILIAN_HUB_DATA_DIR: newer });
+    if (USE_MYSQL) {
+      assert.equal(nb.code, 1, nb.stdout);
+      assert.match(nb.stderr, /schema version/);
+      assert.ok(!existsSync(path.join(work, 'newer.bhbk')), 'no partial file is left');
+    } else {
+      assert.equal(nb.code, 0, nb.stderr);
+    }
   });
 
   test('a write error during a backup removes the partial file and the hub keeps serving', async () => {

@@ -177,7 +177,8 @@ describe('the hub on MariaDB', () => {
 
   test('db copy moves a SQLite installation to MariaDB and refuses a target with data', async () => {
     const dataDir = tempDir();
-    const lite = await start({}, { dataDir, keepDataDir: true });
+    // A SQLite hub even on HUB_TEST_DB=mysql (its file is what is being moved).
+    const lite = await start({ BAILIAN_HUB_DATABASE_URL: `sqlite:${path.join(dataDir, 'bailian-hub.db')}` }, { dataDir, keepDataDir: true });
     const u = await newUser(lite.url, { display_name: '复制 🚚' });
     const conv = await call(lite.url, 'POST', '/api/v1/conversations', { token: u.token, body: { title: '搬家' } });
     assert.equal((await turn(lite.url, u.token, conv.body.id, 'echo 你好 moving day')).status, 201);

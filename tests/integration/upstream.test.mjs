@@ -3,12 +3,11 @@
 // against bailian-sim faults: retries before the first byte only, key disabling and cooling,
 // timeouts, cancellation reaching the simulator.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser } from '../support/api.mjs';
-import { allLogs, HUB_BIN, queryDb, runHub, startHub, startSim, tempDir } from '../support/hub.mjs';
+import { allLogs, queryDb, runHub, startHub, startSim, tempDir } from '../support/hub.mjs';
 
 const FAST = {
   BAILIAN_HUB_BCRYPT_COST: '10',
@@ -17,16 +16,9 @@ const FAST = {
   BAILIAN_HUB_REGISTER_PER_IP_PER_MINUTE: '100000',
 };
 
-function runWithStdin(args, env, input) {
-  return new Promise((resolve) => {
-    const p = spawn(HUB_BIN, args, { env: { PATH: process.env.PATH, ...env } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => { allLogs.push(out, err); resolve({ code, out, err }); });
-    p.stdin.end(input);
-  });
+async function runWithStdin(args, env, input) {
+  const r = await runHub(args, env, { input });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 async function adminOf(dataDir) {

@@ -1,11 +1,14 @@
 // Starts the real bailian-hub (and bailian-sim) binaries for integration tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watchOrigin } from './contract.mjs';
+import { dumpMysql, queryMysql, USE_MYSQL, withTestDb } from './testdb.mjs';
+
+export { databaseUrlFor, TEST_DB, USE_MYSQL, withTestDb } from './testdb.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD = process.env.HUB_BUILD_DIR || path.join(ROOT, 'build');
@@ -86,6 +89,7 @@ export async function startHub({ env = {}, args = [], dataDir, keepDataDir = fal
     BAILIAN_HUB_SHUTDOWN_GRACE_MS: '5000',
     ...env,
   };
+  Object.assign(fullEnv, await withTestDb(fullEnv));
   const proc = spawn(HUB_BIN, [...args, 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = [];
   collect(proc, logs);
@@ -109,13 +113,22 @@ export async function startHub({ env = {}, args = [], dataDir, keepDataDir = fal
   };
 }
 
-// Runs bailian-hub with arguments to completion; resolves {code, stdout, stderr}.
-export function runHub(args, env = {}) {
+// The data directory a command line works on: --data-dir DIR, else BAILIAN_HUB_DATA_DIR.
+function dataDirOf(args, env) {
+  const i = args.indexOf('--data-dir');
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : env.BAILIAN_HUB_DATA_DIR;
+}
+
+// Runs bailian-hub with arguments to completion (`input` on its stdin); resolves
+// {code, stdout, stderr}. On HUB_TEST_DB=mysql the data directory's database is used.
+export async function runHub(args, env = {}, { input } = {}) {
+  const fullEnv = await withTestDb({ PATH: process.env.PATH, HOME: process.env.HOME, ...env }, dataDirOf(args, env));
   return new Promise((resolve) => {
     const proc = spawn(HUB_BIN, args, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: fullEnv,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) proc.stdin.end(input);
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c) => { stdout += c; });
@@ -229,9 +242,11 @@ export async function startHubWithSim({ env = {}, simArgs = [], dataDir } = {}) 
   };
 }
 
-// Runs a read-only query against a hub's SQLite database with the sqlite3 command-line tool;
-// resolves the rows as objects.
+// Runs a read-only query against a hub's database (the sqlite3 command-line tool on the SQLite
+// file; on HUB_TEST_DB=mysql the mariadb client on the data directory's database); resolves the
+// rows as objects (sqlite3 -json's shape either way). Write the SQL for both dialects.
 export function queryDb(dataDir, sql) {
+  if (USE_MYSQL) return queryMysql(dataDir, sql);
   return new Promise((resolve, reject) => {
     const proc = spawn('sqlite3', ['-readonly', '-json', path.join(dataDir, 'bailian-hub.db'), sql],
       { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -245,4 +260,20 @@ export function queryDb(dataDir, sql) {
       try { resolve(out.trim() ? JSON.parse(out) : []); } catch (e) { reject(e); }
     });
   });
+}
+
+// The names of a hub's tables (SQLite: without its own and the full-text index's tables).
+export async function tableNames(dataDir) {
+  const rows = await queryDb(dataDir, USE_MYSQL
+    ? 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name'
+    : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%' ORDER BY name");
+  return rows.map((r) => r.name);
+}
+
+// The bytes of a hub's database, for "a secret is nowhere in it" checks: the SQLite files (with
+// the WAL) as they are on disk, or a dump of every row of the MariaDB database.
+export async function databaseBytes(dataDir) {
+  if (USE_MYSQL) return dumpMysql(dataDir);
+  return Buffer.concat(readdirSync(dataDir).filter((n) => n.startsWith('bailian-hub.db'))
+    .map((n) => readFileSync(path.join(dataDir, n))));
 }

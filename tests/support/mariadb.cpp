@@ -145,13 +145,17 @@ MariaDbServer::MariaDbServer(Options options) : options_(options) {
     dir_ = tmpl;
     socket_ = dir_ + "/sock";
     std::string datadir = dir_ + "/data";
+    // A tmpdir of its own: a starting server deletes every #sql* file in its tmpdir, which in a
+    // shared /tmp are the temporary tables of other servers (mariadb-install-db then fails).
+    fs::create_directory(dir_ + "/tmp");
     std::vector<std::string> install = {FindProgram("mariadb-install-db"),
                                         "--no-defaults",
                                         "--auth-root-authentication-method=normal",
                                         "--datadir=" + datadir,
                                         "--user=root",
                                         "--skip-test-db",
-                                        "--skip-name-resolve"};
+                                        "--skip-name-resolve",
+                                        "--tmpdir=" + dir_ + "/tmp"};
     pid_t pid = Spawn(install, dir_ + "/install.log");
     int status = 0;
     waitpid(pid, &status, 0);
@@ -211,6 +215,7 @@ void MariaDbServer::Start() {
                                      "--bind-address=127.0.0.1",
                                      "--user=root",
                                      "--pid-file=" + dir_ + "/mariadbd.pid",
+                                     "--tmpdir=" + dir_ + "/tmp",
                                      "--skip-name-resolve",
                                      "--innodb-buffer-pool-size=64M",
                                      "--innodb-log-file-size=16M",

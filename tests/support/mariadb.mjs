@@ -13,7 +13,7 @@
 // HUB_TEST_MYSQL_URL (mysql://root:pw@host:port/db of a server someone else runs) is used
 // instead of starting one, unless the caller needs its own server (restart or replication).
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,18 +72,31 @@ function parseUrl(url) {
 
 let counter = 0;
 
-export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = null, external } = {}) {
+// `background: true` is for a server shared by a whole test process (support/testdb.mjs): it
+// does not keep node's event loop alive (the owner stops it on 'beforeExit') and the kernel
+// kills it if the test process dies first (setpriv --pdeathsig), so it never outlives the run.
+export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = null, external, background = false } = {}) {
   const externalUrl = external ?? (replicaOf || logBin ? null : process.env.HUB_TEST_MYSQL_URL);
   if (externalUrl) return externalServer(externalUrl);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hub-mariadb-'));
   const datadir = path.join(dir, 'data');
   const socket = path.join(dir, 'sock');
+  // A tmpdir of its own: a starting server deletes every #sql* file in its tmpdir, which in a
+  // shared /tmp are the temporary tables of other servers (mariadb-install-db fails with
+  // "Error on delete of '/tmp/#sql-temptable-...'" when test processes start servers at once).
+  const tmpdir = path.join(dir, 'tmp');
+  mkdirSync(tmpdir);
   const client = findProgram('mariadb');
-  await run(findProgram('mariadb-install-db'), [
-    '--no-defaults', '--auth-root-authentication-method=normal', `--datadir=${datadir}`,
-    '--user=root', '--skip-test-db', '--skip-name-resolve',
-  ]);
+  try {
+    await run(findProgram('mariadb-install-db'), [
+      '--no-defaults', '--auth-root-authentication-method=normal', `--datadir=${datadir}`,
+      '--user=root', '--skip-test-db', '--skip-name-resolve', `--tmpdir=${tmpdir}`,
+    ]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const port = await freePort();
   let proc = null;
   const logs = [];
@@ -95,7 +108,7 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
   async function start() {
     const args = [
       '--no-defaults', `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`,
-      '--bind-address=127.0.0.1', '--user=root', `--pid-file=${path.join(dir, 'mariadbd.pid')}`,
+      '--bind-address=127.0.0.1', '--user=root', `--pid-file=${path.join(dir, 'mariadbd.pid')}`, `--tmpdir=${tmpdir}`,
       '--skip-name-resolve', '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=16M',
       '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
       `--server-id=${serverId}`,
@@ -103,8 +116,16 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
     if (logBin) args.push(`--log-bin=${path.join(dir, 'binlog')}`, '--binlog-format=ROW');
     else args.push('--skip-log-bin');
     if (replicaOf) args.push('--read-only');
-    proc = spawn(findProgram('mariadbd'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = background
+      ? spawn(findProgram('setpriv'), ['--pdeathsig', 'KILL', '--', findProgram('mariadbd'), ...args],
+        { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(findProgram('mariadbd'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     for (const s of [proc.stdout, proc.stderr]) s.on('data', (c) => logs.push(c.toString()));
+    if (background) {
+      proc.unref();
+      proc.stdout.unref();
+      proc.stderr.unref();
+    }
     let exited = null;
     proc.once('exit', (code) => { exited = code; });
     await waitFor(async () => {
@@ -119,6 +140,7 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
     proc = null;
     if (p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((resolve) => p.once('exit', resolve));
+    p.ref(); // waited for even by a background server's owner
     p.kill('SIGTERM');
     const timer = setTimeout(() => p.kill('SIGKILL'), 30000);
     await exited;
@@ -138,6 +160,12 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
 
   const server = {
     port, socket, dir, logs,
+    // Synchronous last resort (process 'exit'): SIGKILL, folder removed.
+    killAndRemove: () => {
+      try { proc?.kill('SIGKILL'); } catch { /* gone */ }
+      proc = null;
+      rmSync(dir, { recursive: true, force: true });
+    },
     query,
     url(db, { user = MYSQL_USER, password = MYSQL_PASSWORD, params = '' } = {}) {
       return `mysql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}` +
@@ -195,8 +223,8 @@ export async function startMariaDb({ logBin = false, serverId = 1, replicaOf = n
 async function externalServer(url) {
   const o = parseUrl(url);
   const client = findProgram('mariadb');
-  const query = (sql) => run(client, ['--no-defaults', '-h', o.host, '-P', String(o.port),
-    `-u${o.user}`, '--batch', '--default-character-set=utf8mb4', '--skip-column-names', '-e', sql], {}).catch((e) => {
+  const query = (sql, extra = []) => run(client, ['--no-defaults', '-h', o.host, '-P', String(o.port),
+    `-u${o.user}`, '--batch', '--default-character-set=utf8mb4', '--skip-column-names', ...extra, '-e', sql], {}).catch((e) => {
     throw new Error(e.message.replaceAll(o.password, '***'));
   });
   // The password goes through the environment, not the command line.
@@ -216,6 +244,7 @@ async function externalServer(url) {
     },
     restart: async () => { throw new Error('an external server (HUB_TEST_MYSQL_URL) cannot be restarted'); },
     stop: async () => {},
+    killAndRemove: () => {},
     kill: () => {},
   };
   return server;
