@@ -193,7 +193,10 @@ std::vector<Detection> SecurityDetector::OnAudit(const store::AuditEntry& e, IsA
             return {};
         Detection d{std::string(security_kind::kRefreshReuse), "high", e.actor_user_id,
                     std::nullopt, e.ip};
-        d.detail = {{"target", e.target}, {"audit_id", e.id}};
+        // Member by member: clang (the sanitizer build) leaked the replaced object when this
+        // template assigned a whole braced list to `detail`.
+        d.detail["target"] = e.target;
+        d.detail["audit_id"] = e.id;
         return {d};
     }
     if (e.action == "auth.mfa_failed" && e.actor_user_id) {
@@ -204,7 +207,8 @@ std::vector<Detection> SecurityDetector::OnAudit(const store::AuditEntry& e, IsA
             return {};
         Detection d{std::string(security_kind::kMfaFailures), "medium", e.actor_user_id,
                     std::nullopt, e.ip};
-        d.detail = {{"failures", n}, {"window_s", cfg_.mfa_window_ms / 1000}};
+        d.detail["failures"] = n;
+        d.detail["window_s"] = cfg_.mfa_window_ms / 1000;
         if (cfg_.mfa_lock_ms > 0) {
             d.lock_subject = "user:" + *e.actor_user_id;
             d.lock_ms = cfg_.mfa_lock_ms;
