@@ -48,12 +48,16 @@ export function sql(dataDir, statements) {
 // that needs CSV quoting; every 10th failed (502 upstream_error); latency 100 + i % 900 ms.
 export async function seedCalls(dataDir, userId, { count, nowMs = Date.now(), spacingMs = 25_000, idPrefix = 'seed', apiKeyId = null } = {}) {
   const key = apiKeyId ? `'${apiKeyId}'` : 'NULL';
-  if (USE_MYSQL) {
-    await execMysql(dataDir, `
+  // The same rows in either dialect: only the numbering and string formatting differ.
+  const [id, requestId, numbers] = USE_MYSQL
+    ? [`CONCAT('${idPrefix}-', LPAD(i, 8, '0'))`, `CONCAT('req-${idPrefix}-', i)`,
+      `(SELECT seq AS i FROM seq_0_to_${count - 1}) n`]
+    : [`printf('${idPrefix}-%08d', i)`, `printf('req-${idPrefix}-%d', i)`, 'n'];
+  const insert = `
 INSERT INTO api_calls (id, user_id, api_key_id, conversation_id, endpoint, model, status_code, error_code,
   input_tokens, output_tokens, image_count, latency_ms, first_token_ms, cost_micro_cny,
   upstream_request_id, cache_hit, created_at)
-SELECT CONCAT('${idPrefix}-', LPAD(i, 8, '0')), '${userId}', ${key}, NULL,
+SELECT ${id}, '${userId}', ${key}, NULL,
   CASE i % 5 WHEN 0 THEN 'chat' WHEN 1 THEN '/v1/chat/completions'
     WHEN 2 THEN '/dashscope/api/v1/services/aigc/text-generation/generation'
     WHEN 3 THEN 'chat.title' ELSE 'images' END,
@@ -62,29 +66,17 @@ SELECT CONCAT('${idPrefix}-', LPAD(i, 8, '0')), '${userId}', ${key}, NULL,
   CASE WHEN i % 10 = 0 THEN 502 ELSE 200 END,
   CASE WHEN i % 10 = 0 THEN 'upstream_error' ELSE '' END,
   100 + i % 50, 200 + i % 70, CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END, 100 + i % 900,
-  CASE WHEN i % 5 = 0 THEN 40 + i % 60 ELSE NULL END, 1000 + i % 100, CONCAT('req-${idPrefix}-', i), 0,
+  CASE WHEN i % 5 = 0 THEN 40 + i % 60 ELSE NULL END, 1000 + i % 100, ${requestId}, 0,
   ${nowMs} - i * ${spacingMs}
-FROM (SELECT seq AS i FROM seq_0_to_${count - 1}) n ORDER BY i DESC;`);
+FROM ${numbers} ORDER BY i DESC`;  // oldest first, as a running hub appends them (index pages fill up)
+  if (USE_MYSQL) {
+    await execMysql(dataDir, `${insert};`);
     return;
   }
   await sql(dataDir, `
 PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${count - 1})
-INSERT INTO api_calls (id, user_id, api_key_id, conversation_id, endpoint, model, status_code, error_code,
-  input_tokens, output_tokens, image_count, latency_ms, first_token_ms, cost_micro_cny,
-  upstream_request_id, cache_hit, created_at)
-SELECT printf('${idPrefix}-%08d', i), '${userId}', ${key}, NULL,
-  CASE i % 5 WHEN 0 THEN 'chat' WHEN 1 THEN '/v1/chat/completions'
-    WHEN 2 THEN '/dashscope/api/v1/services/aigc/text-generation/generation'
-    WHEN 3 THEN 'chat.title' ELSE 'images' END,
-  CASE WHEN i % 1000 = 7 THEN '=odd,"model"' WHEN i % 3 = 0 THEN 'qwen-plus' WHEN i % 3 = 1 THEN 'qwen-max'
-    ELSE 'qwen-turbo' END,
-  CASE WHEN i % 10 = 0 THEN 502 ELSE 200 END,
-  CASE WHEN i % 10 = 0 THEN 'upstream_error' ELSE '' END,
-  100 + i % 50, 200 + i % 70, CASE WHEN i % 5 = 4 THEN 1 ELSE 0 END, 100 + i % 900,
-  CASE WHEN i % 5 = 0 THEN 40 + i % 60 ELSE NULL END, 1000 + i % 100, printf('req-${idPrefix}-%d', i), 0,
-  ${nowMs} - i * ${spacingMs}
-FROM n ORDER BY i DESC; -- oldest first, as a running hub appends them (index pages fill up)
+${insert};
 COMMIT;`);
 }
