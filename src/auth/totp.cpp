@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/text.hpp"
 #include "crypto/crypto.hpp"
 
 namespace hub::auth::totp {
@@ -15,23 +16,6 @@ int Base32Value(char c) {
     if (c >= 'a' && c <= 'z') return c - 'a';
     if (c >= '2' && c <= '7') return c - '2' + 26;
     return -1;
-}
-
-std::string PercentEncode(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '.' || c == '_' || c == '~';
-        if (plain) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 15]);
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -134,9 +118,9 @@ std::optional<std::int64_t> MatchStep(std::string_view key, std::string_view cod
 
 std::string OtpauthUri(std::string_view issuer, std::string_view account,
                        std::string_view secret_base32) {
-    std::string uri = "otpauth://totp/" + PercentEncode(issuer) + ":" + PercentEncode(account);
+    std::string uri = "otpauth://totp/" + core::PercentEncode(issuer) + ":" + core::PercentEncode(account);
     uri += "?secret=" + std::string(secret_base32);
-    uri += "&issuer=" + PercentEncode(issuer);
+    uri += "&issuer=" + core::PercentEncode(issuer);
     uri += "&algorithm=SHA1&digits=6&period=30";
     return uri;
 }

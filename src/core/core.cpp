@@ -9,8 +9,27 @@
 
 #include "core/clock.hpp"
 #include "core/id.hpp"
+#include "core/text.hpp"
 
 namespace hub::core {
+
+std::string PercentEncode(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.' || c == '_' || c == '~';
+        if (plain) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
+}
 
 std::string FormatIsoMs(std::int64_t epoch_ms) {
     std::time_t secs = static_cast<std::time_t>(epoch_ms / 1000);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "async/asio.hpp"
+#include "core/text.hpp"
 
 namespace hub::http {
 
@@ -92,8 +93,6 @@ struct Context {
 using Handler = std::function<net::awaitable<Response>(Context&)>;
 
 std::string PercentDecode(std::string_view s, bool plus_is_space = false);
-// RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~):
-// safe in a path segment, a query value and an x-www-form-urlencoded body.
-std::string PercentEncode(std::string_view s);
+using core::PercentEncode;  // core/text.hpp
 
 }  // namespace hub::http
