@@ -158,9 +158,7 @@ std::optional<std::string> SetMetricsListen(Config& c, const std::string& v) {
 
 std::optional<std::string> SetDatabaseUrl(Config& c, const std::string& v) {
     if (v.rfind("sqlite:", 0) == 0) {
-        std::string path = v.substr(7);
-        if (path.rfind("//", 0) == 0) path = path.substr(2);
-        if (path.empty()) return "sqlite URL needs a file path, e.g. sqlite:./var/hub.db";
+        if (SqlitePathOfUrl(v).empty()) return "sqlite URL needs a file path, e.g. sqlite:./var/hub.db";
         c.database_url = v;
         return std::nullopt;
     }
@@ -726,11 +724,16 @@ const std::vector<ConfigKey>& ConfigKeys() {
     return keys;
 }
 
+std::string SqlitePathOfUrl(std::string_view url) {
+    if (url.rfind("sqlite:", 0) != 0) return "";
+    std::string_view path = url.substr(7);
+    if (path.rfind("//", 0) == 0) path.remove_prefix(2);
+    return std::string(path);
+}
+
 std::string Config::SqlitePath() const {
     if (database_url.empty()) return data_dir + "/bailian-hub.db";
-    std::string path = database_url.substr(7);
-    if (path.rfind("//", 0) == 0) path = path.substr(2);
-    return path;
+    return SqlitePathOfUrl(database_url);
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -39,6 +40,9 @@ struct RoleLimitsConfig {
     std::int64_t daily_cost_cny = 200;
     std::int64_t monthly_cost_cny = 1'000;
 };
+
+// The file of a `sqlite:PATH` (or `sqlite://PATH`) URL; "" for another URL or no path.
+std::string SqlitePathOfUrl(std::string_view url);
 
 struct Config {
     std::string listen_host = "127.0.0.1";

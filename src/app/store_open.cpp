@@ -13,12 +13,6 @@ namespace hub::app {
 
 namespace {
 
-std::string SqlitePathOf(const std::string& url) {
-    std::string path = url.substr(7);
-    if (path.rfind("//", 0) == 0) path = path.substr(2);
-    return path;
-}
-
 // A URL as it may be printed: a MySQL password becomes ***.
 std::string Printable(const std::string& url) {
     return url.rfind("mysql://", 0) == 0 ? store::mysql::Redacted(url) : url;
@@ -49,9 +43,9 @@ core::Result<std::unique_ptr<store::Store>> OpenStoreAt(const std::string& url) 
         opts.url = url;
         return store::OpenMysqlStore(opts);
     }
-    if (url.rfind("sqlite:", 0) == 0 && !SqlitePathOf(url).empty()) {
+    if (std::string path = SqlitePathOfUrl(url); !path.empty()) {
         store::SqliteOptions opts;
-        opts.path = SqlitePathOf(url);
+        opts.path = path;
         opts.readers = 1;
         return store::OpenSqliteStore(opts);
     }
