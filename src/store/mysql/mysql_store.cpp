@@ -69,15 +69,8 @@ public:
             so.path = path;
             so.readers = 0;
             HUB_SQL_ASSIGN(auto file, OpenSqliteStore(so));
-            HUB_SQL_ASSIGN(SchemaState mine, SchemaStatus());
-            HUB_SQL_ASSIGN(SchemaState theirs, file->SchemaStatus());
-            if (mine.current != theirs.current) {
-                std::filesystem::remove(path, ec);
-                return Error::Make(ErrorCode::kUnavailable, "schema_mismatch",
-                                   "the database is not at this program's schema version",
-                                   "mysql at " + std::to_string(mine.current) +
-                                       ", snapshot at " + std::to_string(theirs.current));
-            }
+            // CopyStore refuses a database at another schema version than the new file's
+            // (this program's latest) before it copies anything.
             if (auto r = CopyStore(*this, *file); !r.ok()) {
                 file.reset();
                 std::filesystem::remove(path, ec);
@@ -104,7 +97,7 @@ public:
     std::string_view Dialect() const override { return "mysql"; }
 
     core::Result<bool> IsEmpty() override {
-        HUB_SQL_ASSIGN(auto store, Open());
+        HUB_SQL_ASSIGN(Store * store, Target());
         HUB_SQL_ASSIGN(auto page, store->Users().List(UserQuery{}));
         return page.items.empty();
     }
@@ -130,19 +123,24 @@ public:
         so.path = copy;
         so.readers = 0;
         HUB_SQL_ASSIGN(auto source, OpenSqliteStore(so));
-        HUB_SQL_ASSIGN(auto target, Open());
+        HUB_SQL_ASSIGN(Store * target, Target());
         HUB_SQL_TRY(CopyStore(*source, *target));
         return core::Ok();
     }
 
 private:
-    core::Result<std::unique_ptr<Store>> Open() {
-        MysqlOptions mo;
-        mo.url = url_;
-        return OpenMysqlStore(mo);
+    // The target store, opened (and migrated) once for IsEmpty and Load.
+    core::Result<Store*> Target() {
+        if (!store_) {
+            MysqlOptions mo;
+            mo.url = url_;
+            HUB_SQL_ASSIGN(store_, OpenMysqlStore(mo));
+        }
+        return store_.get();
     }
     std::string url_;
     std::string work_dir_;
+    std::unique_ptr<Store> store_;
 };
 
 }  // namespace
