@@ -302,7 +302,15 @@ describe('a read replica', () => {
     // A hub that starts while its replica is down starts, ready, and says why it skips it.
     const second = await startHub({ env: hubEnv });
     try {
-      const r = await call(second.url, 'GET', '/readyz');
+      const first = await call(second.url, 'GET', '/readyz');
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.checks.database.replica.ok, false);
+      // The replica is probed off the start-up path: wait for the first probe's verdict.
+      let r = first;
+      await waitFor(async () => {
+        r = await call(second.url, 'GET', '/readyz');
+        return !/not probed/.test(r.body.checks.database.replica.reason);
+      }, 'the first replica probe');
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.checks.database.replica.ok, false);
       assert.match(r.body.checks.database.replica.reason, /unreachable/);

@@ -22,7 +22,8 @@ ReplicatedDatabase::ReplicatedDatabase(std::unique_ptr<mysql::Database> primary,
       replica_(std::move(replica)),
       options_(options),
       clock_(clock) {
-    Probe();
+    // The first probe runs on the monitor thread: a replica that is slow to answer never
+    // delays the hub's start (heavy reads use the primary until it has been measured).
     monitor_ = std::thread([this] { Monitor(); });
 }
 
@@ -84,41 +85,34 @@ void ReplicatedDatabase::MarkDown(const std::string& reason) {
 }
 
 void ReplicatedDatabase::Probe() {
-    std::lock_guard probing(probe_mu_);  // only Probe changes samples_
+    std::lock_guard probing(probe_mu_);  // samples_ belongs to Probe
     std::int64_t now = clock_.NowMs();
     auto pos = PrimaryPosition();
     if (!pos.ok()) return;  // the primary's own trouble shows elsewhere (/readyz)
-    {
-        std::lock_guard lock(mu_);
-        if (samples_.empty() || samples_.back().first != *pos) samples_.emplace_back(*pos, now);
-        while (samples_.size() > 1024) samples_.pop_front();
-    }
-    // The newest sample the replica has applied; everything before it is applied too.
-    std::deque<std::pair<std::string, std::int64_t>> samples;
-    {
-        std::lock_guard lock(mu_);
-        samples = samples_;
-    }
-    std::int64_t oldest_unapplied = -1;
+    if (samples_.empty() || samples_.back().first != *pos) samples_.emplace_back(*pos, now);
+    while (samples_.size() > 1024) samples_.pop_front();
+    // The replica applies positions in order, so the applied samples are a prefix: find its
+    // end by bisection (a few round trips however far behind the replica is).
     std::size_t applied_upto = 0;  // samples [0, applied_upto) are applied
-    for (std::size_t i = samples.size(); i-- > 0;) {
-        auto has = ReplicaHasApplied(samples[i].first);
+    std::size_t hi = samples_.size();
+    while (applied_upto < hi) {
+        std::size_t mid = applied_upto + (hi - applied_upto) / 2;
+        auto has = ReplicaHasApplied(samples_[mid].first);
         if (!has.ok()) {
             MarkDown("unreachable: " + has.error().api_code);
             std::lock_guard lock(mu_);
             lag_ms_ = -1;
             return;
         }
-        if (*has) {
-            applied_upto = i + 1;
-            break;
-        }
-        oldest_unapplied = samples[i].second;
+        if (*has) applied_upto = mid + 1;
+        else hi = mid;
     }
+    std::int64_t oldest_unapplied =
+        applied_upto < samples_.size() ? samples_[applied_upto].second : -1;
+    // Keep the newest applied sample (the baseline) and everything after it.
+    for (std::size_t k = 1; k < applied_upto; ++k) samples_.pop_front();
     std::int64_t lag = oldest_unapplied < 0 ? 0 : now - oldest_unapplied;
     std::lock_guard lock(mu_);
-    // Keep the newest applied sample (the baseline) and everything after it.
-    for (std::size_t k = 1; k < applied_upto && !samples_.empty(); ++k) samples_.pop_front();
     lag_ms_ = lag;
     bool ok = lag <= options_.max_lag_ms;
     if (ok && !healthy_) obs::Info("db_replica_in_use", nlohmann::json{{"lag_ms", lag}});
@@ -131,11 +125,10 @@ void ReplicatedDatabase::Probe() {
 void ReplicatedDatabase::Monitor() {
     std::unique_lock lock(stop_mu_);
     while (!stop_) {
-        stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.probe_ms), [&] { return stop_; });
-        if (stop_) break;
         lock.unlock();
         Probe();
         lock.lock();
+        stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.probe_ms), [&] { return stop_; });
     }
 }
 

@@ -64,10 +64,10 @@ private:
     ReplicaOptions options_;
     const core::Clock& clock_;
 
-    std::mutex probe_mu_;
+    std::mutex probe_mu_;  // one Probe at a time; guards samples_
+    std::deque<std::pair<std::string, std::int64_t>> samples_;  // primary position, when
     mutable std::mutex mu_;
     std::unordered_map<std::string, std::pair<std::string, std::int64_t>> user_positions_;
-    std::deque<std::pair<std::string, std::int64_t>> samples_;  // primary position, when
     bool healthy_ = false;
     std::int64_t lag_ms_ = -1;
     std::string reason_ = "not probed yet";
