@@ -1,8 +1,10 @@
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <string>
@@ -81,6 +83,17 @@ std::string NewId() {
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
     return NewIdAt(ms);
+}
+
+const std::string& InstanceId() {
+    static const std::string id = [] {
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "hub");
+        // The random part: the low bits of a fresh UUIDv7 (random by construction).
+        std::string uuid = NewId();
+        return std::string(host) + "-" + std::to_string(getpid()) + "-" + uuid.substr(28);
+    }();
+    return id;
 }
 
 bool IsValidId(std::string_view s) {

@@ -12,4 +12,9 @@ bool IsValidId(std::string_view s);           // canonical 8-4-4-4-12 lowercase 
 // Request ids: an inbound one is kept when it is 1..128 chars of [A-Za-z0-9._:-].
 bool IsValidRequestId(std::string_view s);
 
+// This process among the hubs that share a database and Redis: "<host>-<pid>-<8 hex>", fixed
+// at the first call (lease holders, heartbeats, logs). Unique even when a restarted hub gets the
+// same pid, or two hubs in containers share a host name.
+const std::string& InstanceId();
+
 }  // namespace hub::core

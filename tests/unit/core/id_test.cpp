@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <set>
 
 #include "core/clock.hpp"
@@ -42,6 +44,13 @@ TEST(Secret, NeverPrints) {
     os << s;
     EXPECT_EQ(os.str(), "***");
     EXPECT_EQ(s.Reveal(), "sk-very-secret");
+}
+
+TEST(Id, InstanceIdIsFixedAndNamesHostAndPid) {
+    const std::string& id = InstanceId();
+    EXPECT_EQ(&id, &InstanceId());
+    EXPECT_NE(id.find("-" + std::to_string(getpid()) + "-"), std::string::npos) << id;
+    EXPECT_EQ(id.size() - id.rfind('-') - 1, 8u) << id;
 }
 
 }  // namespace
