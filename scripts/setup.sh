@@ -15,6 +15,9 @@ PACKAGES=(
   # servers (tests/support/mariadb.{cpp,mjs}).
   libhiredis-dev libmariadb-dev mariadb-server mariadb-client redis-server nginx chromium wrk sqlite3
   iproute2
+  # Prometheus and promtool: the shipped scrape config and alert rules are checked, and a real
+  # Prometheus scrapes a running hub (tests/integration/deploy.test.mjs).
+  prometheus
   # Image uploads (src/media/): decoders and encoders.
   libpng-dev libturbojpeg0-dev libwebp-dev libgif-dev
   # Fuzzing (make fuzz, fuzz-smoke in make test): clang 14 and its runtimes, which hold
@@ -39,7 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   # Services are started by the tests on their own ports; stop the distribution's copies.
-  for svc in mariadb redis-server nginx; do
+  for svc in mariadb redis-server nginx prometheus prometheus-node-exporter; do
     if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
   done
 else
