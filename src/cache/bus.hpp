@@ -15,6 +15,11 @@
 
 namespace hub::cache {
 
+// Delivered to handlers by the bus itself after each (re)connect, once the kept events are
+// replayed: events that were not kept may have been missed, so what they would have
+// invalidated (cached keys, catalogs, histories) must be dropped or re-read.
+inline constexpr const char* kBusResynced = "bus.resynced";
+
 struct BusEvent {
     std::string topic;    // what changed, e.g. "session.revoked"
     std::string payload;  // which one: an id, or empty
