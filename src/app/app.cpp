@@ -169,6 +169,8 @@ int Migrate(const Config& cfg) {
 namespace {
 
 constexpr int kConfigErrorExit = 2;
+// How often a hub looks for a JWT key ring rotated by `jwt rotate` (one small read).
+constexpr std::chrono::seconds kKeyRingRefresh{10};
 
 void LogCertificate(const http::CertificateInfo& info) {
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -302,7 +304,13 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     obs::Registry metrics;  // before everything that records into it
     async::WorkerPool db("db", cfg.db_workers);
 
-    auto sec = LoadSecurity(cfg, *store);
+    // The master key seals what the database keeps secret, the JWT key ring first.
+    auto master = LoadMasterKey(cfg);
+    if (!master.ok()) {
+        obs::Error("master_key_failed", {{"error", master.error().public_message}});
+        return 1;
+    }
+    auto sec = LoadSecurity(cfg, *store, &master.value());
     if (!sec.ok()) {
         obs::Error("security_setup_failed", {{"error", sec.error().public_message}});
         return 1;
@@ -396,11 +404,6 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     });
 
     // Upstream: keys from the database (and DASHSCOPE_API_KEY), or the simulator in demo mode.
-    auto master = LoadMasterKey(cfg);
-    if (!master.ok()) {
-        obs::Error("master_key_failed", {{"error", master.error().public_message}});
-        return 1;
-    }
     // MFA (TOTP): secrets under the master key; sign-in asks Accounts -> Mfa for the second step.
     services::MfaConfig mcfg;
     mcfg.issuer = cfg.mfa_issuer;
@@ -707,6 +710,26 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         });
     };
     watch_overflows(KernelListenOverflows().value_or(0));
+    // A `jwt rotate` (on any machine) reaches every hub within kKeyRingRefresh: the new key
+    // signs, and the tokens of hubs that already use it verify.
+    net::steady_timer ring_timer(net::make_strand(io));
+    std::function<void()> watch_ring = [&] {
+        ring_timer.expires_after(kKeyRingRefresh);
+        ring_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (ec) return;
+            net::post(db.pool(), [&] {
+                auto changed = RefreshKeyRing(*store, master.value(), security);
+                if (!changed.ok()) {
+                    obs::Warn("jwt_keys_refresh_failed", {{"error", changed.error().public_message}});
+                } else if (*changed) {
+                    obs::Info("jwt_keys_reloaded", {{"version", security.keyring_version},
+                                                    {"active_kid", security.keyring.ActiveKid().value_or("")}});
+                }
+                net::post(ring_timer.get_executor(), watch_ring);
+            });
+        });
+    };
+    watch_ring();
     std::unique_ptr<TlsReloader> reloader;
     if (tls) reloader = std::make_unique<TlsReloader>(io, *tls, cfg.tls_reload_check_ms);
     std::unique_ptr<BackupScheduler> backups;
@@ -733,6 +756,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         images.Stop();
         if (reloader) reloader->Stop();
         net::post(overflow_timer.get_executor(), [&overflow_timer] { overflow_timer.cancel(); });
+        net::post(ring_timer.get_executor(), [&ring_timer] { ring_timer.cancel(); });
         if (redirect_server) redirect_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
@@ -782,7 +806,7 @@ int CreateUserCommand(const Config& cfg, const std::string& username, const std:
                       const std::string& role, bool password_stdin) {
     auto store = OpenMigrated(cfg);
     if (!store) return 1;
-    auto sec = LoadSecurity(cfg, *store);
+    auto sec = LoadSecurity(cfg, *store, nullptr);  // signs nothing: no key ring needed
     if (!sec.ok()) {
         std::cerr << "bailian-hub: " << sec.error().public_message << "\n";
         return 1;
@@ -842,25 +866,26 @@ int SetRoleCommand(const Config& cfg, const std::string& username, const std::st
 int RotateJwtCommand(const Config& cfg) {
     auto store = OpenMigrated(cfg);
     if (!store) return 1;
-    auto sec = LoadSecurity(cfg, *store);  // creates the ring on first use
+    auto master = LoadMasterKey(cfg);
+    if (!master.ok()) {
+        std::cerr << "bailian-hub: " << master.error().public_message << "\n";
+        return 1;
+    }
+    auto sec = LoadSecurity(cfg, *store, &master.value());  // creates the ring on first use
     if (!sec.ok()) {
         std::cerr << "bailian-hub: " << sec.error().public_message << "\n";
         return 1;
     }
-    auto& ring = (*sec)->keyring;
-    auto now = std::chrono::system_clock::now();
-    auto pruned = ring.Prune(now);
-    auto kid = ring.Rotate(now);
+    std::size_t pruned = 0;
+    auto kid = RotateKeyRing(*store, master.value(), **sec, &pruned);
     if (!kid.ok()) {
         std::cerr << "bailian-hub: " << kid.error().public_message << "\n";
         return 1;
     }
-    if (auto w = WritePrivateFile(KeyRingPath(cfg), ring.Serialize().Reveal()); !w.ok()) {
-        std::cerr << "bailian-hub: " << w.error().public_message << "\n";
-        return 1;
-    }
-    std::cout << "new signing key " << kid.value() << "; " << ring.size() << " key(s) in the ring, "
-              << pruned.size() << " expired key(s) removed. Restart the servers to use it.\n";
+    std::cout << "new signing key " << kid.value() << "; " << (*sec)->keyring.size()
+              << " key(s) in the ring, " << pruned
+              << " expired key(s) removed. Running hubs sign with it within "
+              << kKeyRingRefresh.count() << " s.\n";
     return 0;
 }
 

@@ -47,28 +47,84 @@ core::Error SetupError(std::string msg) {
     return core::Error::Make(core::ErrorCode::kInternal, "setup_failed", std::move(msg));
 }
 
-core::Result<auth::KeyRing> LoadOrCreateRing(const Config& cfg, const core::Clock& clock) {
+constexpr std::string_view kRingAssociatedData = "bailian-hub jwt key ring v1";
+
+auth::KeyRingOptions RingOptions(const Config& cfg) {
     auth::KeyRingOptions opts;
     opts.max_token_ttl = std::chrono::seconds(std::max<std::int64_t>(cfg.access_ttl_s, 3600));
+    return opts;
+}
+
+core::Result<std::string> OpenRing(const crypto::MasterKey& master,
+                                   const store::SealedKeyRing& stored) {
+    auto json = master.Decrypt(stored.sealed, kRingAssociatedData);
+    if (!json.ok()) {
+        return SetupError(
+            "the JWT key ring in the database cannot be opened with this master key: every hub "
+            "of one database needs the same BAILIAN_HUB_MASTER_KEY");
+    }
+    return std::move(json.value());
+}
+
+// A ring kept before the database held it: <data dir>/jwt-keys.json (imported once, so tokens
+// signed before an upgrade stay valid).
+core::Result<std::optional<std::string>> ReadLegacyRingFile(const Config& cfg) {
     std::string path = KeyRingPath(cfg);
     std::error_code ec;
-    if (fs::exists(path, ec)) {
-        auto st = fs::status(path, ec);
-        if ((st.permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
-            return SetupError(path + " must be readable by its owner only (chmod 600)");
-        std::ifstream in(path, std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        auto ring = auth::KeyRing::Deserialize(ss.str(), opts);
-        if (!ring.ok()) return SetupError(path + ": " + ring.error().public_message);
-        return std::move(ring.value());
+    if (!fs::exists(path, ec)) return std::optional<std::string>();
+    auto st = fs::status(path, ec);
+    if ((st.permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
+        return SetupError(path + " must be readable by its owner only (chmod 600)");
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return std::optional<std::string>(ss.str());
+}
+
+// The database's ring; on the first start, the legacy file's or a new one, stored for every
+// hub. Two hubs starting together on an empty database: the second reads the first's.
+core::Result<void> LoadOrCreateRing(const Config& cfg, const core::Clock& clock,
+                                    store::Store& store, const crypto::MasterKey& master,
+                                    Security& sec) {
+    auto opts = RingOptions(cfg);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto stored = store.SigningKeys().Get();
+        if (!stored.ok()) return SetupError("cannot read the JWT key ring: " + stored.error().public_message);
+        if (stored->has_value()) {
+            auto json = OpenRing(master, **stored);
+            if (!json.ok()) return json.error();
+            auto ring = auth::KeyRing::Deserialize(*json, opts);
+            if (!ring.ok()) return SetupError("the JWT key ring in the database: " + ring.error().public_message);
+            sec.keyring = std::move(ring.value());
+            sec.keyring_version = (*stored)->version;
+            return core::Ok();
+        }
+        auto legacy = ReadLegacyRingFile(cfg);
+        if (!legacy.ok()) return legacy.error();
+        auth::KeyRing ring(opts);
+        if (legacy->has_value()) {
+            auto loaded = auth::KeyRing::Deserialize(**legacy, opts);
+            if (!loaded.ok()) return SetupError(KeyRingPath(cfg) + ": " + loaded.error().public_message);
+            ring = std::move(loaded.value());
+        } else if (auto kid = ring.Rotate(clock.Now()); !kid.ok()) {
+            return SetupError("cannot generate a signing key");
+        }
+        auto sealed = master.Encrypt(ring.Serialize().Reveal(), kRingAssociatedData);
+        if (!sealed.ok()) return SetupError("cannot seal the JWT key ring");
+        auto created = store.SigningKeys().CreateFirst(*sealed, clock.NowMs());
+        if (!created.ok()) return SetupError("cannot store the JWT key ring: " + created.error().public_message);
+        if (!*created) continue;  // another hub stored one first: use theirs
+        if (legacy->has_value()) {
+            obs::Info("jwt_keys_imported", {{"from", KeyRingPath(cfg)},
+                                            {"hint", "the database holds the key ring now; the file is no longer read"}});
+        } else {
+            obs::Info("jwt_key_generated", {{"kid", ring.ActiveKid().value_or("")}});
+        }
+        sec.keyring = std::move(ring);
+        sec.keyring_version = 1;
+        return core::Ok();
     }
-    auth::KeyRing ring(opts);
-    auto kid = ring.Rotate(clock.Now());
-    if (!kid.ok()) return SetupError("cannot generate a signing key");
-    if (auto w = WritePrivateFile(path, ring.Serialize().Reveal()); !w.ok()) return w.error();
-    obs::Info("jwt_key_generated", {{"kid", kid.value()}});
-    return ring;
+    return SetupError("the JWT key ring was created and then vanished from the database");
 }
 
 }  // namespace
@@ -90,20 +146,22 @@ core::Result<void> WritePrivateFile(const std::string& path, const std::string& 
     return core::Ok();
 }
 
-core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::Store& store) {
+core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::Store& store,
+                                                    const crypto::MasterKey* master) {
     const core::Clock& clock = SystemClockInstance();
     auto sec = std::make_unique<Security>(
         clock, std::chrono::seconds(cfg.access_ttl_s) + auth::kDefaultJwtLeeway);
-    auto ring = LoadOrCreateRing(cfg, clock);
-    if (!ring.ok()) return ring.error();
-    sec->keyring = std::move(ring.value());
-    auth::JwtOptions jo;
-    jo.issuer = cfg.jwt_issuer;
-    jo.audience = cfg.jwt_issuer;
-    jo.ttl = std::chrono::seconds(cfg.access_ttl_s);
-    auto codec = auth::JwtCodec::Create(sec->keyring, jo);
-    if (!codec.ok()) return SetupError("jwt: " + codec.error().public_message);
-    sec->jwt.emplace(std::move(codec.value()));
+    if (master != nullptr) {
+        if (auto ring = LoadOrCreateRing(cfg, clock, store, *master, *sec); !ring.ok())
+            return ring.error();
+        auth::JwtOptions jo;
+        jo.issuer = cfg.jwt_issuer;
+        jo.audience = cfg.jwt_issuer;
+        jo.ttl = std::chrono::seconds(cfg.access_ttl_s);
+        auto codec = auth::JwtCodec::Create(sec->keyring, jo);
+        if (!codec.ok()) return SetupError("jwt: " + codec.error().public_message);
+        sec->jwt.emplace(std::move(codec.value()));
+    }
     auto hasher = auth::PasswordHasher::Create(cfg.bcrypt_cost);
     if (!hasher.ok()) return SetupError("bcrypt: " + hasher.error().public_message);
     sec->hasher.emplace(std::move(hasher.value()));
@@ -113,6 +171,36 @@ core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::S
     if (!perms.ok()) return SetupError("roles: " + perms.error().public_message);
     sec->roles.Replace(std::move(perms.value()));
     return sec;
+}
+
+core::Result<bool> RefreshKeyRing(store::Store& store, const crypto::MasterKey& master,
+                                  Security& sec) {
+    auto version = store.SigningKeys().Version();
+    if (!version.ok()) return version.error();
+    if (*version <= sec.keyring_version) return false;
+    auto stored = store.SigningKeys().Get();
+    if (!stored.ok()) return stored.error();
+    if (!stored->has_value()) return false;
+    auto json = OpenRing(master, **stored);
+    if (!json.ok()) return json.error();
+    if (auto r = sec.keyring.Reload(*json); !r.ok()) return r.error();
+    sec.keyring_version = (*stored)->version;
+    return true;
+}
+
+core::Result<std::string> RotateKeyRing(store::Store& store, const crypto::MasterKey& master,
+                                        Security& sec, std::size_t* pruned) {
+    auto now = std::chrono::system_clock::now();
+    *pruned = sec.keyring.Prune(now).size();
+    auto kid = sec.keyring.Rotate(now);
+    if (!kid.ok()) return kid.error();
+    auto sealed = master.Encrypt(sec.keyring.Serialize().Reveal(), kRingAssociatedData);
+    if (!sealed.ok()) return SetupError("cannot seal the JWT key ring");
+    auto replaced = store.SigningKeys().Replace(*sealed, sec.keyring_version, sec.clock.NowMs());
+    if (!replaced.ok()) return replaced.error();
+    if (!*replaced) return SetupError("another rotation changed the key ring meanwhile; run it again");
+    ++sec.keyring_version;
+    return kid;
 }
 
 core::Result<void> RestoreRevocations(store::Store& store, Security& sec) {

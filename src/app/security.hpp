@@ -1,6 +1,7 @@
 #pragma once
-// Builds the security collaborators from config and the data dir: the JWT key ring
-// (generated on first start, 0600), password hasher, role permissions from the database,
+// Builds the security collaborators from config and the database: the JWT key ring (in the
+// database, sealed under the master key, shared by every hub; generated on first start, or
+// imported from a data directory's jwt-keys.json of an older version), password hasher, role permissions from the database,
 // the revocation cache and the rate limiter. Also the bootstrap of the first admin.
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "auth/rbac.hpp"
 #include "auth/session_tokens.hpp"
 #include "core/clock.hpp"
+#include "crypto/master_key.hpp"
 #include "limit/token_bucket.hpp"
 #include "store/store.hpp"
 
@@ -22,6 +24,7 @@ struct Security {
     Security(const core::Clock& c, std::chrono::seconds lifetime);
     const core::Clock& clock;
     auth::KeyRing keyring;
+    std::int64_t keyring_version = 0;  // the database row's version the ring was read at
     std::optional<auth::JwtCodec> jwt;
     std::optional<auth::PasswordHasher> hasher;
     auth::RoleTable roles;  // live: services::Roles swaps it after every role write
@@ -31,11 +34,22 @@ struct Security {
 };
 
 const core::Clock& SystemClockInstance();
+// <data dir>/jwt-keys.json: where versions before the shared ring kept it (imported once).
 std::string KeyRingPath(const Config& cfg);
 // Writes a secret file readable by its owner only, atomically (temp file + rename).
 core::Result<void> WritePrivateFile(const std::string& path, const std::string& content);
 
-core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::Store& store);
+// `master` null: no key ring and no JWT codec (commands that sign nothing, e.g. create-user).
+core::Result<std::unique_ptr<Security>> LoadSecurity(const Config& cfg, store::Store& store,
+                                                    const crypto::MasterKey* master);
+
+// Reads the ring again when the database holds a newer version (a `jwt rotate`, possibly on
+// another machine): true when it changed. Blocking: run it off the io threads.
+core::Result<bool> RefreshKeyRing(store::Store& store, const crypto::MasterKey& master,
+                                  Security& sec);
+// A new signing key (expired ones pruned; `pruned` says how many), stored for every hub.
+core::Result<std::string> RotateKeyRing(store::Store& store, const crypto::MasterKey& master,
+                                        Security& sec, std::size_t* pruned);
 
 // Fills the revocation cache from the database: sessions revoked within an access token's
 // lifetime and disabled accounts, so that a restart does not bring their tokens back.

@@ -29,6 +29,7 @@
 #include "store/roles.hpp"
 #include "store/security_events.hpp"
 #include "store/sessions.hpp"
+#include "store/signing_keys.hpp"
 #include "store/snapshot.hpp"
 #include "store/upstream_keys.hpp"
 #include "store/upstream_tasks.hpp"
@@ -68,6 +69,7 @@ public:
     virtual MfaStore& Mfa() = 0;
     virtual IdentityStore& Identities() = 0;  // single sign-on (OIDC)
     virtual SecurityEventStore& SecurityEvents() = 0;
+    virtual SigningKeyStore& SigningKeys() = 0;  // the JWT key ring, sealed
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

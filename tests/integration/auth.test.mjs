@@ -2,12 +2,15 @@
 // reuse detection, logout, sessions, password change, RBAC, admin, audit, brute-force limits.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, login, newUser, register, STRONG_PASSWORD, uniqueName } from '../support/api.mjs';
 import { allLogs, runHub, startHub, tempDir } from '../support/hub.mjs';
+import { readKeyRing } from '../support/keyring.mjs';
+import { sql } from '../support/seed.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 const decode = (part) => JSON.parse(Buffer.from(part, 'base64url').toString());
@@ -158,7 +161,7 @@ describe('accounts and access', () => {
     const [h, p, s] = u.token.split('.');
     const header = decode(h);
     const claims = decode(p);
-    const ring = JSON.parse(readFileSync(path.join(hub.dataDir, 'jwt-keys.json'), 'utf8'));
+    const ring = await readKeyRing(hub.dataDir);
     const priv = ring.keys.find((k) => k.kid === header.kid).private_pem;
     const pubPem = ring.keys.find((k) => k.kid === header.kid).public_pem;
     const now = Math.floor(Date.now() / 1000);
@@ -430,24 +433,59 @@ describe('brute force and registration policy', () => {
     }
   });
 
-  test('jwt rotate keeps old tokens valid and publishes both keys', async () => {
+  test('jwt rotate reaches a running hub: old tokens stay valid, both keys published', async () => {
     const dataDir = tempDir();
-    let hub = await startHub({ dataDir, env: { BAILIAN_HUB_BCRYPT_COST: '10' } });
-    const u = await newUser(hub.url);
-    await hub.stop();
-    const rot = await runHub(['jwt', 'rotate'], { BAILIAN_HUB_DATA_DIR: dataDir });
-    assert.equal(rot.code, 0, rot.stderr);
-    hub = await startHub({ dataDir, env: { BAILIAN_HUB_BCRYPT_COST: '10' } });
+    const hub = await startHub({ dataDir, env: { BAILIAN_HUB_BCRYPT_COST: '10' } });
     try {
-      const jwks = await call(hub.url, 'GET', '/api/v1/auth/jwks');
-      assert.equal(jwks.body.keys.length, 2);
+      const u = await newUser(hub.url);
+      const rot = await runHub(['jwt', 'rotate'], { BAILIAN_HUB_DATA_DIR: dataDir });
+      assert.equal(rot.code, 0, rot.stderr);
+      assert.match(rot.stdout, /new signing key \S+; 2 key\(s\) in the ring/);
+      // The hub reads the rotated ring from the database without a restart.
+      await waitFor(async () => (await call(hub.url, 'GET', '/api/v1/auth/jwks')).body.keys.length === 2,
+        'the running hub publishes the new key');
+      assert.ok(hub.logs.some((l) => l.includes('"jwt_keys_reloaded"')));
       assert.equal((await call(hub.url, 'GET', '/api/v1/users/me', { token: u.token })).status, 200);
       const fresh = await login(hub.url, u.username, u.password);
-      assert.notEqual(JSON.parse(Buffer.from(fresh.body.access_token.split('.')[0], 'base64url')).kid,
-        JSON.parse(Buffer.from(u.token.split('.')[0], 'base64url')).kid);
+      const kidOf = (t) => JSON.parse(Buffer.from(t.split('.')[0], 'base64url')).kid;
+      assert.notEqual(kidOf(fresh.body.access_token), kidOf(u.token));
+      assert.equal((await readKeyRing(dataDir)).keys.length, 2);
     } finally {
       await hub.stop();
     }
+  });
+
+  test('a key ring file of an older version is imported: its tokens stay valid', async () => {
+    const dataDir = tempDir();
+    let hub = await startHub({ dataDir, env: { BAILIAN_HUB_BCRYPT_COST: '10' } });
+    const u = await newUser(hub.url);
+    const ring = await readKeyRing(dataDir);
+    await hub.stop();
+    // What an older hub left behind: its ring in jwt-keys.json, and a database without one.
+    writeFileSync(path.join(dataDir, 'jwt-keys.json'), JSON.stringify(ring), { mode: 0o600 });
+    await sql(dataDir, 'DELETE FROM signing_keys;');
+    hub = await startHub({ dataDir, env: { BAILIAN_HUB_BCRYPT_COST: '10' } });
+    try {
+      assert.ok(hub.logs.some((l) => l.includes('"jwt_keys_imported"')), 'the file was imported');
+      assert.equal((await call(hub.url, 'GET', '/api/v1/users/me', { token: u.token })).status, 200);
+      assert.deepEqual((await readKeyRing(dataDir)).keys.map((k) => k.kid), ring.keys.map((k) => k.kid));
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('a database whose key ring another master key sealed refuses to start, saying why', async () => {
+    const dataDir = tempDir();
+    let hub = await startHub({ dataDir, env: { BAILIAN_HUB_BCRYPT_COST: '10' } });
+    await hub.stop();
+    const other = crypto.randomBytes(32).toString('base64');
+    const r = await runHub(['serve'], {
+      BAILIAN_HUB_DATA_DIR: dataDir, BAILIAN_HUB_LISTEN: '127.0.0.1:0', BAILIAN_HUB_METRICS_LISTEN: 'off',
+      BAILIAN_HUB_MASTER_KEY: other, BAILIAN_HUB_LOG_FORMAT: 'json',
+    });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /same BAILIAN_HUB_MASTER_KEY/);
+    assert.ok(!(r.stdout + r.stderr).includes(other), 'the key itself is never printed');
   });
 
   test('admin CLI: generated password printed once, set-role protects the last admin', async () => {

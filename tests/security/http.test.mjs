@@ -169,12 +169,12 @@ describe('HTTP attacks', () => {
     const g = await api(env.url, u)('POST', '/api/v1/images/generations', { prompt: 'a file' });
     const done = await waitGeneration(env.url, u.token, g.body.id);
     assert.equal(done.status, 'succeeded');
-    const keyFile = readFileSync(path.join(env.hub.dataDir, 'jwt-keys.json'), 'utf8');
-    const needle = JSON.parse(keyFile).keys[0].kid;
+    // The master key file sits in the data directory beside the database.
+    const needle = readFileSync(path.join(env.hub.dataDir, 'master.key'), 'utf8').trim();
     const targets = [
-      '../jwt-keys.json', '..%2fjwt-keys.json', '%2e%2e%2fjwt-keys.json', '..%5cjwt-keys.json', '..\\jwt-keys.json',
-      '%2e%2e%2f%2e%2e%2fbailian-hub.db', '..%2f..%2f..%2fetc%2fpasswd', 'jwt-keys.json', 'bailian-hub.db', '%00', '.',
-      `${done.images[0].url.match(/files\/([^?]+)/)[1]}%00.png`, `${done.images[0].url.match(/files\/([^?]+)/)[1]}%2f..%2f..%2fjwt-keys.json`,
+      '../master.key', '..%2fmaster.key', '%2e%2e%2fmaster.key', '..%5cmaster.key', '..\\master.key',
+      '%2e%2e%2f%2e%2e%2fbailian-hub.db', '..%2f..%2f..%2fetc%2fpasswd', 'master.key', 'bailian-hub.db', '%00', '.',
+      `${done.images[0].url.match(/files\/([^?]+)/)[1]}%00.png`, `${done.images[0].url.match(/files\/([^?]+)/)[1]}%2f..%2f..%2fmaster.key`,
     ];
     for (const t of targets) {
       for (const suffix of ['', '?sig=x&exp=9999999999']) {

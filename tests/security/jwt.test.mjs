@@ -3,12 +3,11 @@
 // Refresh tokens are 43 random base64url characters, rotated on use.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call } from '../support/api.mjs';
 import { startHub, tempDir } from '../support/hub.mjs';
+import { readKeyRing } from '../support/keyring.mjs';
 import {
   assertNoSecretInLogs, b64url, FAST_ENV, jwtParts, keep, signHs256, signRs256, user,
 } from './common.mjs';
@@ -25,7 +24,7 @@ describe('JWT attacks', () => {
     hub = await startHub({ env: FAST_ENV });
     victim = await user(hub.url);
     parts = jwtParts(victim.token);
-    ring = JSON.parse(readFileSync(path.join(hub.dataDir, 'jwt-keys.json'), 'utf8'));
+    ring = await readKeyRing(hub.dataDir);
     signingKey = ring.keys.find((k) => k.kid === parts.header.kid);
     keep(signingKey.private_pem);
   });
@@ -87,7 +86,7 @@ describe('JWT attacks', () => {
   test('kid pointing elsewhere: path traversal, URL, SQL', async () => {
     const evil = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
     const kids = [
-      '../../../../../../dev/null', '/dev/null', '../jwt-keys.json', `${hub.dataDir}/jwt-keys.json`,
+      '../../../../../../dev/null', '/dev/null', '../master.key', `${hub.dataDir}/master.key`,
       'file:///etc/passwd', 'http://127.0.0.1:1/key.pem', 'https://evil.example/jwks.json',
       "' OR '1'='1", "x' UNION SELECT public_pem FROM keys--", `${parts.header.kid}' --`,
       '', ' ', `${parts.header.kid}\u0000`, `${parts.header.kid} `, parts.header.kid.toUpperCase(), 'k'.repeat(5000),

@@ -37,6 +37,7 @@ std::unique_ptr<PasskeyStore> MakePasskeyStore(RepoContext ctx);
 std::unique_ptr<MfaStore> MakeMfaStore(RepoContext ctx);
 std::unique_ptr<IdentityStore> MakeIdentityStore(RepoContext ctx);
 std::unique_ptr<SecurityEventStore> MakeSecurityEventStore(RepoContext ctx);
+std::unique_ptr<SigningKeyStore> MakeSigningKeyStore(RepoContext ctx);
 
 // Every row of a query, each read by `read(stmt)`.
 template <class T, class R>
