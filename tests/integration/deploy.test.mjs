@@ -68,10 +68,15 @@ function renderTemplate(text, vars) {
 
 // nginx -t on a server-level config (what goes in conf.d/), wrapped in a main config whose
 // pid, logs and temp paths are inside the prefix, so no root and no /var/log are needed.
+// nginx -t binds the listeners: each `listen PORT` becomes a free loopback port.
 async function nginxTest(dir, siteConf) {
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
-  writeFileSync(path.join(dir, 'site.conf'), siteConf);
+  let conf = siteConf;
+  for (const m of [...siteConf.matchAll(/^(\s*listen\s+)(\d+)\b/gm)]) {
+    conf = conf.replace(m[0], `${m[1]}127.0.0.1:${await freePort()}`);
+  }
+  writeFileSync(path.join(dir, 'site.conf'), conf);
   const main = [
     `pid ${dir}/nginx.pid;`,
     `error_log ${dir}/logs/error.log;`,
