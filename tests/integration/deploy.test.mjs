@@ -576,6 +576,31 @@ describe('environment variables named in deploy/', () => {
     assert.ok(used.size > 10);
     assert.deepEqual(unknownEnvVars(used, known), []);
   });
+
+  test('the hubs\' environment in compose and in Kubernetes is a configuration the hub accepts', async () => {
+    // `bailian-hub healthcheck` loads the configuration first: a bad value exits 2 with one
+    // "config: ..." line before anything is probed.
+    const example = Object.fromEntries([...read(DEPLOY, 'compose', '.env.example')
+      .matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    const interpolate = (v) => String(v).replace(/\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}/g, (m, n) => example[n] ?? '');
+    const compose = YAML.parse(read(DEPLOY, 'compose', 'docker-compose.yml'), { merge: true });
+    const hubEnv = Object.fromEntries(Object.entries(compose.services['hub-1'].environment)
+      .map(([k, v]) => [k, interpolate(v)]));
+    const base = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const c = await run(HUB_BIN, ['healthcheck', '--timeout-ms', '500'],
+      { env: { ...base, ...hubEnv, BAILIAN_HUB_LISTEN: `0.0.0.0:${await freePort()}` } });
+    assert.equal(c.code, 1, c.stderr);  // a valid configuration; nothing listens there
+    assert.doesNotMatch(c.stderr, /config:/);
+
+    const K8S = path.join(DEPLOY, 'kubernetes');
+    const cm = YAML.parse(read(K8S, 'configmap.yaml')).data;
+    const secret = YAML.parse(read(K8S, 'secret.yaml')).stringData;
+    const k = await run(HUB_BIN, ['healthcheck'], { env: { ...base, ...cm, ...secret } });
+    // Valid, and HTTPS in the pod: the probe asks for an explicit URL (the kubelet probes itself).
+    assert.equal(k.code, 2, k.stderr);
+    assert.doesNotMatch(k.stderr, /config:/);
+    assert.match(k.stderr, /speaks HTTPS/);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
