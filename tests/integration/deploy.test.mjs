@@ -73,7 +73,7 @@ async function nginxTest(dir, siteConf) {
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
   let conf = siteConf;
-  for (const m of [...siteConf.matchAll(/^(\s*listen\s+)(\d+)\b/gm)]) {
+  for (const m of [...siteConf.matchAll(/^(\s*listen\s+)(\d+)(?=[\s;])/gm)]) {
     conf = conf.replace(m[0], `${m[1]}127.0.0.1:${await freePort()}`);
   }
   writeFileSync(path.join(dir, 'site.conf'), conf);
@@ -352,6 +352,51 @@ describe('nginx: every shipped config passes nginx -t', () => {
     assert.notEqual(rendered, text);
     const r = await nginxTest(path.join(dir, 'bare'), rendered);
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('compose\'s upstream chain works: hub client -> TLS front (dashscope template) -> bailian-sim', async (t) => {
+    // The pieces as compose runs them: the certificate the `certs` service makes, bailian-sim
+    // with the `sim` service's flags, nginx with the rendered dashscope template, and the hub's
+    // HTTP client trusting that certificate through SSL_CERT_FILE (as the hubs do).
+    const compose = YAML.parse(read(DEPLOY, 'compose', 'docker-compose.yml'), { merge: true });
+    const certCmd = compose.services.certs.command.join(' ').match(/bailian-hub (tls self-signed [^;]+);/)[1];
+    const certDir = path.join(dir, 'chain-certs');
+    const made = await run(HUB_BIN, certCmd.replace('/certs', certDir).split(/\s+/));
+    assert.equal(made.code, 0, made.stderr);
+    // startSim picks the address (a free loopback port); every other flag is compose's.
+    const simArgs = [...compose.services.sim.command];
+    simArgs.splice(simArgs.indexOf('--listen'), 2);
+    const sim = await startSim({ args: simArgs });
+    t.after(() => sim.stop());
+    const port = await freePort();
+    const site = renderTemplate(read(DEPLOY, 'nginx', 'dashscope', 'dashscope.conf.template'), {
+      HUB_SIM_UPSTREAM: `127.0.0.1:${sim.port}`,
+      HUB_TLS_CERT: path.join(certDir, 'cert.pem'),
+      HUB_TLS_KEY: path.join(certDir, 'key.pem'),
+    }).replace(/listen 9443 ssl;/, `listen 127.0.0.1:${port} ssl;`);
+    const ndir = path.join(dir, 'chain');
+    const checked = await nginxTest(ndir, site);
+    assert.equal(checked.code, 0, checked.stderr);
+    const nginx = spawn('nginx', ['-p', `${ndir}/`, '-c', path.join(ndir, 'nginx.conf'), '-e',
+      `${ndir}/logs/error.log`, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const nginxExited = new Promise((resolve) => nginx.on('exit', resolve));
+    t.after(async () => {
+      if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill('SIGTERM');
+      await nginxExited;
+    });
+    // nginxTest wrote the same site config; the listen line was rewritten above already.
+    await waitFor(() => new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true); });
+      sock.on('error', () => resolve(false));
+    }), 'nginx listening', 20000);
+    const url = `https://localhost:${port}/_sim/health`;
+    const base = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const trusted = await run(HUB_BIN, ['healthcheck', '--url', url],
+      { env: { ...base, SSL_CERT_FILE: path.join(certDir, 'cert.pem') } });
+    assert.equal(trusted.code, 0, trusted.stderr);
+    // Without it the self-signed certificate is refused: the client really verifies.
+    const untrusted = await run(HUB_BIN, ['healthcheck', '--url', url], { env: base });
+    assert.equal(untrusted.code, 1);
   });
 
   test('a broken config fails nginx -t (the check is real)', async () => {
