@@ -44,8 +44,7 @@ core::Result<HealthcheckTarget> HealthcheckTargetFor(const Config& cfg, const st
                 "the listener speaks HTTPS; pass --url https://NAME:PORT/healthz with a name "
                 "its certificate holds");
         }
-        return HealthcheckTarget{"http://127.0.0.1:" + std::to_string(cfg.listen_port),
-                                 "/healthz"};
+        return HealthcheckTarget{"http://127.0.0.1:" + std::to_string(cfg.listen_port), "/healthz"};
     }
     auto scheme_end = url.find("://");
     if (scheme_end == std::string::npos) return BadUrl("--url must start with http:// or https://");
@@ -68,11 +67,8 @@ int HealthcheckCommand(const Config& cfg, const std::string& url,
         std::cerr << "bailian-hub: " << t.error().public_message << "\n";
         return 2;
     }
-    auto base = http::ParseBaseUrl(t->origin);
-    if (!base.ok()) {  // checked above; kept for the value
-        std::cerr << "bailian-hub: healthcheck: " << base.error().public_message << "\n";
-        return 2;
-    }
+    auto base = http::ParseBaseUrl(t->origin);  // HealthcheckTargetFor has checked it
+    if (!base.ok()) return 2;
     net::io_context io;
     http::ClientConfig ccfg;
     ccfg.connect_timeout = timeout;
