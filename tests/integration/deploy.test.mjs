@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import {
   cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync,
 } from 'node:fs';
@@ -397,6 +399,74 @@ describe('nginx: every shipped config passes nginx -t', () => {
     // Without it the self-signed certificate is refused: the client really verifies.
     const untrusted = await run(HUB_BIN, ['healthcheck', '--url', url], { env: base });
     assert.equal(untrusted.code, 1);
+  });
+
+  test('the compose proxy in front of a real hub: request ids, HTTPS to the hub, /metrics kept in', async (t) => {
+    // Both upstream entries point at one hub (two would need a shared database); the hub trusts
+    // the proxy's address as compose's hubs trust nginx's.
+    const metricsToken = randomBytes(24).toString('hex');
+    // Not a loopback listener, so the hub insists that the proxy says the client came over
+    // HTTPS (X-Forwarded-Proto), as in compose.
+    const hub = await startHub({
+      env: {
+        BAILIAN_HUB_LISTEN: '0.0.0.0:0',
+        BAILIAN_HUB_TRUSTED_PROXIES: '127.0.0.1',
+        BAILIAN_HUB_METRICS_TOKEN: metricsToken,
+      },
+    });
+    t.after(() => hub.stop());
+    const [httpsPort, httpPort] = [await freePort(), await freePort()];
+    const site = renderTemplate(read(DEPLOY, 'nginx', 'templates', 'default.conf.template'), {
+      HUB_UPSTREAM_1: `127.0.0.1:${hub.port}`, HUB_UPSTREAM_2: `127.0.0.1:${hub.port}`,
+      HUB_TLS_CERT: cert.cert, HUB_TLS_KEY: cert.key,
+    }).replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${httpsPort} ssl http2;`)
+      .replace(/listen 80;/, `listen 127.0.0.1:${httpPort};`);
+    const ndir = path.join(dir, 'front');
+    const checked = await nginxTest(ndir, site);
+    assert.equal(checked.code, 0, checked.stderr);
+    const nginx = spawn('nginx', ['-p', `${ndir}/`, '-c', path.join(ndir, 'nginx.conf'), '-e',
+      `${ndir}/logs/error.log`, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const nginxExited = new Promise((resolve) => nginx.on('exit', resolve));
+    t.after(async () => {
+      if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill('SIGTERM');
+      await nginxExited;
+    });
+    const ca = readFileSync(cert.cert);
+    const get = (port, p, headers = {}, tls = true) => new Promise((resolve, reject) => {
+      const mod = tls ? https : http;
+      const req = mod.request({ host: '127.0.0.1', port, path: p, headers, ca, servername: 'localhost' }, (res) => {
+        let body = '';
+        res.on('data', (c) => { body += c; });
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await waitFor(async () => {
+      try { return (await get(httpsPort, '/healthz')).status === 200; } catch { return false; }
+    }, 'the proxy answering', 20000);
+
+    const r = await get(httpsPort, '/readyz');
+    assert.equal(r.status, 200, r.body);
+    // nginx's $request_id reached the hub, which answered under it.
+    assert.match(r.headers['x-request-id'], /^[0-9a-f]{32}$/);
+    const line = await waitFor(() => hub.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } })
+      .find((j) => j && j.msg === 'access' && j.request_id === r.headers['x-request-id']), 'the access line');
+    assert.equal(line.route, '/readyz');
+    // The hub took it as HTTPS from its trusted proxy: the same request from that address
+    // without nginx's X-Forwarded-Proto is refused.
+    assert.match(r.headers['strict-transport-security'], /max-age=\d+/);
+    const bare = await get(hub.port, '/readyz', {}, false);
+    assert.equal(bare.status, 403);
+    assert.equal(JSON.parse(bare.body).error.code, 'https_required');
+    // /metrics stays inside, even with the right token (the hub itself would serve it).
+    const m = await get(httpsPort, '/metrics', { authorization: `Bearer ${metricsToken}` });
+    assert.equal(m.status, 404);
+    assert.doesNotMatch(m.body, /bailian_hub_/);
+    // Plain HTTP is sent to HTTPS.
+    const plain = await get(httpPort, '/api/v1/models', {}, false);
+    assert.equal(plain.status, 301);
+    assert.match(plain.headers.location, /^https:\/\/[^/]+\/api\/v1\/models$/);
   });
 
   test('a broken config fails nginx -t (the check is real)', async () => {
