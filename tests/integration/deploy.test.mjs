@@ -678,6 +678,28 @@ describe('Kubernetes manifests', () => {
     assert.ok(subset(pdb.spec.selector.matchLabels, podLabels));
     assert.equal(one('PersistentVolumeClaim').spec.accessModes[0], 'ReadWriteMany');
   });
+
+  test('the optional Prometheus Operator objects match the Service, the Secret and alerts.yml', () => {
+    const MON = path.join(K8S, 'monitoring');
+    const mk = YAML.parse(read(MON, 'kustomization.yaml'));
+    const objs = Object.fromEntries(mk.resources.map((f) => {
+      const d = YAML.parse(read(MON, f));
+      return [d.kind, d];
+    }));
+    const svc = one('Service');
+    const sm = objs.ServiceMonitor;
+    assert.ok(subset(sm.spec.selector.matchLabels, svc.metadata.labels));
+    const ep = sm.spec.endpoints[0];
+    assert.ok(svc.spec.ports.some((p) => p.name === ep.port));
+    assert.equal(ep.path, '/metrics');
+    const secret = one('Secret');
+    assert.equal(ep.bearerTokenSecret.name, secret.metadata.name);
+    assert.equal(ep.bearerTokenSecret.key, 'BAILIAN_HUB_METRICS_TOKEN');
+    // The same rules as deploy/prometheus/alerts.yml, group for group.
+    const shipped = YAML.parse(read(DEPLOY, 'prometheus', 'alerts.yml'));
+    assert.deepEqual(objs.PrometheusRule.spec.groups, shipped.groups,
+      'monitoring/prometheus-rule.yaml differs from alerts.yml: regenerate it (docs/operations.md)');
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
