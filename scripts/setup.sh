@@ -3,27 +3,11 @@
 # Debian 12; run as root (or with sudo available). Safe to run again and again.
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
-  libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev zlib1g-dev
-  # unzip: the data-export tests open the archives with an independent reader.
-  unzip
-  # oathtool: the MFA tests generate TOTP codes with an independent implementation.
-  oathtool
-  # MariaDB: Connector/C for store/mysql/, the server and its client for the tests' throwaway
-  # servers (tests/support/mariadb.{cpp,mjs}).
-  libhiredis-dev libmariadb-dev mariadb-server mariadb-client redis-server nginx chromium wrk sqlite3
-  iproute2
-  # Prometheus and promtool: the shipped scrape config and alert rules are checked, and a real
-  # Prometheus scrapes a running hub (tests/integration/deploy.test.mjs).
-  prometheus
-  # Image uploads (src/media/): decoders and encoders.
-  libpng-dev libturbojpeg0-dev libwebp-dev libgif-dev
-  # Fuzzing (make fuzz, fuzz-smoke in make test): clang 14 and its runtimes, which hold
-  # libFuzzer (libclang_rt.fuzzer) and clang's ASan/UBSan; a plain install leaves them out.
-  clang libclang-rt-14-dev
-)
+# The package lists live in scripts/packages/ (build.txt is also what deploy/Dockerfile builds
+# with): one name per line, `#` starts a comment.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mapfile -t PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$HERE/packages/build.txt" \
+  "$HERE/packages/test.txt" | grep -v '^$')
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 // bailian-hub: the command line. One file, one function per subcommand.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "app/backup.hpp"
 #include "app/store_open.hpp"
 #include "app/config.hpp"
+#include "app/healthcheck.hpp"
 #include "http/tls.hpp"
 
 namespace {
@@ -52,6 +54,18 @@ int main(int argc, char** argv) {
     auto* version = app.add_subcommand("version", "Print the version and exit");
     auto* routes = app.add_subcommand(
         "routes", "Print the routes the server would answer (METHOD PATTERN lines) and exit");
+
+    std::string health_url;
+    int health_timeout_ms = 3000;
+    auto* healthcheck = app.add_subcommand(
+        "healthcheck", "GET /healthz of the hub on this machine (127.0.0.1, the configured port) "
+                       "and exit 0 on 200, else 1: for container health checks");
+    healthcheck->add_option("--url", health_url,
+                            "probe this URL instead (http:// to loopback only, or https://), "
+                            "e.g. http://127.0.0.1:9000/_sim/health");
+    healthcheck->add_option("--timeout-ms", health_timeout_ms, "connect and answer deadline")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 60000));
 
     auto* admin = app.add_subcommand("admin", "Manage users from the command line");
     admin->require_subcommand(1);
@@ -165,9 +179,16 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (db_copy->parsed()) return hub::app::DbCopyCommand(copy_from, copy_to);
+    // With --url the probe needs no configuration (a container of bailian-sim has none).
+    if (healthcheck->parsed() && !health_url.empty())
+        return hub::app::HealthcheckCommand(hub::app::Config{}, health_url,
+                                            std::chrono::milliseconds(health_timeout_ms));
     auto cfg = Load(config_path);
     if (!cfg) return kConfigError;
     if (serve->parsed()) return hub::app::Serve(*cfg);
+    if (healthcheck->parsed())
+        return hub::app::HealthcheckCommand(*cfg, health_url,
+                                            std::chrono::milliseconds(health_timeout_ms));
     if (backup->parsed()) return hub::app::BackupCommand(*cfg, backup_opts);
     if (restore->parsed()) {
         if (!restore_data_dir.empty()) cfg->data_dir = restore_data_dir;
