@@ -46,7 +46,7 @@ TEST_P(SigningKeysTest, ARingOfManyKeysFitsWhole) {
     EXPECT_EQ(stored->sealed, big);
 }
 
+HUB_STORE_DIALECTS(SigningKeysTest);
+
 }  // namespace
 }  // namespace hub::store::testing
-
-HUB_STORE_DIALECTS(SigningKeysTest);
