@@ -39,15 +39,15 @@ core::Result<RedisParts> SetUpRedis(const Config& cfg, net::io_context& io,
                                     const limit::BucketConfig& default_config,
                                     obs::Registry& metrics) {
     RedisParts parts;
-    const std::string& raw = cfg.redis_url.value();
-    if (raw.empty()) return parts;
+    const std::string& raw = cfg.redis_url.Reveal();
+    if (raw.empty()) return core::Result<RedisParts>(std::move(parts));
     auto url = redis::ParseUrl(raw);  // its messages never hold the password
     if (!url.ok()) {
         if (cfg.redis_required) return url.error();
         obs::Warn("redis_unavailable_at_start",
                   {{"error", url.error().public_message},
                    {"fallback", "local limits and no bus: this hub runs on its own"}});
-        return parts;
+        return core::Result<RedisParts>(std::move(parts));
     }
     if (url->tls_ca.empty()) url->tls_ca = cfg.redis_tls_ca;
     redis::ClientOptions copts;
@@ -126,7 +126,7 @@ core::Result<RedisParts> SetUpRedis(const Config& cfg, net::io_context& io,
         out.Sample("bailian_hub_bus_events_total", {{"event", "replayed"}},
                    static_cast<double>(b.replayed));
     });
-    return parts;
+    return core::Result<RedisParts>(std::move(parts));
 }
 
 void AddRedisHealth(services::Health& health, RedisParts& parts) {

@@ -460,12 +460,6 @@ Result<Permit> Limits::Finish(Admission& a) {
     return Result<Permit>(std::move(p));
 }
 
-net::awaitable<Result<Permit>> Limits::Admit(Subject who, std::int64_t estimated_tokens) {
-    Admission a = Begin(who, estimated_tokens);
-    if (!Ready(a)) co_await Wait(a);
-    co_return Finish(a);
-}
-
 void Limits::Return(Permit& p) {
     // The estimate is given back; the call's real usage was charged when it was recorded.
     for (std::size_t i = 0; i < p.reserved_count_; ++i) {

@@ -1,5 +1,5 @@
 #pragma once
-// Limits on model calls: every route that calls a model asks Limits::Admit first.
+// Limits on model calls: every route that calls a model is admitted first (Limits::Begin, Ready or Wait, Finish).
 //
 // - Rate limits: token buckets (limit::Limiter) for requests and tokens per minute, per user
 //   and per platform key (a key's own limits apply on top of its owner's), each with a burst.
@@ -241,8 +241,6 @@ public:
     bool Ready(Admission& a) { return a.refused_ || limiter_.TryCheck(a.checks()); }
     net::awaitable<void> Wait(Admission& a) { co_await limiter_.CheckAsync(a.checks()); }
     core::Result<Permit> Finish(Admission& a);
-    // The same in one coroutine.
-    net::awaitable<core::Result<Permit>> Admit(Subject who, std::int64_t estimated_tokens);
 
     // A failed authentication on a model route from `ip`: false when the IP is over its limit
     // (answer 429 instead of 401); `retry_after_s` then says when to come back.
