@@ -146,6 +146,9 @@ public:
 
     // One bucket, answered at once (hides Limiter::Check: a LocalLimiter never waits).
     Decision Check(std::string_view key, const BucketConfig& config, double cost);
+    Decision Check(std::string_view key, double cost = 1) {
+        return Check(key, options_.default_config, cost);
+    }
     bool TryCheck(std::span<BucketCheck> checks) override;
     Decision CheckBlocking(std::string_view key, const BucketConfig& config, double cost) override {
         return Check(key, config, cost);

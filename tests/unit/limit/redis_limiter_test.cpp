@@ -54,11 +54,11 @@ protected:
         limiters_.clear();
         client_->Stop();
     }
-    RedisLimiter& Make(const std::string& id, RedisLimiterOptions o) {
+    RedisLimiter& Make(RedisLimiterOptions o) {
         limiters_.push_back(std::make_unique<RedisLimiter>(runner_.io(), *client_, clock_, o));
         return *limiters_.back();
     }
-    RedisLimiter& Make(const std::string& id) { return Make(id, LimiterOpts(id)); }
+    RedisLimiter& Make(const std::string& id) { return Make(LimiterOpts(id)); }
     void StartAll() {
         for (auto& l : limiters_) l->Start();
         client_->Start();
@@ -151,7 +151,7 @@ TEST_F(RedisLimiterTest, AllBucketsOfACallOrNone) {
 TEST_F(RedisLimiterTest, FallsBackToItsShareWhenRedisStopsAndComesBack) {
     auto opts = LimiterOpts("a");
     opts.fallback_share = 0.5;
-    RedisLimiter& l = Make("a", opts);
+    RedisLimiter& l = Make(opts);
     std::mutex mu;
     std::vector<std::string> transitions;
     l.OnTransition([&](bool fallback, const std::string&) {
@@ -186,7 +186,7 @@ TEST_F(RedisLimiterTest, ASlowRedisCostsOneTimeoutThenTheBreakerDecidesLocally) 
     auto opts = LimiterOpts("a");
     opts.timeout = 50ms;
     opts.probe_every = 5000ms;  // no probe during the test
-    RedisLimiter& l = Make("a", opts);
+    RedisLimiter& l = Make(opts);
     StartAll();
     const BucketConfig cfg{10, 0.001};
     server_.Pause();
