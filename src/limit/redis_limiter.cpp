@@ -152,15 +152,26 @@ struct RedisLimiter::Shared {
             last_error = why;
         }
         if (fallback.exchange(true)) return;
-        std::lock_guard lock(mu);
-        if (on_transition) on_transition(true, why);
+        Tell(true, why);
     }
 
     void Recover() {
         if (!fallback.exchange(false)) return;
-        std::lock_guard lock(mu);
-        last_error.clear();
-        if (on_transition) on_transition(false, "");
+        {
+            std::lock_guard lock(mu);
+            last_error.clear();
+        }
+        Tell(false, "");
+    }
+
+    // Outside the lock: the handler may read state().
+    void Tell(bool to_fallback, const std::string& why) {
+        TransitionHandler h;
+        {
+            std::lock_guard lock(mu);
+            h = on_transition;
+        }
+        if (h) h(to_fallback, why);
     }
 
     // Loads the script (SCRIPT LOAD is also the probe): true when Redis answered.
@@ -283,7 +294,11 @@ void RedisLimiter::DecideLocally(std::span<BucketCheck> checks) {
     const double f = share();
     // This hub's share of each bucket; the caller's span keeps its own configs.
     std::array<BucketCheck, 8> scaled;
-    const std::size_t n = std::min(checks.size(), scaled.size());
+    if (checks.size() > scaled.size()) {  // never from Limits (at most 4): unscaled, not unchecked
+        (void)local_.TryCheck(checks);
+        return;
+    }
+    const std::size_t n = checks.size();
     for (std::size_t i = 0; i < n; ++i) {
         const BucketCheck& c = checks[i];
         BucketConfig cfg{std::max(1.0, c.config.capacity * f), c.config.refill_per_second * f};
@@ -296,7 +311,7 @@ void RedisLimiter::DecideLocally(std::span<BucketCheck> checks) {
 }
 
 bool RedisLimiter::TryCheck(std::span<BucketCheck> checks) {
-    if (!fallback_active() && checks.size() <= 8) return false;
+    if (!fallback_active()) return false;
     DecideLocally(checks);
     return true;
 }

@@ -155,8 +155,10 @@ TEST_F(RedisLimiterTest, FallsBackToItsShareWhenRedisStopsAndComesBack) {
     std::mutex mu;
     std::vector<std::string> transitions;
     l.OnTransition([&](bool fallback, const std::string&) {
+        auto st = l.state();  // a handler may read the state (as app/'s log line does)
         std::lock_guard lock(mu);
-        transitions.push_back(fallback ? "local" : "shared");
+        transitions.push_back(std::string(fallback ? "local" : "shared") +
+                              (st.fallback == fallback ? "" : "?"));
     });
     StartAll();
     const BucketConfig cfg{10, 0.001};
