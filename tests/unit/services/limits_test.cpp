@@ -12,7 +12,7 @@ namespace hub::services {
 namespace {
 
 // The admission as the guard makes it; the in-process limiter always answers at once.
-Result<Permit> AdmitNow(Limits& limits, const Subject& who, std::int64_t estimate) {
+core::Result<Permit> AdmitNow(Limits& limits, const Subject& who, std::int64_t estimate) {
     Admission a = limits.Begin(who, estimate);
     EXPECT_TRUE(limits.Ready(a));
     return limits.Finish(a);
@@ -28,7 +28,7 @@ bool ChargeNow(Limits& limits, std::string ip, std::int64_t* retry_after_s) {
     io.run();
     return result.value();
 }
-Result<Permit> AdmitNow(Limits& limits, Subject&& who, std::int64_t estimate) {
+core::Result<Permit> AdmitNow(Limits& limits, Subject&& who, std::int64_t estimate) {
     Subject held = std::move(who);
     return AdmitNow(limits, static_cast<const Subject&>(held), estimate);
 }
