@@ -66,7 +66,12 @@ struct Setup {
 
 // One model call's limiter work: admit, read the headers (as the answer does), release.
 std::size_t OneCall(Limits& limits, const Subject& who) {
-    auto permit = limits.Admit(who, 120);
+    auto admission = limits.Begin(who, 120);
+    if (!limits.Ready(admission)) {
+        std::fprintf(stderr, "the in-process limiter must answer at once\n");
+        std::exit(1);
+    }
+    auto permit = limits.Finish(admission);
     if (!permit.ok()) {
         std::fprintf(stderr, "refused: %s\n", permit.error().public_message.c_str());
         std::exit(1);

@@ -171,7 +171,10 @@ http::Response RenderLimitError(const ErrorRenderer& render, const core::Error& 
 template <class Run>
 net::awaitable<http::Response> Admitted(services::Limits& limits, services::Subject who,
                                         http::Context& ctx, ErrorRenderer render, Run run) {
-    auto permit = limits.Admit(who, services::EstimateRequestTokens(ctx.req.body));
+    services::Admission admission =
+        limits.Begin(who, services::EstimateRequestTokens(ctx.req.body));
+    if (!limits.Ready(admission)) co_await limits.Wait(admission);
+    auto permit = limits.Finish(admission);
     if (!permit.ok()) co_return RenderLimitError(render, permit.error(), ctx);
     HeaderStream stream(ctx.stream, permit->headers());
     http::Context inner{ctx.req, stream, ctx.user_id, ctx.route, ctx.attrs};
@@ -216,7 +219,8 @@ http::Handler RequireModelCall(services::Accounts& accounts, services::ApiKeys& 
         http::Response r = co_await inner(ctx);
         if (r.status != 401 || ctx.stream.Started()) co_return r;
         std::int64_t retry_after_s = 0;
-        if (limits.ChargeFailedAuth(ctx.req.remote_ip, &retry_after_s)) co_return r;
+        std::string ip = ctx.req.remote_ip;
+        if (co_await limits.ChargeFailedAuth(ip, &retry_after_s)) co_return r;
         core::Error e = core::Error::Make(
             core::ErrorCode::kRateLimited, "rate_limited",
             "Too many failed authentications from this address; retry in " +

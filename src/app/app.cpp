@@ -27,6 +27,8 @@
 #include "http/static_files.hpp"
 #include "obs/logging.hpp"
 #include "services/health.hpp"
+#include "app/redis_wiring.hpp"
+#include "limit/monotonic_clock.hpp"
 #include "app/demo.hpp"
 #include "bailian/dashscope_client.hpp"
 #include "http/client.hpp"
@@ -335,7 +337,21 @@ int Serve(const Config& cfg_in, ServeMode mode) {
 
     async::WorkerPool crypto("crypto", std::max(1u, std::thread::hardware_concurrency()));
     ObservePools(metrics, db, crypto);
-    MeteredLimiter limiter(security.limiter, metrics);
+    // Many hubs: with a Redis URL the rate limits are shared (with a local fallback) and the
+    // bus tells the other hubs what changed; without one, this hub is on its own as before.
+    static const limit::MonotonicClock fallback_clock;
+    auto redis_setup =
+        SetUpRedis(cfg, io, fallback_clock, security.limiter.default_config(), metrics);
+    if (!redis_setup.ok()) {
+        obs::Error("redis_required_unavailable", {{"error", redis_setup.error().public_message}});
+        return kConfigErrorExit;
+    }
+    RedisParts redis_parts = std::move(redis_setup.value());
+    MeteredLimiter limiter(redis_parts.limiter ? *redis_parts.limiter : security.limiter, metrics);
+    // The bus: whoever keeps in memory what other hubs may change (revocations, the platform-key
+    // cache, the catalog, histories) publishes and subscribes here, before StartRedis below.
+    cache::LocalBus local_bus;
+    [[maybe_unused]] cache::Bus& bus = redis_parts.bus ? *redis_parts.bus : local_bus;
     services::AccountsConfig acfg;
     acfg.registration_open = cfg.registration_open;
     acfg.access_ttl = std::chrono::seconds(cfg.access_ttl_s);
@@ -473,6 +489,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     api::AppInfo info{kVersion, demo_mode};
     api::WebConfig webcfg{cfg.allowed_origins, true};
     services::Health health(*store, db, demo_mode, &upstream_keys);
+    AddRedisHealth(health, redis_parts);
     // The model catalog and usage recording (api_calls), shared by chat and the compatible API.
     auto made_catalog = MakeCatalog(cfg);
     if (!made_catalog.ok()) {
@@ -767,6 +784,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
                              });
     });
 
+    StartRedis(redis_parts);  // every Bus subscriber is in by now
     std::vector<std::thread> pool;
     for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();

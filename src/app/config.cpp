@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <sstream>
@@ -294,6 +295,39 @@ const std::vector<KeyDef>& BaseDefs() {
         {{"database.replica_max_lag_ms", "BAILIAN_HUB_DATABASE_REPLICA_MAX_LAG_MS",
           "replica lag past which heavy reads go to the primary"},
          Millis(&Config::database_replica_max_lag_ms, 100, 3'600'000)},
+        {{"redis.url", "BAILIAN_HUB_REDIS_URL",
+          "redis://[[USER]:PASSWORD@]HOST:PORT/DB (rediss:// for TLS); empty = one hub"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             // Checked at start-up, where a malformed URL is a warning unless redis.required.
+             c.redis_url = core::Secret<std::string>(v);
+             return std::nullopt;
+         }},
+        {{"redis.required", "BAILIAN_HUB_REDIS_REQUIRED",
+          "true: exit 2 when Redis cannot be reached at start; false: warn, decide locally"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (v != "true" && v != "false") return "must be true or false";
+             c.redis_required = v == "true";
+             return std::nullopt;
+         }},
+        {{"redis.timeout_ms", "BAILIAN_HUB_REDIS_TIMEOUT_MS",
+          "most a request waits for Redis before deciding locally"},
+         Millis(&Config::redis_timeout_ms, 1, 10'000)},
+        {{"redis.fallback_share", "BAILIAN_HUB_REDIS_FALLBACK_SHARE",
+          "share of each limit a hub applies without Redis, 0 < x <= 1 (default 1/live hubs)"},
+         [](Config& c, const std::string& v) -> std::optional<std::string> {
+             if (v.empty()) {
+                 c.redis_fallback_share.reset();
+                 return std::nullopt;
+             }
+             char* end = nullptr;
+             double d = std::strtod(v.c_str(), &end);
+             if (end == v.c_str() || *end != '\0' || !(d > 0 && d <= 1))
+                 return "must be a number above 0 and at most 1";
+             c.redis_fallback_share = d;
+             return std::nullopt;
+         }},
+        {{"redis.tls_ca", "BAILIAN_HUB_REDIS_TLS_CA", "PEM CA bundle for rediss:// (private CA)"},
+         Text(&Config::redis_tls_ca, true)},
         {{"log.level", "BAILIAN_HUB_LOG_LEVEL", "trace|debug|info|warn|error|off"}, SetLogLevel},
         {{"log.format", "BAILIAN_HUB_LOG_FORMAT", "json|text"}, SetLogFormat},
         {{"web.root", "BAILIAN_HUB_WEB_ROOT", "folder of the built web UI"},

@@ -58,6 +58,14 @@ struct Config {
     // is skipped.
     std::string database_replica_url;
     std::int64_t database_replica_max_lag_ms = 5'000;
+    // Redis shared by many hubs (limits, the bus); empty = one hub, everything in process.
+    // Kept as given (it may hold a password); parsed at start-up, where a malformed one is a
+    // warning and the local fallback (or exit 2 when redis_required).
+    core::Secret<std::string> redis_url;
+    bool redis_required = false;
+    std::int64_t redis_timeout_ms = 50;
+    std::optional<double> redis_fallback_share;  // 0 < x <= 1; unset = 1 / live hubs
+    std::string redis_tls_ca;                     // PEM bundle of a private CA (rediss://)
     std::string log_level = "info";
     std::string log_format = "json";
     std::string web_root;  // empty = web/dist next to the working directory, if present

@@ -25,9 +25,26 @@ std::string_view MeteredLimiter::BucketOf(std::string_view key) {
     return key.substr(0, second);
 }
 
-limit::Decision MeteredLimiter::Check(std::string_view key, const limit::BucketConfig& config,
-                                      double cost) {
-    auto d = inner_.Check(key, config, cost);
+void MeteredLimiter::Count(std::span<const limit::BucketCheck> checks) {
+    if (const auto* denied = limit::FirstDenied(checks)) {
+        rejections_.With({BucketOf(denied->key)}).Inc();
+    }
+}
+
+bool MeteredLimiter::TryCheck(std::span<limit::BucketCheck> checks) {
+    if (!inner_.TryCheck(checks)) return false;
+    Count(checks);
+    return true;
+}
+
+net::awaitable<void> MeteredLimiter::CheckAsync(std::span<limit::BucketCheck> checks) {
+    co_await inner_.CheckAsync(checks);
+    Count(checks);
+}
+
+limit::Decision MeteredLimiter::CheckBlocking(std::string_view key,
+                                              const limit::BucketConfig& config, double cost) {
+    auto d = inner_.CheckBlocking(key, config, cost);
     if (!d.allowed) rejections_.With({BucketOf(key)}).Inc();
     return d;
 }

@@ -34,9 +34,10 @@ class MeteredLimiter final : public limit::Limiter {
 public:
     MeteredLimiter(limit::Limiter& inner, obs::Registry& registry);
 
-    using Limiter::Check;
-    limit::Decision Check(std::string_view key, const limit::BucketConfig& config,
-                          double cost) override;
+    bool TryCheck(std::span<limit::BucketCheck> checks) override;
+    net::awaitable<void> CheckAsync(std::span<limit::BucketCheck> checks) override;
+    limit::Decision CheckBlocking(std::string_view key, const limit::BucketConfig& config,
+                                  double cost) override;
     void Adjust(std::string_view key, const limit::BucketConfig& config, double delta) override {
         inner_.Adjust(key, config, delta);
     }
@@ -45,6 +46,8 @@ public:
     static std::string_view BucketOf(std::string_view key);
 
 private:
+    void Count(std::span<const limit::BucketCheck> checks);
+
     limit::Limiter& inner_;
     obs::Family<obs::Counter>& rejections_;
 };

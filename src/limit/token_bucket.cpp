@@ -36,6 +36,25 @@ std::int64_t Decision::RetryAfterSeconds() const {
 
 std::int64_t Decision::ResetSeconds() const { return CeilDiv1000(reset_ms); }
 
+const BucketCheck* FirstDenied(std::span<const BucketCheck> checks) {
+    for (const auto& c : checks) {
+        if (!c.decision.allowed) return &c;
+    }
+    return nullptr;
+}
+
+net::awaitable<void> Limiter::CheckAsync(std::span<BucketCheck> checks) {
+    (void)TryCheck(checks);
+    co_return;
+}
+
+net::awaitable<Decision> Limiter::Check(std::string key, BucketConfig config, double cost) {
+    BucketCheck c{key, config, cost, {}};
+    std::span<BucketCheck> one(&c, 1);
+    if (!TryCheck(one)) co_await CheckAsync(one);
+    co_return c.decision;
+}
+
 TokenBucket::TokenBucket(const BucketConfig& config, std::int64_t now_ms)
     : config_(config), tokens_(config.capacity), updated_ms_(now_ms) {}
 
@@ -146,6 +165,18 @@ Decision LocalLimiter::Check(std::string_view key, const BucketConfig& config, d
     Shard& shard = ShardFor(key);
     std::lock_guard lock(shard.mu);
     return BucketLocked(shard, key, config, now).Take(cost, now);
+}
+
+bool LocalLimiter::TryCheck(std::span<BucketCheck> checks) {
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        BucketCheck& c = checks[i];
+        c.decision = Check(c.key, c.config, c.cost);
+        if (c.decision.allowed) continue;
+        // All or nothing: give back what the earlier buckets took.
+        for (std::size_t j = 0; j < i; ++j) Adjust(checks[j].key, checks[j].config, checks[j].cost);
+        break;
+    }
+    return true;
 }
 
 void LocalLimiter::Adjust(std::string_view key, const BucketConfig& config, double delta) {

@@ -5,19 +5,21 @@
 // up to `capacity` tokens (the burst) and gains `refill_per_second` tokens per second; a request
 // of cost c passes when at least c tokens are there and takes them.
 //
-// Limiter is the interface the HTTP layer uses (one Check per request and policy);
-// LocalLimiter keeps buckets in this process (sharded, bounded memory). A Redis-backed
-// implementation shares them between processes behind the same interface.
+// Limiter is the interface the HTTP layer uses (the buckets of one request checked together);
+// LocalLimiter keeps buckets in this process (sharded, bounded memory); RedisLimiter
+// (limit/redis_limiter.hpp) shares them between hubs behind the same interface.
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "async/asio.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
@@ -85,24 +87,46 @@ private:
     std::int64_t updated_ms_;
 };
 
+// One bucket of a check: which, its policy and the cost; `decision` is the answer.
+struct BucketCheck {
+    std::string_view key;  // kept alive by the caller until the check returns
+    BucketConfig config;
+    double cost = 1;
+    Decision decision;
+};
+
+// The first denied check, or nullptr when every one passed.
+const BucketCheck* FirstDenied(std::span<const BucketCheck> checks);
+
 class Limiter {
 public:
     virtual ~Limiter() = default;
 
-    // Charges `cost` to the bucket for `key` (e.g. "login:ip:203.0.113.7", "user:<id>"),
-    // created with `config` when absent and reconfigured when `config` changed.
-    virtual Decision Check(std::string_view key, const BucketConfig& config, double cost) = 0;
+    // Charges each check's cost to the bucket for its key (e.g. "login:ip:203.0.113.7",
+    // "rpm:user:<id>"), created with its config when absent and reconfigured when the config
+    // changed — all or nothing: when one is denied, none is charged.
+    //
+    // Never blocks. Returns true when the answer was made at once (a local limiter always; a
+    // shared one while on its local fallback); false when it needs a round trip: then nothing is
+    // decided yet and the caller co_awaits CheckAsync with the same checks. So the local path
+    // costs no coroutine frame.
+    virtual bool TryCheck(std::span<BucketCheck> checks) = 0;
+    virtual net::awaitable<void> CheckAsync(std::span<BucketCheck> checks);
 
     // Corrects the bucket for `key` by `delta` tokens without a decision: > 0 gives tokens back
     // (a reservation released), < 0 charges them even when the bucket is empty (usage known
-    // only after the call). A missing bucket is created full first.
+    // only after the call). A missing bucket is created full first. Fire and forget.
     virtual void Adjust(std::string_view key, const BucketConfig& config, double delta) = 0;
 
-    // The same with the limiter's default policy.
-    Decision Check(std::string_view key, double cost = 1) {
-        return Check(key, default_config(), cost);
-    }
     virtual const BucketConfig& default_config() const = 0;
+
+    // One bucket, for code on a worker pool thread (never an io thread): waits for the answer
+    // (at most the shared limiter's timeout, then its local fallback decides).
+    virtual Decision CheckBlocking(std::string_view key, const BucketConfig& config,
+                                   double cost) = 0;
+
+    // One bucket, for a caller in a coroutine (costs a coroutine frame).
+    net::awaitable<Decision> Check(std::string key, BucketConfig config, double cost);
 };
 
 struct LocalLimiterOptions {
@@ -120,8 +144,15 @@ public:
     // (a start-up error).
     LocalLimiter(const core::Clock& clock, LocalLimiterOptions options);
 
-    using Limiter::Check;
-    Decision Check(std::string_view key, const BucketConfig& config, double cost) override;
+    // One bucket, answered at once (hides Limiter::Check: a LocalLimiter never waits).
+    Decision Check(std::string_view key, const BucketConfig& config, double cost);
+    Decision Check(std::string_view key, double cost = 1) {
+        return Check(key, options_.default_config, cost);
+    }
+    bool TryCheck(std::span<BucketCheck> checks) override;
+    Decision CheckBlocking(std::string_view key, const BucketConfig& config, double cost) override {
+        return Check(key, config, cost);
+    }
     void Adjust(std::string_view key, const BucketConfig& config, double delta) override;
     const BucketConfig& default_config() const override { return options_.default_config; }
 

@@ -36,15 +36,15 @@ Accounts::Accounts(store::Store& store, async::WorkerPool& db, async::WorkerPool
       roles_(roles), revocations_(revocations), limiter_(limiter), clock_(clock),
       cfg_(std::move(cfg)) {}
 
-Result<void> Accounts::CheckLimit(std::string key, const limit::BucketConfig& cfg) {
-    auto d = limiter_.Check(key, cfg, 1);
-    if (d.allowed) return core::Ok();
+net::awaitable<Result<void>> Accounts::CheckLimit(std::string key, limit::BucketConfig cfg) {
+    auto d = co_await limiter_.Check(key, cfg, 1);
+    if (d.allowed) co_return core::Ok();
     Error e = Error::Make(ErrorCode::kRateLimited, "rate_limited",
                          "Too many attempts; try again in " +
                              std::to_string(d.RetryAfterSeconds()) + " s.");
     e.retry_after_s = std::max<std::int64_t>(1, d.RetryAfterSeconds());
     obs::Warn("rate_limited", {{"bucket", key.substr(0, key.find(':', key.find(':') + 1))}});
-    return e;
+    co_return e;
 }
 
 Result<Accounts::HashSlot> Accounts::TakeHashSlot() {
@@ -104,8 +104,8 @@ Result<TokenPair> Accounts::IssueTokens(const store::User& user, const store::Se
 }
 
 net::awaitable<Result<store::User>> Accounts::Register(RegisterInput in, RequestMeta meta) {
-    if (auto l = CheckLimit("register:ip:" + meta.ip, cfg_.register_per_ip); !l.ok())
-        co_return l.error();
+    std::string bucket = "register:ip:" + meta.ip;
+    if (auto l = co_await CheckLimit(bucket, cfg_.register_per_ip); !l.ok()) co_return l.error();
     if (!cfg_.registration_open) {
         co_return Error::Make(ErrorCode::kForbidden, "registration_closed",
                               "Registration is closed on this hub; ask an administrator.");
@@ -149,7 +149,8 @@ net::awaitable<Result<store::User>> Accounts::Register(RegisterInput in, Request
 net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::string password,
                                                      std::optional<std::string> totp_code,
                                                      RequestMeta meta) {
-    if (auto l = CheckLimit("login:ip:" + meta.ip, cfg_.login_per_ip); !l.ok()) {
+    std::string ip_bucket = "login:ip:" + meta.ip;
+    if (auto l = co_await CheckLimit(ip_bucket, cfg_.login_per_ip); !l.ok()) {
         co_await db_.Run(
             [this](RequestMeta m) {
                 Audit(std::nullopt, "auth.login_failed", "", m, Json({{"reason", "rate_limited"}}));
@@ -158,8 +159,8 @@ net::awaitable<Result<SignInResult>> Accounts::Login(std::string login, std::str
             meta);
         co_return l.error();
     }
-    if (auto l = CheckLimit("login:account:" + auth::AsciiLower(login), cfg_.login_per_account);
-        !l.ok()) {
+    std::string account_bucket = "login:account:" + auth::AsciiLower(login);
+    if (auto l = co_await CheckLimit(account_bucket, cfg_.login_per_account); !l.ok()) {
         co_await db_.Run(
             [this](RequestMeta m) {
                 Audit(std::nullopt, "auth.login_failed", "", m, Json({{"reason", "rate_limited"}}));

@@ -160,7 +160,7 @@ public:
                                                         RegisterInput in, std::string role);
 
 private:
-    core::Result<void> CheckLimit(std::string key, const limit::BucketConfig& cfg);
+    net::awaitable<core::Result<void>> CheckLimit(std::string key, limit::BucketConfig cfg);
     // A place in the bounded hashing queue, held until the request is done with bcrypt. It
     // shares the counter: a login's frame may outlive Accounts at shutdown.
     class HashSlot {

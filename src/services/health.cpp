@@ -60,6 +60,7 @@ net::awaitable<HealthReport> Health::Ready() {
          {{"database", db},
           {"upstream", upstream},
           {"migrations", {{"ok", migrations_ok}, {"current", p.current}, {"latest", p.latest}}}}}};
+    for (const auto& [name, probe] : extra_) rep.body["checks"][name] = probe();
     co_return rep;
 }
 

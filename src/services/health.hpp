@@ -1,5 +1,10 @@
 #pragma once
 // Readiness: database reachable, migrations current, and what the hub runs against.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "async/offload.hpp"
@@ -20,6 +25,11 @@ public:
            const UpstreamKeys* keys = nullptr)
         : store_(store), db_(db), demo_mode_(demo_mode), keys_(keys) {}
     net::awaitable<HealthReport> Ready();
+    // A check that shows in /readyz under checks.<name> but never makes the hub unready (Redis:
+    // the hub falls back to local decisions). Before serving; `probe` is quick and thread-safe.
+    void AddInformationalCheck(std::string name, std::function<nlohmann::json()> probe) {
+        extra_.emplace_back(std::move(name), std::move(probe));
+    }
     bool demo_mode() const { return demo_mode_; }
 
 private:
@@ -27,6 +37,7 @@ private:
     async::WorkerPool& db_;
     bool demo_mode_;
     const UpstreamKeys* keys_;
+    std::vector<std::pair<std::string, std::function<nlohmann::json()>>> extra_;
 };
 
 }  // namespace hub::services

@@ -66,17 +66,6 @@ std::int64_t SecondsUntil(std::int64_t end_ms, std::int64_t now_ms) {
     return std::max<std::int64_t>(1, (end_ms - now_ms + 999) / 1000);
 }
 
-// One bucket checked for a call: which limit, its config, and what the answer was.
-struct Checked {
-    std::string_view key;  // held by the Limits
-    limit::BucketConfig config;
-    double cost = 0;
-    limit::Decision decision;
-    bool requests = true;    // requests per minute, else tokens per minute
-    const char* whose = "";  // "user" / "API key"
-    std::int64_t per_minute = 0;
-};
-
 }  // namespace
 
 // ---- pure parts ----
@@ -302,7 +291,9 @@ void Limits::Refuse(std::string_view reason, const std::string& user_id) {
                {"not_logged_since_last", suppressed}});
 }
 
-Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) {
+Admission Limits::Begin(const Subject& who, std::int64_t estimated_tokens) {
+    Admission a;
+    a.who_ = &who;
     // This runs on every model call: one lock for what is known of the caller, no allocation
     // beyond the bucket keys.
     RoleLimits lim;
@@ -376,17 +367,18 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
     };
     auto tokens = [](std::int64_t n) { return std::to_string(n) + " tokens"; };
     if (spend.today.tokens + est > lim.budgets.daily_tokens)
-        return over("daily token budget", spend.day, tokens(spend.today.tokens),
+        a.refused_ = over("daily token budget", spend.day, tokens(spend.today.tokens),
                     tokens(lim.budgets.daily_tokens));
-    if (spend.this_month.tokens + est > lim.budgets.monthly_tokens)
-        return over("monthly token budget", spend.month, tokens(spend.this_month.tokens),
+    else if (spend.this_month.tokens + est > lim.budgets.monthly_tokens)
+        a.refused_ = over("monthly token budget", spend.month, tokens(spend.this_month.tokens),
                     tokens(lim.budgets.monthly_tokens));
-    if (spend.today.cost_micro_cny >= lim.budgets.daily_cost_micro_cny)
-        return over("daily cost budget", spend.day, cny(spend.today.cost_micro_cny),
+    else if (spend.today.cost_micro_cny >= lim.budgets.daily_cost_micro_cny)
+        a.refused_ = over("daily cost budget", spend.day, cny(spend.today.cost_micro_cny),
                     cny(lim.budgets.daily_cost_micro_cny));
-    if (spend.this_month.cost_micro_cny >= lim.budgets.monthly_cost_micro_cny)
-        return over("monthly cost budget", spend.month, cny(spend.this_month.cost_micro_cny),
+    else if (spend.this_month.cost_micro_cny >= lim.budgets.monthly_cost_micro_cny)
+        a.refused_ = over("monthly cost budget", spend.month, cny(spend.this_month.cost_micro_cny),
                     cny(lim.budgets.monthly_cost_micro_cny));
+    if (a.refused_) return a;
 
     // Overload: refuse at once rather than slow every running stream down.
     if (in_flight_.fetch_add(1) >= cfg_.max_concurrent_calls) {
@@ -396,22 +388,18 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
                               "The hub is at its limit of concurrent model calls; retry in a "
                               "moment.");
         e.retry_after_s = 1;
-        return e;
+        a.refused_ = std::move(e);
+        return a;
     }
 
-    // The buckets: requests, then tokens; user, then key. A refusal gives back what the
-    // earlier buckets took.
-    std::array<Checked, 4> checks;
-    std::size_t n = 0;
+    // The buckets: requests, then tokens; user, then key; checked together, all or nothing.
     auto add = [&](std::string_view key, std::int64_t per_minute, std::int64_t burst, double cost,
                    bool requests, const char* whose) {
-        Checked& c = checks[n++];
+        limit::BucketCheck& c = a.checks_[a.n_];
         c.key = key;
         c.config = PerMinute(per_minute, burst);
         c.cost = std::min(cost, c.config.capacity);  // a big request must still pass when idle
-        c.requests = requests;
-        c.whose = whose;
-        c.per_minute = per_minute;
+        a.meta_[a.n_++] = {requests, whose, per_minute};
     };
     const double est_cost = static_cast<double>(est);
     add(user_buckets->rpm, lim.rate.rpm, lim.rate.rpm_burst, 1, true, "user");
@@ -421,20 +409,24 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
     if (key_buckets && who.key_limits.tpm)
         add(key_buckets->tpm, *who.key_limits.tpm, *who.key_limits.tpm, est_cost, false,
             "API key");
+    return a;
+}
 
+Result<Permit> Limits::Finish(Admission& a) {
+    if (a.refused_) return std::move(*a.refused_);
+    const Subject& who = *a.who_;
+    const std::size_t n = a.n_;
     for (std::size_t i = 0; i < n; ++i) {
-        Checked& c = checks[i];
-        c.decision = limiter_.Check(c.key, c.config, c.cost);
+        const limit::BucketCheck& c = a.checks_[i];
         if (c.decision.allowed) continue;
-        for (std::size_t j = 0; j < i; ++j)
-            limiter_.Adjust(checks[j].key, checks[j].config, checks[j].cost);
+        const Admission::Meta& m = a.meta_[i];
         in_flight_.fetch_sub(1);
         Refuse("rate_limited", who.user_id);
         Error e = Error::Make(
             ErrorCode::kRateLimited, "rate_limited",
-            "Rate limit reached: " + std::to_string(c.per_minute) + " " +
-                (c.requests ? "requests per minute" : "tokens per minute") + " for this " +
-                c.whose + "; retry in " + std::to_string(c.decision.RetryAfterSeconds()) + " s.");
+            "Rate limit reached: " + std::to_string(m.per_minute) + " " +
+                (m.requests ? "requests per minute" : "tokens per minute") + " for this " +
+                m.whose + "; retry in " + std::to_string(c.decision.RetryAfterSeconds()) + " s.");
         e.retry_after_s = c.decision.RetryAfterSeconds();
         return e;
     }
@@ -442,14 +434,14 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
     Permit p;
     p.owner_ = self_;
     // The headers show the tighter of the user's and the key's buckets.
-    const Checked* req = nullptr;
-    const Checked* tok = nullptr;
+    const limit::BucketCheck* req = nullptr;
+    const limit::BucketCheck* tok = nullptr;
     for (std::size_t i = 0; i < n; ++i) {
-        Checked& c = checks[i];
-        const Checked*& slot = c.requests ? req : tok;
+        const limit::BucketCheck& c = a.checks_[i];
+        const limit::BucketCheck*& slot = a.meta_[i].requests ? req : tok;
         if (!slot || c.decision.remaining < slot->decision.remaining) slot = &c;
     }
-    auto put = [&p](const std::array<std::string_view, 3>& names, const Checked* c) {
+    auto put = [&p](const std::array<std::string_view, 3>& names, const limit::BucketCheck* c) {
         if (!c) return;
         p.headers_[p.header_count_++] = {names[0], std::to_string(c->decision.limit)};
         p.headers_[p.header_count_++] = {names[1], std::to_string(c->decision.remaining)};
@@ -462,8 +454,8 @@ Result<Permit> Limits::Admit(const Subject& who, std::int64_t estimated_tokens) 
         tok);
     // The token reservations, given back when the call is over.
     for (std::size_t i = 0; i < n; ++i) {
-        const Checked& c = checks[i];
-        if (!c.requests) p.reserved_[p.reserved_count_++] = {c.key, c.config, c.cost};
+        const limit::BucketCheck& c = a.checks_[i];
+        if (!a.meta_[i].requests) p.reserved_[p.reserved_count_++] = {c.key, c.config, c.cost};
     }
     return Result<Permit>(std::move(p));
 }
@@ -478,15 +470,16 @@ void Limits::Return(Permit& p) {
     in_flight_.fetch_sub(1);
 }
 
-bool Limits::ChargeFailedAuth(std::string_view ip, std::int64_t* retry_after_s) {
+net::awaitable<bool> Limits::ChargeFailedAuth(std::string ip, std::int64_t* retry_after_s) {
     std::string key = "auth:ip:";
     key += ip;
     auto per_minute = cfg_.unauthenticated_per_ip_per_minute;
-    auto d = limiter_.Check(key, PerMinute(per_minute, per_minute), 1);
-    if (d.allowed) return true;
+    limit::BucketConfig config = PerMinute(per_minute, per_minute);
+    auto d = co_await limiter_.Check(key, config, 1);
+    if (d.allowed) co_return true;
     Refuse("failed_auth", std::string());
     if (retry_after_s) *retry_after_s = d.RetryAfterSeconds();
-    return false;
+    co_return false;
 }
 
 void Limits::OnCall(const store::ApiCall& call) {

@@ -1,5 +1,5 @@
 #pragma once
-// Limits on model calls: every route that calls a model asks Limits::Admit first.
+// Limits on model calls: every route that calls a model is admitted first (Limits::Begin, Ready or Wait, Finish).
 //
 // - Rate limits: token buckets (limit::Limiter) for requests and tokens per minute, per user
 //   and per platform key (a key's own limits apply on top of its owner's), each with a burst.
@@ -197,6 +197,26 @@ private:
     std::size_t header_count_ = 0;
 };
 
+// One call's admission between Limits::Begin and Limits::Finish: the buckets to check, or a
+// refusal already made (a budget, the overload cap). Lives in the caller's frame.
+class Admission {
+public:
+    std::span<limit::BucketCheck> checks() { return {checks_.data(), n_}; }
+
+private:
+    friend class Limits;
+    struct Meta {
+        bool requests = true;    // requests per minute, else tokens per minute
+        const char* whose = "";  // "user" / "API key"
+        std::int64_t per_minute = 0;
+    };
+    const Subject* who_ = nullptr;
+    std::optional<core::Error> refused_;
+    std::array<limit::BucketCheck, 4> checks_;
+    std::array<Meta, 4> meta_;
+    std::size_t n_ = 0;
+};
+
 class Limits final : public CallObserver {
 public:
     // `wall` dates the budgets (api_calls.created_at); the limiter keeps its own (monotonic)
@@ -210,13 +230,21 @@ public:
     core::Result<void> LoadBlocking(store::Store& store);
 
     // The one admission check of a model call: budgets, then the overload cap, then the
-    // buckets. Refusals: 429 quota_exceeded / rate_limited (naming the limit and when it
-    // resets, with retry_after_s), 503 overloaded. Keep the Permit until the call is over.
-    core::Result<Permit> Admit(const Subject& who, std::int64_t estimated_tokens);
+    // buckets (all of a call's buckets in one limiter check, all or nothing). Refusals: 429
+    // quota_exceeded / rate_limited (naming the limit and when it resets, with retry_after_s),
+    // 503 overloaded. Keep the Permit until the call is over. In three steps, so that a local
+    // limiter costs no coroutine frame (`who` outlives the admission):
+    //   Admission a = limits.Begin(who, estimate);
+    //   if (!limits.Ready(a)) co_await limits.Wait(a);
+    //   Result<Permit> permit = limits.Finish(a);
+    Admission Begin(const Subject& who, std::int64_t estimated_tokens);
+    bool Ready(Admission& a) { return a.refused_ || limiter_.TryCheck(a.checks()); }
+    net::awaitable<void> Wait(Admission& a) { co_await limiter_.CheckAsync(a.checks()); }
+    core::Result<Permit> Finish(Admission& a);
 
     // A failed authentication on a model route from `ip`: false when the IP is over its limit
     // (answer 429 instead of 401); `retry_after_s` then says when to come back.
-    bool ChargeFailedAuth(std::string_view ip, std::int64_t* retry_after_s);
+    net::awaitable<bool> ChargeFailedAuth(std::string ip, std::int64_t* retry_after_s);
 
     // Every recorded api_calls row (UsageRecorder): budgets and the token buckets.
     void OnCall(const store::ApiCall& call) override;

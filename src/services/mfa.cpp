@@ -139,12 +139,12 @@ Result<void> Mfa::VerifyBlocking(const std::string& user_id, const SecondFactor&
     auto failed = [&](std::string_view reason) -> Error {
         Audit(user_id, "auth.mfa_failed", "user:" + user_id, meta,
               nlohmann::json({{"reason", reason}, {"context", ContextName(context)}}).dump());
-        auto d = limiter_.Check(bucket, cfg_.failures_per_account, 1);
+        auto d = limiter_.CheckBlocking(bucket, cfg_.failures_per_account, 1);
         (void)d;  // charged; the next attempt sees the empty bucket
         return InvalidCode(context);
     };
     // Refused before any work once this account's wrong codes ran out.
-    auto d = limiter_.Check(bucket, cfg_.failures_per_account, 1);
+    auto d = limiter_.CheckBlocking(bucket, cfg_.failures_per_account, 1);
     if (!d.allowed) {
         Audit(user_id, "auth.mfa_failed", "user:" + user_id, meta,
               nlohmann::json({{"reason", "rate_limited"}, {"context", ContextName(context)}})
@@ -215,7 +215,7 @@ Result<RecoveryCodes> Mfa::ConfirmBlocking(const std::string& user_id, const std
                                            MfaContext context, const std::string& keep_session,
                                            const RequestMeta& meta) {
     std::string bucket = "mfa:account:" + user_id;
-    auto d = limiter_.Check(bucket, cfg_.failures_per_account, 1);
+    auto d = limiter_.CheckBlocking(bucket, cfg_.failures_per_account, 1);
     if (!d.allowed) {
         return TooManyWrongCodes(d);
     }
@@ -243,7 +243,7 @@ Result<RecoveryCodes> Mfa::ConfirmBlocking(const std::string& user_id, const std
                                                                               : "malformed"},
                               {"context", "enrollment"}})
                   .dump());
-        (void)limiter_.Check(bucket, cfg_.failures_per_account, 1);
+        (void)limiter_.CheckBlocking(bucket, cfg_.failures_per_account, 1);
         return InvalidCode(context);
     }
     auto [codes, hashes] = NewRecoveryCodes();

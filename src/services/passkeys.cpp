@@ -290,7 +290,8 @@ net::awaitable<Result<void>> Passkeys::Delete(auth::Principal who, std::string i
 
 net::awaitable<Result<nlohmann::json>> Passkeys::LoginOptions(std::string host, RequestMeta meta) {
     // Options cost a stored row: the same per-IP bucket as sign-ins keeps floods out.
-    if (auto d = limiter_.Check("passkey_options:ip:" + meta.ip, cfg_.login_per_ip, 1); !d.allowed) {
+    std::string bucket = "passkey_options:ip:" + meta.ip;
+    if (auto d = co_await limiter_.Check(bucket, cfg_.login_per_ip, 1); !d.allowed) {
         Error e = Error::Make(ErrorCode::kRateLimited, "rate_limited",
                               "Too many attempts; try again in " +
                                   std::to_string(d.RetryAfterSeconds()) + " s.");
@@ -385,7 +386,8 @@ net::awaitable<Result<TokenPair>> Passkeys::Login(std::string host, AssertionCre
               nlohmann::json{{"method", "passkey"}, {"reason", reason}}.dump());
         return 0;
     };
-    if (auto d = limiter_.Check("login:ip:" + meta.ip, cfg_.login_per_ip, 1); !d.allowed) {
+    std::string ip_bucket = "login:ip:" + meta.ip;
+    if (auto d = co_await limiter_.Check(ip_bucket, cfg_.login_per_ip, 1); !d.allowed) {
         std::optional<std::string> none;
         std::string reason = "rate_limited";
         co_await db_.Run(failed, none, meta, reason);

@@ -90,14 +90,15 @@ void Sso::Forget(const SsoProviderConfig& p) {
     st.discovery.reset();
 }
 
-Result<void> Sso::CheckLimit(const RequestMeta& meta) {
-    auto d = limiter_.Check("sso:ip:" + meta.ip, cfg_.per_ip, 1);
-    if (d.allowed) return core::Ok();
+net::awaitable<Result<void>> Sso::CheckLimit(RequestMeta meta) {
+    std::string bucket = "sso:ip:" + meta.ip;
+    auto d = co_await limiter_.Check(bucket, cfg_.per_ip, 1);
+    if (d.allowed) co_return core::Ok();
     Error e = Refusal(ErrorCode::kRateLimited, "rate_limited",
                       "Too many sign-in attempts; try again in " +
                           std::to_string(d.RetryAfterSeconds()) + " s.");
     e.retry_after_s = std::max<std::int64_t>(1, d.RetryAfterSeconds());
-    return e;
+    co_return e;
 }
 
 std::string Sso::UsernameBase(const std::string& preferred, const std::string& email) {
@@ -230,7 +231,7 @@ net::awaitable<Result<Sso::Started>> Sso::Start(std::string provider, std::strin
         co_return Refusal(ErrorCode::kNotFound, "unknown_provider",
                           "There is no sign-in provider by that name.");
     }
-    if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
+    if (auto l = co_await CheckLimit(meta); !l.ok()) co_return l.error();
     auto d = co_await Discover(*p);
     if (!d.ok()) {
         std::string reason = "provider_unavailable", nobody;
@@ -335,7 +336,7 @@ net::awaitable<Result<SsoCallbackResult>> Sso::Callback(std::string provider, st
         co_return Refusal(ErrorCode::kNotFound, "unknown_provider",
                           "There is no sign-in provider by that name.");
     }
-    if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
+    if (auto l = co_await CheckLimit(meta); !l.ok()) co_return l.error();
     auto refuse = [](std::string reason, std::string message) {
         return Refusal(ErrorCode::kUnauthenticated, std::move(reason), std::move(message));
     };
@@ -587,7 +588,7 @@ net::awaitable<Result<SignInResult>> Sso::Exchange(std::string ticket, RequestMe
         return Refusal(ErrorCode::kUnauthenticated, "invalid_ticket",
                        "This sign-in has expired or was already used; sign in again.");
     };
-    if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
+    if (auto l = co_await CheckLimit(meta); !l.ok()) co_return l.error();
     auto redeemed = co_await Redeem(std::move(ticket), store::SsoTicketKind::kTicket);
     if (!redeemed) co_return invalid();
     const store::SsoTicket* t = &redeemed->ticket;
@@ -613,7 +614,7 @@ net::awaitable<Result<SignInResult>> Sso::Link(std::string link_token, std::stri
                        "This link request has expired or was already used; sign in with the "
                        "provider again.");
     };
-    if (auto l = CheckLimit(meta); !l.ok()) co_return l.error();
+    if (auto l = co_await CheckLimit(meta); !l.ok()) co_return l.error();
     // Single use: a wrong password also spends it (the user starts again at the provider).
     auto redeemed = co_await Redeem(std::move(link_token), store::SsoTicketKind::kLink);
     if (!redeemed) co_return invalid();

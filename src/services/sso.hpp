@@ -141,7 +141,7 @@ private:
     // After a failed contact: the next sign-in fetches the discovery document again (and so
     // answers "provider unavailable" at once while the provider stays down).
     void Forget(const SsoProviderConfig& p);
-    core::Result<void> CheckLimit(const RequestMeta& meta);
+    net::awaitable<core::Result<void>> CheckLimit(RequestMeta meta);
     net::awaitable<core::Result<std::string>> Get(std::string url);
     net::awaitable<core::Result<Discovery>> Discover(const SsoProviderConfig& p);
     net::awaitable<core::Result<std::shared_ptr<const auth::oidc::Jwks>>> Keys(

@@ -285,3 +285,39 @@ TEST(Config, LimitsRefuseZeroNegativeAndAbsurdValues) {
 
 }  // namespace
 }  // namespace hub::app
+
+namespace hub::app {
+namespace {
+
+TEST(Config, RedisKeys) {
+    auto none = LoadConfig("", "", {});
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->redis_url.empty());  // one hub, as before
+    EXPECT_FALSE(none->redis_required);
+    EXPECT_EQ(none->redis_timeout_ms, 50);
+    EXPECT_FALSE(none->redis_fallback_share.has_value());
+    auto c = LoadConfig("[redis]\ntimeout_ms = 80\n", "f.toml",
+                        {{"BAILIAN_HUB_REDIS_URL", "redis://:pw-Redis-1@10.0.0.5:6379/1"},
+                         {"BAILIAN_HUB_REDIS_REQUIRED", "true"},
+                         {"BAILIAN_HUB_REDIS_FALLBACK_SHARE", "0.25"},
+                         {"BAILIAN_HUB_REDIS_TLS_CA", "/etc/redis-ca.pem"}});
+    ASSERT_TRUE(c.ok()) << c.error().public_message;
+    EXPECT_EQ(c->redis_url.Reveal(), "redis://:pw-Redis-1@10.0.0.5:6379/1");
+    EXPECT_TRUE(c->redis_required);
+    EXPECT_EQ(c->redis_timeout_ms, 80);
+    EXPECT_DOUBLE_EQ(*c->redis_fallback_share, 0.25);
+    EXPECT_EQ(c->redis_tls_ca, "/etc/redis-ca.pem");
+    // A malformed URL is not a configuration error here: start-up decides (warning or exit 2).
+    EXPECT_TRUE(LoadConfig("", "", {{"BAILIAN_HUB_REDIS_URL", "redis://:pw@h:port"}}).ok());
+    for (const char* bad : {"0", "1.5", "-0.1", "half", "0.5x"}) {
+        auto r = LoadConfig("", "", {{"BAILIAN_HUB_REDIS_FALLBACK_SHARE", bad}});
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_NE(r.error().public_message.find("BAILIAN_HUB_REDIS_FALLBACK_SHARE"),
+                  std::string::npos);
+    }
+    EXPECT_FALSE(LoadConfig("", "", {{"BAILIAN_HUB_REDIS_REQUIRED", "yes"}}).ok());
+    EXPECT_FALSE(LoadConfig("", "", {{"BAILIAN_HUB_REDIS_TIMEOUT_MS", "0"}}).ok());
+}
+
+}  // namespace
+}  // namespace hub::app

@@ -22,14 +22,21 @@ TEST(MeteredLimiter, CountsDenialsOnlyAndPassesDecisionsThrough) {
     obs::Registry registry;
     MeteredLimiter limiter(inner, registry);
     limit::BucketConfig two{2, 0.001};
-    EXPECT_TRUE(limiter.Check("login:ip:10.0.0.1", two, 1).allowed);
-    EXPECT_TRUE(limiter.Check("login:ip:10.0.0.1", two, 1).allowed);
-    auto denied = limiter.Check("login:ip:10.0.0.1", two, 1);
+    auto check = [&limiter](std::string_view key, limit::BucketConfig cfg, double cost) {
+        limit::BucketCheck c{key, cfg, cost, {}};
+        EXPECT_TRUE(limiter.TryCheck(std::span<limit::BucketCheck>(&c, 1)));
+        return c.decision;
+    };
+    EXPECT_TRUE(check("login:ip:10.0.0.1", two, 1).allowed);
+    EXPECT_TRUE(check("login:ip:10.0.0.1", two, 1).allowed);
+    auto denied = check("login:ip:10.0.0.1", two, 1);
     EXPECT_FALSE(denied.allowed);
     EXPECT_GT(denied.retry_after_ms, 0);
-    EXPECT_FALSE(limiter.Check("login:ip:10.0.0.2", {1, 0.001}, 5).allowed);
+    EXPECT_FALSE(check("login:ip:10.0.0.2", {1, 0.001}, 5).allowed);
+    // The blocking form (worker threads) counts too.
+    EXPECT_FALSE(limiter.CheckBlocking("login:ip:10.0.0.2", {1, 0.001}, 5).allowed);
     auto text = registry.Render();
-    EXPECT_NE(text.find("bailian_hub_rate_limit_rejections_total{bucket=\"login:ip\"} 2\n"),
+    EXPECT_NE(text.find("bailian_hub_rate_limit_rejections_total{bucket=\"login:ip\"} 3\n"),
               std::string::npos)
         << text;
     EXPECT_EQ(text.find("10.0.0."), std::string::npos);

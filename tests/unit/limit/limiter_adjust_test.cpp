@@ -2,6 +2,7 @@
 // and through the Limiter interface (LocalLimiter).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <limits>
 #include <thread>
@@ -94,6 +95,28 @@ TEST(LocalLimiterAdjust, ConcurrentTakersNeverExceedTheBurst) {
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(allowed.load(), 20);
+}
+
+}  // namespace
+}  // namespace hub::limit
+
+namespace hub::limit {
+namespace {
+
+TEST(LocalLimiterTryCheck, AllBucketsOfACallOrNoneAndAlwaysAtOnce) {
+    core::ManualClock clock(1'000'000);
+    LocalLimiter limiter(clock, {BucketConfig::PerMinute(60), 1000, 4});
+    const BucketConfig roomy{10, 0.001};
+    const BucketConfig tight{1, 0.001};
+    BucketCheck first{"tight", tight, 1, {}};
+    ASSERT_TRUE(limiter.TryCheck(std::span<BucketCheck>(&first, 1)));
+    ASSERT_TRUE(first.decision.allowed);
+    std::array<BucketCheck, 2> checks{BucketCheck{"roomy", roomy, 3, {}},
+                                      BucketCheck{"tight", tight, 1, {}}};
+    ASSERT_TRUE(limiter.TryCheck(checks));
+    EXPECT_EQ(FirstDenied(checks), &checks[1]);
+    // The roomy bucket's 3 tokens were given back.
+    EXPECT_EQ(limiter.Check("roomy", roomy, 0).remaining, 10);
 }
 
 }  // namespace

@@ -257,9 +257,15 @@ TEST(LocalLimiter, UsableThroughTheInterface) {
     LocalLimiter local(clock, Options());
     Limiter& limiter = local;
     EXPECT_EQ(limiter.default_config(), (BucketConfig{3, 1}));
-    EXPECT_TRUE(limiter.Check("k").allowed);
-    EXPECT_TRUE(limiter.Check("k", 2).allowed);
-    EXPECT_FALSE(limiter.Check("k").allowed);
+    auto check = [&limiter](double cost) {
+        BucketCheck c{"k", limiter.default_config(), cost, {}};
+        EXPECT_TRUE(limiter.TryCheck(std::span<BucketCheck>(&c, 1)));  // never waits
+        return c.decision;
+    };
+    EXPECT_TRUE(check(1).allowed);
+    EXPECT_TRUE(check(2).allowed);
+    EXPECT_FALSE(check(1).allowed);
+    EXPECT_FALSE(limiter.CheckBlocking("k", limiter.default_config(), 1).allowed);
 }
 
 }  // namespace

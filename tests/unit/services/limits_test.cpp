@@ -11,7 +11,30 @@
 namespace hub::services {
 namespace {
 
+// The admission as the guard makes it; the in-process limiter always answers at once.
+core::Result<Permit> AdmitNow(Limits& limits, const Subject& who, std::int64_t estimate) {
+    Admission a = limits.Begin(who, estimate);
+    EXPECT_TRUE(limits.Ready(a));
+    return limits.Finish(a);
+}
+bool ChargeNow(Limits& limits, std::string ip, std::int64_t* retry_after_s) {
+    net::io_context io;
+    std::optional<bool> result;
+    net::co_spawn(io, limits.ChargeFailedAuth(std::move(ip), retry_after_s),
+                  [&result](std::exception_ptr e, bool v) {
+                      if (e) std::rethrow_exception(e);
+                      result = v;
+                  });
+    io.run();
+    return result.value();
+}
+core::Result<Permit> AdmitNow(Limits& limits, Subject&& who, std::int64_t estimate) {
+    Subject held = std::move(who);
+    return AdmitNow(limits, static_cast<const Subject&>(held), estimate);
+}
+
 using core::ErrorCode;
+using core::Result;
 
 // 2023-11-14T22:13:20Z: 1h46m40s before a UTC midnight.
 constexpr std::int64_t kT0 = 1'700'000'000'000;
@@ -148,34 +171,34 @@ TEST(QuotaLedger, CountsTheCurrentDayAndMonthOnly) {
 
 TEST_F(LimitsTest, RequestsPerMinuteBurstThenRateLimitedWithRetryAfter) {
     for (int i = 0; i < 3; ++i) {
-        auto p = limits_.Admit(alice_, 10);
+        auto p = AdmitNow(limits_, alice_, 10);
         ASSERT_TRUE(p.ok()) << i << ": " << p.error().public_message;
         EXPECT_EQ(Header(*p, "x-ratelimit-limit-requests"), "3");
         EXPECT_EQ(Header(*p, "x-ratelimit-remaining-requests"), std::to_string(2 - i));
         EXPECT_EQ(Header(*p, "x-ratelimit-limit-tokens"), "1000");
     }
-    auto refused = limits_.Admit(alice_, 10);
+    auto refused = AdmitNow(limits_, alice_, 10);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
     EXPECT_EQ(refused.error().api_code, "rate_limited");
     EXPECT_EQ(refused.error().retry_after_s, 20);  // 3 per minute: one every 20 s
     EXPECT_NE(refused.error().public_message.find("requests per minute"), std::string::npos);
     clock_.Advance(std::chrono::seconds(20));
-    EXPECT_TRUE(limits_.Admit(alice_, 10).ok());
+    EXPECT_TRUE(AdmitNow(limits_, alice_, 10).ok());
     // Another user has buckets of their own.
-    EXPECT_TRUE(limits_.Admit({"bob", "user", std::nullopt, {}}, 10).ok());
+    EXPECT_TRUE(AdmitNow(limits_, {"bob", "user", std::nullopt, {}}, 10).ok());
 }
 
 TEST_F(LimitsTest, AKeysOwnLimitAppliesOnTopOfTheUsersAndARefusalTakesNothing) {
     Subject key{"alice", "user", std::string("k1"), {1, std::nullopt}};
-    ASSERT_TRUE(limits_.Admit(key, 1).ok());
-    auto refused = limits_.Admit(key, 1);
+    ASSERT_TRUE(AdmitNow(limits_, key, 1).ok());
+    auto refused = AdmitNow(limits_, key, 1);
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.error().public_message.find("API key"), std::string::npos);
     // The key's refusal gave the user's request back: alice still has 2 of 3 this minute.
-    EXPECT_TRUE(limits_.Admit(alice_, 1).ok());
-    EXPECT_TRUE(limits_.Admit(alice_, 1).ok());
-    EXPECT_FALSE(limits_.Admit(alice_, 1).ok());
+    EXPECT_TRUE(AdmitNow(limits_, alice_, 1).ok());
+    EXPECT_TRUE(AdmitNow(limits_, alice_, 1).ok());
+    EXPECT_FALSE(AdmitNow(limits_, alice_, 1).ok());
 }
 
 TEST_F(LimitsTest, TokensAreReservedThenSettledWithTheRealUsage) {
@@ -183,15 +206,15 @@ TEST_F(LimitsTest, TokensAreReservedThenSettledWithTheRealUsage) {
     big.daily_tokens = big.monthly_tokens = 1'000'000;
     limits_.SetUserQuota("alice", big);
     {
-        auto p = limits_.Admit(alice_, 300);
+        auto p = AdmitNow(limits_, alice_, 300);
         ASSERT_TRUE(p.ok());
         EXPECT_EQ(Header(*p, "x-ratelimit-remaining-tokens"), "700");
         limits_.OnCall(Row("alice", 900, 0, kT0));  // the answer was long
     }  // the call is over: the estimate is given back, the 900 stay charged
-    auto refused = limits_.Admit(alice_, 200);
+    auto refused = AdmitNow(limits_, alice_, 200);
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.error().public_message.find("tokens per minute"), std::string::npos);
-    auto p = limits_.Admit(alice_, 100);
+    auto p = AdmitNow(limits_, alice_, 100);
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(Header(*p, "x-ratelimit-remaining-tokens"), "0");
 }
@@ -200,14 +223,14 @@ TEST_F(LimitsTest, ARequestLargerThanTheTokenBurstStillPassesWhenIdle) {
     store::UserQuota big;
     big.daily_tokens = big.monthly_tokens = 1'000'000;
     limits_.SetUserQuota("alice", big);
-    auto p = limits_.Admit(alice_, 5000);  // more than the 1,000 tokens a minute
+    auto p = AdmitNow(limits_, alice_, 5000);  // more than the 1,000 tokens a minute
     ASSERT_TRUE(p.ok()) << p.error().public_message;
     EXPECT_EQ(Header(*p, "x-ratelimit-remaining-tokens"), "0");
 }
 
 TEST_F(LimitsTest, BudgetsRefuseBeforeAnythingElseAndResetAtMidnight) {
     limits_.OnCall(Row("alice", 495, 10, kT0));
-    auto refused = limits_.Admit(alice_, 10);  // 495 + 10 > 500
+    auto refused = AdmitNow(limits_, alice_, 10);  // 495 + 10 > 500
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
     EXPECT_EQ(refused.error().api_code, "quota_exceeded");
@@ -218,12 +241,12 @@ TEST_F(LimitsTest, BudgetsRefuseBeforeAnythingElseAndResetAtMidnight) {
     store::UserQuota raised;
     raised.daily_tokens = 1000;
     limits_.SetUserQuota("alice", raised);
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limits_.Admit(alice_, 10).ok()) << i;
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(AdmitNow(limits_, alice_, 10).ok()) << i;
     // Back to the default, then a new day.
     limits_.SetUserQuota("alice", {});
-    EXPECT_FALSE(limits_.Admit(alice_, 10).ok());
+    EXPECT_FALSE(AdmitNow(limits_, alice_, 10).ok());
     clock_.SetMs(kMidnight);
-    EXPECT_TRUE(limits_.Admit(alice_, 10).ok());
+    EXPECT_TRUE(AdmitNow(limits_, alice_, 10).ok());
     auto usage = limits_.Usage("alice", "user");
     EXPECT_EQ(usage.spend.today.tokens, 0);
     EXPECT_EQ(usage.spend.this_month.tokens, 495);
@@ -231,7 +254,7 @@ TEST_F(LimitsTest, BudgetsRefuseBeforeAnythingElseAndResetAtMidnight) {
 
 TEST_F(LimitsTest, CostBudgetRefusesOnceSpent) {
     limits_.OnCall(Row("alice", 1, 5'000'000, kT0));  // 5 CNY: the daily budget
-    auto refused = limits_.Admit(alice_, 1);
+    auto refused = AdmitNow(limits_, alice_, 1);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().api_code, "quota_exceeded");
     EXPECT_NE(refused.error().public_message.find("daily cost budget"), std::string::npos);
@@ -242,29 +265,29 @@ TEST_F(LimitsTest, OverloadCapRefusesAtOnceAndFreesOnRelease) {
     cfg.max_concurrent_calls = 2;
     Limits limits(limiter_, clock_, cfg);
     Subject admin{"root", "admin", std::nullopt, {}};
-    auto a = limits.Admit(admin, 1);
-    auto b = limits.Admit(admin, 1);
+    auto a = AdmitNow(limits, admin, 1);
+    auto b = AdmitNow(limits, admin, 1);
     ASSERT_TRUE(a.ok());
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(limits.in_flight(), 2);
-    auto c = limits.Admit(admin, 1);
+    auto c = AdmitNow(limits, admin, 1);
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
     EXPECT_EQ(c.error().api_code, "overloaded");
     EXPECT_EQ(c.error().retry_after_s, 1);
     { Permit gone = std::move(a.value()); }
     EXPECT_EQ(limits.in_flight(), 1);
-    EXPECT_TRUE(limits.Admit(admin, 1).ok());
+    EXPECT_TRUE(AdmitNow(limits, admin, 1).ok());
     EXPECT_EQ(limits.in_flight(), 1);  // that permit was a temporary
 }
 
 TEST_F(LimitsTest, FailedAuthenticationsPerIp) {
     std::int64_t retry = 0;
-    EXPECT_TRUE(limits_.ChargeFailedAuth("203.0.113.7", &retry));
-    EXPECT_TRUE(limits_.ChargeFailedAuth("203.0.113.7", &retry));
-    EXPECT_FALSE(limits_.ChargeFailedAuth("203.0.113.7", &retry));
+    EXPECT_TRUE(ChargeNow(limits_, "203.0.113.7", &retry));
+    EXPECT_TRUE(ChargeNow(limits_, "203.0.113.7", &retry));
+    EXPECT_FALSE(ChargeNow(limits_, "203.0.113.7", &retry));
     EXPECT_EQ(retry, 30);
-    EXPECT_TRUE(limits_.ChargeFailedAuth("203.0.113.8", &retry));
+    EXPECT_TRUE(ChargeNow(limits_, "203.0.113.8", &retry));
 }
 
 TEST(LimitsLifetime, APermitMayOutliveItsLimits) {
@@ -274,7 +297,7 @@ TEST(LimitsLifetime, APermitMayOutliveItsLimits) {
     std::optional<Permit> kept;
     {
         Limits limits(limiter, clock, SmallConfig());
-        auto p = limits.Admit({"u", "user", std::nullopt, {}}, 1);
+        auto p = AdmitNow(limits, {"u", "user", std::nullopt, {}}, 1);
         ASSERT_TRUE(p.ok());
         kept.emplace(std::move(p.value()));
         EXPECT_EQ(limits.in_flight(), 1);
@@ -302,7 +325,7 @@ TEST_F(LimitsLoadTest, StartsFromWhatTheDatabaseSays) {
     EXPECT_EQ(usage.spend.today.tokens, 60);
     EXPECT_EQ(usage.spend.today.cost_micro_cny, 7);
     EXPECT_EQ(usage.spend.this_month.tokens, 90);
-    auto refused = limits.Admit({u.id, "user", std::nullopt, {}}, 50);
+    auto refused = AdmitNow(limits, {u.id, "user", std::nullopt, {}}, 50);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().api_code, "quota_exceeded");
 }
