@@ -34,6 +34,7 @@
 #include "services/sso.hpp"
 #include "app/sso_config.hpp"
 #include "app/models_config.hpp"
+#include "cache/bus.hpp"
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
@@ -499,6 +500,17 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     AddHubCollectors(metrics, cache, key_pool, kVersion, demo_mode);
     AddStoreCollectors(metrics, *store);
     services::HistoryCache history(cache, cfg.chat_history_messages);
+    // What every hub keeps in memory and the others change (docs/architecture.md, "Many
+    // hubs"): each holder publishes its changes after the commit and applies the other hubs'.
+    // One hub: LocalBus, nobody to tell. (RedisBus takes its place when Redis is configured.)
+    cache::LocalBus local_bus;
+    cache::Bus& bus = local_bus;
+    security.revocations.Connect(bus);  // after RestoreRevocations: nothing re-published
+    api_keys.Connect(bus);
+    roles.Connect(bus);
+    upstream_keys.Connect(bus);
+    security_events.Connect(bus);
+    history.Connect(bus);
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;
     conv_limits.max_system_prompt_chars = cfg.max_content_chars;
