@@ -42,6 +42,7 @@
 #include "services/passkeys.hpp"
 #include "services/mfa.hpp"
 #include "services/history.hpp"
+#include "services/quota_sync.hpp"
 #include "services/images.hpp"
 #include "services/uploads.hpp"
 #include "store/file_store.hpp"
@@ -511,6 +512,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     upstream_keys.Connect(bus);
     security_events.Connect(bus);
     history.Connect(bus);
+    services::QuotaSync quota_sync(limits, *store, db);  // users' own limits set elsewhere
+    quota_sync.Connect(bus);
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;
     conv_limits.max_system_prompt_chars = cfg.max_content_chars;
