@@ -514,6 +514,12 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     history.Connect(bus);
     services::QuotaSync quota_sync(limits, *store, db);  // users' own limits set elsewhere
     quota_sync.Connect(bus);
+    metrics.AddCollector([&history](obs::Exposition& out) {
+        out.Single("bailian_hub_history_stale_reloads_total",
+                   "Cached conversation histories found older than the conversation (written "
+                   "through another hub, or renamed) and read again.",
+                   obs::MetricType::kCounter, static_cast<double>(history.stale_reloads()));
+    });
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;
     conv_limits.max_system_prompt_chars = cfg.max_content_chars;
