@@ -151,7 +151,7 @@ private:
             queue_.pop_front();
             busy_ = true;
             Side& to = sides_[d.to];
-            std::vector<Bus::Handler> handlers = to.handlers_;
+            std::vector<cache::Bus::Handler> handlers = to.handlers_;
             ++to.received_;
             to.log_.push_back(d.event);
             lock.unlock();
