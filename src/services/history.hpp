@@ -52,7 +52,9 @@ public:
 
     // Whether a cached history can stand for the conversation as read from the database now:
     // no message newer than its newest one (for an empty history: none since the conversation
-    // was created). A rename or a new title also raises updated_at: one reload, then current.
+    // was created). An edit of the conversation (rename, pin, archive, model) raises updated_at
+    // too: the next turn reloads once, and its own messages make the entry current again (the
+    // automatic title does not raise it).
     static bool IsCurrent(const std::vector<store::Message>& cached,
                           const store::Conversation& conversation);
     // Entries found stale by IsCurrent and reloaded (the chat turn counts them; /metrics).
