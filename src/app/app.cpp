@@ -36,6 +36,7 @@
 #include "services/sso.hpp"
 #include "app/sso_config.hpp"
 #include "app/models_config.hpp"
+#include "cache/bus.hpp"
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
@@ -43,6 +44,7 @@
 #include "services/passkeys.hpp"
 #include "services/mfa.hpp"
 #include "services/history.hpp"
+#include "services/quota_sync.hpp"
 #include "services/images.hpp"
 #include "services/uploads.hpp"
 #include "store/file_store.hpp"
@@ -351,7 +353,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     // The bus: whoever keeps in memory what other hubs may change (revocations, the platform-key
     // cache, the catalog, histories) publishes and subscribes here, before StartRedis below.
     cache::LocalBus local_bus;
-    [[maybe_unused]] cache::Bus& bus = redis_parts.bus ? *redis_parts.bus : local_bus;
+    cache::Bus& bus = redis_parts.bus ? *redis_parts.bus : local_bus;
     services::AccountsConfig acfg;
     acfg.registration_open = cfg.registration_open;
     acfg.access_ttl = std::chrono::seconds(cfg.access_ttl_s);
@@ -519,6 +521,22 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     AddHubCollectors(metrics, cache, key_pool, kVersion, demo_mode);
     AddStoreCollectors(metrics, *store);
     services::HistoryCache history(cache, cfg.chat_history_messages);
+    // What every hub keeps in memory and the others change (docs/architecture.md, "Many
+    // hubs"): each holder publishes its changes after the commit and applies the other hubs'.
+    security.revocations.Connect(bus);  // after RestoreRevocations: nothing re-published
+    api_keys.Connect(bus);
+    roles.Connect(bus);
+    upstream_keys.Connect(bus);
+    security_events.Connect(bus);
+    history.Connect(bus);
+    services::QuotaSync quota_sync(limits, *store, db);  // users' own limits set elsewhere
+    quota_sync.Connect(bus);
+    metrics.AddCollector([&history](obs::Exposition& out) {
+        out.Single("bailian_hub_history_stale_reloads_total",
+                   "Cached conversation histories found older than the conversation (written "
+                   "through another hub, or renamed) and read again.",
+                   obs::MetricType::kCounter, static_cast<double>(history.stale_reloads()));
+    });
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;
     conv_limits.max_system_prompt_chars = cfg.max_content_chars;

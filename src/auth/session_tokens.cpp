@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "cache/topics.hpp"
 #include "crypto/crypto.hpp"
 
 namespace hub::auth {
@@ -48,16 +49,54 @@ void RevocationCache::Put(Map& map, std::string_view key) {
     if (++inserts_ % kPurgeEvery == 0) PurgeLocked(now);
 }
 
-void RevocationCache::RevokeSession(std::string_view session_id) { Put(sessions_, session_id); }
-
-void RevocationCache::DisableUser(std::string_view user_id) { Put(disabled_users_, user_id); }
-
-void RevocationCache::EnableUser(std::string_view user_id) {
-    std::unique_lock lock(mu_);
-    disabled_users_.erase(std::string(user_id));
+void RevocationCache::Connect(cache::Bus& bus) {
+    bus_ = &bus;
+    bus.Subscribe([this](const cache::BusEvent& e) { Apply(e); });
 }
 
-void RevocationCache::NoteUserChanged(std::string_view user_id) { Put(changed_users_, user_id); }
+void RevocationCache::Publish(const char* topic, std::string_view id) {
+    if (bus_ == nullptr) return;
+    cache::BusEvent e{topic, std::string(id)};
+    bus_->Publish(e, std::chrono::milliseconds(entry_ttl_ms_));
+}
+
+void RevocationCache::Apply(const cache::BusEvent& e) {
+    // Every event here is kept, so kBusResynced needs nothing: the missed ones were replayed.
+    if (e.payload.empty()) return;
+    if (e.topic == cache::topic::kSessionRevoked) {
+        Put(sessions_, e.payload);
+    } else if (e.topic == cache::topic::kUserDisabled) {
+        Put(disabled_users_, e.payload);
+    } else if (e.topic == cache::topic::kUserEnabled) {
+        std::unique_lock lock(mu_);
+        disabled_users_.erase(e.payload);
+    } else if (e.topic == cache::topic::kUserChanged) {
+        Put(changed_users_, e.payload);
+    }
+}
+
+void RevocationCache::RevokeSession(std::string_view session_id) {
+    Put(sessions_, session_id);
+    Publish(cache::topic::kSessionRevoked, session_id);
+}
+
+void RevocationCache::DisableUser(std::string_view user_id) {
+    Put(disabled_users_, user_id);
+    Publish(cache::topic::kUserDisabled, user_id);
+}
+
+void RevocationCache::EnableUser(std::string_view user_id) {
+    {
+        std::unique_lock lock(mu_);
+        disabled_users_.erase(std::string(user_id));
+    }
+    Publish(cache::topic::kUserEnabled, user_id);
+}
+
+void RevocationCache::NoteUserChanged(std::string_view user_id) {
+    Put(changed_users_, user_id);
+    Publish(cache::topic::kUserChanged, user_id);
+}
 
 bool RevocationCache::ChangedSince(std::string_view user_id, std::int64_t since_ms) const {
     std::int64_t now = clock_.NowMs();

@@ -8,6 +8,12 @@
 // without a database read. Entries only need to live as
 // long as an access token can (max_token_ttl + leeway): after that, every token issued before
 // the revocation has expired and refresh/login consult the database. Thread-safe.
+//
+// Across hubs: once Connect(bus) is called, every change made here is also published on the
+// bus (cache/topics.hpp), kept for the entry ttl so that a hub that was cut off replays it, and
+// the other hubs' changes are applied here without being published again. So this class is the
+// one place where a revocation reaches the other hubs: callers change it after their database
+// commit, as they always did.
 #include <chrono>
 #include <cstdint>
 #include <shared_mutex>
@@ -16,6 +22,7 @@
 #include <unordered_map>
 
 #include "auth/jwt.hpp"
+#include "cache/bus.hpp"
 #include "core/clock.hpp"
 #include "core/secret.hpp"
 
@@ -45,6 +52,12 @@ public:
                              std::chrono::seconds entry_ttl = kDefaultAccessTokenTtl +
                                                               kDefaultJwtLeeway);
 
+    // From now on: publish every change on `bus`, and apply the other hubs' changes. Call it
+    // once, after restoring from the database and before the bus starts.
+    void Connect(cache::Bus& bus);
+    // Applies an event of another hub (the bus handler; public for tests). Never publishes.
+    void Apply(const cache::BusEvent& event);
+
     // Logout, session deletion, refresh-token reuse: the session's access tokens stop working.
     void RevokeSession(std::string_view session_id);
     // An admin disabled the account: all its access tokens stop working.
@@ -72,6 +85,7 @@ private:
     using Map = std::unordered_map<std::string, std::int64_t>;  // id -> expires_ms
 
     void Put(Map& map, std::string_view key);
+    void Publish(const char* topic, std::string_view id);
     static bool Live(const Map& map, std::string_view key, std::int64_t now_ms);
     std::size_t PurgeLocked(std::int64_t now_ms);
 
@@ -82,6 +96,7 @@ private:
     Map disabled_users_;
     Map changed_users_;  // expires_ms - entry_ttl_ms_ = when the change was noted
     std::uint64_t inserts_ = 0;
+    cache::Bus* bus_ = nullptr;  // set once by Connect, before any request
 };
 
 }  // namespace hub::auth

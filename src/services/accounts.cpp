@@ -479,7 +479,7 @@ net::awaitable<Result<TokenPair>> Accounts::Refresh(std::string token, RequestMe
 }
 
 net::awaitable<Result<void>> Accounts::Logout(auth::Principal who, RequestMeta meta) {
-    revocations_.RevokeSession(who.session_id);
+    std::string session_id = who.session_id;
     auto r = co_await db_.Run(
         [this](auth::Principal who, RequestMeta meta) {
             auto res = store_.Sessions().Revoke(who.user_id, who.session_id);
@@ -487,6 +487,9 @@ net::awaitable<Result<void>> Accounts::Logout(auth::Principal who, RequestMeta m
             return res;
         },
         who, meta);
+    // After the commit (the other hubs are told too), and even when it failed: the user asked
+    // to sign out, so this token ends here and everywhere the event reaches.
+    revocations_.RevokeSession(session_id);
     if (!r.ok() && r.error().code != ErrorCode::kNotFound) co_return r.error();
     co_return core::Ok();
 }

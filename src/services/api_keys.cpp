@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/password.hpp"
+#include "cache/topics.hpp"
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
 #include "obs/logging.hpp"
@@ -261,7 +262,31 @@ void ApiKeys::Remember(const std::string& hash, const Authenticated& a,
     cache_[hash] = CachedCaller{a.caller, looked_up_at, a.valid_until_ms};
 }
 
+void ApiKeys::Connect(cache::Bus& bus) {
+    bus_ = &bus;
+    bus.Subscribe([this](const cache::BusEvent& e) { Apply(e); });
+}
+
+void ApiKeys::Apply(const cache::BusEvent& e) {
+    if (e.topic == cache::topic::kApiKeyChanged && !e.payload.empty()) {
+        ForgetLocal(e.payload);
+    } else if (e.topic == cache::kBusResynced) {
+        // Kept events were replayed, but start clean anyway: every entry is one lookup away.
+        std::lock_guard lock(cache_mu_);
+        cache_.clear();
+    }
+}
+
 void ApiKeys::Forget(const std::string& key_id) {
+    ForgetLocal(key_id);
+    // Kept as long as another hub may hold the caller in its cache.
+    if (bus_ != nullptr) {
+        bus_->Publish(cache::BusEvent{cache::topic::kApiKeyChanged, key_id},
+                      std::chrono::milliseconds(std::max<std::int64_t>(cfg_.auth_cache_ms, 1)));
+    }
+}
+
+void ApiKeys::ForgetLocal(const std::string& key_id) {
     std::int64_t now = clock_.NowMs();
     std::lock_guard lock(cache_mu_);
     std::erase_if(cache_, [&](const auto& kv) { return kv.second.caller.api_key_id() == key_id; });

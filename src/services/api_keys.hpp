@@ -14,6 +14,7 @@
 
 #include "async/offload.hpp"
 #include "auth/rbac.hpp"
+#include "cache/bus.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
@@ -78,7 +79,8 @@ struct ApiKeysConfig {
     std::int64_t touch_interval_ms = 60'000;
     // An authenticated key is remembered this long, so that a burst of calls costs one
     // database lookup. In this process revoking the key, disabling or changing its owner
-    // takes effect at once; other hub processes notice within this time.
+    // takes effect at once, and on the other hubs as soon as the bus delivers (Connect); with
+    // no bus between them, other hub processes notice within this time.
     std::int64_t auth_cache_ms = 10'000;
     std::size_t auth_cache_entries = 10'000;
 };
@@ -116,6 +118,12 @@ public:
     net::awaitable<core::Result<Caller>> Authenticate(std::string token);
     // Locks set by security events (spend spikes suspend keys). Set once at start-up.
     void SetLocks(const SecurityLocks* locks) { locks_ = locks; }
+    // Tells the other hubs when a key is revoked or edited (they drop the cached caller), and
+    // listens to them. Once at start-up, before the bus starts. The owner being disabled or
+    // re-roled reaches them through auth::RevocationCache (ChangedSince).
+    void Connect(cache::Bus& bus);
+    // The bus handler (public for tests): another hub's key event, or kBusResynced.
+    void Apply(const cache::BusEvent& event);
 
 private:
     struct Authenticated {
@@ -125,7 +133,8 @@ private:
     core::Result<Authenticated> AuthenticateBlocking(const std::string& hash);
     std::optional<Caller> Remembered(const std::string& hash);
     void Remember(const std::string& hash, const Authenticated& a, std::int64_t looked_up_at);
-    void Forget(const std::string& key_id);
+    void Forget(const std::string& key_id);  // here, and on the other hubs
+    void ForgetLocal(const std::string& key_id);
 
     struct CachedCaller {
         Caller caller;
@@ -143,6 +152,7 @@ private:
     const auth::RevocationCache& revocations_;
     const core::Clock& clock_;
     ApiKeysConfig cfg_;
+    cache::Bus* bus_ = nullptr;
     std::mutex cache_mu_;
     std::unordered_map<std::string, CachedCaller> cache_;  // by key hash
     // Keys revoked lately (id -> when): a lookup that began before the revocation must not

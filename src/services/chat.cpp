@@ -455,10 +455,15 @@ Chat::Chat(store::Store& store, async::WorkerPool& db, bailian::Client& upstream
     : store_(store), db_(db), upstream_(upstream), catalog_(catalog), usage_(usage),
       history_(history), clock_(clock), cfg_(std::move(cfg)), attachments_(attachments) {}
 
-net::awaitable<Result<std::vector<store::Message>>> Chat::LoadHistory(std::string user_id,
-                                                                      std::string conv_id) {
+net::awaitable<Result<std::vector<store::Message>>> Chat::LoadHistory(
+    std::string user_id, std::string conv_id, store::Conversation conv) {
     HistoryCache::Lookup look = history_.Get(conv_id);
-    if (look.messages) co_return std::move(*look.messages);
+    // Checked against the conversation row the turn has read anyway (no extra round trip):
+    // another hub may have written it, and its event be late or lost.
+    if (look.messages) {
+        if (HistoryCache::IsCurrent(*look.messages, conv)) co_return std::move(*look.messages);
+        history_.CountStaleReload();
+    }
     auto rows = co_await db_.Run(
         [this](std::string u, std::string c, int n) { return store_.Messages().Latest(u, c, n); },
         user_id, conv_id, static_cast<int>(history_.max_messages()));
@@ -507,7 +512,11 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         if (!found.ok()) co_return found.error();
     }
 
-    auto loaded = co_await LoadHistory(req.user_id, req.conversation_id);
+    std::string history_user = req.user_id;
+    std::string history_conv = req.conversation_id;
+    store::Conversation history_row = conv.value();
+    auto loaded = co_await LoadHistory(std::move(history_user), std::move(history_conv),
+                                       std::move(history_row));
     if (!loaded.ok()) co_return loaded.error();
     std::vector<store::Message> history = std::move(loaded.value());
 

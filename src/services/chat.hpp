@@ -174,8 +174,10 @@ public:
     const ChatConfig& config() const { return cfg_; }
 
 private:
-    net::awaitable<core::Result<std::vector<store::Message>>> LoadHistory(std::string user_id,
-                                                                          std::string conv_id);
+    // The cached history when it is current for `conv` (HistoryCache::IsCurrent), else the
+    // latest messages from the database.
+    net::awaitable<core::Result<std::vector<store::Message>>> LoadHistory(
+        std::string user_id, std::string conv_id, store::Conversation conv);
     // The prompt with its pictures' placeholders replaced by data: URLs, and the image tokens
     // they are reckoned to cost.
     struct Pictured {

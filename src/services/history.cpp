@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/topics.hpp"
 #include "core/id.hpp"
 
 namespace hub::services {
@@ -14,8 +15,34 @@ constexpr std::string_view kStalePrefix = "!stale:";
 HistoryCache::HistoryCache(cache::Cache& cache, std::size_t max_messages)
     : cache_(cache), max_messages_(std::max<std::size_t>(1, max_messages)) {}
 
-std::string HistoryCache::Key(std::string_view conversation_id) {
-    return "hist:" + std::string(conversation_id);
+std::string HistoryCache::Key(std::string_view conversation_id) const {
+    std::uint64_t g = generation_.load();
+    if (g == 0) return "hist:" + std::string(conversation_id);
+    return "hist:" + std::to_string(g) + ":" + std::string(conversation_id);
+}
+
+void HistoryCache::Connect(cache::Bus& bus) {
+    bus_ = &bus;
+    bus.Subscribe([this](const cache::BusEvent& e) { Apply(e); });
+}
+
+void HistoryCache::Publish(std::string_view conversation_id) {
+    if (bus_ == nullptr) return;
+    bus_->Publish(cache::BusEvent{cache::topic::kHistoryChanged, std::string(conversation_id)});
+}
+
+void HistoryCache::Apply(const cache::BusEvent& e) {
+    if (e.topic == cache::topic::kHistoryChanged && !e.payload.empty()) {
+        cache_.Erase(Key(e.payload));
+    } else if (e.topic == cache::kBusResynced) {
+        ++generation_;
+    }
+}
+
+bool HistoryCache::IsCurrent(const std::vector<store::Message>& cached,
+                             const store::Conversation& conversation) {
+    std::int64_t newest = cached.empty() ? conversation.created_at : cached.back().created_at;
+    return newest >= conversation.updated_at;
 }
 
 std::string HistoryCache::StaleMarker() {
@@ -120,8 +147,12 @@ void HistoryCache::Append(std::string_view conversation_id, const store::Message
             value->erase(kHeader.size(), pos - kHeader.size());
         }
     });
+    Publish(conversation_id);
 }
 
-void HistoryCache::Forget(std::string_view conversation_id) { cache_.Erase(Key(conversation_id)); }
+void HistoryCache::Forget(std::string_view conversation_id) {
+    cache_.Erase(Key(conversation_id));
+    Publish(conversation_id);
+}
 
 }  // namespace hub::services

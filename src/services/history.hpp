@@ -9,6 +9,13 @@
 // a unique "stale" marker, so a load that raced with it cannot install an older history.
 // Callers check the conversation's owner in the database first: the cache is keyed by
 // conversation id only.
+//
+// Across hubs (each with its own in-process cache): every Append and Forget is published, and
+// another hub's event drops the entry here (Connect). Events are not kept, so a late or missed
+// one must not matter: IsCurrent compares an entry with the conversation row the turn reads
+// anyway (updated_at is raised to each new message's created_at, and created_at strictly
+// increases within a conversation), and a stale entry is reloaded. kBusResynced starts a new
+// generation of keys: every entry cached before it is left to age out unread.
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -16,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/bus.hpp"
 #include "cache/cache.hpp"
 #include "store/models.hpp"
 
@@ -37,6 +45,22 @@ public:
     void Append(std::string_view conversation_id, const store::Message& message);
     void Forget(std::string_view conversation_id);
 
+    // Publishes Append/Forget to the other hubs and drops what they publish. Once at start-up,
+    // before the bus starts.
+    void Connect(cache::Bus& bus);
+    void Apply(const cache::BusEvent& event);  // the bus handler (public for tests)
+
+    // Whether a cached history can stand for the conversation as read from the database now:
+    // no message newer than its newest one (for an empty history: none since the conversation
+    // was created). An edit of the conversation (rename, pin, archive, model) raises updated_at
+    // too: the next turn reloads once, and its own messages make the entry current again (the
+    // automatic title does not raise it).
+    static bool IsCurrent(const std::vector<store::Message>& cached,
+                          const store::Conversation& conversation);
+    // Entries found stale by IsCurrent and reloaded (the chat turn counts them; /metrics).
+    std::int64_t stale_reloads() const { return stale_reloads_.load(); }
+    void CountStaleReload() { ++stale_reloads_; }
+
     std::size_t max_messages() const { return max_messages_; }
 
     // Serialisation (pure; exposed for tests).
@@ -45,12 +69,16 @@ public:
     static std::string EncodeOne(const store::Message& m);  // one line, with '\n'
 
 private:
-    static std::string Key(std::string_view conversation_id);
+    std::string Key(std::string_view conversation_id) const;
     std::string StaleMarker();
+    void Publish(std::string_view conversation_id);
 
     cache::Cache& cache_;
     std::size_t max_messages_;
     std::atomic<std::uint64_t> stale_seq_{0};
+    std::atomic<std::uint64_t> generation_{0};  // raised on kBusResynced
+    std::atomic<std::int64_t> stale_reloads_{0};
+    cache::Bus* bus_ = nullptr;
 };
 
 }  // namespace hub::services

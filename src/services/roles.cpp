@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/password.hpp"
+#include "cache/topics.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::services {
@@ -116,6 +117,25 @@ Result<void> Roles::ReloadBlocking() {
     return core::Ok();
 }
 
+Result<void> Roles::Changed() {
+    if (bus_ != nullptr) bus_->Publish(cache::BusEvent{cache::topic::kRolesChanged, ""});
+    return ReloadBlocking();
+}
+
+void Roles::Connect(cache::Bus& bus) {
+    bus_ = &bus;
+    bus.Subscribe([this](const cache::BusEvent& e) { Apply(e); });
+}
+
+void Roles::Apply(const cache::BusEvent& e) {
+    if (e.topic != cache::topic::kRolesChanged && e.topic != cache::kBusResynced) return;
+    // A database read: never on the io thread that delivers the event.
+    net::post(db_.pool(), [this] {
+        if (auto r = ReloadBlocking(); !r.ok())
+            obs::Warn("roles_reload_failed", {{"detail", r.error().detail}});
+    });
+}
+
 net::awaitable<Result<std::vector<store::Role>>> Roles::List(auth::Principal who) {
     if (!who.Can(auth::perm::kRolesManage)) {
         if (auto r = auth::Require(who, auth::perm::kUsersManage); !r.ok()) co_return r.error();
@@ -138,7 +158,7 @@ net::awaitable<Result<store::Role>> Roles::Create(auth::Principal who, std::stri
         [this](std::string actor, store::Role role, RequestMeta meta) -> Result<store::Role> {
             auto created = store_.Roles().Create(role);
             if (!created.ok()) return created.error();
-            if (auto r = ReloadBlocking(); !r.ok()) return r.error();
+            if (auto r = Changed(); !r.ok()) return r.error();
             AppendAudit(store_, clock_, actor, "role.created", "role:" + created->name, meta,
                         RoleDetail(*created).dump());
             return created;
@@ -168,7 +188,7 @@ net::awaitable<Result<store::Role>> Roles::Update(auth::Principal who, std::stri
             if (auto v = CheckNoLockout(next); !v.ok()) return v.error();
             auto updated = store_.Roles().Update(next);
             if (!updated.ok()) return updated.error();
-            if (auto r = ReloadBlocking(); !r.ok()) return r.error();
+            if (auto r = Changed(); !r.ok()) return r.error();
             nlohmann::json detail = {{"before", RoleDetail(*it)}, {"after", RoleDetail(*updated)}};
             AppendAudit(store_, clock_, actor, "role.updated", "role:" + name, meta,
                         detail.dump());
@@ -183,7 +203,7 @@ net::awaitable<Result<void>> Roles::Delete(auth::Principal who, std::string name
     co_return co_await db_.Run(
         [this](std::string actor, std::string name, RequestMeta meta) -> Result<void> {
             if (auto r = store_.Roles().Delete(name); !r.ok()) return r.error();
-            if (auto r = ReloadBlocking(); !r.ok()) return r.error();
+            if (auto r = Changed(); !r.ok()) return r.error();
             AppendAudit(store_, clock_, actor, "role.deleted", "role:" + name, meta, "{}");
             return core::Ok();
         },

@@ -9,6 +9,7 @@
 
 #include "async/offload.hpp"
 #include "auth/rbac.hpp"
+#include "cache/bus.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "services/audit.hpp"
@@ -46,6 +47,11 @@ public:
 
     // Reads the roles and swaps the live table (start-up and after every write). Blocking.
     core::Result<void> ReloadBlocking();
+    // Tells the other hubs after every role write, and re-reads the table (on the db pool) when
+    // another hub wrote or the bus resynced. Once at start-up, before the bus starts.
+    void Connect(cache::Bus& bus);
+    // The bus handler (public for tests).
+    void Apply(const cache::BusEvent& event);
 
     // roles:manage or users:manage (the users page assigns roles).
     net::awaitable<core::Result<std::vector<store::Role>>> List(auth::Principal who);
@@ -64,6 +70,10 @@ private:
     auth::RoleTable& table_;
     const Catalog& catalog_;
     const core::Clock& clock_;
+    cache::Bus* bus_ = nullptr;
+
+    // After a committed write: the other hubs are told, then this one re-reads.
+    core::Result<void> Changed();
 };
 
 }  // namespace hub::services

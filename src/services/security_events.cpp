@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cache/topics.hpp"
 #include "core/id.hpp"
 #include "obs/logging.hpp"
 
@@ -201,7 +202,57 @@ std::vector<Detection> SecurityDetector::OnCall(const store::ApiCall& call) {
 SecurityEvents::SecurityEvents(store::Store& store, async::WorkerPool& db,
                                const auth::RoleTable& roles, const core::Clock& clock,
                                SecurityEventsConfig cfg)
-    : store_(store), db_(db), roles_(roles), clock_(clock), detector_(clock, cfg) {}
+    : store_(store),
+      db_(db),
+      roles_(roles),
+      clock_(clock),
+      detector_(clock, cfg),
+      longest_lock_ms_(std::max({cfg.brute_force_lock_ms, cfg.mfa_lock_ms,
+                                 cfg.spend_key_suspend_ms, std::int64_t{60'000}})) {}
+
+void SecurityEvents::Connect(cache::Bus& bus) {
+    bus_ = &bus;
+    bus.Subscribe([this](const cache::BusEvent& e) { Apply(e); });
+}
+
+void SecurityEvents::PublishLock(const std::string& subject) {
+    if (bus_ == nullptr) return;
+    bus_->Publish(cache::BusEvent{cache::topic::kSecurityLocksChanged, subject},
+                  std::chrono::milliseconds(longest_lock_ms_));
+}
+
+void SecurityEvents::Apply(const cache::BusEvent& e) {
+    std::optional<std::string> subject;
+    if (e.topic == cache::topic::kSecurityLocksChanged && !e.payload.empty()) {
+        subject = e.payload;
+    } else if (e.topic != cache::kBusResynced) {
+        return;
+    }
+    net::post(db_.pool(), [this, subject] {
+        if (auto r = ReloadLockBlocking(subject); !r.ok())
+            obs::Warn("security_locks_reload_failed", {{"detail", r.error().detail}});
+    });
+}
+
+Result<void> SecurityEvents::ReloadLockBlocking(std::optional<std::string> subject) {
+    auto locks = store_.SecurityEvents().ActiveLocks(clock_.NowMs());
+    if (!locks.ok()) return locks.error();
+    std::lock_guard lock(locks_mu_);
+    if (subject) {
+        // Lifted elsewhere: gone from the database, so gone here; set elsewhere: as stored.
+        locks_.erase(*subject);
+        for (const auto& l : *locks)
+            if (l.subject == *subject) locks_[l.subject] = l.until;
+        return core::Ok();
+    }
+    // Everything (after a resync): what the database has; a lock this hub set a moment ago and
+    // is still writing stays (it expires on its own).
+    for (const auto& l : *locks) {
+        auto& until = locks_[l.subject];
+        until = std::max(until, l.until);
+    }
+    return core::Ok();
+}
 
 Result<void> SecurityEvents::LoadBlocking() {
     auto locks = store_.SecurityEvents().ActiveLocks(clock_.NowMs());
@@ -286,6 +337,8 @@ void SecurityEvents::Emit(const std::vector<Detection>& found) {
             store::SecurityLock l{*d.lock_subject, *e.locked_until, e.id, now};
             if (auto r = store_.SecurityEvents().Lock(l); !r.ok())
                 obs::Error("security_lock_write_failed", {{"detail", r.error().detail}});
+            else
+                PublishLock(*d.lock_subject);
         }
         {
             std::lock_guard lock(counts_mu_);
@@ -343,6 +396,7 @@ net::awaitable<Result<store::SecurityEvent>> SecurityEvents::Unlock(auth::Princi
                 std::lock_guard lock(locks_mu_);
                 locks_.erase(*subject);
             }
+            PublishLock(*subject);  // lifted in the database: on every hub
             auto ended = store_.SecurityEvents().EndLock(id, clock_.NowMs());
             if (!ended.ok()) return ended.error();
             AppendAudit(store_, clock_, actor, "security.unlock", *subject, meta,

@@ -32,6 +32,7 @@
 
 #include "async/offload.hpp"
 #include "auth/rbac.hpp"
+#include "cache/bus.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "services/audit.hpp"
@@ -143,6 +144,13 @@ public:
 
     // Loads the locks still in force (blocking, at start-up).
     core::Result<void> LoadBlocking();
+    // Tells the other hubs when a lock is set or lifted here (kept as long as the longest
+    // lock lasts), and re-reads a lock from the database (db pool) when another hub changed
+    // it; every lock on kBusResynced. Once at start-up, before the bus starts.
+    void Connect(cache::Bus& bus);
+    void Apply(const cache::BusEvent& event);  // the bus handler (public for tests)
+    // The database's word on `subject`'s lock (nullopt = every subject). Blocking.
+    core::Result<void> ReloadLockBlocking(std::optional<std::string> subject);
 
     // store::AuditObserver: on the db pool, right after the entry was written.
     void OnAudit(const store::AuditEntry& entry) override;
@@ -165,6 +173,7 @@ public:
 private:
     void Emit(const std::vector<Detection>& found);  // blocking (db pool)
     bool IsAdmin(const std::string& user_id);
+    void PublishLock(const std::string& subject);
     std::vector<std::string> EarlierRanges(const std::string& user_id,
                                            const std::string& except_entry_id);
 
@@ -176,6 +185,8 @@ private:
     SecurityDetector detector_;
     mutable std::mutex locks_mu_;
     std::map<std::string, std::int64_t, std::less<>> locks_;  // subject -> until
+    cache::Bus* bus_ = nullptr;
+    std::int64_t longest_lock_ms_ = 0;
     mutable std::mutex counts_mu_;
     std::map<std::string, std::int64_t> counts_;
 };

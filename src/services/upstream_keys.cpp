@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/topics.hpp"
 #include "core/id.hpp"
 #include "obs/logging.hpp"
 
@@ -188,6 +189,7 @@ net::awaitable<Result<UpstreamKeyView>> UpstreamKeys::Add(auth::Principal who, s
         std::lock_guard lk(mu_);
         pool_ids_[row->id] = pid;
     }
+    Publish();
     co_await db_.Run(
         [this](auth::Principal w, std::string id, std::string last4, RequestMeta m) {
             Audit(w, "admin.upstream_key_added", "upstream_key:" + id, m,
@@ -218,6 +220,7 @@ net::awaitable<Result<UpstreamKeyView>> UpstreamKeys::Rotate(auth::Principal who
     auto r = old_pid.empty() ? pool_.Add(PoolKey(pid, *row, secret))
                              : pool_.Rotate(old_pid, PoolKey(pid, *row, secret));
     if (!r.ok()) co_return r.error();
+    Publish();
     co_await db_.Run(
         [this](auth::Principal w, std::string i, std::string last4, RequestMeta m) {
             Audit(w, "admin.upstream_key_rotated", "upstream_key:" + i, m,
@@ -262,6 +265,7 @@ net::awaitable<Result<UpstreamKeyView>> UpstreamKeys::Update(auth::Principal who
         if (enabled) (void)(*enabled ? pool_.Enable(pid) : pool_.Disable(pid));
         if (weight) (void)pool_.SetWeight(pid, *weight);
     }
+    Publish();
     nlohmann::json detail = nlohmann::json::object();
     if (enabled) detail["enabled"] = *enabled;
     if (weight) detail["weight"] = *weight;
@@ -288,6 +292,7 @@ net::awaitable<Result<void>> UpstreamKeys::Delete(auth::Principal who, std::stri
     }
     // Retire rather than drop: requests already using the key finish normally.
     if (!pid.empty()) (void)pool_.Retire(pid);
+    Publish();
     co_await db_.Run(
         [this](auth::Principal w, std::string i, RequestMeta m) {
             Audit(w, "admin.upstream_key_deleted", "upstream_key:" + i, m, "{}");
@@ -295,6 +300,87 @@ net::awaitable<Result<void>> UpstreamKeys::Delete(auth::Principal who, std::stri
         },
         who, id, meta);
     co_return core::Ok();
+}
+
+void UpstreamKeys::Publish() {
+    if (bus_ != nullptr) bus_->Publish(cache::BusEvent{cache::topic::kUpstreamKeysChanged, ""});
+}
+
+void UpstreamKeys::Connect(cache::Bus& bus) {
+    bus_ = &bus;
+    bus.Subscribe([this](const cache::BusEvent& e) { Apply(e); });
+}
+
+void UpstreamKeys::Apply(const cache::BusEvent& e) {
+    if (e.topic != cache::topic::kUpstreamKeysChanged && e.topic != cache::kBusResynced) return;
+    net::post(db_.pool(), [this] {
+        if (auto r = SyncBlocking(); !r.ok())
+            obs::Warn("upstream_keys_sync_failed", {{"detail", r.error().detail}});
+    });
+}
+
+Result<void> UpstreamKeys::SyncBlocking() {
+    std::lock_guard sync(sync_mu_);
+    auto rows = store_.UpstreamKeys().List();
+    if (!rows.ok()) return rows.error();
+    std::map<std::string, bailian::KeyHealth> health;
+    for (auto& h : pool_.Snapshot()) health[h.id] = h;
+    std::map<std::string, std::string> known;
+    {
+        std::lock_guard lk(mu_);
+        known = pool_ids_;
+    }
+    std::map<std::string, std::string> next;  // row id -> pool id, for the rows in the pool
+    for (const auto& row : *rows) {
+        auto old = known.find(row.id);
+        const std::string old_pid = old == known.end() ? std::string() : old->second;
+        const bool active = row.status == store::UpstreamKeyStatus::kActive;
+        if (!active) {
+            // Disabled: no traffic here either. A key never in this pool stays out of it.
+            if (!old_pid.empty()) {
+                auto h = health.find(old_pid);
+                if (h != health.end() && !h->second.admin_disabled) (void)pool_.Disable(old_pid);
+                next[row.id] = old_pid;
+            }
+            continue;
+        }
+        const std::string pid = PoolId(row);
+        const int weight = static_cast<int>(std::clamp<std::int64_t>(row.weight, 1, 1000));
+        if (old_pid == pid) {
+            auto h = health.find(pid);
+            if (h != health.end() && h->second.admin_disabled && !h->second.retired)
+                (void)pool_.Enable(pid);
+            if (h != health.end() && h->second.weight != weight) (void)pool_.SetWeight(pid, weight);
+            next[row.id] = pid;
+            continue;
+        }
+        // New here, or rotated elsewhere: the secret comes from the database.
+        auto secret = master_.Decrypt(row.secret_enc, row.id);
+        if (!secret.ok()) {
+            obs::Warn("upstream_key_sync_skipped", {{"id", row.id}, {"reason", "decrypt_failed"}});
+            if (!old_pid.empty()) next[row.id] = old_pid;
+            continue;
+        }
+        auto added = old_pid.empty() ? pool_.Add(PoolKey(pid, row, secret.value()))
+                                     : pool_.Rotate(old_pid, PoolKey(pid, row, secret.value()));
+        if (!added.ok()) {
+            obs::Warn("upstream_key_sync_skipped", {{"id", row.id}, {"detail", added.error().detail}});
+            if (!old_pid.empty()) next[row.id] = old_pid;
+            continue;
+        }
+        next[row.id] = pid;
+    }
+    // Deleted elsewhere: retired here (requests using them finish).
+    for (const auto& [id, pid] : known) {
+        if (!next.count(id)) (void)pool_.Retire(pid);
+    }
+    std::lock_guard lk(mu_);
+    // A key this hub's admin added while the rows were read stays known.
+    for (const auto& [id, pid] : pool_ids_) {
+        if (!known.count(id) && !next.count(id)) next[id] = pid;
+    }
+    pool_ids_ = std::move(next);
+    return core::Ok();
 }
 
 }  // namespace hub::services

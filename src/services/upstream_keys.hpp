@@ -9,6 +9,7 @@
 #include "async/offload.hpp"
 #include "auth/rbac.hpp"
 #include "bailian/key_pool.hpp"
+#include "cache/bus.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "crypto/master_key.hpp"
@@ -49,6 +50,16 @@ public:
 
     std::vector<bailian::KeyHealth> Health() const { return pool_.Snapshot(); }
 
+    // Tells the other hubs after every add, rotation, update and delete; when another hub
+    // changed the keys (or the bus resynced), brings this hub's pool in line with the database
+    // on the db pool (SyncBlocking). Once at start-up, before the bus starts.
+    void Connect(cache::Bus& bus);
+    void Apply(const cache::BusEvent& event);  // the bus handler (public for tests)
+    // The pool as the database has it: new and re-enabled keys added, rotated ones rotated
+    // (in-flight calls finish on the old secret), disabled ones disabled, weights set, deleted
+    // ones retired. Health (cooling, probing) of unchanged keys is left alone. Blocking.
+    core::Result<void> SyncBlocking();
+
     // Blocking helpers shared with the command line.
     static core::Result<store::UpstreamKey> CreateBlocking(store::Store& store,
                                                            const crypto::MasterKey& master,
@@ -67,13 +78,16 @@ private:
     UpstreamKeyView View(store::UpstreamKey row) const;
     void Audit(const auth::Principal& who, std::string action, std::string target,
                const RequestMeta& meta, std::string detail);
+    void Publish();
 
     store::Store& store_;
     async::WorkerPool& db_;
     bailian::KeyPool& pool_;
     const crypto::MasterKey& master_;
     const core::Clock& clock_;
+    cache::Bus* bus_ = nullptr;
     mutable std::mutex mu_;
+    std::mutex sync_mu_;  // one SyncBlocking at a time
     std::map<std::string, std::string> pool_ids_;  // row id -> current pool id
 };
 

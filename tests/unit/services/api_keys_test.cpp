@@ -8,7 +8,9 @@
 
 #include "auth/rbac.hpp"
 #include "core/clock.hpp"
+#include "cache/topics.hpp"
 #include "crypto/crypto.hpp"
+#include "support/linked_bus.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::services {
@@ -301,6 +303,96 @@ TEST_F(ApiKeysServiceTest, AKeyNeverHasMoreThanItsOwnersRoleHasNow) {
     ASSERT_TRUE(again.ok());
     EXPECT_TRUE(again->MayCall(*plus));
     EXPECT_TRUE(again->MayUse("qwen-max"));
+}
+
+// Two hubs over one database, joined by an in-process bus: what one hub does to a key or its
+// owner, the other sees as soon as the event arrives, not a cache time later.
+class ApiKeysTwoHubsTest : public ApiKeysServiceTest {
+protected:
+    void SetUp() override {
+        ApiKeysServiceTest::SetUp();
+        revocations_.Connect(buses_.a());
+        keys_->Connect(buses_.a());
+        revocations_b_.Connect(buses_.b());
+        keys_b_ = std::make_unique<ApiKeys>(store(), db_, roles_, catalog_, revocations_b_, clock_);
+        keys_b_->Connect(buses_.b());
+        ApiKeyInput in;
+        in.name = "shared";
+        auto created = Await(keys_->Create(who_, in, Meta()));
+        ASSERT_TRUE(created.ok());
+        id_ = created->key.id;
+        token_ = created->token.Reveal();
+        ASSERT_TRUE(Await(keys_->Authenticate(token_)).ok());
+        ASSERT_TRUE(Await(keys_b_->Authenticate(token_)).ok());  // B remembers the caller
+    }
+
+    testing::LinkedBuses buses_;
+    auth::RevocationCache revocations_b_{clock_};
+    std::unique_ptr<ApiKeys> keys_b_;
+    std::string id_;
+    std::string token_;
+};
+
+TEST_F(ApiKeysTwoHubsTest, AKeyRevokedOnAIsRefusedOnBAtOnce) {
+    ASSERT_TRUE(Await(keys_->Revoke(who_, id_, Meta())).ok());
+    buses_.Drain();
+    auto r = Await(keys_b_->Authenticate(token_));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().api_code, "invalid_api_key");
+    // The event names the key's id, nothing of its secret.
+    auto log = buses_.b().log();
+    ASSERT_FALSE(log.empty());
+    EXPECT_EQ(log.back(), (cache::BusEvent{cache::topic::kApiKeyChanged, id_}));
+    EXPECT_EQ(buses_.a().received(), 0u);  // no echo
+}
+
+TEST_F(ApiKeysTwoHubsTest, NewLimitsOnAApplyOnB) {
+    auto set = Await(keys_->SetLimits(who_, id_, 7, std::nullopt, Meta()));
+    ASSERT_TRUE(set.ok());
+    buses_.Drain();
+    auto r = Await(keys_b_->Authenticate(token_));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->key_rpm.value_or(0), 7);
+}
+
+TEST_F(ApiKeysTwoHubsTest, OwnerDisabledOrReRoledOnAReachesB) {
+    store::UserPatch patch;
+    patch.role = "auditor";
+    ASSERT_TRUE(store().Users().Update(user_.id, patch).ok());
+    Advance(1);
+    revocations_.NoteUserChanged(user_.id);  // as Accounts does after the commit
+    buses_.Drain();
+    Advance(1);
+    auto fresh = Await(keys_b_->Authenticate(token_));
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(fresh->principal.role, "auditor");
+
+    store::UserPatch disable;
+    disable.status = store::UserStatus::kDisabled;
+    ASSERT_TRUE(store().Users().Update(user_.id, disable).ok());
+    revocations_.DisableUser(user_.id);
+    buses_.Drain();
+    auto refused = Await(keys_b_->Authenticate(token_));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().api_code, "invalid_api_key");
+}
+
+TEST_F(ApiKeysTwoHubsTest, ARevocationMissedWhileCutOffIsReplayed) {
+    buses_.Disconnect(buses_.b());
+    ASSERT_TRUE(Await(keys_->Revoke(who_, id_, Meta())).ok());
+    buses_.Drain();
+    EXPECT_TRUE(Await(keys_b_->Authenticate(token_)).ok());  // cut off: still remembered
+    buses_.Reconnect(buses_.b());
+    buses_.Drain();
+    EXPECT_FALSE(Await(keys_b_->Authenticate(token_)).ok());
+}
+
+TEST_F(ApiKeysTwoHubsTest, ResyncedDropsEveryRememberedCaller) {
+    // Revoked behind every hub's back (no event at all): only a resync or the cache time helps.
+    ASSERT_TRUE(store().ApiKeys().Revoke(user_.id, id_).ok());
+    EXPECT_TRUE(Await(keys_b_->Authenticate(token_)).ok());
+    keys_b_->Apply({cache::kBusResynced, ""});
+    EXPECT_FALSE(Await(keys_b_->Authenticate(token_)).ok());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
 #include "services/conversations.hpp"
+#include "support/linked_bus.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::services {
@@ -438,6 +439,90 @@ TEST_F(ChatFlowTest, ExportRendersMarkdown) {
     EXPECT_NE(md.find("**Bold** answer"), std::string::npos);
     EXPECT_LT(md.find("Question one"), md.find("**Bold** answer"));
     EXPECT_FALSE(Await(convs_->Export(other_.id, conv_.id)).ok());
+}
+
+// Two hubs over one database, each with its own in-process history cache: hub B below, hub A
+// the fixture's. Hub B's database jobs are counted (its own pool).
+class ChatTwoHubsTest : public ChatFlowTest {
+protected:
+    void SetUp() override {
+        db_b_.SetObserver([this](double, double) { ++jobs_b_; });
+        ChatFlowTest::SetUp();
+        history_b_ = std::make_unique<HistoryCache>(cache_b_, 100);
+        ChatConfig cfg;
+        cfg.max_content_chars = 100;
+        chat_b_ = std::make_unique<Chat>(store(), db_b_, *upstream_, catalog_, *usage_,
+                                         *history_b_, clock_, cfg);
+    }
+    void TearDown() override {
+        buses_.Drain();
+        db_b_.Stop();
+        ChatFlowTest::TearDown();
+    }
+    void ConnectBus() {
+        history_->Connect(buses_.a());
+        history_b_->Connect(buses_.b());
+    }
+    core::Result<TurnResult> SendOn(Chat& chat, const std::string& content) {
+        upstream_->scripts.push_back({{}, {"A:" + content}});
+        TurnRequest r;
+        r.user_id = user_.id;
+        r.conversation_id = conv_.id;
+        r.content = content;
+        r.request_id = "rid-" + content;
+        Recorder rec;
+        return Await(chat.Run(std::move(r), rec, cancel_));
+    }
+    std::vector<std::string> LastPrompt() {
+        std::vector<std::string> out;
+        for (const auto& m : upstream_->requests.back().messages)
+            out.push_back(m["content"].get<std::string>());
+        return out;
+    }
+    const std::vector<std::string> kAll{"Q1", "A:Q1", "Q2", "A:Q2", "Q3"};
+
+    testing::LinkedBuses buses_;
+    async::WorkerPool db_b_{"db-b", 1};
+    std::atomic<int> jobs_b_{0};
+    cache::LruCache cache_b_{cache::LruOptions{}, clock_};
+    std::unique_ptr<HistoryCache> history_b_;
+    std::unique_ptr<Chat> chat_b_;
+};
+
+TEST_F(ChatTwoHubsTest, AConversationWrittenThroughAIsReadThroughB) {
+    ConnectBus();
+    ASSERT_TRUE(SendOn(*chat_b_, "Q1").ok());  // B caches the history
+    ASSERT_TRUE(SendOn(*chat_, "Q2").ok());    // A writes; B's entry is dropped by the event
+    buses_.Drain();
+    EXPECT_FALSE(history_b_->Get(conv_.id).messages);
+    ASSERT_TRUE(SendOn(*chat_b_, "Q3").ok());
+    EXPECT_EQ(LastPrompt(), kAll);
+    EXPECT_EQ(history_b_->stale_reloads(), 0);  // the event did it, not the guard
+}
+
+TEST_F(ChatTwoHubsTest, AMissedEventIsCaughtByTheConversationRow) {
+    // No bus at all (the same as an event lost or still on its way).
+    ASSERT_TRUE(SendOn(*chat_b_, "Q1").ok());
+    ASSERT_TRUE(SendOn(*chat_, "Q2").ok());
+    ASSERT_TRUE(history_b_->Get(conv_.id).messages) << "B still holds the old entry";
+    ASSERT_TRUE(SendOn(*chat_b_, "Q3").ok());
+    EXPECT_EQ(LastPrompt(), kAll);
+    EXPECT_EQ(history_b_->stale_reloads(), 1);
+}
+
+TEST_F(ChatTwoHubsTest, TheGuardCostsACachedTurnNoDatabaseRoundTrip) {
+    ASSERT_TRUE(SendOn(*chat_b_, "Q1").ok());  // the first turn also names the conversation
+    int before = jobs_b_.load();
+    ASSERT_TRUE(SendOn(*chat_b_, "Q2").ok());
+    const int cached_turn = jobs_b_.load() - before;
+    // Read the conversation, append the question, append the answer, read the row back: the
+    // same four as before the guard existed; the history comes from the cache.
+    EXPECT_EQ(cached_turn, 4);
+    ASSERT_TRUE(SendOn(*chat_, "Q3").ok());  // written through A, no event
+    before = jobs_b_.load();
+    ASSERT_TRUE(SendOn(*chat_b_, "Q4").ok());
+    EXPECT_EQ(jobs_b_.load() - before, cached_turn + 1) << "a stale entry costs one reload";
+    EXPECT_EQ(history_b_->stale_reloads(), 1);
 }
 
 }  // namespace

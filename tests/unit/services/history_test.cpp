@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "cache/lru_cache.hpp"
+#include "cache/topics.hpp"
+#include "support/linked_bus.hpp"
 
 namespace hub::services {
 namespace {
@@ -107,6 +109,58 @@ TEST_F(HistoryCacheTest, KeepsOnlyTheLatestMessages) {
     h.Append("c1", M("6", MessageRole::kAssistant, "x"));
     h.Append("c1", M("7", MessageRole::kUser, "y"));
     EXPECT_EQ(Ids(*h.Get("c1").messages), (std::vector<std::string>{"55555", "6", "7"}));
+}
+
+// Two hubs, each with its own in-process cache, joined by an in-process bus.
+TEST_F(HistoryCacheTest, AWriteOnADropsBsEntry) {
+    testing::LinkedBuses buses;
+    cache::LruCache cache_b{cache::LruOptions{}, clock_};
+    HistoryCache a(cache_, 10);
+    HistoryCache b(cache_b, 10);
+    a.Connect(buses.a());
+    b.Connect(buses.b());
+    b.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);
+    ASSERT_TRUE(b.Get("c1").messages);
+    a.Append("c1", M("bb", MessageRole::kAssistant, "answer"));
+    buses.Drain();
+    EXPECT_FALSE(b.Get("c1").messages) << "B reloads from the database next time";
+    auto log = buses.b().log();
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0], (cache::BusEvent{cache::topic::kHistoryChanged, "c1"}));  // the id only
+
+    b.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);
+    a.Forget("c1");  // deleted through A
+    buses.Drain();
+    EXPECT_FALSE(b.Get("c1").messages);
+    EXPECT_EQ(buses.a().received(), 0u);  // no echo
+}
+
+TEST_F(HistoryCacheTest, ResyncedLeavesEveryEarlierEntryUnread) {
+    HistoryCache h(cache_, 10);
+    h.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);
+    h.Install("c2", {M("a", MessageRole::kUser, "q")}, std::nullopt);
+    h.Apply({cache::kBusResynced, ""});
+    EXPECT_FALSE(h.Get("c1").messages);
+    EXPECT_FALSE(h.Get("c2").messages);
+    h.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);  // and works as before
+    ASSERT_TRUE(h.Get("c1").messages);
+    h.Append("c1", M("bb", MessageRole::kAssistant, "x"));
+    EXPECT_EQ(Ids(*h.Get("c1").messages), (std::vector<std::string>{"a", "bb"}));
+    h.Apply({cache::topic::kHistoryChanged, ""});  // malformed: ignored
+    EXPECT_TRUE(h.Get("c1").messages);
+}
+
+TEST_F(HistoryCacheTest, CurrentWhenNoMessageIsNewerThanTheCachedOnes) {
+    store::Conversation c;
+    c.created_at = 500;
+    c.updated_at = 500;
+    EXPECT_TRUE(HistoryCache::IsCurrent({}, c));
+    c.updated_at = 1001;  // a message written elsewhere, or a rename
+    EXPECT_FALSE(HistoryCache::IsCurrent({}, c));
+    std::vector<Message> cached{M("a", MessageRole::kUser, "q")};  // created_at 1001
+    EXPECT_TRUE(HistoryCache::IsCurrent(cached, c));
+    c.updated_at = 1002;
+    EXPECT_FALSE(HistoryCache::IsCurrent(cached, c));
 }
 
 }  // namespace

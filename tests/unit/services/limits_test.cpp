@@ -6,6 +6,10 @@
 
 #include "core/clock.hpp"
 #include "limit/token_bucket.hpp"
+#include "auth/session_tokens.hpp"
+#include "cache/topics.hpp"
+#include "services/quota_sync.hpp"
+#include "support/linked_bus.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::services {
@@ -328,6 +332,38 @@ TEST_F(LimitsLoadTest, StartsFromWhatTheDatabaseSays) {
     auto refused = AdmitNow(limits, {u.id, "user", std::nullopt, {}}, 50);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().api_code, "quota_exceeded");
+}
+
+// Two hubs: an admin raises a user's quota through hub A (which sets its own Limits and, through
+// the revocation cache, tells the others the user changed); hub B reads the quota again.
+TEST_F(LimitsLoadTest, AQuotaEditedOnAIsInForceOnB) {
+    store::User u = NewUser("dave");
+    testing::LinkedBuses buses;
+    auth::RevocationCache rev_a(clock_), rev_b(clock_);
+    rev_a.Connect(buses.a());
+    rev_b.Connect(buses.b());
+    limit::LocalLimiter limiter(clock_, {limit::BucketConfig::PerMinute(60), 100, 2});
+    Limits limits_b(limiter, clock_, SmallConfig());
+    ASSERT_TRUE(limits_b.LoadBlocking(store()).ok());
+    async::WorkerPool db_b{"db-b", 1};
+    QuotaSync sync_b(limits_b, store(), db_b);
+    sync_b.Connect(buses.b());
+    EXPECT_EQ(limits_b.Usage(u.id, "user").limits.budgets.daily_tokens, 500);
+
+    store::UserPatch patch;
+    patch.quota = store::UserQuota{};
+    patch.quota->daily_tokens = 123;
+    ASSERT_TRUE(store().Users().Update(u.id, patch).ok());
+    rev_a.NoteUserChanged(u.id);  // as Accounts::AdminUpdateUser does after the commit
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] { return limits_b.Usage(u.id, "user").limits.budgets.daily_tokens == 123; }));
+
+    ASSERT_TRUE(store().Users().Erase(u.id, "tombstone-1").ok());
+    rev_a.NoteUserChanged(u.id);
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] { return limits_b.Usage(u.id, "user").limits.budgets.daily_tokens == 500; }));
+    buses.Drain();
+    db_b.Stop();
 }
 
 }  // namespace

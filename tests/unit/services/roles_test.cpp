@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cache/topics.hpp"
+#include "support/linked_bus.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::services {
@@ -176,6 +178,48 @@ TEST_F(RolesServiceTest, RefusalsChangeNothing) {
     auto listed = Await(roles_->List(admin_));
     ASSERT_TRUE(listed.ok());
     EXPECT_EQ(listed->size(), 4u);
+}
+
+// Two hubs over one database: a role written on A is in force on B once the event arrives
+// (B re-reads the table on its db pool, never on the delivering thread).
+TEST_F(RolesServiceTest, ARoleEditedOnAIsInForceOnB) {
+    testing::LinkedBuses buses;
+    auth::RoleTable table_b;
+    async::WorkerPool db_b{"db-b", 1};
+    Roles roles_b(store(), db_b, table_b, catalog_, clock_);
+    ASSERT_TRUE(roles_b.ReloadBlocking().ok());
+    roles_->Connect(buses.a());
+    roles_b.Connect(buses.b());
+
+    RoleInput in;
+    in.permissions = {"models:chat"};
+    in.mfa_required = true;
+    ASSERT_TRUE(Await(roles_->Create(admin_, "chatter", in, Meta())).ok());
+    EXPECT_TRUE(testing::WaitUntil([&] { return table_b.HasRole("chatter"); }));
+    EXPECT_TRUE(table_b.RequiresMfa("chatter"));  // the MFA flag travels with the role
+
+    RoleInput patch;
+    patch.permissions = {"models:chat", "models:images"};
+    patch.mfa_required = false;
+    ASSERT_TRUE(Await(roles_->Update(admin_, "chatter", patch, Meta())).ok());
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] { return table_b.Allows("chatter", auth::perm::kModelsImages); }));
+    EXPECT_FALSE(table_b.RequiresMfa("chatter"));
+
+    ASSERT_TRUE(Await(roles_->Delete(admin_, "chatter", Meta())).ok());
+    EXPECT_TRUE(testing::WaitUntil([&] { return !table_b.HasRole("chatter"); }));
+    buses.Drain();
+    EXPECT_EQ(buses.a().received(), 0u);  // no echo
+    db_b.Stop();
+}
+
+TEST_F(RolesServiceTest, ResyncedReReadsTheTable) {
+    // Written behind this hub's back (no event): only the resync brings it.
+    store::Role r{"ghost", "", {"models:chat"}};
+    ASSERT_TRUE(store().Roles().Create(r).ok());
+    EXPECT_FALSE(table_.HasRole("ghost"));
+    roles_->Apply({cache::kBusResynced, ""});
+    EXPECT_TRUE(testing::WaitUntil([&] { return table_.HasRole("ghost"); }));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cache/topics.hpp"
+#include "support/linked_bus.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::services {
@@ -352,6 +354,46 @@ TEST_F(SecurityEventsServiceTest, SpendSpikeSuspendsTheKeyAtOnce) {
     ASSERT_EQ(locks->size(), 1u);
     EXPECT_EQ((*locks)[0].subject, "api_key:k1");
     EXPECT_EQ(events.Counts()["spend_spike"], 2);
+}
+
+// Two hubs over one database: a lock set or lifted through hub A (events_) is in force, or
+// gone, on hub B as soon as the event arrives (B re-reads it on its db pool).
+TEST_F(SecurityEventsServiceTest, LocksSetAndLiftedOnAReachB) {
+    testing::LinkedBuses buses;
+    async::WorkerPool db_b{"db-b", 1};
+    SecurityEvents b(store(), db_b, roles_, clock_, cfg_);
+    events_->Connect(buses.a());
+    b.Connect(buses.b());
+    std::string uid = NewUser("victim").id;
+    for (int i = 0; i < cfg_.brute_force_failures; ++i)
+        Write("auth.login_failed", uid, R"({"reason":"bad_password"})");
+    ASSERT_TRUE(events_->LockedUntil("user:" + uid).has_value());
+    EXPECT_TRUE(testing::WaitUntil([&] { return b.LockedUntil("user:" + uid).has_value(); }));
+    EXPECT_EQ(b.LockedUntil("user:" + uid), events_->LockedUntil("user:" + uid));
+
+    auth::Principal admin{NewUser("boss", "admin").id, "admin", "s2"};
+    auth::FillFromRole(admin, *roles_.Snapshot());
+    auto events = Stored("brute_force");
+    ASSERT_EQ(events.size(), 1u);
+    ASSERT_TRUE(Await(events_->Unlock(admin, events[0].id, {"10.0.0.1", "t", "r"})).ok());
+    EXPECT_TRUE(testing::WaitUntil([&] { return !b.LockedUntil("user:" + uid).has_value(); }));
+    buses.Drain();
+    EXPECT_EQ(buses.a().received(), 0u);  // no echo
+    for (const auto& e : buses.b().log())
+        EXPECT_EQ(e, (cache::BusEvent{cache::topic::kSecurityLocksChanged, "user:" + uid}));
+    db_b.Stop();
+}
+
+TEST_F(SecurityEventsServiceTest, ResyncedReadsEveryLock) {
+    async::WorkerPool db_b{"db-b", 1};
+    SecurityEvents b(store(), db_b, roles_, clock_, cfg_);  // never told anything
+    std::string uid = NewUser("victim").id;
+    for (int i = 0; i < cfg_.brute_force_failures; ++i)
+        Write("auth.login_failed", uid, R"({"reason":"bad_password"})");
+    EXPECT_FALSE(b.LockedUntil("user:" + uid).has_value());
+    b.Apply({cache::kBusResynced, ""});
+    EXPECT_TRUE(testing::WaitUntil([&] { return b.LockedUntil("user:" + uid).has_value(); }));
+    db_b.Stop();
 }
 
 }  // namespace
