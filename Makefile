@@ -25,7 +25,7 @@ SAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_re
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
 
-.PHONY: all setup build native web run test test-unit test-integration test-web test-e2e bench clean \
+.PHONY: all setup build native web run test test-unit test-integration test-cluster test-web test-e2e bench clean \
   fuzz-build fuzz fuzz-smoke test-unit-sanitized asan-build test-asan tsan-build test-tsan \
   test-sanitize
 
@@ -51,8 +51,8 @@ run: build
 	BAILIAN_HUB_BOOTSTRAP_ADMIN=1 ./$(BUILD_DIR)/bailian-hub serve
 
 test: build
-	@$(MAKE) --no-print-directory test-unit test-web test-integration test-e2e fuzz-smoke \
-	  test-unit-sanitized
+	@$(MAKE) --no-print-directory test-unit test-web test-integration test-cluster test-e2e \
+	  fuzz-smoke test-unit-sanitized
 	@echo "make test: all suites passed"
 
 test-unit:
@@ -68,6 +68,10 @@ HUB_TEST_DB ?= sqlite
 
 test-integration:
 	HUB_TEST_DB=$(HUB_TEST_DB) HUB_BUILD_DIR=$(abspath $(BUILD_DIR)) bash tests/run-node-suite.sh integration security
+
+# Two hubs on one MariaDB and one Redis behind nginx, all on loopback (docs/testing.md).
+test-cluster:
+	HUB_BUILD_DIR=$(abspath $(BUILD_DIR)) bash tests/run-node-suite.sh cluster
 
 test-e2e:
 	@if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then \

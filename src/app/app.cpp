@@ -175,6 +175,44 @@ namespace {
 constexpr int kConfigErrorExit = 2;
 // How often a hub looks for a JWT key ring rotated by `jwt rotate` (one small read).
 constexpr std::chrono::seconds kKeyRingRefresh{10};
+// How often a hub on a shared database re-reads the day's and month's spend of every user.
+constexpr std::chrono::seconds kSpendRefresh{10};
+
+// Runs `job` (blocking work) on `pool` every `period`, one run at a time, from Start() until
+// Stop() (callable from any thread).
+class PeriodicJob {
+public:
+    PeriodicJob(net::io_context& io, async::WorkerPool& pool, std::chrono::milliseconds period,
+                std::function<void()> job)
+        : timer_(net::make_strand(io)), pool_(pool), period_(period), job_(std::move(job)) {}
+    void Start() { Arm(); }
+    void Stop() {
+        net::post(timer_.get_executor(), [this] {
+            stopped_ = true;
+            timer_.cancel();
+        });
+    }
+
+private:
+    void Arm() {
+        timer_.expires_after(period_);
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopped_) return;
+            net::post(pool_.pool(), [this] {
+                job_();
+                net::post(timer_.get_executor(), [this] {
+                    if (!stopped_) Arm();
+                });
+            });
+        });
+    }
+
+    net::steady_timer timer_;
+    async::WorkerPool& pool_;
+    std::chrono::milliseconds period_;
+    std::function<void()> job_;
+    bool stopped_ = false;  // on the timer's strand
+};
 
 void LogCertificate(const http::CertificateInfo& info) {
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -747,24 +785,23 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     watch_overflows(KernelListenOverflows().value_or(0));
     // A `jwt rotate` (on any machine) reaches every hub within kKeyRingRefresh: the new key
     // signs, and the tokens of hubs that already use it verify.
-    net::steady_timer ring_timer(net::make_strand(io));
-    std::function<void()> watch_ring = [&] {
-        ring_timer.expires_after(kKeyRingRefresh);
-        ring_timer.async_wait([&](const boost::system::error_code& ec) {
-            if (ec) return;
-            net::post(db.pool(), [&] {
-                auto changed = RefreshKeyRing(*store, master.value(), security);
-                if (!changed.ok()) {
-                    obs::Warn("jwt_keys_refresh_failed", {{"error", changed.error().public_message}});
-                } else if (*changed) {
-                    obs::Info("jwt_keys_reloaded", {{"version", security.keyring_version},
-                                                    {"active_kid", security.keyring.ActiveKid().value_or("")}});
-                }
-                net::post(ring_timer.get_executor(), watch_ring);
-            });
-        });
-    };
-    watch_ring();
+    PeriodicJob ring_refresh(io, db, kKeyRingRefresh, [&] {
+        auto changed = RefreshKeyRing(*store, master.value(), security);
+        if (!changed.ok()) {
+            obs::Warn("jwt_keys_refresh_failed", {{"error", changed.error().public_message}});
+        } else if (*changed) {
+            obs::Info("jwt_keys_reloaded", {{"version", security.keyring_version},
+                                            {"active_kid", security.keyring.ActiveKid().value_or("")}});
+        }
+    });
+    ring_refresh.Start();
+    // Budgets across hubs: on a shared database, the other hubs' calls count within
+    // kSpendRefresh (one hub on SQLite records every call itself).
+    PeriodicJob spend_refresh(io, db, kSpendRefresh, [&] {
+        if (auto r = limits.RefreshSpendBlocking(*store); !r.ok())
+            obs::Warn("spend_refresh_failed", {{"error", r.error().public_message}});
+    });
+    if (store->Dialect() != "sqlite") spend_refresh.Start();
     std::unique_ptr<TlsReloader> reloader;
     if (tls) reloader = std::make_unique<TlsReloader>(io, *tls, cfg.tls_reload_check_ms);
     std::unique_ptr<BackupScheduler> backups;
@@ -791,7 +828,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         images.Stop();
         if (reloader) reloader->Stop();
         net::post(overflow_timer.get_executor(), [&overflow_timer] { overflow_timer.cancel(); });
-        net::post(ring_timer.get_executor(), [&ring_timer] { ring_timer.cancel(); });
+        ring_refresh.Stop();
+        spend_refresh.Stop();
         if (redirect_server) redirect_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});

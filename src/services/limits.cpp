@@ -170,6 +170,19 @@ void QuotaLedger::Seed(std::string_view user_id, Spent today, Spent this_month,
     e.this_month = this_month;
 }
 
+void QuotaLedger::Raise(std::string_view user_id, Spent today, Spent this_month,
+                        std::int64_t read_at_ms, std::int64_t now_ms) {
+    auto raise = [](Spent& mine, const Spent& read) {
+        mine.tokens = std::max(mine.tokens, read.tokens);
+        mine.cost_micro_cny = std::max(mine.cost_micro_cny, read.cost_micro_cny);
+    };
+    std::lock_guard lock(mu_);
+    Entry& e = users_[std::string(user_id)];
+    Roll(e, now_ms);
+    if (MonthOf(read_at_ms).start_ms == e.month_start) raise(e.this_month, this_month);
+    if (DayOf(read_at_ms).start_ms == e.day_start) raise(e.today, today);
+}
+
 QuotaLedger::UserSpend QuotaLedger::Get(std::string_view user_id, std::int64_t now_ms) const {
     UserSpend out;
     out.day = DayOf(now_ms);
@@ -248,6 +261,14 @@ Result<void> Limits::LoadBlocking(store::Store& store) {
         std::lock_guard lock(mu_);
         for (auto& [id, q] : *quotas) callers_[id].own = q;
     }
+    return ReadSpend(store, /*seed=*/true);
+}
+
+Result<void> Limits::RefreshSpendBlocking(store::Store& store) {
+    return ReadSpend(store, /*seed=*/false);
+}
+
+Result<void> Limits::ReadSpend(store::Store& store, bool seed) {
     std::int64_t now = wall_.NowMs();
     Period day = DayOf(now), month = MonthOf(now);
     auto monthly = store.ApiCalls().SpendSince(month.start_ms);
@@ -257,7 +278,12 @@ Result<void> Limits::LoadBlocking(store::Store& store) {
     std::unordered_map<std::string, QuotaLedger::Spent> today;
     for (const auto& s : *daily) today[s.user_id] = {s.tokens, s.cost_micro_cny};
     for (const auto& s : *monthly) {
-        ledger_.Seed(s.user_id, today[s.user_id], {s.tokens, s.cost_micro_cny}, now);
+        QuotaLedger::Spent m{s.tokens, s.cost_micro_cny};
+        if (seed) {
+            ledger_.Seed(s.user_id, today[s.user_id], m, now);
+        } else {
+            ledger_.Raise(s.user_id, today[s.user_id], m, now, wall_.NowMs());
+        }
     }
     return core::Ok();
 }

@@ -131,6 +131,12 @@ public:
     void Add(std::string_view user_id, std::int64_t at_ms, Spent spent, std::int64_t now_ms);
     // Start-up: what was spent before, from the database.
     void Seed(std::string_view user_id, Spent today, Spent this_month, std::int64_t now_ms);
+    // A later read of the database (which other hubs write too), made at `read_at_ms`: each
+    // figure becomes the larger of the two, so this hub's calls recorded after the read are not
+    // lost and the other hubs' calls are counted. A day (month) that ended since the read is
+    // left alone.
+    void Raise(std::string_view user_id, Spent today, Spent this_month, std::int64_t read_at_ms,
+               std::int64_t now_ms);
     UserSpend Get(std::string_view user_id, std::int64_t now_ms) const;
 
 private:
@@ -228,6 +234,10 @@ public:
 
     // Start-up (blocking, before serving): users' own limits and what they spent this month.
     core::Result<void> LoadBlocking(store::Store& store);
+    // Budgets across hubs: reads every user's spend of this day and month from the database
+    // again (the other hubs' calls included) and raises the ledger to it. Blocking; app/ runs
+    // it every few seconds when hubs share the database.
+    core::Result<void> RefreshSpendBlocking(store::Store& store);
 
     // The one admission check of a model call: budgets, then the overload cap, then the
     // buckets (all of a call's buckets in one limiter check, all or nothing). Refusals: 429
@@ -266,6 +276,8 @@ private:
     struct Metrics;
 
     RoleLimits LimitsOf(const std::string& user_id, const std::string& role) const;
+    // This day's and month's spend per user from the database: seeded at start, raised later.
+    core::Result<void> ReadSpend(store::Store& store, bool seed);
     void Refuse(std::string_view reason, const std::string& user_id);
     void Return(Permit& p);
 

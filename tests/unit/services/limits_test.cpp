@@ -334,6 +334,43 @@ TEST_F(LimitsLoadTest, StartsFromWhatTheDatabaseSays) {
     EXPECT_EQ(refused.error().api_code, "quota_exceeded");
 }
 
+TEST(QuotaLedger, RaiseTakesTheLargerFigureOfTheSameDayOnly) {
+    QuotaLedger ledger;
+    ledger.Add("u", kT0, {100, 5}, kT0);
+    ledger.Raise("u", {80, 9}, {500, 3}, kT0, kT0);  // the database: other hubs' calls too
+    auto s = ledger.Get("u", kT0);
+    EXPECT_EQ(s.today.tokens, 100);  // this hub's call not in the read yet: kept
+    EXPECT_EQ(s.today.cost_micro_cny, 9);
+    EXPECT_EQ(s.this_month.tokens, 500);
+    EXPECT_EQ(s.this_month.cost_micro_cny, 5);
+    // A read made yesterday does not land on today.
+    ledger.Raise("u", {9999, 9999}, {600, 6}, kMidnight - 1, kMidnight);
+    auto next = ledger.Get("u", kMidnight);
+    EXPECT_EQ(next.today.tokens, 0);
+    EXPECT_EQ(next.this_month.tokens, 600);
+}
+
+// Two hubs on one database: what hub A recorded counts against the budget on hub B once B reads
+// the spend again.
+TEST_F(LimitsLoadTest, BudgetsCountTheOtherHubsCallsAfterARefresh) {
+    store::User u = NewUser("erin");
+    store::UserPatch patch;
+    patch.quota = store::UserQuota{};
+    patch.quota->daily_tokens = 100;
+    ASSERT_TRUE(store().Users().Update(u.id, patch).ok());
+    limit::LocalLimiter limiter(clock_, {limit::BucketConfig::PerMinute(60), 100, 2});
+    Limits hub_b(limiter, clock_, SmallConfig());
+    ASSERT_TRUE(hub_b.LoadBlocking(store()).ok());
+    ASSERT_TRUE(AdmitNow(hub_b, {u.id, "user", std::nullopt, {}}, 10).ok());
+    // Hub A records 95 tokens for the user.
+    ASSERT_TRUE(store().ApiCalls().Insert(Row(u.id, 95, 3, clock_.NowMs())).ok());
+    ASSERT_TRUE(hub_b.RefreshSpendBlocking(store()).ok());
+    EXPECT_EQ(hub_b.Usage(u.id, "user").spend.today.tokens, 95);
+    auto refused = AdmitNow(hub_b, {u.id, "user", std::nullopt, {}}, 10);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().api_code, "quota_exceeded");
+}
+
 // Two hubs: an admin raises a user's quota through hub A (which sets its own Limits and, through
 // the revocation cache, tells the others the user changed); hub B reads the quota again.
 TEST_F(LimitsLoadTest, AQuotaEditedOnAIsInForceOnB) {
