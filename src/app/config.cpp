@@ -560,6 +560,10 @@ const std::vector<KeyDef>& BaseDefs() {
           "JSON file listing the OpenID Connect sign-in providers (docs/operations.md); empty = "
           "no single sign-on"},
          Text(&Config::oidc_providers_file, true)},
+        {{"cluster.lease_ttl_ms", "BAILIAN_HUB_LEASE_TTL_MS",
+          "lease of work that runs on one hub at a time (image tasks, backups): renewed every "
+          "third of it; a dead hub's work is taken over after it"},
+         Millis(&Config::lease_ttl_ms, 600, 600'000)},
         {{"backup.dir", "BAILIAN_HUB_BACKUP_DIR",
           "folder for scheduled backups; empty = no scheduled backups"},
          Text(&Config::backup_dir, true)},

@@ -158,6 +158,10 @@ struct Config {
     // Single sign-on: a JSON file of OpenID Connect providers (app/sso_config.hpp); empty = off.
     std::string oidc_providers_file;
 
+    // Work that runs on one hub at a time (image-task poller, scheduled backups): the lease
+    // in the database is taken for this long and renewed every third of it.
+    std::int64_t lease_ttl_ms = 5'000;
+
     // Scheduled backups (empty dir = off) and the passphrase they (and `backup`) encrypt with.
     std::string backup_dir;
     std::int64_t backup_every_s = 24 * 3600;

@@ -8,6 +8,7 @@
 namespace hub::services {
 
 class UpstreamKeys;
+class LeaseRunner;
 
 struct HealthReport {
     bool ready = false;
@@ -20,6 +21,9 @@ public:
            const UpstreamKeys* keys = nullptr)
         : store_(store), db_(db), demo_mode_(demo_mode), keys_(keys) {}
     net::awaitable<HealthReport> Ready();
+    // /readyz then shows this hub's instance id and the leases it holds ("leases"); they never
+    // make the hub unready (another hub may hold them).
+    void SetLeases(const LeaseRunner* leases) { leases_ = leases; }
     bool demo_mode() const { return demo_mode_; }
 
 private:
@@ -27,6 +31,7 @@ private:
     async::WorkerPool& db_;
     bool demo_mode_;
     const UpstreamKeys* keys_;
+    const LeaseRunner* leases_ = nullptr;
 };
 
 }  // namespace hub::services

@@ -30,6 +30,7 @@ public:
     MfaStore& Mfa() override { return *mfa_; }
     IdentityStore& Identities() override { return *identities_; }
     SecurityEventStore& SecurityEvents() override { return *security_events_; }
+    LeaseStore& Leases() override { return *leases_; }
 
     // The database under the repositories (copies between stores, snapshots).
     virtual Database& database() = 0;
@@ -60,6 +61,7 @@ protected:
         mfa_ = MakeMfaStore(ctx);
         identities_ = MakeIdentityStore(ctx);
         security_events_ = MakeSecurityEventStore(ctx);
+        leases_ = MakeLeaseStore(ctx);
     }
 
     const core::Clock& clock() const { return clock_; }
@@ -84,6 +86,7 @@ private:
     std::unique_ptr<MfaStore> mfa_;
     std::unique_ptr<IdentityStore> identities_;
     std::unique_ptr<SecurityEventStore> security_events_;
+    std::unique_ptr<LeaseStore> leases_;
 };
 
 }  // namespace hub::store::sql
