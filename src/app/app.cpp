@@ -534,6 +534,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     icfg.max_poll = std::chrono::milliseconds(std::max(cfg.image_max_poll_ms, cfg.image_first_poll_ms));
     icfg.max_image_bytes = cfg.image_max_bytes;
     icfg.openai_wait = std::chrono::milliseconds(cfg.image_openai_wait_ms);
+    icfg.submit_grace = std::chrono::milliseconds(cfg.image_submit_grace_ms);
     if (!catalog.Require(icfg.default_model, {services::ModelKind::kImage}).ok()) {
         obs::Warn("image_model_unavailable", {{"model", icfg.default_model}});
     }
@@ -553,6 +554,15 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         "images", [&images](std::int64_t) { images.Activate(); },
         [&images] { images.Deactivate(); });
     leases.AddMetrics(metrics);
+    metrics.AddCollector([&images](obs::Exposition& out) {
+        const char* n = "bailian_hub_image_task_requests_total";
+        out.Header(n, "DashScope requests of this hub's image-task poller, by kind.",
+                   obs::MetricType::kCounter);
+        auto t = images.task_requests();
+        out.Sample(n, {{"kind", "submit"}}, static_cast<double>(t.submits));
+        out.Sample(n, {{"kind", "poll"}}, static_cast<double>(t.polls));
+        out.Sample(n, {{"kind", "download"}}, static_cast<double>(t.downloads));
+    });
     health.SetLeases(&leases);
     // A user's data export and account deletion; exports are built on a thread of their own.
     services::DataRightsConfig dcfg;

@@ -196,6 +196,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
     int active = 0;               // steps in flight (guarded by mu)
     bool stopped = false;         // guarded by mu
     bool leased = false;          // this hub polls (guarded by mu)
+    std::atomic<std::int64_t> submits{0}, polls{0}, downloads{0};  // DashScope requests made
     std::chrono::steady_clock::time_point next_rescan{};  // guarded by mu
     std::map<std::string, std::vector<std::weak_ptr<WatchImpl>>> watchers;  // guarded by mu
 
@@ -445,6 +446,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         }
         if (!*claimed) co_return Ms(1'000);  // another poller began it, or it ended: look again
         NativeCall submit{"POST", std::string(kSubmitPath), SubmitBody(g), true};
+        ++submits;
         NativeAnswer a = co_await Native(std::move(submit));
         if (a.Transient()) {
             std::string why = a.ok ? "status " + std::to_string(a.status) : a.error.api_code;
@@ -512,6 +514,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
 
     net::awaitable<std::optional<Ms>> Poll(ImageGeneration g) {
         NativeCall poll{"GET", "/api/v1/tasks/" + g.task_id, "", false};
+        ++polls;
         NativeAnswer a = co_await Native(std::move(poll));
         if (a.Transient()) {
             std::string why = a.ok ? "status " + std::to_string(a.status) : a.error.api_code;
@@ -586,6 +589,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
                 continue;
             }
             bailian::Cancel cancel;
+            ++downloads;
             auto fetched = co_await upstream.FetchResult(item.url, cfg.max_image_bytes, cancel);
             if (!fetched.ok()) {
                 obs::Warn("image_download_failed", {{"generation_id", g.id},
@@ -759,6 +763,10 @@ void Images::Deactivate() {
     }
     obs::Info("image_poller_inactive", {});
     impl_->Kick();
+}
+
+Images::TaskRequests Images::task_requests() const {
+    return {impl_->submits.load(), impl_->polls.load(), impl_->downloads.load()};
 }
 
 bool Images::active() const {

@@ -95,6 +95,14 @@ public:
     // Takes no new step (the lease was lost); steps in flight end at their next step.
     void Deactivate();
     bool active() const;
+    // DashScope requests this hub's poller made since start (metrics; with several hubs only
+    // the lease holder's grow).
+    struct TaskRequests {
+        std::int64_t submits = 0;
+        std::int64_t polls = 0;
+        std::int64_t downloads = 0;
+    };
+    TaskRequests task_requests() const;
     // Stops taking new work; work in flight ends at its next step.
     void Stop();
 

@@ -1,6 +1,7 @@
 #include "services/leases.hpp"
 
 #include <boost/asio/strand.hpp>
+#include <nlohmann/json.hpp>
 
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"

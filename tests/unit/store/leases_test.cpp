@@ -59,11 +59,15 @@ TEST_P(LeaseStoreTest, HolderRenewsAndKeepsItsGeneration) {
     EXPECT_TRUE(renewed.held);
     EXPECT_EQ(renewed.lease.generation, a.lease.generation);
     EXPECT_GE(renewed.lease.expires_at, a.lease.expires_at);
-    if (!mysql()) EXPECT_EQ(renewed.lease.expires_at, testing::kT0 + 1'600);
+    if (!mysql()) {
+        EXPECT_EQ(renewed.lease.expires_at, testing::kT0 + 1'600);
+    }
     // Renewed: after the first expiry it is still hub-a's.
     Advance(600);
     ASSERT_OK_AND_ASSIGN(LeaseState b, store().Leases().TryAcquire("images", "hub-b", 1'000));
-    if (!mysql()) EXPECT_FALSE(b.held);
+    if (!mysql()) {
+        EXPECT_FALSE(b.held);
+    }
 }
 
 TEST_P(LeaseStoreTest, ExpiredLeaseIsTakenOverWithANewGenerationAndTheStaleHolderIsRefused) {
@@ -82,7 +86,9 @@ TEST_P(LeaseStoreTest, ExpiredLeaseIsTakenOverWithANewGenerationAndTheStaleHolde
     ASSERT_OK_AND_ASSIGN(bool released, store().Leases().Release("images", "hub-a", a.lease.generation));
     EXPECT_FALSE(released);
     ASSERT_OK_AND_ASSIGN(Lease now, store().Leases().Get("images"));
-    if (!mysql()) EXPECT_EQ(now.holder, "hub-b");
+    if (!mysql()) {
+        EXPECT_EQ(now.holder, "hub-b");
+    }
 }
 
 TEST_P(LeaseStoreTest, ReleaseFreesItAtOnceForAnotherHub) {
