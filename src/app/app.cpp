@@ -549,7 +549,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     services::LeaseRunnerConfig lcfg;
     lcfg.ttl = std::chrono::milliseconds(cfg.lease_ttl_ms);
     lcfg.holder = core::InstanceId();
-    services::LeaseRunner leases(*store, db, security.clock, io.get_executor(), lcfg);
+    services::LeaseRunner leases(store::LeasesOf(*store), db, security.clock, io.get_executor(),
+                                 lcfg);
     leases.Add(
         "images", [&images](std::int64_t) { images.Activate(); },
         [&images] { images.Deactivate(); });

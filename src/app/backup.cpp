@@ -11,7 +11,7 @@
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 #include "services/backups.hpp"
-#include "store/store.hpp"
+#include "store/leases.hpp"
 
 namespace hub::app {
 
@@ -232,7 +232,7 @@ void BackupScheduler::Loop() {
 void BackupScheduler::RunSlot(std::int64_t slot_ms) {
     if (held_) {
         if (!held_()) return;  // another hub holds the lease: its turn
-        auto claimed = store_.Leases().ClaimRun("backups", std::to_string(slot_ms), holder_);
+        auto claimed = store::LeasesOf(store_).ClaimRun("backups", std::to_string(slot_ms), holder_);
         if (!claimed.ok()) {
             ++failed_;
             obs::Error("backup_failed", {{"error", "the backup slot could not be claimed"},

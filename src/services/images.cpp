@@ -11,6 +11,7 @@
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
 #include "obs/logging.hpp"
+#include "store/image_tasks.hpp"
 
 namespace hub::services {
 
@@ -172,11 +173,13 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
          const Catalog& catalog, UsageRecorder& usage, store::FileStore& files,
          const core::Clock& clock, net::any_io_executor executor, std::string url_key,
          ImagesConfig cfg)
-        : store(store), db(db), upstream(upstream), catalog(catalog), usage(usage), files(files),
+        : store(store), tasks(store::ImageTasksOf(store)), db(db), upstream(upstream),
+          catalog(catalog), usage(usage), files(files),
           clock(clock), executor(executor), strand(net::make_strand(executor)), timer(strand),
           url_key(std::move(url_key)), cfg(std::move(cfg)) {}
 
     store::Store& store;
+    store::ImageTaskStore& tasks;  // submit once, settle once
     async::WorkerPool& db;
     bailian::Client& upstream;
     const Catalog& catalog;
@@ -225,11 +228,19 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
                 std::lock_guard lk(mu);
                 if (stopped) co_return;
                 auto now = std::chrono::steady_clock::now();
+                if (leased && now >= next_rescan) {
+                    rescan = true;
+                    next_rescan = now + cfg.rescan_every;
+                }
+            }
+            // Before the due times are read: nothing may suspend between reading them and
+            // waiting, or a Kick in between would be lost.
+            if (rescan) co_await Rescan();
+            {
+                std::lock_guard lk(mu);
+                if (stopped) co_return;
+                auto now = std::chrono::steady_clock::now();
                 if (leased) {
-                    if (now >= next_rescan) {
-                        rescan = true;
-                        next_rescan = now + cfg.rescan_every;
-                    }
                     wait = std::min(wait, std::chrono::duration_cast<Ms>(next_rescan - now) + Ms(1));
                 }
                 while (!due.empty() && due.begin()->first <= now && active < cfg.max_parallel) {
@@ -242,7 +253,6 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
                         wait, std::chrono::duration_cast<Ms>(due.begin()->first - now) + Ms(1));
                 }
             }
-            if (rescan) co_await Rescan();
             for (auto& id : ready) {
                 net::co_spawn(executor, Work(shared_from_this(), id),
                               [self = shared_from_this(), id](std::exception_ptr e) {
@@ -420,10 +430,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
             co_await End(g, std::move(end));
             co_return std::nullopt;
         }
-        if (g.task_id.empty()) {
-            if (g.submit_started_at) co_return co_await Interrupted(g);
-            co_return co_await Submit(g);
-        }
+        if (g.task_id.empty()) co_return co_await Submit(g);
         co_return co_await Poll(g);
     }
 
@@ -437,21 +444,28 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
     // no connection) withdraws its intent and is retried, as before.
     net::awaitable<std::optional<Ms>> Submit(ImageGeneration g) {
         auto claimed = co_await db.Run(
-            [this](std::string id, std::int64_t at) { return store.Images().ClaimSubmit(id, at); },
+            [this](std::string id, std::int64_t at) { return tasks.ClaimSubmit(id, at); },
             g.id, clock.NowMs());
         if (!claimed.ok()) {
             obs::Warn("image_submit_claim_failed",
                       {{"generation_id", g.id}, {"error", claimed.error().detail}});
             co_return Ms(5'000);
         }
-        if (!*claimed) co_return Ms(1'000);  // another poller began it, or it ended: look again
+        if (!*claimed) {
+            // Begun by a poller that never recorded the answer — or it ended, or got its task
+            // id, meanwhile (then the next step sees that).
+            auto started = co_await db.Run(
+                [this](std::string id) { return tasks.SubmitStartedAt(id); }, g.id);
+            if (started.ok() && started->has_value()) co_return co_await Interrupted(g, **started);
+            co_return Ms(200);
+        }
         NativeCall submit{"POST", std::string(kSubmitPath), SubmitBody(g), true};
         ++submits;
         NativeAnswer a = co_await Native(std::move(submit));
         if (a.Transient()) {
             std::string why = a.ok ? "status " + std::to_string(a.status) : a.error.api_code;
             (void)co_await db.Run(
-                [this](std::string id) { return store.Images().ReleaseSubmit(id); }, g.id);
+                [this](std::string id) { return tasks.ReleaseSubmit(id); }, g.id);
             co_return co_await Later(g, why);
         }
         if (a.status != 200) {
@@ -477,7 +491,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         p.polls = 0;
         auto r = co_await db.Run(
             [this](std::string id, store::GenerationPatch p) {
-                return store.Images().RecordTask(id, p);
+                return tasks.RecordTask(id, p);
             },
             g.id, p);
         if (!r.ok()) {
@@ -498,8 +512,8 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
     }
 
     // A submit begun by a poller that never recorded its answer (see Submit).
-    net::awaitable<std::optional<Ms>> Interrupted(ImageGeneration g) {
-        const std::int64_t since = clock.NowMs() - *g.submit_started_at;
+    net::awaitable<std::optional<Ms>> Interrupted(ImageGeneration g, std::int64_t started_at) {
+        const std::int64_t since = clock.NowMs() - started_at;
         if (since < cfg.submit_grace.count()) {
             co_return std::max(Ms(100), std::min(Ms(cfg.submit_grace.count() - since), Ms(1'000)));
         }
@@ -672,7 +686,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         store::ApiCall row = GenerationCallRow(g, catalog);
         auto settled = co_await db.Run(
             [this](std::string id, store::ApiCall row, std::int64_t at) {
-                return store.Images().Settle(id, row, at);
+                return tasks.Settle(id, row, at);
             },
             g.id, row, clock.NowMs());
         if (!settled.ok()) {

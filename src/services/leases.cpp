@@ -5,7 +5,6 @@
 
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
-#include "store/store.hpp"
 
 namespace hub::services {
 
@@ -63,7 +62,7 @@ void LeaseTracker::Drop() { held_ = false; }
 // ---- the runner ----
 
 struct LeaseRunner::Impl : std::enable_shared_from_this<LeaseRunner::Impl> {
-    Impl(store::Store& store, async::WorkerPool& db, const core::Clock& clock,
+    Impl(store::LeaseStore& store, async::WorkerPool& db, const core::Clock& clock,
          net::any_io_executor executor, LeaseRunnerConfig cfg)
         : store(store), db(db), clock(clock), strand(net::make_strand(executor)), timer(strand),
           cfg(std::move(cfg)) {}
@@ -75,7 +74,7 @@ struct LeaseRunner::Impl : std::enable_shared_from_this<LeaseRunner::Impl> {
         LeaseTracker tracker;
     };
 
-    store::Store& store;
+    store::LeaseStore& store;
     async::WorkerPool& db;
     const core::Clock& clock;
     net::strand<net::any_io_executor> strand;
@@ -119,7 +118,7 @@ struct LeaseRunner::Impl : std::enable_shared_from_this<LeaseRunner::Impl> {
         Impl* impl = self.get();  // a plain pointer: see WorkerPool::Run on lambda captures
         auto r = co_await self->db.Run(
             [impl](std::string name, std::string holder, std::int64_t ttl) {
-                return impl->store.Leases().TryAcquire(name, holder, ttl);
+                return impl->store.TryAcquire(name, holder, ttl);
             },
             job.name, self->cfg.holder, static_cast<std::int64_t>(self->cfg.ttl.count()));
         Change c = Change::kNone;
@@ -174,7 +173,7 @@ struct LeaseRunner::Impl : std::enable_shared_from_this<LeaseRunner::Impl> {
     }
 };
 
-LeaseRunner::LeaseRunner(store::Store& store, async::WorkerPool& db, const core::Clock& clock,
+LeaseRunner::LeaseRunner(store::LeaseStore& store, async::WorkerPool& db, const core::Clock& clock,
                          net::any_io_executor executor, LeaseRunnerConfig cfg)
     : impl_(std::make_shared<Impl>(store, db, clock, executor, cfg)), cfg_(cfg) {}
 
@@ -233,7 +232,7 @@ void LeaseRunner::ReleaseBlocking() {
         }
     }
     for (const auto& [name, generation] : held) {
-        auto r = impl_->store.Leases().Release(name, cfg_.holder, generation);
+        auto r = impl_->store.Release(name, cfg_.holder, generation);
         obs::Info("lease_released",
                   {{"lease", name}, {"released", r.ok() && *r}, {"generation", generation}});
     }

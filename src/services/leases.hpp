@@ -26,9 +26,6 @@
 namespace hub::obs {
 class Registry;
 }
-namespace hub::store {
-class Store;
-}
 
 namespace hub::services {
 
@@ -89,7 +86,7 @@ public:
     using OnGained = std::function<void(std::int64_t generation)>;
     using OnLost = std::function<void()>;
 
-    LeaseRunner(store::Store& store, async::WorkerPool& db, const core::Clock& clock,
+    LeaseRunner(store::LeaseStore& leases, async::WorkerPool& db, const core::Clock& clock,
                 net::any_io_executor executor, LeaseRunnerConfig cfg);
     ~LeaseRunner();
     LeaseRunner(const LeaseRunner&) = delete;

@@ -45,22 +45,6 @@ public:
                                                  std::vector<GeneratedImage> images) = 0;
     // Sets accounted_at once: true when this call set it.
     virtual core::Result<bool> MarkAccounted(std::string_view id, std::int64_t at_ms) = 0;
-    // Settles a finished generation: sets accounted_at and inserts its api_calls row `call` in
-    // ONE transaction, only when it was not settled yet. True when this call settled it; false
-    // (nothing written) when it was already settled or is gone. A poller that lost its lease
-    // and raced the new holder can therefore never bill a generation twice.
-    virtual core::Result<bool> Settle(std::string_view id, const ApiCall& call,
-                                      std::int64_t at_ms) = 0;
-    // Records the intent to submit the generation upstream (submit_started_at), only when it
-    // has neither a task id nor an earlier intent and has not ended: true when this call
-    // recorded it (the caller may submit, once).
-    virtual core::Result<bool> ClaimSubmit(std::string_view id, std::int64_t at_ms) = 0;
-    // Withdraws the intent when the submit certainly failed (DashScope answered 429/5xx, or
-    // nothing was sent), so that the generation may be submitted again.
-    virtual core::Result<void> ReleaseSubmit(std::string_view id) = 0;
-    // Records the task id of a submitted generation, only when it has none yet and has not
-    // ended: false when another poller ended it meanwhile (the task should then be cancelled).
-    virtual core::Result<bool> RecordTask(std::string_view id, const GenerationPatch& patch) = 0;
     // Newest first, with images.
     virtual core::Result<Page<ImageGeneration>> ListByUser(std::string_view user_id,
                                                            const PageRequest& page) = 0;

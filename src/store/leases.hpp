@@ -6,6 +6,10 @@
 // Whose clock: expiries are compared with the database's clock, the one every hub sees (MySQL:
 // the server's NOW(3); SQLite: the store's clock, there being one hub). Hubs' own clocks may
 // differ; only the ttl, a duration, comes from the hub.
+//
+// LeaseStore (and ImageTaskStore) are reached through LeasesOf(store) rather than as members of
+// Store: store.hpp is included by nearly every file of the hub, and the member can be folded in
+// with the next change that has to touch it anyway.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +17,8 @@
 #include "core/result.hpp"
 
 namespace hub::store {
+
+class Store;
 
 struct Lease {
     std::string name;
@@ -48,5 +54,8 @@ public:
     virtual core::Result<bool> ClaimRun(std::string_view job, std::string_view slot,
                                         std::string_view holder) = 0;
 };
+
+// The lease repository of a store opened by app/ (SQLite or MySQL; any other Store is a bug).
+LeaseStore& LeasesOf(Store& store);
 
 }  // namespace hub::store

@@ -287,7 +287,6 @@ struct ImageGeneration {
     std::optional<std::int64_t> started_at;
     std::optional<std::int64_t> finished_at;
     std::optional<std::int64_t> accounted_at;  // its api_calls row is written
-    std::optional<std::int64_t> submit_started_at;  // the poller was about to submit it
     std::vector<GeneratedImage> images;        // by index; filled by reads
 };
 

@@ -22,7 +22,6 @@
 #include "store/data_exports.hpp"
 #include "store/identities.hpp"
 #include "store/images.hpp"
-#include "store/leases.hpp"
 #include "store/messages.hpp"
 #include "store/mfa.hpp"
 #include "store/migration.hpp"
@@ -69,7 +68,6 @@ public:
     virtual MfaStore& Mfa() = 0;
     virtual IdentityStore& Identities() = 0;  // single sign-on (OIDC)
     virtual SecurityEventStore& SecurityEvents() = 0;
-    virtual LeaseStore& Leases() = 0;  // work that runs on one hub at a time
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

@@ -1,4 +1,5 @@
 #include "store/sql/repos.hpp"
+#include "store/sql/run_once.hpp"
 
 namespace hub::store::sql {
 

@@ -7,7 +7,7 @@ namespace {
 constexpr std::string_view kSelectGeneration =
     "SELECT id, user_id, api_key_id, endpoint, model, prompt, negative_prompt, size, n, seed,"
     " prompt_extend, watermark, status, task_id, upstream_request_id, error_code, error_message,"
-    " polls, created_at, submitted_at, started_at, finished_at, accounted_at, submit_started_at"
+    " polls, created_at, submitted_at, started_at, finished_at, accounted_at"
     " FROM image_generations";
 constexpr std::string_view kSelectImage =
     "SELECT id, generation_id, user_id, idx, status, file_path, sha256, content_type, bytes,"
@@ -39,7 +39,6 @@ ImageGeneration ReadGeneration(const Stmt& s) {
     g.started_at = s.OptInt(20);
     g.finished_at = s.OptInt(21);
     g.accounted_at = s.OptInt(22);
-    g.submit_started_at = s.OptInt(23);
     return g;
 }
 
@@ -205,56 +204,6 @@ public:
             HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE image_generations SET accounted_at = ?2"
                                               " WHERE id = ?1 AND accounted_at IS NULL"));
             HUB_SQL_TRY(st.BindAll(id, at_ms).Run());
-            return c.Changes() > 0;
-        });
-    }
-
-    core::Result<bool> Settle(std::string_view id, const ApiCall& call,
-                              std::int64_t at_ms) override {
-        return ctx_.db.WriteFor({call.user_id}, [&](Connection& c) -> core::Result<bool> {
-            HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE image_generations SET accounted_at = ?2"
-                                              " WHERE id = ?1 AND accounted_at IS NULL"));
-            HUB_SQL_TRY(st.BindAll(id, at_ms).Run());
-            if (c.Changes() == 0) return false;
-            HUB_SQL_TRY(InsertApiCallOn(c, call));
-            return true;
-        });
-    }
-
-    core::Result<bool> ClaimSubmit(std::string_view id, std::int64_t at_ms) override {
-        return ctx_.db.Write([&](Connection& c) -> core::Result<bool> {
-            HUB_SQL_ASSIGN(Stmt st,
-                           c.Prepare("UPDATE image_generations SET submit_started_at = ?2"
-                                     " WHERE id = ?1 AND task_id = '' AND submit_started_at IS NULL"
-                                     " AND status IN ('pending', 'running')"));
-            HUB_SQL_TRY(st.BindAll(id, at_ms).Run());
-            return c.Changes() > 0;
-        });
-    }
-
-    core::Result<void> ReleaseSubmit(std::string_view id) override {
-        return ctx_.db.Write([&](Connection& c) -> core::Result<void> {
-            HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE image_generations SET submit_started_at = NULL"
-                                              " WHERE id = ?1 AND task_id = ''"));
-            return st.BindAll(id).Run();
-        });
-    }
-
-    core::Result<bool> RecordTask(std::string_view id, const GenerationPatch& p) override {
-        // One conditional UPDATE: a concurrent Finish by another poller either came first
-        // (nothing matches) or waits for this one.
-        return ctx_.db.Write([&](Connection& c) -> core::Result<bool> {
-            HUB_SQL_ASSIGN(Stmt st,
-                           c.Prepare("UPDATE image_generations SET task_id = ?2,"
-                                     " upstream_request_id = coalesce(?3, upstream_request_id),"
-                                     " submitted_at = coalesce(?4, submitted_at),"
-                                     " polls = coalesce(?5, polls)"
-                                     " WHERE id = ?1 AND task_id = ''"
-                                     " AND status IN ('pending', 'running')"
-                                     " AND accounted_at IS NULL"));
-            HUB_SQL_TRY(st.BindAll(id, p.task_id.value_or(""), p.upstream_request_id,
-                                   p.submitted_at, p.polls)
-                            .Run());
             return c.Changes() > 0;
         });
     }

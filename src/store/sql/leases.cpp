@@ -1,6 +1,7 @@
 #include "store/leases.hpp"
 
-#include "store/sql/repos.hpp"
+#include "store/sql/run_once.hpp"
+#include "store/sql/sql_store.hpp"
 
 namespace hub::store::sql {
 
@@ -117,10 +118,94 @@ private:
     RepoContext ctx_;
 };
 
+class SqlImageTaskStore final : public ImageTaskStore {
+public:
+    explicit SqlImageTaskStore(RepoContext ctx) : ctx_(ctx) {}
+
+    core::Result<bool> Settle(std::string_view id, const ApiCall& call,
+                              std::int64_t at_ms) override {
+        return ctx_.db.WriteFor({call.user_id}, [&](Connection& c) -> core::Result<bool> {
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE image_generations SET accounted_at = ?2"
+                                              " WHERE id = ?1 AND accounted_at IS NULL"));
+            HUB_SQL_TRY(st.BindAll(id, at_ms).Run());
+            if (c.Changes() == 0) return false;
+            HUB_SQL_TRY(InsertApiCallOn(c, call));
+            return true;
+        });
+    }
+
+    core::Result<bool> ClaimSubmit(std::string_view id, std::int64_t at_ms) override {
+        return ctx_.db.Write([&](Connection& c) -> core::Result<bool> {
+            HUB_SQL_ASSIGN(Stmt st,
+                           c.Prepare("UPDATE image_generations SET submit_started_at = ?2"
+                                     " WHERE id = ?1 AND task_id = '' AND submit_started_at IS NULL"
+                                     " AND status IN ('pending', 'running')"));
+            HUB_SQL_TRY(st.BindAll(id, at_ms).Run());
+            return c.Changes() > 0;
+        });
+    }
+
+    core::Result<void> ReleaseSubmit(std::string_view id) override {
+        return ctx_.db.Write([&](Connection& c) -> core::Result<void> {
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare("UPDATE image_generations SET submit_started_at = NULL"
+                                              " WHERE id = ?1 AND task_id = ''"));
+            return st.BindAll(id).Run();
+        });
+    }
+
+    core::Result<std::optional<std::int64_t>> SubmitStartedAt(std::string_view id) override {
+        return ctx_.db.Read([&](Connection& c) -> core::Result<std::optional<std::int64_t>> {
+            // Once the task id is recorded the submit is no longer "begun" but done.
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT CASE WHEN task_id = '' THEN"
+                                              " submit_started_at END"
+                                              " FROM image_generations WHERE id = ?1"));
+            HUB_SQL_ASSIGN(bool row, st.BindAll(id).Step());
+            if (!row) return NotFound("image_generation");
+            return st.OptInt(0);
+        });
+    }
+
+    core::Result<bool> RecordTask(std::string_view id, const GenerationPatch& p) override {
+        // One conditional UPDATE: a concurrent Finish by another poller either came first
+        // (nothing matches) or waits for this one.
+        return ctx_.db.Write([&](Connection& c) -> core::Result<bool> {
+            HUB_SQL_ASSIGN(Stmt st,
+                           c.Prepare("UPDATE image_generations SET task_id = ?2,"
+                                     " upstream_request_id = coalesce(?3, upstream_request_id),"
+                                     " submitted_at = coalesce(?4, submitted_at),"
+                                     " polls = coalesce(?5, polls)"
+                                     " WHERE id = ?1 AND task_id = ''"
+                                     " AND status IN ('pending', 'running')"
+                                     " AND accounted_at IS NULL"));
+            HUB_SQL_TRY(st.BindAll(id, p.task_id.value_or(""), p.upstream_request_id,
+                                   p.submitted_at, p.polls)
+                            .Run());
+            return c.Changes() > 0;
+        });
+    }
+
+private:
+    RepoContext ctx_;
+};
+
 }  // namespace
 
 std::unique_ptr<LeaseStore> MakeLeaseStore(RepoContext ctx) {
     return std::make_unique<SqlLeaseStore>(ctx);
 }
 
+std::unique_ptr<ImageTaskStore> MakeImageTaskStore(RepoContext ctx) {
+    return std::make_unique<SqlImageTaskStore>(ctx);
+}
+
 }  // namespace hub::store::sql
+
+namespace hub::store {
+
+LeaseStore& LeasesOf(Store& store) { return dynamic_cast<sql::SqlStore&>(store).Leases(); }
+
+ImageTaskStore& ImageTasksOf(Store& store) {
+    return dynamic_cast<sql::SqlStore&>(store).ImageTasks();
+}
+
+}  // namespace hub::store

@@ -37,10 +37,6 @@ std::unique_ptr<PasskeyStore> MakePasskeyStore(RepoContext ctx);
 std::unique_ptr<MfaStore> MakeMfaStore(RepoContext ctx);
 std::unique_ptr<IdentityStore> MakeIdentityStore(RepoContext ctx);
 std::unique_ptr<SecurityEventStore> MakeSecurityEventStore(RepoContext ctx);
-std::unique_ptr<LeaseStore> MakeLeaseStore(RepoContext ctx);
-
-// Inserts one api_calls row on `c` (inside the caller's transaction).
-core::Result<void> InsertApiCallOn(Connection& c, const ApiCall& call);
 
 // Every row of a query, each read by `read(stmt)`.
 template <class T, class R>

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "store/sql/db.hpp"
 #include "store/sql/repos.hpp"
+#include "store/sql/run_once.hpp"
 #include "store/store.hpp"
 
 namespace hub::store::sql {
@@ -30,7 +31,9 @@ public:
     MfaStore& Mfa() override { return *mfa_; }
     IdentityStore& Identities() override { return *identities_; }
     SecurityEventStore& SecurityEvents() override { return *security_events_; }
-    LeaseStore& Leases() override { return *leases_; }
+    // Work that runs once (store/leases.hpp: reached through LeasesOf / ImageTasksOf).
+    LeaseStore& Leases() { return *leases_; }
+    ImageTaskStore& ImageTasks() { return *image_tasks_; }
 
     // The database under the repositories (copies between stores, snapshots).
     virtual Database& database() = 0;
@@ -62,6 +65,7 @@ protected:
         identities_ = MakeIdentityStore(ctx);
         security_events_ = MakeSecurityEventStore(ctx);
         leases_ = MakeLeaseStore(ctx);
+        image_tasks_ = MakeImageTaskStore(ctx);
     }
 
     const core::Clock& clock() const { return clock_; }
@@ -87,6 +91,7 @@ private:
     std::unique_ptr<IdentityStore> identities_;
     std::unique_ptr<SecurityEventStore> security_events_;
     std::unique_ptr<LeaseStore> leases_;
+    std::unique_ptr<ImageTaskStore> image_tasks_;
 };
 
 }  // namespace hub::store::sql

@@ -105,7 +105,8 @@ protected:
         LeaseRunnerConfig cfg;
         cfg.ttl = std::chrono::milliseconds(3'000);
         cfg.holder = name;
-        h.runner = std::make_unique<LeaseRunner>(store(), db_, clock_, io_.get_executor(), cfg);
+        h.runner = std::make_unique<LeaseRunner>(store::LeasesOf(store()), db_, clock_,
+                                                 io_.get_executor(), cfg);
         h.runner->Add(
             "images",
             [&h](std::int64_t g) {

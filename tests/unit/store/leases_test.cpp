@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "core/id.hpp"
+#include "store/image_tasks.hpp"
+#include "store/leases.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace hub::store {
@@ -21,7 +23,7 @@ protected:
         if (!mysql()) Advance(1'001);
         LeaseState s;
         for (int i = 0; i < 2'000'000; ++i) {
-            auto r = store().Leases().TryAcquire(name, holder, 1'000);
+            auto r = LeasesOf(store()).TryAcquire(name, holder, 1'000);
             EXPECT_TRUE(r.ok());
             if (!r.ok()) return s;
             s = *r;
@@ -33,29 +35,29 @@ protected:
 };
 
 TEST_P(LeaseStoreTest, FirstHolderTakesItOthersAreRefused) {
-    ASSERT_OK_AND_ASSIGN(LeaseState a, store().Leases().TryAcquire("images", "hub-a", 60'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState a, LeasesOf(store()).TryAcquire("images", "hub-a", 60'000));
     EXPECT_TRUE(a.held);
     EXPECT_EQ(a.lease.holder, "hub-a");
     EXPECT_EQ(a.lease.generation, 1);
     EXPECT_GE(a.lease.expires_at, a.lease.now + 60'000);
 
-    ASSERT_OK_AND_ASSIGN(LeaseState b, store().Leases().TryAcquire("images", "hub-b", 60'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState b, LeasesOf(store()).TryAcquire("images", "hub-b", 60'000));
     EXPECT_FALSE(b.held);
     EXPECT_EQ(b.lease.holder, "hub-a");  // who has it
     EXPECT_EQ(b.lease.generation, 1);
 
     // Another job's lease is independent.
-    ASSERT_OK_AND_ASSIGN(LeaseState other, store().Leases().TryAcquire("backups", "hub-b", 60'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState other, LeasesOf(store()).TryAcquire("backups", "hub-b", 60'000));
     EXPECT_TRUE(other.held);
-    ASSERT_OK_AND_ASSIGN(Lease got, store().Leases().Get("images"));
+    ASSERT_OK_AND_ASSIGN(Lease got, LeasesOf(store()).Get("images"));
     EXPECT_EQ(got.holder, "hub-a");
-    EXPECT_ERROR(store().Leases().Get("nothing"), ErrorCode::kNotFound, "lease_not_found");
+    EXPECT_ERROR(LeasesOf(store()).Get("nothing"), ErrorCode::kNotFound, "lease_not_found");
 }
 
 TEST_P(LeaseStoreTest, HolderRenewsAndKeepsItsGeneration) {
-    ASSERT_OK_AND_ASSIGN(LeaseState a, store().Leases().TryAcquire("images", "hub-a", 1'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState a, LeasesOf(store()).TryAcquire("images", "hub-a", 1'000));
     Advance(600);
-    ASSERT_OK_AND_ASSIGN(LeaseState renewed, store().Leases().TryAcquire("images", "hub-a", 1'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState renewed, LeasesOf(store()).TryAcquire("images", "hub-a", 1'000));
     EXPECT_TRUE(renewed.held);
     EXPECT_EQ(renewed.lease.generation, a.lease.generation);
     EXPECT_GE(renewed.lease.expires_at, a.lease.expires_at);
@@ -64,57 +66,57 @@ TEST_P(LeaseStoreTest, HolderRenewsAndKeepsItsGeneration) {
     }
     // Renewed: after the first expiry it is still hub-a's.
     Advance(600);
-    ASSERT_OK_AND_ASSIGN(LeaseState b, store().Leases().TryAcquire("images", "hub-b", 1'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState b, LeasesOf(store()).TryAcquire("images", "hub-b", 1'000));
     if (!mysql()) {
         EXPECT_FALSE(b.held);
     }
 }
 
 TEST_P(LeaseStoreTest, ExpiredLeaseIsTakenOverWithANewGenerationAndTheStaleHolderIsRefused) {
-    ASSERT_OK_AND_ASSIGN(LeaseState a, store().Leases().TryAcquire("images", "hub-a", 1'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState a, LeasesOf(store()).TryAcquire("images", "hub-a", 1'000));
     LeaseState b = TakeWhenExpired("images", "hub-b");
     ASSERT_TRUE(b.held);
     EXPECT_EQ(b.lease.holder, "hub-b");
     EXPECT_EQ(b.lease.generation, a.lease.generation + 1);  // fencing: the holder changed
 
     // hub-a comes back (a pause, a partition): it may not renew, nor release hub-b's lease.
-    ASSERT_OK_AND_ASSIGN(LeaseState stale, store().Leases().TryAcquire("images", "hub-a", 1'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState stale, LeasesOf(store()).TryAcquire("images", "hub-a", 1'000));
     if (!mysql()) {
         EXPECT_FALSE(stale.held);
         EXPECT_EQ(stale.lease.holder, "hub-b");
     }
-    ASSERT_OK_AND_ASSIGN(bool released, store().Leases().Release("images", "hub-a", a.lease.generation));
+    ASSERT_OK_AND_ASSIGN(bool released, LeasesOf(store()).Release("images", "hub-a", a.lease.generation));
     EXPECT_FALSE(released);
-    ASSERT_OK_AND_ASSIGN(Lease now, store().Leases().Get("images"));
+    ASSERT_OK_AND_ASSIGN(Lease now, LeasesOf(store()).Get("images"));
     if (!mysql()) {
         EXPECT_EQ(now.holder, "hub-b");
     }
 }
 
 TEST_P(LeaseStoreTest, ReleaseFreesItAtOnceForAnotherHub) {
-    ASSERT_OK_AND_ASSIGN(LeaseState a, store().Leases().TryAcquire("images", "hub-a", 60'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState a, LeasesOf(store()).TryAcquire("images", "hub-a", 60'000));
     // A wrong generation releases nothing.
-    ASSERT_OK_AND_ASSIGN(bool wrong, store().Leases().Release("images", "hub-a", a.lease.generation + 7));
+    ASSERT_OK_AND_ASSIGN(bool wrong, LeasesOf(store()).Release("images", "hub-a", a.lease.generation + 7));
     EXPECT_FALSE(wrong);
-    ASSERT_OK_AND_ASSIGN(bool released, store().Leases().Release("images", "hub-a", a.lease.generation));
+    ASSERT_OK_AND_ASSIGN(bool released, LeasesOf(store()).Release("images", "hub-a", a.lease.generation));
     EXPECT_TRUE(released);
-    ASSERT_OK_AND_ASSIGN(LeaseState b, store().Leases().TryAcquire("images", "hub-b", 60'000));
+    ASSERT_OK_AND_ASSIGN(LeaseState b, LeasesOf(store()).TryAcquire("images", "hub-b", 60'000));
     EXPECT_TRUE(b.held);
     EXPECT_EQ(b.lease.generation, a.lease.generation + 1);
     // The same hub taking it again after its own release is a new generation too.
-    ASSERT_OK(store().Leases().Release("images", "hub-b", b.lease.generation));
-    ASSERT_OK_AND_ASSIGN(LeaseState again, store().Leases().TryAcquire("images", "hub-b", 60'000));
+    ASSERT_OK(LeasesOf(store()).Release("images", "hub-b", b.lease.generation));
+    ASSERT_OK_AND_ASSIGN(LeaseState again, LeasesOf(store()).TryAcquire("images", "hub-b", 60'000));
     EXPECT_EQ(again.lease.generation, b.lease.generation + 1);
 }
 
 TEST_P(LeaseStoreTest, BadArgumentsAreRefused) {
-    EXPECT_ERROR(store().Leases().TryAcquire("", "hub-a", 1'000), ErrorCode::kInvalidArgument,
+    EXPECT_ERROR(LeasesOf(store()).TryAcquire("", "hub-a", 1'000), ErrorCode::kInvalidArgument,
                  "invalid_lease");
-    EXPECT_ERROR(store().Leases().TryAcquire("images", "", 1'000), ErrorCode::kInvalidArgument,
+    EXPECT_ERROR(LeasesOf(store()).TryAcquire("images", "", 1'000), ErrorCode::kInvalidArgument,
                  "invalid_lease");
-    EXPECT_ERROR(store().Leases().TryAcquire("images", "hub-a", 0), ErrorCode::kInvalidArgument,
+    EXPECT_ERROR(LeasesOf(store()).TryAcquire("images", "hub-a", 0), ErrorCode::kInvalidArgument,
                  "invalid_lease");
-    EXPECT_ERROR(store().Leases().Get("images"), ErrorCode::kNotFound, "lease_not_found");
+    EXPECT_ERROR(LeasesOf(store()).Get("images"), ErrorCode::kNotFound, "lease_not_found");
 }
 
 // Hubs racing for a free lease, then for an expired one: exactly one wins each round.
@@ -124,11 +126,11 @@ TEST_P(LeaseStoreTest, RacingHubsExactlyOneWins) {
         const std::string name = "race-" + std::to_string(round);
         if (round % 2 == 1) {
             // An expired lease of a dead hub.
-            ASSERT_OK(store().Leases().TryAcquire(name, "dead-hub", 1));
+            ASSERT_OK(LeasesOf(store()).TryAcquire(name, "dead-hub", 1));
             if (!mysql()) Advance(2);
             // MariaDB: its clock moves on by itself; wait until the lease has expired there.
             for (int i = 0; mysql() && i < 1'000'000; ++i) {
-                ASSERT_OK_AND_ASSIGN(Lease l, store().Leases().Get(name));
+                ASSERT_OK_AND_ASSIGN(Lease l, LeasesOf(store()).Get(name));
                 if (l.now > l.expires_at) break;
             }
         }
@@ -141,7 +143,7 @@ TEST_P(LeaseStoreTest, RacingHubsExactlyOneWins) {
                 ++go;
                 while (go.load() < kHubs) {
                 }
-                auto r = store().Leases().TryAcquire(name, "hub-" + std::to_string(h), 60'000);
+                auto r = LeasesOf(store()).TryAcquire(name, "hub-" + std::to_string(h), 60'000);
                 if (!r.ok()) ++errors;
                 else if (r->held) ++winners;
             });
@@ -149,25 +151,25 @@ TEST_P(LeaseStoreTest, RacingHubsExactlyOneWins) {
         for (auto& t : threads) t.join();
         EXPECT_EQ(errors.load(), 0) << name;
         EXPECT_EQ(winners.load(), 1) << name;
-        ASSERT_OK_AND_ASSIGN(Lease l, store().Leases().Get(name));
+        ASSERT_OK_AND_ASSIGN(Lease l, LeasesOf(store()).Get(name));
         EXPECT_NE(l.holder, "dead-hub");
         EXPECT_EQ(l.generation, round % 2 == 1 ? 2 : 1);
     }
 }
 
 TEST_P(LeaseStoreTest, ScheduledRunIsClaimedOncePerSlot) {
-    ASSERT_OK_AND_ASSIGN(bool a, store().Leases().ClaimRun("backups", "1733500800000", "hub-a"));
+    ASSERT_OK_AND_ASSIGN(bool a, LeasesOf(store()).ClaimRun("backups", "1733500800000", "hub-a"));
     EXPECT_TRUE(a);
-    ASSERT_OK_AND_ASSIGN(bool b, store().Leases().ClaimRun("backups", "1733500800000", "hub-b"));
+    ASSERT_OK_AND_ASSIGN(bool b, LeasesOf(store()).ClaimRun("backups", "1733500800000", "hub-b"));
     EXPECT_FALSE(b);
-    ASSERT_OK_AND_ASSIGN(bool next, store().Leases().ClaimRun("backups", "1733587200000", "hub-b"));
+    ASSERT_OK_AND_ASSIGN(bool next, LeasesOf(store()).ClaimRun("backups", "1733587200000", "hub-b"));
     EXPECT_TRUE(next);
     // Racing for one slot: one claim.
     std::atomic<int> claims{0};
     std::vector<std::thread> threads;
     for (int h = 0; h < 4; ++h) {
         threads.emplace_back([&, h] {
-            auto r = store().Leases().ClaimRun("backups", "slot-race", "hub-" + std::to_string(h));
+            auto r = LeasesOf(store()).ClaimRun("backups", "slot-race", "hub-" + std::to_string(h));
             if (r.ok() && *r) ++claims;
         });
     }
@@ -213,17 +215,20 @@ std::int64_t CallsOf(Store& s, const std::string& user_id) {
 TEST_P(LeaseStoreTest, SubmitIsClaimedOnceAndTheTaskRecordedOnce) {
     User u = NewUser("painter");
     ASSERT_OK_AND_ASSIGN(ImageGeneration g, store().Images().Create(NewGeneration(u.id)));
-    EXPECT_FALSE(g.submit_started_at.has_value());
-    ASSERT_OK_AND_ASSIGN(bool first, store().Images().ClaimSubmit(g.id, testing::kT0 + 1));
+    ASSERT_OK_AND_ASSIGN(auto none, ImageTasksOf(store()).SubmitStartedAt(g.id));
+    EXPECT_FALSE(none.has_value());
+    ASSERT_OK_AND_ASSIGN(bool first, ImageTasksOf(store()).ClaimSubmit(g.id, testing::kT0 + 1));
     EXPECT_TRUE(first);
-    ASSERT_OK_AND_ASSIGN(bool second, store().Images().ClaimSubmit(g.id, testing::kT0 + 2));
+    ASSERT_OK_AND_ASSIGN(bool second, ImageTasksOf(store()).ClaimSubmit(g.id, testing::kT0 + 2));
     EXPECT_FALSE(second);  // a second poller never submits it again
-    ASSERT_OK_AND_ASSIGN(ImageGeneration claimed, store().Images().GetAny(g.id));
-    EXPECT_EQ(claimed.submit_started_at, testing::kT0 + 1);
+    ASSERT_OK_AND_ASSIGN(auto claimed, ImageTasksOf(store()).SubmitStartedAt(g.id));
+    EXPECT_EQ(claimed, testing::kT0 + 1);
+    EXPECT_ERROR(ImageTasksOf(store()).SubmitStartedAt("missing"), ErrorCode::kNotFound,
+                 "image_generation_not_found");
 
     // A submit that certainly failed withdraws the intent: it may be submitted again.
-    ASSERT_OK(store().Images().ReleaseSubmit(g.id));
-    ASSERT_OK_AND_ASSIGN(bool again, store().Images().ClaimSubmit(g.id, testing::kT0 + 3));
+    ASSERT_OK(ImageTasksOf(store()).ReleaseSubmit(g.id));
+    ASSERT_OK_AND_ASSIGN(bool again, ImageTasksOf(store()).ClaimSubmit(g.id, testing::kT0 + 3));
     EXPECT_TRUE(again);
 
     GenerationPatch p;
@@ -231,18 +236,20 @@ TEST_P(LeaseStoreTest, SubmitIsClaimedOnceAndTheTaskRecordedOnce) {
     p.upstream_request_id = "req-1";
     p.submitted_at = testing::kT0 + 4;
     p.polls = 0;
-    ASSERT_OK_AND_ASSIGN(bool recorded, store().Images().RecordTask(g.id, p));
+    ASSERT_OK_AND_ASSIGN(bool recorded, ImageTasksOf(store()).RecordTask(g.id, p));
     EXPECT_TRUE(recorded);
     p.task_id = "task-2";  // a stale poller's late answer
-    ASSERT_OK_AND_ASSIGN(bool late, store().Images().RecordTask(g.id, p));
+    ASSERT_OK_AND_ASSIGN(bool late, ImageTasksOf(store()).RecordTask(g.id, p));
     EXPECT_FALSE(late);
     ASSERT_OK_AND_ASSIGN(ImageGeneration got, store().Images().GetAny(g.id));
     EXPECT_EQ(got.task_id, "task-1");
+    ASSERT_OK_AND_ASSIGN(auto done, ImageTasksOf(store()).SubmitStartedAt(g.id));
+    EXPECT_FALSE(done.has_value());  // submitted, no longer "begun"
     EXPECT_EQ(got.submitted_at, testing::kT0 + 4);
     // With a task id nobody claims a submit any more; a missing generation is not claimed.
-    ASSERT_OK_AND_ASSIGN(bool after, store().Images().ClaimSubmit(g.id, testing::kT0 + 5));
+    ASSERT_OK_AND_ASSIGN(bool after, ImageTasksOf(store()).ClaimSubmit(g.id, testing::kT0 + 5));
     EXPECT_FALSE(after);
-    ASSERT_OK_AND_ASSIGN(bool missing, store().Images().ClaimSubmit("missing", testing::kT0));
+    ASSERT_OK_AND_ASSIGN(bool missing, ImageTasksOf(store()).ClaimSubmit("missing", testing::kT0));
     EXPECT_FALSE(missing);
 
     // A generation ended by another poller does not take a late task id.
@@ -251,7 +258,7 @@ TEST_P(LeaseStoreTest, SubmitIsClaimedOnceAndTheTaskRecordedOnce) {
     failed.status = GenerationStatus::kFailed;
     failed.error_code = "submit_interrupted";
     ASSERT_OK(store().Images().Finish(h.id, failed, {}));
-    ASSERT_OK_AND_ASSIGN(bool ended, store().Images().RecordTask(h.id, p));
+    ASSERT_OK_AND_ASSIGN(bool ended, ImageTasksOf(store()).RecordTask(h.id, p));
     EXPECT_FALSE(ended);
 }
 
@@ -268,7 +275,7 @@ TEST_P(LeaseStoreTest, SettleBillsOnceEvenWhenPollersRace) {
     std::vector<std::thread> threads;
     for (int h = 0; h < 4; ++h) {
         threads.emplace_back([&] {
-            auto r = store().Images().Settle(finished.id, RowFor(finished), testing::kT0 + 20);
+            auto r = ImageTasksOf(store()).Settle(finished.id, RowFor(finished), testing::kT0 + 20);
             if (!r.ok()) ++errors;
             else if (*r) ++settled;
         });
@@ -283,9 +290,9 @@ TEST_P(LeaseStoreTest, SettleBillsOnceEvenWhenPollersRace) {
     EXPECT_TRUE(unsettled.empty());
 
     // Later attempts write nothing; a deleted generation is never billed by the poller.
-    ASSERT_OK_AND_ASSIGN(bool late, store().Images().Settle(g.id, RowFor(finished), testing::kT0 + 30));
+    ASSERT_OK_AND_ASSIGN(bool late, ImageTasksOf(store()).Settle(g.id, RowFor(finished), testing::kT0 + 30));
     EXPECT_FALSE(late);
-    ASSERT_OK_AND_ASSIGN(bool missing, store().Images().Settle("missing", RowFor(finished), testing::kT0));
+    ASSERT_OK_AND_ASSIGN(bool missing, ImageTasksOf(store()).Settle("missing", RowFor(finished), testing::kT0));
     EXPECT_FALSE(missing);
     EXPECT_EQ(CallsOf(store(), u.id), 1);
 }
