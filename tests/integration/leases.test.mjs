@@ -231,6 +231,8 @@ describe('leases: work that runs on one hub at a time', () => {
     const before = writtenBy(b);
     await waitFor(async () => writtenBy(b) >= before + 2, 'B to write two more backups', 20000);
     const written = hubs.reduce((n, h) => n + writtenBy(h), 0);
+    const failed = hubs.reduce((n, h) => n + h.logs.filter((l) => l.includes('"backup_failed"')).length, 0);
+    assert.equal(failed, 0);
     const [[slots, distinct]] = await rows("SELECT count(*), count(DISTINCT slot) FROM job_runs WHERE job = 'backups'");
     assert.equal(Number(slots), Number(distinct));
     // Each backup written belongs to a slot claimed once; a slot whose backup was still being
