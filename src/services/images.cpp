@@ -440,8 +440,9 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
     // its lease) before recording DashScope's answer. It never submits again — the task may
     // exist and run — but ends the generation as "submit_interrupted" (one api_calls row, no
     // image, no cost) once submit_grace has passed (the other hub may still record it; its
-    // RecordTask then fails and it cancels the task). A submit that certainly failed (429, 5xx,
-    // no connection) withdraws its intent and is retried, as before.
+    // RecordTask then fails and it cancels the task). A submit that failed before DashScope could
+    // take it (429, 5xx, no connection) withdraws its intent and is retried, as before; one that
+    // timed out waiting for the answer keeps it (it may have been taken).
     net::awaitable<std::optional<Ms>> Submit(ImageGeneration g) {
         auto claimed = co_await db.Run(
             [this](std::string id, std::int64_t at) { return tasks.ClaimSubmit(id, at); },
@@ -464,8 +465,12 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         NativeAnswer a = co_await Native(std::move(submit));
         if (a.Transient()) {
             std::string why = a.ok ? "status " + std::to_string(a.status) : a.error.api_code;
-            (void)co_await db.Run(
-                [this](std::string id) { return tasks.ReleaseSubmit(id); }, g.id);
+            // A timeout may have come after DashScope took the task: the intent stays, and the
+            // generation ends as submit_interrupted rather than being submitted twice.
+            if (a.ok || a.error.code != ErrorCode::kUpstreamTimeout) {
+                (void)co_await db.Run(
+                    [this](std::string id) { return tasks.ReleaseSubmit(id); }, g.id);
+            }
             co_return co_await Later(g, why);
         }
         if (a.status != 200) {

@@ -65,9 +65,19 @@ TEST(LeaseTracker, AHangingRenewalDoesNotKeepTheJobAlive) {
     ASSERT_EQ(t.Finished(0, Held(1), 5), Change::kGained);
     t.Started(1'000);  // never answers in time
     EXPECT_EQ(t.Check(2'000), Change::kLost);
-    // Its late answer is not taken as a fresh lease: counted from when it began, it is overdue.
-    EXPECT_EQ(t.Finished(1'000, Held(1), 2'600), Change::kNone);
+    // Its answer arrives later still: counted from when it began (the lease in the database
+    // runs from after that), it is overdue too, and is not taken as a fresh lease.
+    EXPECT_EQ(t.Finished(1'000, Held(1), 3'000), Change::kNone);
     EXPECT_FALSE(t.held());
+
+    // A slow answer still in time (2/3 of the ttl after it began) gives the lease back.
+    LeaseTracker u(3'000);
+    u.Started(0);
+    ASSERT_EQ(u.Finished(0, Held(1), 5), Change::kGained);
+    u.Started(1'000);
+    EXPECT_EQ(u.Check(2'000), Change::kLost);
+    EXPECT_EQ(u.Finished(1'000, Held(1), 2'600), Change::kGained);
+    EXPECT_EQ(u.deadline(), 3'000);
 }
 
 TEST(LeaseTracker, TakenOverOrRetakenUnderANewGenerationIsLost) {
