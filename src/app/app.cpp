@@ -46,6 +46,7 @@
 #include "services/history.hpp"
 #include "services/quota_sync.hpp"
 #include "services/images.hpp"
+#include "services/leases.hpp"
 #include "services/uploads.hpp"
 #include "store/file_store.hpp"
 #include "services/api_keys.hpp"
@@ -609,6 +610,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     icfg.max_poll = std::chrono::milliseconds(std::max(cfg.image_max_poll_ms, cfg.image_first_poll_ms));
     icfg.max_image_bytes = cfg.image_max_bytes;
     icfg.openai_wait = std::chrono::milliseconds(cfg.image_openai_wait_ms);
+    icfg.submit_grace = std::chrono::milliseconds(cfg.image_submit_grace_ms);
     if (!catalog.Require(icfg.default_model, {services::ModelKind::kImage}).ok()) {
         obs::Warn("image_model_unavailable", {{"model", icfg.default_model}});
     }
@@ -617,6 +619,28 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         crypto::HmacSha256(master.value().key().Reveal(), "bailian-hub file urls v1");
     services::Images images(*store, db, upstream, catalog, usage, files, security.clock,
                             io.get_executor(), std::move(url_key), icfg);
+    // Work that runs on one hub at a time, each job under its lease in the database: the
+    // image-task poller (every unsettled generation, whichever hub accepted it) and, below,
+    // the scheduled backups. With one hub it simply always holds them.
+    services::LeaseRunnerConfig lcfg;
+    lcfg.ttl = std::chrono::milliseconds(cfg.lease_ttl_ms);
+    lcfg.holder = core::InstanceId();
+    services::LeaseRunner leases(store->Leases(), db, security.clock, io.get_executor(),
+                                 lcfg);
+    leases.Add(
+        "images", [&images](std::int64_t) { images.Activate(); },
+        [&images] { images.Deactivate(); });
+    leases.AddMetrics(metrics);
+    metrics.AddCollector([&images](obs::Exposition& out) {
+        const char* n = "bailian_hub_image_task_requests_total";
+        out.Header(n, "DashScope requests of this hub's image-task poller, by kind.",
+                   obs::MetricType::kCounter);
+        auto t = images.task_requests();
+        out.Sample(n, {{"kind", "submit"}}, static_cast<double>(t.submits));
+        out.Sample(n, {{"kind", "poll"}}, static_cast<double>(t.polls));
+        out.Sample(n, {{"kind", "download"}}, static_cast<double>(t.downloads));
+    });
+    health.SetLeases(&leases);
     // A user's data export and account deletion; exports are built on a thread of their own.
     services::DataRightsConfig dcfg;
     dcfg.exports_dir = cfg.data_dir + "/exports";
@@ -808,10 +832,14 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     if (!cfg.backup_dir.empty()) {
         backups = std::make_unique<BackupScheduler>(cfg, *store, security.clock,
                                                     cfg.backup_passphrase, metrics);
+        // Nothing to do on gaining or losing it: each slot asks whether it is held.
+        leases.Add("backups", [](std::int64_t) {}, [] {});
+        backups->SetLease([&leases] { return leases.Holds("backups"); }, core::InstanceId());
         backups->Start();
     }
     server.Start();
-    images.Start();
+    images.Start(/*active=*/false);  // polls once the "images" lease is held
+    leases.Start();
     data_rights.Start();
     obs::Info("listening", {{"host", cfg.listen_host},
                             {"port", *port},
@@ -825,6 +853,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         obs::Info("shutdown_started", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+        leases.Stop();
         images.Stop();
         if (reloader) reloader->Stop();
         net::post(overflow_timer.get_executor(), [&overflow_timer] { overflow_timer.cancel(); });
@@ -848,6 +877,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     // A running export or backup finishes first (neither runs on an io thread).
     data_rights.Stop();
     if (backups) backups->Stop();
+    // Another hub takes the leases over at once rather than after the ttl.
+    leases.ReleaseBlocking();
     crypto.Stop();
     db.Stop();
     obs::Info("stopped", {});

@@ -11,6 +11,7 @@
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
 #include "services/backups.hpp"
+#include "store/leases.hpp"
 
 namespace hub::app {
 
@@ -205,15 +206,45 @@ void BackupScheduler::Stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+void BackupScheduler::SetLease(std::function<bool()> held, std::string holder) {
+    held_ = std::move(held);
+    holder_ = std::move(holder);
+}
+
 void BackupScheduler::Loop() {
     std::unique_lock lk(mu_);
+    const std::int64_t every_ms = cfg_.backup_every_s * 1000;
+    std::int64_t slot = clock_.NowMs() / every_ms + 1;  // the next slot
     for (;;) {
-        if (cv_.wait_for(lk, std::chrono::seconds(cfg_.backup_every_s), [this] { return stop_; }))
+        const std::int64_t wait_ms = slot * every_ms - clock_.NowMs();
+        if (wait_ms > 0 &&
+            cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [this] { return stop_; }))
             return;
+        if (stop_) return;
+        if (clock_.NowMs() < slot * every_ms) continue;  // woke early
         lk.unlock();
-        RunOnce();
+        RunSlot(slot * every_ms);
         lk.lock();
+        slot = clock_.NowMs() / every_ms + 1;
     }
+}
+
+void BackupScheduler::RunSlot(std::int64_t slot_ms) {
+    if (held_) {
+        if (!held_()) return;  // another hub holds the lease: its turn
+        auto claimed = store_.Leases().ClaimRun("backups", std::to_string(slot_ms), holder_);
+        if (!claimed.ok()) {
+            ++failed_;
+            obs::Error("backup_failed", {{"error", "the backup slot could not be claimed"},
+                                         {"detail", claimed.error().detail}});
+            return;
+        }
+        if (!*claimed) {
+            obs::Info("backup_slot_taken", {{"slot", core::FormatIsoMs(slot_ms)}});
+            return;
+        }
+    }
+    RunOnce();
 }
 
 void BackupScheduler::RunOnce() {

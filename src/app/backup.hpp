@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,25 +41,35 @@ int RestoreCommand(const Config& cfg, const RestoreCommandOptions& opts);
 core::Result<core::Secret<std::string>> LoadBackupPassphrase(const Config& cfg,
                                                              const std::string& file);
 
-// Takes a backup into cfg.backup_dir every cfg.backup_every_s on a thread of its own (never
-// an io thread), then removes the oldest scheduled backups past cfg.backup_keep. A failure
-// (disk full...) is logged and counted, the partial file removed, and the hub keeps serving.
+// Takes a backup into cfg.backup_dir once per slot of cfg.backup_every_s (slots start at
+// multiples of it since the epoch, UTC) on a thread of its own (never an io thread), then
+// removes the oldest scheduled backups past cfg.backup_keep. A failure (disk full...) is logged
+// and counted, the partial file removed, and the hub keeps serving.
+// With several hubs: only the hub holding the "backups" lease takes a slot's backup (SetLease),
+// and each slot is claimed in the database first (LeaseStore::ClaimRun), so a slot is backed up
+// once even when the lease moves to another hub during it.
 class BackupScheduler {
 public:
     BackupScheduler(const Config& cfg, store::Store& store, const core::Clock& clock,
                     core::Secret<std::string> passphrase, obs::Registry& metrics);
     ~BackupScheduler();
+    // Before Start: a slot runs only while `held()` (this hub holds the lease), and only on
+    // the first hub to claim it (`holder` names this one in job_runs).
+    void SetLease(std::function<bool()> held, std::string holder);
     void Start();
     void Stop();
 
 private:
     void Loop();
+    void RunSlot(std::int64_t slot_ms);
     void RunOnce();
 
     const Config& cfg_;
     store::Store& store_;
     const core::Clock& clock_;
     core::Secret<std::string> passphrase_;
+    std::function<bool()> held_;
+    std::string holder_;
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;

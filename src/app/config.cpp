@@ -562,6 +562,10 @@ const std::vector<KeyDef>& BaseDefs() {
         {{"images.openai_wait_ms", "BAILIAN_HUB_IMAGE_OPENAI_WAIT_MS",
           "how long POST /v1/images/generations waits for its images"},
          Millis(&Config::image_openai_wait_ms, 1'000, 3'600'000)},
+        {{"images.submit_grace_ms", "BAILIAN_HUB_IMAGE_SUBMIT_GRACE_MS",
+          "a generation whose submit was begun by a hub that stopped before recording "
+          "DashScope's answer fails (submit_interrupted) after this many ms; never resubmitted"},
+         Millis(&Config::image_submit_grace_ms, 1'000, 3'600'000)},
         {{"uploads.max_bytes", "BAILIAN_HUB_UPLOAD_MAX_BYTES",
           "largest picture a user may upload, in bytes (larger: 413 before it is read)"},
          Size(&Config::upload_max_bytes, 1024, 1ull << 30)},
@@ -594,6 +598,10 @@ const std::vector<KeyDef>& BaseDefs() {
           "JSON file listing the OpenID Connect sign-in providers (docs/operations.md); empty = "
           "no single sign-on"},
          Text(&Config::oidc_providers_file, true)},
+        {{"cluster.lease_ttl_ms", "BAILIAN_HUB_LEASE_TTL_MS",
+          "lease of work that runs on one hub at a time (image tasks, backups): renewed every "
+          "third of it; a dead hub's work is taken over after it"},
+         Millis(&Config::lease_ttl_ms, 600, 600'000)},
         {{"backup.dir", "BAILIAN_HUB_BACKUP_DIR",
           "folder for scheduled backups; empty = no scheduled backups"},
          Text(&Config::backup_dir, true)},

@@ -162,9 +162,16 @@ struct Config {
     // configured DashScope base URL's origin is always allowed.
     std::vector<std::string> image_result_origins;
     std::int64_t image_openai_wait_ms = 120'000;
+    // A submit begun by a hub that stopped before recording DashScope's answer is ended as
+    // submit_interrupted after this long (never submitted twice).
+    std::int64_t image_submit_grace_ms = 30'000;
     std::string public_url;  // scheme://host[:port] clients use; empty = the Host header
     // Single sign-on: a JSON file of OpenID Connect providers (app/sso_config.hpp); empty = off.
     std::string oidc_providers_file;
+
+    // Work that runs on one hub at a time (image-task poller, scheduled backups): the lease
+    // in the database is taken for this long and renewed every third of it.
+    std::int64_t lease_ttl_ms = 5'000;
 
     // Scheduled backups (empty dir = off) and the passphrase they (and `backup`) encrypt with.
     std::string backup_dir;

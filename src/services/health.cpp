@@ -1,5 +1,7 @@
 #include "services/health.hpp"
 
+#include "core/clock.hpp"
+#include "services/leases.hpp"
 #include "services/upstream_keys.hpp"
 
 namespace hub::services {
@@ -61,6 +63,17 @@ net::awaitable<HealthReport> Health::Ready() {
           {"upstream", upstream},
           {"migrations", {{"ok", migrations_ok}, {"current", p.current}, {"latest", p.latest}}}}}};
     for (const auto& [name, probe] : extra_) rep.body["checks"][name] = probe();
+    if (leases_) {
+        nlohmann::json held = nlohmann::json::array();
+        for (const auto& l : leases_->Held()) {
+            held.push_back({{"name", l.name},
+                            {"generation", l.generation},
+                            {"since", core::FormatIsoMs(l.since_ms)}});
+        }
+        rep.body["leases"] = {{"instance", leases_->holder()},
+                              {"ttl_ms", leases_->ttl().count()},
+                              {"held", held}};
+    }
     co_return rep;
 }
 

@@ -13,6 +13,7 @@
 namespace hub::services {
 
 class UpstreamKeys;
+class LeaseRunner;
 
 struct HealthReport {
     bool ready = false;
@@ -30,6 +31,9 @@ public:
     void AddInformationalCheck(std::string name, std::function<nlohmann::json()> probe) {
         extra_.emplace_back(std::move(name), std::move(probe));
     }
+    // /readyz then shows this hub's instance id and the leases it holds ("leases"); they never
+    // make the hub unready (another hub may hold them).
+    void SetLeases(const LeaseRunner* leases) { leases_ = leases; }
     bool demo_mode() const { return demo_mode_; }
 
 private:
@@ -38,6 +42,7 @@ private:
     bool demo_mode_;
     const UpstreamKeys* keys_;
     std::vector<std::pair<std::string, std::function<nlohmann::json()>>> extra_;
+    const LeaseRunner* leases_ = nullptr;
 };
 
 }  // namespace hub::services

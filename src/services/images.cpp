@@ -11,6 +11,7 @@
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
 #include "obs/logging.hpp"
+#include "store/image_tasks.hpp"
 
 namespace hub::services {
 
@@ -172,11 +173,13 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
          const Catalog& catalog, UsageRecorder& usage, store::FileStore& files,
          const core::Clock& clock, net::any_io_executor executor, std::string url_key,
          ImagesConfig cfg)
-        : store(store), db(db), upstream(upstream), catalog(catalog), usage(usage), files(files),
+        : store(store), tasks(store.ImageTasks()), db(db), upstream(upstream),
+          catalog(catalog), usage(usage), files(files),
           clock(clock), executor(executor), strand(net::make_strand(executor)), timer(strand),
           url_key(std::move(url_key)), cfg(std::move(cfg)) {}
 
     store::Store& store;
+    store::ImageTaskStore& tasks;  // submit once, settle once
     async::WorkerPool& db;
     bailian::Client& upstream;
     const Catalog& catalog;
@@ -193,8 +196,11 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
     std::mutex mu;
     std::multimap<std::chrono::steady_clock::time_point, std::string> due;  // guarded by mu
     std::set<std::string> known;  // queued or being worked on (guarded by mu)
-    int active = 0;               // guarded by mu
+    int active = 0;               // steps in flight (guarded by mu)
     bool stopped = false;         // guarded by mu
+    bool leased = false;          // this hub polls (guarded by mu)
+    std::atomic<std::int64_t> submits{0}, polls{0}, downloads{0};  // DashScope requests made
+    std::chrono::steady_clock::time_point next_rescan{};  // guarded by mu
     std::map<std::string, std::vector<std::weak_ptr<WatchImpl>>> watchers;  // guarded by mu
 
     // -- scheduling --
@@ -202,7 +208,8 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
     void Schedule(const std::string& id, Ms delay) {
         {
             std::lock_guard lk(mu);
-            if (stopped || !known.insert(id).second) return;  // already queued or at work
+            // Not polling here: the hub that holds the lease finds it in the database.
+            if (stopped || !leased || !known.insert(id).second) return;  // queued or at work
             due.emplace(std::chrono::steady_clock::now() + delay, id);
         }
         Kick();
@@ -216,17 +223,34 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         for (;;) {
             std::vector<std::string> ready;
             Ms wait{60'000};
+            bool rescan = false;
             {
                 std::lock_guard lk(mu);
                 if (stopped) co_return;
                 auto now = std::chrono::steady_clock::now();
+                if (leased && now >= next_rescan) {
+                    rescan = true;
+                    next_rescan = now + cfg.rescan_every;
+                }
+            }
+            // Before the due times are read: nothing may suspend between reading them and
+            // waiting, or a Kick in between would be lost.
+            if (rescan) co_await Rescan();
+            {
+                std::lock_guard lk(mu);
+                if (stopped) co_return;
+                auto now = std::chrono::steady_clock::now();
+                if (leased) {
+                    wait = std::min(wait, std::chrono::duration_cast<Ms>(next_rescan - now) + Ms(1));
+                }
                 while (!due.empty() && due.begin()->first <= now && active < cfg.max_parallel) {
                     ready.push_back(due.begin()->second);
                     due.erase(due.begin());
                     ++active;
                 }
                 if (!due.empty() && active < cfg.max_parallel) {
-                    wait = std::chrono::duration_cast<Ms>(due.begin()->first - now) + Ms(1);
+                    wait = std::min(
+                        wait, std::chrono::duration_cast<Ms>(due.begin()->first - now) + Ms(1));
                 }
             }
             for (auto& id : ready) {
@@ -252,29 +276,58 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         std::optional<Ms> next = co_await self->Step(id);
         std::lock_guard lk(self->mu);
         --self->active;
-        if (next && !self->stopped) {
+        if (next && !self->stopped && self->leased) {
             self->due.emplace(std::chrono::steady_clock::now() + *next, id);
         } else {
             self->known.erase(id);
         }
     }
 
+    // Every unsettled generation in the database, whichever hub accepted it, is queued (those
+    // already queued or at work are skipped by Schedule).
+    net::awaitable<void> Rescan() {
+        auto pending = co_await db.Run(
+            [this](int limit) { return store.Images().ListUnsettled(limit); }, 10'000);
+        if (!pending.ok()) {
+            obs::Warn("image_tasks_scan_failed", {{"error", pending.error().detail}});
+            co_return;
+        }
+        for (const auto& g : *pending) Schedule(g.id, Ms(0));
+    }
+
     // -- watchers --
 
+    // Another hub may be the one working on the generation, and its changes wake nobody here:
+    // a watcher also looks again every `recheck` (Wait answers true: "read it again"), and
+    // answers false only once `timeout` passed with no change (the caller's heartbeat).
     struct WatchImpl final : Watch, std::enable_shared_from_this<WatchImpl> {
-        explicit WatchImpl(net::any_io_executor ex) : timer(std::move(ex)) {}
+        WatchImpl(net::any_io_executor ex, Ms recheck) : timer(std::move(ex)), recheck(recheck) {}
         net::awaitable<bool> Wait(Ms timeout) override {
-            if (fired.exchange(false)) co_return true;
-            timer.expires_after(timeout);
+            using Steady = std::chrono::steady_clock;
+            if (fired.exchange(false)) {
+                deadline.reset();
+                co_return true;
+            }
+            auto now = Steady::now();
+            if (!deadline) deadline = now + timeout;
+            timer.expires_at(std::min(*deadline, now + recheck));
             boost::system::error_code ec;
             co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
-            co_return fired.exchange(false);
+            if (fired.exchange(false)) {
+                deadline.reset();
+                co_return true;
+            }
+            if (Steady::now() < *deadline) co_return true;
+            deadline.reset();
+            co_return false;
         }
         void Wake() override {
             fired = true;
             net::post(timer.get_executor(), [self = shared_from_this()] { self->timer.cancel(); });
         }
         net::steady_timer timer;
+        const Ms recheck;
+        std::optional<std::chrono::steady_clock::time_point> deadline;  // of the current timeout
         std::atomic<bool> fired{false};
     };
 
@@ -381,11 +434,43 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         co_return co_await Poll(g);
     }
 
+    // Submitting exactly once. DashScope's native API has no idempotency key, so the intent is
+    // recorded first (ClaimSubmit sets submit_started_at, only if nobody did): a poller that
+    // finds the intent without a task id knows a submit was begun by a hub that stopped (or lost
+    // its lease) before recording DashScope's answer. It never submits again — the task may
+    // exist and run — but ends the generation as "submit_interrupted" (one api_calls row, no
+    // image, no cost) once submit_grace has passed (the other hub may still record it; its
+    // RecordTask then fails and it cancels the task). A submit that failed before DashScope could
+    // take it (429, 5xx, no connection) withdraws its intent and is retried, as before; one that
+    // timed out waiting for the answer keeps it (it may have been taken).
     net::awaitable<std::optional<Ms>> Submit(ImageGeneration g) {
+        auto claimed = co_await db.Run(
+            [this](std::string id, std::int64_t at) { return tasks.ClaimSubmit(id, at); },
+            g.id, clock.NowMs());
+        if (!claimed.ok()) {
+            obs::Warn("image_submit_claim_failed",
+                      {{"generation_id", g.id}, {"error", claimed.error().detail}});
+            co_return Ms(5'000);
+        }
+        if (!*claimed) {
+            // Begun by a poller that never recorded the answer — or it ended, or got its task
+            // id, meanwhile (then the next step sees that).
+            auto started = co_await db.Run(
+                [this](std::string id) { return tasks.SubmitStartedAt(id); }, g.id);
+            if (started.ok() && started->has_value()) co_return co_await Interrupted(g, **started);
+            co_return Ms(200);
+        }
         NativeCall submit{"POST", std::string(kSubmitPath), SubmitBody(g), true};
+        ++submits;
         NativeAnswer a = co_await Native(std::move(submit));
         if (a.Transient()) {
             std::string why = a.ok ? "status " + std::to_string(a.status) : a.error.api_code;
+            // A timeout may have come after DashScope took the task: the intent stays, and the
+            // generation ends as submit_interrupted rather than being submitted twice.
+            if (a.ok || a.error.code != ErrorCode::kUpstreamTimeout) {
+                (void)co_await db.Run(
+                    [this](std::string id) { return tasks.ReleaseSubmit(id); }, g.id);
+            }
             co_return co_await Later(g, why);
         }
         if (a.status != 200) {
@@ -409,9 +494,21 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         p.upstream_request_id = task->request_id.empty() ? a.request_id : task->request_id;
         p.submitted_at = clock.NowMs();
         p.polls = 0;
-        auto r = co_await Update(g.id, p);
+        auto r = co_await db.Run(
+            [this](std::string id, store::GenerationPatch p) {
+                return tasks.RecordTask(id, p);
+            },
+            g.id, p);
         if (!r.ok()) {
-            // Deleted while it was being submitted: DashScope need not run it.
+            // The intent stays: the generation ends as submit_interrupted, never resubmitted.
+            obs::Error("image_task_record_failed", {{"generation_id", g.id},
+                                                    {"task_id", task->task_id},
+                                                    {"error", r.error().detail}});
+            co_return Ms(1'000);
+        }
+        if (!*r) {
+            // Deleted, or ended by another poller, while it was being submitted: DashScope need
+            // not run it.
             (void)co_await CancelTask(task->task_id);
             co_return std::nullopt;
         }
@@ -419,8 +516,24 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         co_return cfg.first_poll;
     }
 
+    // A submit begun by a poller that never recorded its answer (see Submit).
+    net::awaitable<std::optional<Ms>> Interrupted(ImageGeneration g, std::int64_t started_at) {
+        const std::int64_t since = clock.NowMs() - started_at;
+        if (since < cfg.submit_grace.count()) {
+            co_return std::max(Ms(100), std::min(Ms(cfg.submit_grace.count() - since), Ms(1'000)));
+        }
+        obs::Warn("image_submit_interrupted", {{"generation_id", g.id}});
+        Ending end{GenerationStatus::kFailed, "submit_interrupted",
+                   "The hub submitting this generation stopped before DashScope's answer was "
+                   "recorded; it was not submitted again. Please try again.",
+                   {}};
+        co_await End(g, std::move(end));
+        co_return std::nullopt;
+    }
+
     net::awaitable<std::optional<Ms>> Poll(ImageGeneration g) {
         NativeCall poll{"GET", "/api/v1/tasks/" + g.task_id, "", false};
+        ++polls;
         NativeAnswer a = co_await Native(std::move(poll));
         if (a.Transient()) {
             std::string why = a.ok ? "status " + std::to_string(a.status) : a.error.api_code;
@@ -495,6 +608,7 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
                 continue;
             }
             bailian::Cancel cancel;
+            ++downloads;
             auto fetched = co_await upstream.FetchResult(item.url, cfg.max_image_bytes, cancel);
             if (!fetched.ok()) {
                 obs::Warn("image_download_failed", {{"generation_id", g.id},
@@ -570,13 +684,22 @@ struct Images::Impl : std::enable_shared_from_this<Images::Impl> {
         (void)co_await Account(std::move(finished));
     }
 
+    // Settles the generation and writes its api_calls row in one transaction, conditional on
+    // it not being settled yet: a poller that lost its lease and raced the new holder can never
+    // bill it a second time (the database is the fence). False: try again later.
     net::awaitable<bool> Account(ImageGeneration g) {
         store::ApiCall row = GenerationCallRow(g, catalog);
-        bool recorded = co_await usage.Record(std::move(row));
-        if (!recorded) co_return false;
-        (void)co_await db.Run(
-            [this](std::string id, std::int64_t at) { return store.Images().MarkAccounted(id, at); },
-            g.id, clock.NowMs());
+        auto settled = co_await db.Run(
+            [this](std::string id, store::ApiCall row, std::int64_t at) {
+                return tasks.Settle(id, row, at);
+            },
+            g.id, row, clock.NowMs());
+        if (!settled.ok()) {
+            obs::Error("image_settle_failed",
+                       {{"generation_id", g.id}, {"error", settled.error().detail}});
+            co_return false;
+        }
+        if (*settled) usage.Recorded(row);
         co_return true;
     }
 
@@ -631,17 +754,43 @@ Images::Images(store::Store& store, async::WorkerPool& db, bailian::Client& upst
 
 Images::~Images() { Stop(); }
 
-void Images::Start() {
-    auto pending = impl_->store.Images().ListUnsettled(100'000);
-    if (!pending.ok()) {
-        obs::Error("image_tasks_resume_failed", {{"error", pending.error().detail}});
-    } else {
-        if (!pending->empty()) obs::Info("image_tasks_resumed", {{"count", pending->size()}});
-        for (const auto& g : *pending) impl_->Schedule(g.id, Ms(0));
-    }
+void Images::Start(bool active) {
     net::co_spawn(impl_->strand, impl_->Loop(), [](std::exception_ptr e) {
         if (e) obs::Error("image_poller_stopped", {{"error", "exception"}});
     });
+    if (active) Activate();
+}
+
+void Images::Activate() {
+    {
+        std::lock_guard lk(impl_->mu);
+        if (impl_->stopped || impl_->leased) return;
+        impl_->leased = true;
+        impl_->next_rescan = {};  // the loop reads the database at once
+    }
+    obs::Info("image_poller_active", {});
+    impl_->Kick();
+}
+
+void Images::Deactivate() {
+    {
+        std::lock_guard lk(impl_->mu);
+        if (!impl_->leased) return;
+        impl_->leased = false;
+        for (const auto& [at, id] : impl_->due) impl_->known.erase(id);
+        impl_->due.clear();
+    }
+    obs::Info("image_poller_inactive", {});
+    impl_->Kick();
+}
+
+Images::TaskRequests Images::task_requests() const {
+    return {impl_->submits.load(), impl_->polls.load(), impl_->downloads.load()};
+}
+
+bool Images::active() const {
+    std::lock_guard lk(impl_->mu);
+    return impl_->leased;
 }
 
 void Images::Stop() {
@@ -728,7 +877,8 @@ net::awaitable<Result<void>> Images::Delete(std::string user_id, std::string id)
 }
 
 net::awaitable<std::shared_ptr<Images::Watch>> Images::Subscribe(std::string generation_id) {
-    auto w = std::make_shared<Impl::WatchImpl>(co_await net::this_coro::executor);
+    auto w = std::make_shared<Impl::WatchImpl>(co_await net::this_coro::executor,
+                                               impl_->cfg.watch_recheck);
     std::lock_guard lk(impl_->mu);
     impl_->watchers[generation_id].push_back(w);
     co_return w;

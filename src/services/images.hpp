@@ -1,6 +1,7 @@
 #pragma once
 // Wanx image generation: a request becomes an image_generations row at once (202), and one
-// background poller per hub takes every unsettled generation through DashScope's async task
+// background poller — on the one hub that holds the "images" lease (services/leases.hpp) —
+// takes every unsettled generation, whichever hub accepted it, through DashScope's async task
 // protocol (bailian-api.md §5): submit with X-DashScope-Async, poll /api/v1/tasks/{id} at
 // growing intervals, download each result image as soon as the task succeeds (its URL expires
 // in 24 h), keep it under the file store, and write one api_calls row. Generations live in the
@@ -38,6 +39,14 @@ struct ImagesConfig {
     int max_parallel = 8;                       // generations worked on at once
     std::chrono::seconds url_ttl{3600};         // signed file URLs
     std::chrono::milliseconds openai_wait{120'000};  // /v1/images/generations waits this long
+    // While active, the database is searched this often for unsettled generations (those other
+    // hubs accepted, or a hub that died left).
+    std::chrono::milliseconds rescan_every{1000};
+    // Watchers look again this often (the generation may be worked on by another hub).
+    std::chrono::milliseconds watch_recheck{1000};
+    // A generation whose submit was begun (submit_started_at) but whose task id was never
+    // recorded is ended as "submit_interrupted" once this has passed (never submitted twice).
+    std::chrono::milliseconds submit_grace{30'000};
 };
 
 // What the poller does with a task answer (pure, tested).
@@ -77,8 +86,23 @@ public:
     Images(const Images&) = delete;
     Images& operator=(const Images&) = delete;
 
-    // Loads every unsettled generation and starts the poller.
-    void Start();
+    // Starts the poller loop; `active`: it takes work at once (one hub on its own, tests),
+    // else only after Activate (the "images" lease was gained).
+    void Start(bool active = true);
+    // Takes every unsettled generation in the database, and keeps looking every rescan_every.
+    // Never blocks (the database is read on the db pool).
+    void Activate();
+    // Takes no new step (the lease was lost); steps in flight end at their next step.
+    void Deactivate();
+    bool active() const;
+    // DashScope requests this hub's poller made since start (metrics; with several hubs only
+    // the lease holder's grow).
+    struct TaskRequests {
+        std::int64_t submits = 0;
+        std::int64_t polls = 0;
+        std::int64_t downloads = 0;
+    };
+    TaskRequests task_requests() const;
     // Stops taking new work; work in flight ends at its next step.
     void Stop();
 

@@ -101,6 +101,13 @@ store::ApiCall UsageRecorder::ChatRow(const CallSource& source, const bailian::C
     return c;
 }
 
+void UsageRecorder::Recorded(const store::ApiCall& call) {
+    if (metrics_) metrics_->Observe(call);
+    if (observer_) observer_->OnCall(call);
+    if (auto* second = second_observer_.load()) second->OnCall(call);
+    ++written_;
+}
+
 net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
     if (call.id.empty()) call.id = core::NewId();
     if (call.created_at == 0) call.created_at = clock_.NowMs();

@@ -61,6 +61,9 @@ public:
     // Writes the row (id and created_at filled when empty). A failed write is retried once and
     // then logged with the whole row, so an operator can restore it; returns whether it stuck.
     net::awaitable<bool> Record(store::ApiCall call);
+    // A row the caller wrote itself, in its own transaction (an image generation settles and
+    // bills in one): counted, observed and metered exactly as Record would.
+    void Recorded(const store::ApiCall& call);
     // A second observer told of every call (security events: spend spikes). Set at start-up.
     void SetSecondObserver(CallObserver* observer) { second_observer_.store(observer); }
 

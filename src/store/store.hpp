@@ -21,7 +21,9 @@
 #include "store/conversations.hpp"
 #include "store/data_exports.hpp"
 #include "store/identities.hpp"
+#include "store/image_tasks.hpp"
 #include "store/images.hpp"
+#include "store/leases.hpp"
 #include "store/messages.hpp"
 #include "store/mfa.hpp"
 #include "store/migration.hpp"
@@ -70,6 +72,8 @@ public:
     virtual IdentityStore& Identities() = 0;  // single sign-on (OIDC)
     virtual SecurityEventStore& SecurityEvents() = 0;
     virtual SigningKeyStore& SigningKeys() = 0;  // the JWT key ring, sealed
+    virtual LeaseStore& Leases() = 0;            // work that runs on one hub at a time
+    virtual ImageTaskStore& ImageTasks() = 0;    // image generations settled exactly once
 
     // A cheap round trip to the database (/readyz).
     virtual core::Result<void> Ping() = 0;

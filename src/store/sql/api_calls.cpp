@@ -1,4 +1,5 @@
 #include "store/sql/repos.hpp"
+#include "store/sql/run_once.hpp"
 
 namespace hub::store::sql {
 
@@ -264,6 +265,8 @@ private:
 };
 
 }  // namespace
+
+core::Result<void> InsertApiCallOn(Connection& c, const ApiCall& call) { return InsertOn(c, call); }
 
 std::unique_ptr<ApiCallStore> MakeApiCallStore(RepoContext ctx) {
     return std::make_unique<SqlApiCallStore>(ctx);

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "store/sql/db.hpp"
 #include "store/sql/repos.hpp"
+#include "store/sql/run_once.hpp"
 #include "store/store.hpp"
 
 namespace hub::store::sql {
@@ -31,6 +32,8 @@ public:
     IdentityStore& Identities() override { return *identities_; }
     SecurityEventStore& SecurityEvents() override { return *security_events_; }
     SigningKeyStore& SigningKeys() override { return *signing_keys_; }
+    LeaseStore& Leases() override { return *leases_; }
+    ImageTaskStore& ImageTasks() override { return *image_tasks_; }
 
     // The database under the repositories (copies between stores, snapshots).
     virtual Database& database() = 0;
@@ -62,6 +65,8 @@ protected:
         identities_ = MakeIdentityStore(ctx);
         security_events_ = MakeSecurityEventStore(ctx);
         signing_keys_ = MakeSigningKeyStore(ctx);
+        leases_ = MakeLeaseStore(ctx);
+        image_tasks_ = MakeImageTaskStore(ctx);
     }
 
     const core::Clock& clock() const { return clock_; }
@@ -87,6 +92,8 @@ private:
     std::unique_ptr<IdentityStore> identities_;
     std::unique_ptr<SecurityEventStore> security_events_;
     std::unique_ptr<SigningKeyStore> signing_keys_;
+    std::unique_ptr<LeaseStore> leases_;
+    std::unique_ptr<ImageTaskStore> image_tasks_;
 };
 
 }  // namespace hub::store::sql
