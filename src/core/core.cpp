@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +32,41 @@ std::string PercentEncode(std::string_view s) {
         }
     }
     return out;
+}
+
+namespace {
+int HexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+}  // namespace
+
+bool PercentDecodeStrict(std::string_view in, std::string* out) {
+    out->clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out->push_back(in[i]);
+            continue;
+        }
+        if (i + 2 >= in.size()) return false;
+        int hi = HexValue(in[i + 1]);
+        int lo = HexValue(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out->push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return true;
+}
+
+bool ParseIntIn(std::string_view s, long long lo, long long hi, long long* out) {
+    if (s.empty()) return false;
+    long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
+    *out = v;
+    return true;
 }
 
 std::string FormatIsoMs(std::int64_t epoch_ms) {

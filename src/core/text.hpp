@@ -8,5 +8,10 @@ namespace hub::core {
 // RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~):
 // safe in a path segment, a query value, an x-www-form-urlencoded body and an otpauth:// URI.
 std::string PercentEncode(std::string_view s);
+// The strict reverse, for the parts of a configured URL (user, password, path): false for a '%'
+// not followed by two hex digits ('+' stays '+').
+bool PercentDecodeStrict(std::string_view in, std::string* out);
+// The whole of `s` as a decimal integer within [lo, hi]; false otherwise (a port, a db number).
+bool ParseIntIn(std::string_view s, long long lo, long long hi, long long* out);
 
 }  // namespace hub::core

@@ -1,6 +1,6 @@
 #include "redis/url.hpp"
 
-#include <charconv>
+#include "core/text.hpp"
 
 namespace hub::redis {
 namespace {
@@ -12,39 +12,6 @@ Error Invalid(std::string_view why) {
     std::string msg = "invalid Redis URL: ";
     msg += why;
     return Error::Make(ErrorCode::kInvalidArgument, "invalid_config", msg, msg);
-}
-
-int HexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-bool PercentDecode(std::string_view in, std::string* out) {
-    out->clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] != '%') {
-            out->push_back(in[i]);
-            continue;
-        }
-        if (i + 2 >= in.size()) return false;
-        int hi = HexValue(in[i + 1]);
-        int lo = HexValue(in[i + 2]);
-        if (hi < 0 || lo < 0) return false;
-        out->push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-    }
-    return true;
-}
-
-bool ParseInt(std::string_view s, long long lo, long long hi, long long* out) {
-    if (s.empty()) return false;
-    long long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
-    *out = v;
-    return true;
 }
 
 bool ValidHost(std::string_view h) {
@@ -89,10 +56,10 @@ core::Result<Url> ParseUrl(std::string_view url) {
         if (colon == std::string_view::npos) {
             return Invalid("the part before @ must be :password or user:password");
         }
-        if (!PercentDecode(userinfo.substr(0, colon), &u.user)) {
+        if (!core::PercentDecodeStrict(userinfo.substr(0, colon), &u.user)) {
             return Invalid("the user name is badly percent-encoded");
         }
-        if (!PercentDecode(userinfo.substr(colon + 1), &u.password)) {
+        if (!core::PercentDecodeStrict(userinfo.substr(colon + 1), &u.password)) {
             return Invalid("the password is badly percent-encoded");
         }
         if (u.password.empty()) return Invalid("the password after : is empty");
@@ -118,12 +85,12 @@ core::Result<Url> ParseUrl(std::string_view url) {
     u.host = std::string(host);
     if (!port.empty()) {
         long long p = 0;
-        if (!ParseInt(port, 1, 65535, &p)) return Invalid("the port must be a number from 1 to 65535");
+        if (!core::ParseIntIn(port, 1, 65535, &p)) return Invalid("the port must be a number from 1 to 65535");
         u.port = static_cast<unsigned>(p);
     }
     if (!path.empty()) {
         long long db = 0;
-        if (!ParseInt(path, 0, 10000, &db)) return Invalid("the database (after /) must be a number");
+        if (!core::ParseIntIn(path, 0, 10000, &db)) return Invalid("the database (after /) must be a number");
         u.db = static_cast<int>(db);
     }
     while (!query.empty()) {
@@ -133,7 +100,7 @@ core::Result<Url> ParseUrl(std::string_view url) {
         auto eq = kv.find('=');
         std::string_view key = kv.substr(0, eq);
         std::string value;
-        if (eq == std::string_view::npos || !PercentDecode(kv.substr(eq + 1), &value)) {
+        if (eq == std::string_view::npos || !core::PercentDecodeStrict(kv.substr(eq + 1), &value)) {
             return Invalid("query parameters must be name=value");
         }
         if (key == "tls_ca") {

@@ -19,6 +19,7 @@ import YAML from 'yaml';
 
 import { HUB_BIN, ROOT, SIM_BIN, startHub, startSim, tempDir } from '../support/hub.mjs';
 import { waitFor } from '../support/wait.mjs';
+import { freePort } from '../support/net.mjs';
 
 const DEPLOY = path.join(ROOT, 'deploy');
 const read = (...p) => readFileSync(path.join(...p), 'utf8');
@@ -35,17 +36,6 @@ function run(cmd, args, { cwd, env, timeoutMs = 60000 } = {}) {
     proc.stderr.on('data', (c) => { stderr += c; });
     proc.on('error', reject);
     proc.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
   });
 }
 

@@ -19,6 +19,7 @@ import { call, login, register, STRONG_PASSWORD } from '../support/api.mjs';
 import { createUser, SEED_PASSWORD } from '../support/seed.mjs';
 import { startOidcProvider, drive } from '../support/oidc-provider.mjs';
 import { freshStep, oath } from '../support/totp.mjs';
+import { freePort } from '../support/net.mjs';
 
 const SECRETS = {
   test: 'test-client-secret-9f8e7d6c5b4a',
@@ -101,15 +102,7 @@ let evil;
 let hub;
 let adminToken;
 let restartPort;  // a hub restarted in the middle of a sign-in listens here both times
-const answers = [];
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}  // every body the hub sent, for the secret check
+const answers = [];  // every body the hub sent, for the secret check
 
 before(async () => {
   op = await startOidcProvider();

@@ -19,6 +19,7 @@ import { SIM_UPSTREAM_KEY, startHub, startSim, tempDir } from './hub.mjs';
 import { startMariaDb } from './mariadb.mjs';
 import { startRedis } from './redis.mjs';
 import { waitFor } from './wait.mjs';
+import { accepts, freePort } from './net.mjs';
 
 export const FAST_ENV = {
   BAILIAN_HUB_BCRYPT_COST: '10',
@@ -26,25 +27,6 @@ export const FAST_ENV = {
   BAILIAN_HUB_LOGIN_PER_IP_PER_MINUTE: '100000',
   BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE: '100000',
 };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
 
 // nginx as deploy/ configures it in front of hubs, on loopback, with its files in `dir`.
 export async function startNginx(upstreamPorts) {
@@ -102,8 +84,11 @@ ${servers}
   return {
     port, url: `http://127.0.0.1:${port}`, logs,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      // SIGTERM: the master stops its workers (they hold our stdout pipe) before it exits.
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10000);
       await exited;
+      clearTimeout(killer);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,5 @@
 #include "support/mariadb.hpp"
+#include "support/net.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -41,22 +42,6 @@ std::string FindProgram(const std::string& name) {
         if (access(p.c_str(), X_OK) == 0) return p.string();
     }
     throw std::runtime_error(name + " not found (apt-get install mariadb-server)");
-}
-
-unsigned FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        close(fd);
-        throw std::runtime_error("cannot bind a loopback port");
-    }
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 std::string Tail(const std::string& file) {
@@ -164,7 +149,7 @@ MariaDbServer::MariaDbServer(Options options) : options_(options) {
         fs::remove_all(dir_);
         throw std::runtime_error("mariadb-install-db failed: " + tail);
     }
-    port_ = FreePort();
+    port_ = FreeLoopbackPort();
     try {
         Start();
         auto c = RootConnect(socket_);

@@ -18,6 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './wait.mjs';
+import { freePort } from './net.mjs';
 
 export const MYSQL_USER = 'hub';
 export const MYSQL_PASSWORD = 'hub-Test-pw-5d1e';
@@ -30,17 +31,6 @@ function findProgram(name) {
     try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
   }
   throw new Error(`${name} not found (apt-get install mariadb-server)`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function run(file, args, { input } = {}) {

@@ -1,4 +1,5 @@
 #include "support/redis.hpp"
+#include "support/net.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,22 +25,6 @@ namespace hub::test {
 namespace fs = std::filesystem;
 
 namespace {
-
-unsigned FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        close(fd);
-        throw std::runtime_error("cannot bind a loopback port");
-    }
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 bool Accepts(unsigned port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -94,7 +79,7 @@ RedisServer::RedisServer(Options options) : options_(std::move(options)) {
     char tmpl[] = "/tmp/hub-redis-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
-    port_ = FreePort();
+    port_ = FreeLoopbackPort();
     if (options_.tls) MakeCertificates();
 }
 

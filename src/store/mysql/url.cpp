@@ -1,6 +1,6 @@
 #include "store/mysql/url.hpp"
 
-#include <charconv>
+#include "core/text.hpp"
 
 namespace hub::store::mysql {
 
@@ -15,39 +15,6 @@ Error Invalid(std::string_view why) {
     std::string msg = "invalid database URL: ";
     msg += why;
     return Error::Make(ErrorCode::kInvalidArgument, "invalid_config", msg, msg);
-}
-
-int HexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-bool PercentDecode(std::string_view in, std::string* out) {
-    out->clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] != '%') {
-            out->push_back(in[i]);
-            continue;
-        }
-        if (i + 2 >= in.size()) return false;
-        int hi = HexValue(in[i + 1]);
-        int lo = HexValue(in[i + 2]);
-        if (hi < 0 || lo < 0) return false;
-        out->push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-    }
-    return true;
-}
-
-bool ParseInt(std::string_view s, long long lo, long long hi, long long* out) {
-    if (s.empty()) return false;
-    long long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
-    *out = v;
-    return true;
 }
 
 bool ValidDatabaseName(std::string_view s) {
@@ -89,10 +56,10 @@ core::Result<UrlOptions> ParseUrl(std::string_view url) {
         user = userinfo.substr(0, colon);
         password = userinfo.substr(colon + 1);
     }
-    if (!PercentDecode(user, &o.user) || o.user.empty()) {
+    if (!core::PercentDecodeStrict(user, &o.user) || o.user.empty()) {
         return Invalid("the user name is missing or badly percent-encoded");
     }
-    if (!PercentDecode(password, &o.password)) {
+    if (!core::PercentDecodeStrict(password, &o.password)) {
         return Invalid("the password is badly percent-encoded");
     }
     // host[:port], or [v6]:port
@@ -116,7 +83,7 @@ core::Result<UrlOptions> ParseUrl(std::string_view url) {
     o.host = std::string(host);
     if (!port.empty()) {
         long long p = 0;
-        if (!ParseInt(port, 1, 65535, &p)) return Invalid("the port must be a number from 1 to 65535");
+        if (!core::ParseIntIn(port, 1, 65535, &p)) return Invalid("the port must be a number from 1 to 65535");
         o.port = static_cast<unsigned>(p);
     }
     if (!ValidDatabaseName(path)) {
@@ -136,7 +103,7 @@ core::Result<UrlOptions> ParseUrl(std::string_view url) {
         if (eq == std::string_view::npos) return Invalid("a query parameter has no value");
         std::string_view key = pair.substr(0, eq);
         std::string value;
-        if (!PercentDecode(pair.substr(eq + 1), &value)) {
+        if (!core::PercentDecodeStrict(pair.substr(eq + 1), &value)) {
             return Invalid("a query parameter is badly percent-encoded");
         }
         long long n = 0;
@@ -156,10 +123,10 @@ core::Result<UrlOptions> ParseUrl(std::string_view url) {
             o.tls_ca = value;
             o.tls_required = true;
         } else if (key == "pool") {
-            if (!ParseInt(value, 1, 256, &n)) return Invalid("pool must be a number from 1 to 256");
+            if (!core::ParseIntIn(value, 1, 256, &n)) return Invalid("pool must be a number from 1 to 256");
             o.pool = static_cast<int>(n);
         } else if (key == "timeout_ms") {
-            if (!ParseInt(value, 100, 600000, &n)) {
+            if (!core::ParseIntIn(value, 100, 600000, &n)) {
                 return Invalid("timeout_ms must be a number from 100 to 600000");
             }
             o.timeout_ms = static_cast<int>(n);
