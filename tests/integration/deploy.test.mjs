@@ -593,8 +593,8 @@ describe('Kubernetes manifests', () => {
 
   test('the pod runs as non-root with a read-only root, no capabilities and the default seccomp', () => {
     assert.equal(pod.securityContext.runAsNonRoot, true);
-    // A recursive group chmod of /data on every start would make the hub refuse its 0600
-    // jwt-keys.json.
+    // A recursive group chmod of every stored file on each start would take minutes on a large
+    // volume.
     assert.equal(pod.securityContext.fsGroupChangePolicy, 'OnRootMismatch');
     assert.ok(Number.isInteger(pod.securityContext.runAsUser) && pod.securityContext.runAsUser > 0);
     const sc = container.securityContext;

@@ -6,7 +6,7 @@
 // per slot across both hubs. docs/architecture.md, "Work that runs once".
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -70,11 +70,11 @@ describe('leases: work that runs on one hub at a time', () => {
     return out === '' ? [] : out.split('\n').map((l) => l.split('\t'));
   };
 
-  // Hubs of one installation share the database, the master key and the token signing keys.
+  // Hubs of one installation share the database and the master key (which opens the token
+  // signing keys kept in the database).
   const startOne = async (name) => {
     const dir = tempDir(`hub-lease-${name}-`);
     dirs.push(dir);
-    if (hubs.length > 0) copyFileSync(path.join(hubs[0].dataDir, 'jwt-keys.json'), path.join(dir, 'jwt-keys.json'));
     const hub = await startHub({
       dataDir: dir,
       env: { ...env, BAILIAN_HUB_BACKUP_DIR: path.join(dir, 'backups') },
