@@ -60,8 +60,8 @@ core::Result<std::string> OpenRing(const crypto::MasterKey& master,
     auto json = master.Decrypt(stored.sealed, kRingAssociatedData);
     if (!json.ok()) {
         return SetupError(
-            "the JWT key ring in the database cannot be opened with this master key: every hub "
-            "of one database needs the same BAILIAN_HUB_MASTER_KEY");
+            "the master key does not match the one that sealed the JWT key ring in the database: "
+            "every hub of one database needs the same BAILIAN_HUB_MASTER_KEY");
     }
     return std::move(json.value());
 }
