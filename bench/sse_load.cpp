@@ -67,6 +67,7 @@ struct Stats {
     int refused = 0;
     std::vector<double> refused_ms;  // connect -> end of the 503
     std::uint64_t bytes = 0;
+    std::uint64_t events = 0;        // SSE events received (each ends with a blank line)
     std::vector<double> ttfb_ms;     // request written -> first body byte
     std::vector<double> duration_s;  // connect -> end of body (completed streams)
     int first_status = 0;            // first non-200 status seen, for the report
@@ -211,6 +212,7 @@ private:
     void Body(const char* p, std::size_t n) {
         if (status_ != 200 && error_body_.size() < 300)
             error_body_.append(p, std::min<std::size_t>(n, 300 - error_body_.size()));
+        CountEvents(p, n);
         if (saw_done_) return;
         // Look for the line across piece boundaries: keep the last few bytes.
         static constexpr std::string_view kDone = "data: [DONE]";
@@ -220,6 +222,22 @@ private:
         tail_ = window.size() > kDone.size() ? window.substr(window.size() - kDone.size()) : window;
     }
 
+    // Events end with "\n\n"; the pair may straddle two pieces.
+    void CountEvents(const char* p, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const bool nl = p[i] == '\n';
+            if (nl && prev_newline_) ++events_;
+            prev_newline_ = nl;
+        }
+    }
+
+public:
+    // SSE events seen since the last call.
+    std::uint64_t TakeEvents() { return std::exchange(events_, 0); }
+
+private:
+    std::uint64_t events_ = 0;
+    bool prev_newline_ = false;
     State state_ = State::kHead;
     std::string head_;
     std::string line_;
@@ -290,6 +308,7 @@ net::awaitable<void> OneStream(const Options& o, Stats& st, tcp::endpoint ep, st
                 ++st.err_closed;
                 co_return;
             }
+            st.events += rr.TakeEvents();
             if (body_bytes && !first_byte && rr.status() == 200) {
                 first_byte = true;
                 st.ttfb_ms.push_back(
@@ -405,12 +424,13 @@ int RunStreams(const Options& o) {
                  st.err_no_done;
     std::printf("streams=%d\ncompleted=%d\nerrors=%d\nerr_connect=%d\nerr_write=%d\n"
                 "err_status=%d\nerr_closed=%d\nerr_timeout=%d\nerr_no_done=%d\npeak_active=%d\n"
-                "bytes=%llu\nttfb_p50_ms=%.1f\nttfb_p99_ms=%.1f\nttfb_max_ms=%.1f\n"
+                "bytes=%llu\nevents=%llu\nttfb_p50_ms=%.1f\nttfb_p99_ms=%.1f\nttfb_max_ms=%.1f\n"
                 "duration_p50_s=%.2f\nduration_p99_s=%.2f\nduration_max_s=%.2f\nwall_s=%.2f\n"
                 "refused=%d\nrefused_p50_ms=%.1f\nrefused_p99_ms=%.1f\n",
                 o.streams, st.completed, errors, st.err_connect, st.err_write, st.err_status,
                 st.err_closed, st.err_timeout, st.err_no_done, st.peak_active,
-                static_cast<unsigned long long>(st.bytes), Pct(st.ttfb_ms, 50), Pct(st.ttfb_ms, 99),
+                static_cast<unsigned long long>(st.bytes),
+                static_cast<unsigned long long>(st.events), Pct(st.ttfb_ms, 50), Pct(st.ttfb_ms, 99),
                 Pct(st.ttfb_ms, 100), Pct(st.duration_s, 50), Pct(st.duration_s, 99),
                 Pct(st.duration_s, 100), wall, st.refused, Pct(st.refused_ms, 50),
                 Pct(st.refused_ms, 99));

@@ -841,6 +841,15 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     images.Start(/*active=*/false);  // polls once the "images" lease is held
     leases.Start();
     data_rights.Start();
+    // The CA certificates for an https:// DashScope are loaded now, beside serving, rather
+    // than before listening (start-up) or on the first call (an io thread). The media pool is
+    // joined before http_client goes away.
+    if (base->tls) {
+        net::post(media.pool(), [&http_client] {
+            if (auto ready = http_client.PrepareTls(); !ready.ok())
+                obs::Error("upstream_tls_unavailable", {{"error", ready.error().detail}});
+        });
+    }
     obs::Info("listening", {{"host", cfg.listen_host},
                             {"port", *port},
                             {"metrics_port", metrics_port},

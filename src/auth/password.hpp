@@ -25,7 +25,8 @@ inline constexpr std::size_t kMaxEmailLength = 254;
 class PasswordHasher {
 public:
     // Fails with kInvalidArgument when cost is outside [kMinBcryptCost, kMaxBcryptCost].
-    // Computes one bcrypt hash of a random password (the "dummy" hash) at the same cost.
+    // Makes the "dummy" hash (a fresh salt at the same cost; no hash is computed, so this is
+    // cheap).
     [[nodiscard]] static core::Result<PasswordHasher> Create(int cost = kDefaultBcryptCost);
 
     // "$2b$<cost>$..." (60 chars). Fails for a password that bcrypt cannot represent
@@ -45,6 +46,8 @@ public:
     [[nodiscard]] bool NeedsRehash(std::string_view hash) const;
 
     int cost() const { return cost_; }
+    // The dummy hash that VerifyAgainstDummy checks against (tests).
+    std::string_view dummy_hash() const { return dummy_hash_; }
 
 private:
     PasswordHasher(int cost, std::string dummy_hash)

@@ -133,17 +133,36 @@ void ArmCancel(core::Cancel& cancel, const std::shared_ptr<Conn>& conn, Executor
 }
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
-    Impl(net::io_context& io_, ClientConfig cfg_) : io(io_), cfg(std::move(cfg_)), ctx(ssl::context::tls_client) {
-        ctx.set_verify_mode(ssl::verify_peer);
-        if (cfg.ca_file.empty()) ctx.set_default_verify_paths();
-        else ctx.load_verify_file(cfg.ca_file);
-        ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    Impl(net::io_context& io_, ClientConfig cfg_) : io(io_), cfg(std::move(cfg_)) {}
+
+    // The TLS context, made on first use: loading the CA bundle costs tens of milliseconds,
+    // which a hub that never calls an https:// upstream (or not yet) should not pay at start.
+    // nullptr and *error when the certificates cannot be loaded.
+    ssl::context* Tls(core::Error* error) {
+        std::call_once(tls_once, [this] {
+            try {
+                ssl::context c(ssl::context::tls_client);
+                c.set_verify_mode(ssl::verify_peer);
+                if (cfg.ca_file.empty()) c.set_default_verify_paths();
+                else c.load_verify_file(cfg.ca_file);
+                c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                              ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                              ssl::context::no_tlsv1_1);
+                ctx.emplace(std::move(c));
+            } catch (const std::exception& e) {
+                tls_error = e.what();
+            }
+        });
+        if (!ctx && error) *error = ClientError(ErrorCode::kUpstream, "tls",
+                                                "cannot load the CA certificates: " + tls_error);
+        return ctx ? &*ctx : nullptr;
     }
 
     net::io_context& io;
     ClientConfig cfg;
-    ssl::context ctx;
+    std::once_flag tls_once;
+    std::optional<ssl::context> ctx;
+    std::string tls_error;
     mutable std::mutex mu;
     std::map<std::string, std::vector<std::shared_ptr<Conn>>> idle;
 
@@ -184,7 +203,10 @@ net::awaitable<core::Result<std::shared_ptr<Conn>>> HttpClient::Impl::Connect(Ur
         for (const auto& r : results) endpoints.push_back(r.endpoint());
     }
     if (url.tls) {
-        c->tls.emplace(ex, ctx);
+        core::Error tls_error;
+        ssl::context* tls = Tls(&tls_error);
+        if (!tls) co_return tls_error;
+        c->tls.emplace(ex, *tls);
     } else {
         c->plain.emplace(ex);
     }
@@ -325,6 +347,12 @@ HttpClient::HttpClient(net::io_context& io, ClientConfig cfg)
     : impl_(std::make_shared<Impl>(io, std::move(cfg))) {}
 
 HttpClient::~HttpClient() = default;
+
+core::Result<void> HttpClient::PrepareTls() {
+    core::Error error;
+    if (!impl_->Tls(&error)) return error;
+    return {};
+}
 
 std::size_t HttpClient::IdleConnections() const {
     std::lock_guard lk(impl_->mu);

@@ -84,6 +84,11 @@ public:
 
     std::size_t IdleConnections() const;
 
+    // Loads the CA certificates for https:// now (blocking, tens of milliseconds) instead of on
+    // the first TLS connection; a no-op after the first call. Returns the error a TLS
+    // connection would fail with when they cannot be loaded.
+    core::Result<void> PrepareTls();
+
     struct Impl;
 
 private:

@@ -1,5 +1,6 @@
 #include "auth/password.hpp"
 
+#include <crypt.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -42,6 +43,29 @@ TEST_F(PasswordHasherTest, DummyAndMalformedHashesAlwaysFail) {
     EXPECT_FALSE(hasher_->VerifyAgainstDummy("whatever password"));
     EXPECT_FALSE(hasher_->Verify("whatever password", "not a hash"));
     EXPECT_FALSE(hasher_->Verify("", ""));
+}
+
+// The dummy hash is made without hashing (start-up pays no bcrypt run), yet checking a
+// password against it is a full bcrypt run at the configured cost: it is a well-formed "$2b$"
+// hash whose salt libxcrypt accepts, and it differs between hashers.
+TEST_F(PasswordHasherTest, DummyHashIsAWellFormedHashAtTheConfiguredCost) {
+    std::string dummy(hasher_->dummy_hash());
+    ASSERT_EQ(dummy.size(), 60u);
+    EXPECT_EQ(dummy.substr(0, 7), "$2b$10$");
+    EXPECT_EQ(BcryptCost(dummy), 10);
+    EXPECT_TRUE(hasher_->NeedsRehash(dummy) == false);
+
+    crypt_data data{};
+    const char* out = crypt_rn("whatever password", dummy.c_str(), &data, sizeof data);
+    ASSERT_NE(out, nullptr);
+    std::string computed(out);
+    EXPECT_EQ(computed.size(), 60u) << computed;
+    EXPECT_EQ(computed.substr(0, 29), dummy.substr(0, 29));  // same cost and salt: a real run
+    EXPECT_NE(computed, dummy);
+
+    auto other = PasswordHasher::Create(10);
+    ASSERT_TRUE(other.ok());
+    EXPECT_NE(other->dummy_hash(), hasher_->dummy_hash());
 }
 
 TEST_F(PasswordHasherTest, RejectsWhatBcryptWouldTruncate) {
