@@ -170,9 +170,16 @@ TEST(ChunkPath, EdgeCasesAgreeWithTheDom) {
 
 TEST(ChunkPath, FramesAreWhatTheDomWrites) {
     // Text nlohmann would escape or replace, model names and ids that need escaping.
-    const std::vector<std::string> texts = {"", "plain", "\"\\/", std::string("\0\x01\x1f\x7f", 4),
-                                            "中文 😀", "bad \xff utf-8 \xe4\xb8", "\xed\xa0\x80",
-                                            "\xc0\xaf", "\xf4\x90\x80\x80", "end\xe4"};
+    const std::vector<std::string> texts = {"",
+                                            "plain",
+                                            "\"\\/\b\f\n\r\t",
+                                            std::string("\0\x01\x1f\x7f", 4),
+                                            "中文 😀",
+                                            "bad \xff utf-8 \xe4\xb8",
+                                            "\xed\xa0\x80",
+                                            "\xc0\xaf",
+                                            "\xf4\x90\x80\x80",
+                                            "end\xe4"};
     for (const auto& t : texts) {
         for (bool include_usage : {false, true}) {
             ChunkRenderer fast(t, t, -3, include_usage, false);
