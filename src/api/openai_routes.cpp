@@ -32,23 +32,31 @@ http::Response RenderOpenAiError(const core::Error& e, const http::Request&) {
     return OpenAiError(e);
 }
 
-// Writes OpenAI chunks to the client as upstream events arrive; starts the response on the
-// first frame, so errors before any output can still be plain JSON errors.
+// Writes OpenAI chunks to the client as upstream events arrive: the frames of one upstream
+// read are collected and written together (Flush); the response starts with the first
+// frames, so errors before any output can still be plain JSON errors.
 class ChunkSink final : public bailian::EventSink {
 public:
     ChunkSink(http::ResponseStream& stream, services::ChunkRenderer& renderer)
         : stream_(stream), renderer_(renderer) {}
 
     net::awaitable<bool> OnEvent(const bailian::StreamEvent& event) override {
-        std::string frames = renderer_.OnEvent(event);
-        if (frames.empty()) co_return !stream_.ClientGone();
+        renderer_.Append(event, pending_);
+        co_return !stream_.ClientGone();
+    }
+    bool HasPending() const override { return !pending_.empty(); }
+    net::awaitable<bool> Flush() override {
+        if (pending_.empty()) co_return !stream_.ClientGone();
         if (!stream_.Started() && !co_await stream_.Begin(200, SseHeaders())) co_return false;
+        std::string frames;
+        frames.swap(pending_);
         co_return co_await stream_.Write(std::move(frames));
     }
 
 private:
     http::ResponseStream& stream_;
     services::ChunkRenderer& renderer_;
+    std::string pending_;  // frames not written yet
 };
 
 // n > 1: DashScope's own OpenAI-shaped answer with n choices, relayed as is.
@@ -134,6 +142,7 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     services::ChunkRenderer renderer(id, model, created, req.include_usage);
     ChunkSink sink(ctx.stream, renderer);
     auto run = co_await compat.Complete(caller, std::move(req), &sink, cancel);
+    if (sink.HasPending()) (void)co_await sink.Flush();  // e.g. frames before a failed retry
     if (!ctx.stream.Started()) {
         // Nothing was streamed yet: an error can still be an ordinary JSON answer.
         if (!run.ok()) {

@@ -31,6 +31,11 @@ class EventSink {
 public:
     virtual ~EventSink() = default;
     virtual net::awaitable<bool> OnEvent(const StreamEvent& event) = 0;
+    // A sink may hold what OnEvent produced and write it in one go: the client calls Flush()
+    // after the events of each upstream read (a DashScope chunk often carries several tokens)
+    // when HasPending(). false = the client is gone.
+    virtual bool HasPending() const { return false; }
+    virtual net::awaitable<bool> Flush() { co_return true; }
 };
 
 struct ChatRequest {

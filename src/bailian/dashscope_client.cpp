@@ -247,6 +247,15 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
                         }
                         if (failed) break;
                     }
+                    // One write for everything this upstream read produced.
+                    if (sink && !failed && !out.cancelled && sink->HasPending()) {
+                        const bool written = co_await sink->Flush();
+                        if (!written) {
+                            cancel.Trigger();
+                            out.cancelled = true;
+                            done = true;
+                        }
+                    }
                     if (failed || out.cancelled) break;
                 }
                 if (!failed) {

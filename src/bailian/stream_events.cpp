@@ -57,6 +57,170 @@ const Json* FirstChoice(const Json* choices) {
     return nullptr;
 }
 
+
+// The cheap reading of a compatible chunk: nlohmann's SAX parser (the same lexer and grammar
+// as the DOM parse, so exactly the same inputs are valid JSON) with a handler that keeps only
+// what OnCompatible uses and builds no DOM. It handles the usual chunk: an object whose
+// "choices" is [] or one object with "index" 0 (or absent), "delta" an object or null whose
+// "content" / "reasoning_content" are strings or null and "tool_calls" null, "finish_reason"
+// any scalar, "usage" null, "request_id" a string or null. Anything else (an "error", "code"
+// or "output" key, tool calls, a usage object, array content, several choices, "message"
+// instead of "delta", a repeated key the scan reads, a root that is no object, invalid JSON)
+// makes it give up, and the caller reads the chunk again with the DOM: by construction the
+// two readings agree wherever the scan answers.
+class CompatScan {
+public:
+    using Json = nlohmann::json;
+    using string_t = Json::string_t;
+    using binary_t = Json::binary_t;
+
+    bool gave_up = false;
+    bool has_choice = false;   // choices had one element
+    bool choice_zero = true;   // ... and its index reads as 0
+    bool has_content = false, has_reasoning = false, has_finish = false, has_rid = false;
+    std::string content, reasoning, finish, request_id;
+
+    bool null() { return Scalar(kNull); }
+    bool boolean(bool) { return Scalar(kBool); }
+    bool number_integer(Json::number_integer_t v) { return Number(v == 0, false); }
+    bool number_unsigned(Json::number_unsigned_t v) { return Number(v == 0, false); }
+    bool number_float(Json::number_float_t, const string_t&) { return Number(false, true); }
+    bool binary(binary_t&) { return GiveUp(); }
+    bool string(string_t& v) {
+        if (skip_ > 0) return true;
+        switch (Take()) {
+            case kIgnore: return true;
+            case kRid: has_rid = true; request_id.assign(v); return true;
+            case kFinish: has_finish = true; finish.assign(v); return true;
+            case kContent: has_content = true; content.assign(v); return true;
+            case kReasoning: has_reasoning = true; reasoning.assign(v); return true;
+            case kIndex: return true;  // wire::Int reads a string as 0
+            default: return GiveUp();
+        }
+    }
+    bool start_object(std::size_t) {
+        if (skip_ > 0) return ++skip_, true;
+        if (depth_ == 0) return Push(kRoot);
+        if (Top() == kChoices) {
+            if (has_choice) return GiveUp();  // n > 1
+            has_choice = true;
+            return Push(kChoice);
+        }
+        switch (Take()) {
+            case kIgnore: case kIndex: case kFinish: return ++skip_, true;
+            case kDelta: return Push(kDeltaObj);
+            default: return GiveUp();
+        }
+    }
+    bool start_array(std::size_t) {
+        if (skip_ > 0) return ++skip_, true;
+        if (depth_ == 0 || Top() == kChoices) return GiveUp();
+        switch (Take()) {
+            case kIgnore: case kIndex: case kFinish: return ++skip_, true;
+            case kChoicesKey: return Push(kChoices);
+            default: return GiveUp();
+        }
+    }
+    bool end_object() { return End(); }
+    bool end_array() { return End(); }
+    bool key(string_t& k) {
+        if (skip_ > 0) return true;
+        slot_ = kIgnore;
+        unsigned bit = 0;
+        switch (Top()) {
+            case kRoot:
+                if (k == "choices") slot_ = kChoicesKey, bit = 1;
+                else if (k == "usage") slot_ = kUsage, bit = 2;
+                else if (k == "request_id") slot_ = kRid, bit = 4;
+                else if (k == "error" || k == "code" || k == "output") return GiveUp();
+                break;
+            case kChoice:
+                if (k == "index") slot_ = kIndex, bit = 8;
+                else if (k == "delta") slot_ = kDelta, bit = 16;
+                else if (k == "finish_reason") slot_ = kFinish, bit = 32;
+                else if (k == "message") return GiveUp();
+                break;
+            case kDeltaObj:
+                if (k == "content") slot_ = kContent, bit = 64;
+                else if (k == "reasoning_content") slot_ = kReasoning, bit = 128;
+                else if (k == "tool_calls") slot_ = kToolCalls, bit = 256;
+                break;
+            default:
+                return GiveUp();
+        }
+        if (bit != 0) {
+            if (seen_ & bit) return GiveUp();  // a repeated key: the DOM keeps the last one
+            seen_ |= bit;
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+        return GiveUp();
+    }
+
+private:
+    enum Ctx : unsigned char { kRoot, kChoices, kChoice, kDeltaObj };
+    enum Slot : unsigned char {
+        kNone, kIgnore, kChoicesKey, kUsage, kRid, kIndex, kDelta, kFinish, kContent,
+        kReasoning, kToolCalls
+    };
+    enum Kind { kNull, kBool };
+
+    bool GiveUp() {
+        gave_up = true;
+        return false;
+    }
+    Ctx Top() const { return stack_[depth_ - 1]; }
+    bool Push(Ctx c) {
+        if (depth_ == 4) return GiveUp();
+        stack_[depth_++] = c;
+        slot_ = kNone;
+        return true;
+    }
+    bool End() {
+        if (skip_ > 0) return --skip_, true;
+        --depth_;
+        slot_ = kNone;
+        return true;
+    }
+    Slot Take() {
+        Slot s = slot_;
+        slot_ = kNone;
+        return s;
+    }
+    bool Scalar(Kind kind) {
+        if (skip_ > 0) return true;
+        if (depth_ == 0 || Top() == kChoices) return GiveUp();
+        switch (Take()) {
+            case kIgnore: case kIndex: case kFinish: return true;  // finish: not a string = none
+            case kChoicesKey: case kUsage: case kDelta: case kContent: case kReasoning:
+            case kToolCalls:
+                return kind == kNull ? true : GiveUp();
+            case kRid:
+                return kind == kNull ? true : GiveUp();  // wire::Str prints a bool
+            default: return GiveUp();
+        }
+    }
+    bool Number(bool zero, bool is_float) {
+        if (skip_ > 0) return true;
+        if (depth_ == 0 || Top() == kChoices) return GiveUp();
+        switch (Take()) {
+            case kIgnore: case kFinish: return true;
+            case kIndex:
+                if (is_float) return GiveUp();
+                choice_zero = zero;
+                return true;
+            default: return GiveUp();  // wire::Str prints numbers; usage/content: not the usual
+        }
+    }
+
+    Ctx stack_[4] = {};
+    int depth_ = 0;
+    int skip_ = 0;  // depth inside a value the scan ignores
+    Slot slot_ = kNone;
+    unsigned seen_ = 0;  // keys already read (each at one level only)
+};
+
 }  // namespace
 
 std::vector<StreamEvent> StreamDecoder::OnEvent(const SseEvent& event) {
@@ -145,6 +309,7 @@ void StreamDecoder::OnCompatible(const SseEvent& event, std::vector<StreamEvent>
         out.emplace_back(Done{});
         return;
     }
+    if (!options_.dom_reference && event.event != "error" && ScanCompatible(data, out)) return;
     auto j = wire::ParseJson(data);
     UpstreamError err;
     err.http_status = event.http_status.value_or(0);
@@ -180,6 +345,24 @@ void StreamDecoder::OnCompatible(const SseEvent& event, std::vector<StreamEvent>
         finished_ = true;
         out.emplace_back(Finish{std::move(*finish)});
     }
+}
+
+// The usual chunk without a DOM (CompatScan); false = not handled, nothing emitted.
+bool StreamDecoder::ScanCompatible(std::string_view data, std::vector<StreamEvent>& out) {
+    CompatScan scan;
+    if (!nlohmann::json::sax_parse(data.begin(), data.end(), &scan) || scan.gave_up) return false;
+    ++scanned_;
+    if (scan.has_rid && !scan.request_id.empty()) request_id_ = std::move(scan.request_id);
+    if (!scan.has_choice || !scan.choice_zero) return true;
+    if (scan.has_reasoning && !scan.reasoning.empty())
+        out.emplace_back(ReasoningDelta{std::move(scan.reasoning)});
+    if (scan.has_content && !scan.content.empty())
+        out.emplace_back(ContentDelta{std::move(scan.content)});
+    if (scan.has_finish && !scan.finish.empty() && scan.finish != "null" && !finished_) {
+        finished_ = true;
+        out.emplace_back(Finish{std::move(scan.finish)});
+    }
+    return true;
 }
 
 void StreamDecoder::OnNative(const SseEvent& event, std::vector<StreamEvent>& out) {

@@ -69,6 +69,11 @@ struct StreamOptions {
     bool incremental_output = true;
     // The x-request-id response header; used for errors when the event carries no request_id.
     std::string request_id;
+    // Compatible mode reads the usual chunk (one choice with a string delta, a finish_reason,
+    // no usage/error/tool calls) with a SAX scan that keeps only the fields it needs, and falls
+    // back to the JSON DOM for everything else (see stream_events.cpp). true = always the DOM:
+    // the reference the scan is tested against (unit test, fuzz/stream_events.cpp).
+    bool dom_reference = false;
 };
 
 class StreamDecoder {
@@ -90,6 +95,7 @@ public:
 
     bool ended() const { return ended_; }        // Done or an error was emitted
     bool finished() const { return finished_; }  // a Finish was emitted
+    std::size_t scanned() const { return scanned_; }  // compatible chunks read without a DOM
     // DashScope's request id: from the events (native), else the header given in options.
     const std::string& request_id() const {
         return request_id_.empty() ? options_.request_id : request_id_;
@@ -97,6 +103,7 @@ public:
 
 private:
     void OnCompatible(const SseEvent& event, std::vector<StreamEvent>& out);
+    bool ScanCompatible(std::string_view data, std::vector<StreamEvent>& out);
     void OnNative(const SseEvent& event, std::vector<StreamEvent>& out);
     void EmitError(UpstreamError error, std::vector<StreamEvent>& out);
     void EmitUsage(const Usage& usage, std::vector<StreamEvent>& out);
@@ -114,6 +121,7 @@ private:
     std::map<int, ToolCallSoFar> tool_calls_so_far_;  // incremental_output=false only
     bool finished_ = false;
     bool ended_ = false;
+    std::size_t scanned_ = 0;
 };
 
 // Both layers together, for the network client: feed the body bytes as they arrive, call

@@ -355,7 +355,7 @@ private:
 
     // Runs on the connection's strand; `alive` tells whether this StreamImpl still exists.
     net::awaitable<void> Watch(std::shared_ptr<Conn> c, std::shared_ptr<bool> alive) {
-        char buf[512];
+        char buf[64];  // in the frame of every held stream; what it reads is thrown away
         for (;;) {
             beast::error_code ec;
             co_await c->lowest().socket().async_read_some(
@@ -667,6 +667,9 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
             Finished(req, "(https-required)", r.status, r.body.size(), start_us, "");
             break;
         }
+        // The request is read: its buffer (4 KiB or more) is not kept for the whole answer,
+        // which for a stream may last minutes. Bytes of a pipelined request stay.
+        buf.shrink_to_fit();
         co_await Dispatch(c, req, keep_alive, start_us);
         if (!keep_alive || draining) break;
     }

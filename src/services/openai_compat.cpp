@@ -299,12 +299,94 @@ json OpenAiErrorJson(const Error& e, int status, const std::optional<std::string
 
 // ---- chunks ----
 
+namespace {
+
+// What nlohmann's UTF-8 decoder accepts (Unicode's well-formed byte sequences).
+bool ValidUtf8(std::string_view s) {
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        auto at = [&](std::size_t k) -> unsigned {
+            return i + k < n ? static_cast<unsigned char>(s[i + k]) : 0u;
+        };
+        auto cont = [](unsigned b) { return b >= 0x80 && b <= 0xBF; };
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (!cont(at(1))) return false;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            const unsigned b1 = at(1);
+            const unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
+            const unsigned hi = c == 0xED ? 0x9F : 0xBF;
+            if (b1 < lo || b1 > hi || !cont(at(2))) return false;
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            const unsigned b1 = at(1);
+            const unsigned lo = c == 0xF0 ? 0x90 : 0x80;
+            const unsigned hi = c == 0xF4 ? 0x8F : 0xBF;
+            if (b1 < lo || b1 > hi || !cont(at(2)) || !cont(at(3))) return false;
+            i += 4;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+    if (!ValidUtf8(text)) {  // never from a parsed chunk; nlohmann's replacement rules then
+        out += json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+        return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    std::size_t run = 0;  // start of the bytes not yet copied
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(text.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\f': out += "\\f"; break;
+            case '\r': out += "\\r"; break;
+            default: {
+                const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+                out.append(esc, sizeof esc);
+            }
+        }
+    }
+    out.append(text.data() + run, text.size() - run);
+    out.push_back('"');
+}
+
 ChunkRenderer::ChunkRenderer(std::string id, std::string model, std::int64_t created_s,
-                             bool include_usage)
+                             bool include_usage, bool dom_reference)
     : id_(std::move(id)),
       model_(std::move(model)),
       created_s_(created_s),
-      include_usage_(include_usage) {}
+      include_usage_(include_usage),
+      dom_reference_(dom_reference) {
+    // nlohmann's objects are std::maps: keys are written in sorted order.
+    tail_ = ",\"index\":0,\"logprobs\":null}],\"created\":" + std::to_string(created_s_) +
+            ",\"id\":";
+    AppendJsonString(tail_, id_);
+    tail_ += ",\"model\":";
+    AppendJsonString(tail_, model_);
+    tail_ += ",\"object\":\"chat.completion.chunk\",\"system_fingerprint\":null";
+    if (include_usage_) tail_ += ",\"usage\":null";
+    tail_ += "}\n\n";
+}
 
 json ChunkRenderer::Chunk(json delta, const json& finish_reason) const {
     json j = {{"id", id_},
@@ -324,26 +406,76 @@ std::string ChunkRenderer::Frame(const json& j) const {
     return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
 }
 
+void ChunkRenderer::AppendFrame(std::string& out, std::string_view delta_json,
+                                const std::string_view* finish_reason) const {
+    out += "data: {\"choices\":[{\"delta\":";
+    out += delta_json;
+    out += ",\"finish_reason\":";
+    if (finish_reason == nullptr) {
+        out += "null";
+    } else {
+        AppendJsonString(out, *finish_reason);
+    }
+    out += tail_;
+}
+
+void ChunkRenderer::AppendTextFrame(std::string& out, std::string_view key_prefix,
+                                    std::string_view text) {
+    out += "data: {\"choices\":[{\"delta\":";
+    out += key_prefix;
+    AppendJsonString(out, text);
+    out += "},\"finish_reason\":null";
+    out += tail_;
+}
+
 std::string ChunkRenderer::RoleFrameOnce() {
-    if (started_) return {};
+    std::string out;
+    AppendRoleFrameOnce(out);
+    return out;
+}
+
+void ChunkRenderer::AppendRoleFrameOnce(std::string& out) {
+    if (started_) return;
     started_ = true;
-    return Frame(Chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+    if (dom_reference_) {
+        out += Frame(Chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+    } else {
+        AppendFrame(out, R"({"content":"","role":"assistant"})", nullptr);
+    }
 }
 
 std::string ChunkRenderer::OnEvent(const bailian::StreamEvent& event) {
-    if (finished_) return {};
+    std::string out;
+    Append(event, out);
+    return out;
+}
+
+void ChunkRenderer::Append(const bailian::StreamEvent& event, std::string& out) {
+    if (finished_) return;
     if (const auto* c = std::get_if<bailian::ContentDelta>(&event)) {
-        std::string out = RoleFrameOnce();
-        if (!c->text.empty()) out += Frame(Chunk({{"content", c->text}}, nullptr));
-        return out;
+        AppendRoleFrameOnce(out);
+        if (c->text.empty()) return;
+        if (dom_reference_) {
+            out += Frame(Chunk({{"content", c->text}}, nullptr));
+        } else {
+            out.reserve(out.size() + c->text.size() + tail_.size() + 64);
+            AppendTextFrame(out, R"({"content":)", c->text);
+        }
+        return;
     }
     if (const auto* r = std::get_if<bailian::ReasoningDelta>(&event)) {
-        std::string out = RoleFrameOnce();
-        if (!r->text.empty()) out += Frame(Chunk({{"reasoning_content", r->text}}, nullptr));
-        return out;
+        AppendRoleFrameOnce(out);
+        if (r->text.empty()) return;
+        if (dom_reference_) {
+            out += Frame(Chunk({{"reasoning_content", r->text}}, nullptr));
+        } else {
+            out.reserve(out.size() + r->text.size() + tail_.size() + 64);
+            AppendTextFrame(out, R"({"reasoning_content":)", r->text);
+        }
+        return;
     }
     if (const auto* t = std::get_if<bailian::ToolCallDelta>(&event)) {
-        std::string out = RoleFrameOnce();
+        AppendRoleFrameOnce(out);
         saw_tool_calls_ = true;
         json call = {{"index", t->index}};
         if (!t->id.empty()) call["id"] = t->id;
@@ -353,22 +485,34 @@ std::string ChunkRenderer::OnEvent(const bailian::StreamEvent& event) {
         if (!t->name.empty()) fn["name"] = t->name;
         call["function"] = std::move(fn);
         out += Frame(Chunk({{"tool_calls", json::array({std::move(call)})}}, nullptr));
-        return out;
+        return;
     }
     if (const auto* f = std::get_if<bailian::Finish>(&event)) {
-        std::string out = RoleFrameOnce();
+        AppendRoleFrameOnce(out);
         finished_ = true;
-        out += Frame(Chunk(json::object(), OpenAiFinishReason(f->reason, saw_tool_calls_)));
-        return out;
+        const std::string reason = OpenAiFinishReason(f->reason, saw_tool_calls_);
+        if (dom_reference_) {
+            out += Frame(Chunk(json::object(), reason));
+        } else {
+            const std::string_view view = reason;
+            AppendFrame(out, "{}", &view);
+        }
+        return;
     }
-    return {};  // Usage, Done and errors are rendered by Finish() / Fail()
+    // Usage, Done and errors are rendered by Finish() / Fail()
 }
 
 std::string ChunkRenderer::Finish(const bailian::Usage& usage, std::string_view finish_reason) {
     std::string out = RoleFrameOnce();
     if (!finished_) {
         finished_ = true;
-        out += Frame(Chunk(json::object(), OpenAiFinishReason(finish_reason, saw_tool_calls_)));
+        const std::string reason = OpenAiFinishReason(finish_reason, saw_tool_calls_);
+        if (dom_reference_) {
+            out += Frame(Chunk(json::object(), reason));
+        } else {
+            const std::string_view view = reason;
+            AppendFrame(out, "{}", &view);
+        }
     }
     if (include_usage_) {
         out += Frame({{"id", id_},

@@ -63,16 +63,26 @@ nlohmann::json OpenAiErrorJson(const core::Error& e, int status,
                                const std::optional<std::string>& param = std::nullopt);
 std::string OpenAiErrorType(int status);
 
+// Appends `text` to `out` as a JSON string, byte for byte as nlohmann's
+// dump(-1, ' ', false, error_handler_t::replace) writes it.
+void AppendJsonString(std::string& out, std::string_view text);
+
 // Renders stream events as OpenAI chat.completion.chunk SSE frames ("data: {...}\n\n").
 // Stateful: the first frame carries delta.role; tool calls are remembered so that a final
 // "stop" is reported as "tool_calls"; usage is held for the final usage chunk.
+// The role, content, reasoning and finish frames are written by concatenation from a prefix
+// and suffix computed once per stream; `dom_reference` = build and dump a JSON DOM per frame
+// instead (the reference the concatenation is tested against: same bytes).
 class ChunkRenderer {
 public:
-    ChunkRenderer(std::string id, std::string model, std::int64_t created_s, bool include_usage);
+    ChunkRenderer(std::string id, std::string model, std::int64_t created_s, bool include_usage,
+                  bool dom_reference = false);
 
     // Frames for one upstream event (possibly none). Usage and Done produce nothing: the end
     // of the stream is rendered by Finish()/Fail() once the call's outcome is known.
     std::string OnEvent(const bailian::StreamEvent& event);
+    // The same, appended to `out`.
+    void Append(const bailian::StreamEvent& event, std::string& out);
     // A successful end: the finish chunk if none was sent yet, the usage chunk (choices [])
     // when include_usage, then "data: [DONE]".
     std::string Finish(const bailian::Usage& usage, std::string_view finish_reason);
@@ -85,11 +95,19 @@ private:
     nlohmann::json Chunk(nlohmann::json delta, const nlohmann::json& finish_reason) const;
     std::string Frame(const nlohmann::json& j) const;
     std::string RoleFrameOnce();
+    void AppendRoleFrameOnce(std::string& out);
+    // "data: {...}\n\n" for one choice whose delta is `delta_json` (a JSON object's text) and
+    // whose finish_reason is null, or the JSON string of `finish_reason` when given.
+    void AppendFrame(std::string& out, std::string_view delta_json,
+                     const std::string_view* finish_reason) const;
+    void AppendTextFrame(std::string& out, std::string_view key_prefix, std::string_view text);
 
     std::string id_;
     std::string model_;
     std::int64_t created_s_;
     bool include_usage_;
+    bool dom_reference_;
+    std::string tail_;  // after "finish_reason":...: index, logprobs and the chunk's own fields
     bool started_ = false;
     bool finished_ = false;
     bool saw_tool_calls_ = false;
