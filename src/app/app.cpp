@@ -346,6 +346,9 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     net::io_context io(static_cast<int>(threads));
     obs::Registry metrics;  // before everything that records into it
     async::WorkerPool db("db", cfg.db_workers);
+    // SQLite: writes of the request path go to one writer thread through a queue (one
+    // transaction and one COMMIT for every write queued meanwhile); MariaDB keeps the pool.
+    db.SetWriteLane(store->StartWriteLane());
 
     // The master key seals what the database keeps secret, the JWT key ring first.
     auto master = LoadMasterKey(cfg);
@@ -881,6 +884,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     leases.ReleaseBlocking();
     crypto.Stop();
     db.Stop();
+    store->StopWriteLane();  // what is queued runs; its coroutines' io_context still exists
     obs::Info("stopped", {});
     obs::FlushLogs();
     return exit_code;

@@ -116,7 +116,7 @@ net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
     if (observer_) observer_->OnCall(call);
     if (auto* second = second_observer_.load()) second->OnCall(call);
     for (int attempt = 1; attempt <= 2; ++attempt) {
-        auto r = co_await db_.Run(
+        auto r = co_await db_.RunWrite(
             [this](store::ApiCall c) { return store_.ApiCalls().Insert(std::move(c)); }, call);
         if (r.ok()) {
             ++written_;

@@ -50,6 +50,12 @@ public:
         return InspectSqliteFile(path);
     }
 
+    async::WriteLane* StartWriteLane() override {
+        db_->StartLane();
+        return db_.get();
+    }
+    void StopWriteLane() override { db_->StopLane(); }
+
     // Readers are opened once the schema exists.
     core::Result<void> OpenReaders() { return db_->OpenReaders(); }
 
@@ -148,7 +154,7 @@ core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& option
     std::vector<Migration> migrations =
         options.migrations ? *options.migrations : sqliteMigrations();
     HUB_SQL_ASSIGN(auto db, Database::Open({options.path, std::max(options.readers, 0),
-                                            options.busy_timeout_ms}));
+                                            options.busy_timeout_ms, options.sync_full}));
     auto store = std::make_unique<SqliteStore>(std::move(db), std::move(migrations), options.clock);
     if (options.migrate_on_open) HUB_SQL_TRY(store->Migrate());
     HUB_SQL_TRY(store->OpenReaders());

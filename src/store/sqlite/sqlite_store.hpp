@@ -18,6 +18,10 @@ struct SqliteOptions {
     std::string path;
     int readers = 4;  // read-only connections in the pool
     int busy_timeout_ms = 5000;
+    // synchronous=FULL on the writer (an fsync per commit: a write that returned survives a
+    // power cut), or false: NORMAL (with WAL it survives kill -9 of the process, but a power
+    // cut or an OS crash may lose the last commits). BAILIAN_HUB_DB_SYNC.
+    bool sync_full = true;
     // Apply pending migrations while opening (serve). `bailian-hub migrate` opens with false
     // and calls Migrate() itself to report what it applied.
     bool migrate_on_open = true;
@@ -29,8 +33,8 @@ struct SqliteOptions {
 };
 
 // Opens (creating the file if needed) with WAL, foreign keys on, busy timeout and
-// synchronous=NORMAL; one writer connection plus `readers` readers. Errors: kInvalidArgument
-// for an empty path, kUnavailable "database_unavailable" when the file cannot be opened or
+// synchronous=FULL (NORMAL without sync_full); one writer connection plus `readers` readers.
+// Errors: kInvalidArgument for an empty path, kUnavailable "database_unavailable" when the file cannot be opened or
 // is not a database (the detail names the path), "migration_failed" / "schema_too_new" from
 // migrating on open.
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
