@@ -19,6 +19,7 @@
 #include "app/store_open.hpp"
 #include "api/errors.hpp"
 #include "async/offload.hpp"
+#include "async/write_lane.hpp"
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
 #include "http/https_redirect.hpp"
@@ -348,7 +349,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     async::WorkerPool db("db", cfg.db_workers);
     // SQLite: writes of the request path go to one writer thread through a queue (one
     // transaction and one COMMIT for every write queued meanwhile); MariaDB keeps the pool.
-    db.SetWriteLane(store->StartWriteLane());
+    async::ProcessWriteLane().store(store::StartSqliteWriteLane(*store));
 
     // The master key seals what the database keeps secret, the JWT key ring first.
     auto master = LoadMasterKey(cfg);
@@ -884,7 +885,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     leases.ReleaseBlocking();
     crypto.Stop();
     db.Stop();
-    store->StopWriteLane();  // what is queued runs; its coroutines' io_context still exists
+    store::StopSqliteWriteLane(*store);  // what is queued runs; its coroutines' io_context exists
+    async::ProcessWriteLane().store(nullptr);
     obs::Info("stopped", {});
     obs::FlushLogs();
     return exit_code;

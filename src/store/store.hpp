@@ -38,10 +38,6 @@
 #include "store/uploads.hpp"
 #include "store/users.hpp"
 
-namespace hub::async {
-class WriteLane;
-}
-
 namespace hub::store {
 
 // The read replica of a store that has one (/readyz, /metrics).
@@ -57,13 +53,6 @@ struct ReplicaState {
 class Store {
 public:
     virtual ~Store() = default;
-
-    // The store's write queue, started now (SQLite: one writer thread that commits every
-    // queued write in one transaction; see async::WorkerPool::RunWrite), or nullptr when
-    // writes run on the db pool (MariaDB). StopWriteLane runs what is queued and stops it
-    // (before the io_context the waiting coroutines belong to is destroyed).
-    virtual async::WriteLane* StartWriteLane() { return nullptr; }
-    virtual void StopWriteLane() {}
 
     virtual UserStore& Users() = 0;
     virtual RoleStore& Roles() = 0;

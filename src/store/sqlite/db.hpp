@@ -20,7 +20,7 @@
 #include <variant>
 #include <vector>
 
-#include "async/offload.hpp"
+#include "async/write_lane.hpp"
 #include "core/result.hpp"
 #include "store/sql/db.hpp"
 

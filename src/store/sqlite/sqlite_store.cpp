@@ -50,11 +50,7 @@ public:
         return InspectSqliteFile(path);
     }
 
-    async::WriteLane* StartWriteLane() override {
-        db_->StartLane();
-        return db_.get();
-    }
-    void StopWriteLane() override { db_->StopLane(); }
+    Database& db() { return *db_; }
 
     // Readers are opened once the schema exists.
     core::Result<void> OpenReaders() { return db_->OpenReaders(); }
@@ -148,6 +144,17 @@ core::Result<SnapshotInfo> InspectSqliteFile(const std::string& path) {
 
 std::unique_ptr<RestoreTarget> MakeSqliteRestoreTarget(std::string db_path) {
     return std::make_unique<SqliteRestoreTarget>(std::move(db_path));
+}
+
+async::WriteLane* StartSqliteWriteLane(Store& store) {
+    auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+    if (sqlite == nullptr) return nullptr;
+    sqlite->db().StartLane();
+    return &sqlite->db();
+}
+
+void StopSqliteWriteLane(Store& store) {
+    if (auto* sqlite = dynamic_cast<SqliteStore*>(&store)) sqlite->db().StopLane();
 }
 
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {

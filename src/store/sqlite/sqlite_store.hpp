@@ -10,6 +10,10 @@
 #include "store/migration.hpp"
 #include "store/store.hpp"
 
+namespace hub::async {
+class WriteLane;
+}
+
 namespace hub::store {
 
 struct SqliteOptions {
@@ -38,6 +42,13 @@ struct SqliteOptions {
 // is not a database (the detail names the path), "migration_failed" / "schema_too_new" from
 // migrating on open.
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+// The SQLite store's write lane, started now: one writer thread that commits every queued
+// write in one transaction (see async::RunWrite and src/store/README.md); nullptr when
+// `store` is not SQLite (MariaDB keeps the db pool). StopSqliteWriteLane runs what is queued
+// and stops it (before the io_context of the waiting coroutines is destroyed).
+async::WriteLane* StartSqliteWriteLane(Store& store);
+void StopSqliteWriteLane(Store& store);
 
 // Schema version and rows per table of a SQLite database file (a snapshot), read-only.
 core::Result<SnapshotInfo> InspectSqliteFile(const std::string& path);

@@ -1,6 +1,6 @@
 // The SQLite write lane: one writer thread that runs every queued write job in one
 // transaction (each write in its own SAVEPOINT), commits once, then completes every job; and
-// async::WorkerPool::RunWrite, through which coroutines on io threads await it.
+// async::RunWrite, through which coroutines on io threads await it.
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "async/offload.hpp"
+#include "async/write_lane.hpp"
 #include "store/sqlite/db.hpp"
 #include "unit/store/store_fixture.hpp"
 
@@ -69,6 +70,13 @@ std::vector<std::string> KeysInRowidOrder(Database& db) {
     EXPECT_TRUE(r.ok());
     return r.ok() ? r.value() : std::vector<std::string>{};
 }
+
+// Makes `lane` the process's write lane for one test.
+class UseLane {
+public:
+    explicit UseLane(async::WriteLane* lane) { async::ProcessWriteLane().store(lane); }
+    ~UseLane() { async::ProcessWriteLane().store(nullptr); }
+};
 
 // A job through the lane, completed on the calling thread's wait (the raw Submit seam).
 struct Waiter {
@@ -149,7 +157,7 @@ TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     testing::TempDir dir;
     auto db = OpenLaneDb(dir.path().string());
     async::WorkerPool pool("db", 2);
-    pool.SetWriteLane(db.get());
+    UseLane use(db.get());
     net::io_context io;
     auto blocker = std::make_unique<LaneBlocker>(*db);
 
@@ -159,13 +167,13 @@ TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     std::vector<std::thread::id> resumed_on;
     int finished = 0;
     auto run = [&]() -> net::awaitable<void> {
-        good.emplace(co_await pool.RunWrite([&db](std::string k) { return Put(*db, k, 1); },
+        good.emplace(co_await async::RunWrite(pool, [&db](std::string k) { return Put(*db, k, 1); },
                                             std::string("good")));
         resumed_on.push_back(std::this_thread::get_id());
         ++finished;
     };
     auto run_bad = [&]() -> net::awaitable<void> {
-        bad.emplace(co_await pool.RunWrite([&db]() -> core::Result<void> {
+        bad.emplace(co_await async::RunWrite(pool, [&db]() -> core::Result<void> {
             HUB_SQL_TRY(Put(*db, "bad-part", 1));  // its own write, kept by itself...
             return Put(*db, "bad", -1);             // ...but this one fails (CHECK)
         }));
@@ -174,7 +182,7 @@ TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     };
     auto run_throw = [&]() -> net::awaitable<void> {
         try {
-            (void)co_await pool.RunWrite([&db]() -> core::Result<void> {
+            (void)co_await async::RunWrite(pool, [&db]() -> core::Result<void> {
                 auto r = db->Write([](Connection& c) -> core::Result<void> {
                     HUB_SQL_TRY(Insert(c, "thrown", 1));
                     throw std::runtime_error("bug");
@@ -192,7 +200,7 @@ TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     net::co_spawn(io, run_throw(), net::detached);
     // Every job is queued before the lane goes on: they share a batch.
     io.poll();
-    while (pool.Pending() < 3) io.poll();
+    while (db->InFlight() < 3) io.poll();
     const auto commits = db->commits();
     blocker->Release();
     io_thread = std::this_thread::get_id();
@@ -205,19 +213,19 @@ TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     ASSERT_FALSE(bad->ok());
     EXPECT_EQ(bad->error().code, core::ErrorCode::kInvalidArgument);
     EXPECT_TRUE(threw);
-    EXPECT_EQ(db->commits(), commits + 1);
+    EXPECT_EQ(db->commits(), commits + 2);  // the blocker's batch, then the three jobs' one
     EXPECT_TRUE(Has(*db, "good").value());
     EXPECT_TRUE(Has(*db, "bad-part").value());  // a write of its own, which succeeded
     EXPECT_FALSE(Has(*db, "bad").value());
     EXPECT_FALSE(Has(*db, "thrown").value());
-    EXPECT_EQ(pool.Pending(), 0);
+    EXPECT_EQ(db->InFlight(), 0);
 
     // The lane goes on afterwards.
     io.restart();
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            after.emplace(co_await pool.RunWrite([&db]() { return Put(*db, "after", 1); }));
+            after.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "after", 1); }));
         },
         net::detached);
     io.run();
@@ -232,20 +240,20 @@ TEST(SqliteLane, AFailedCommitFailsTheWholeBatch) {
     testing::TempDir dir;
     auto db = OpenLaneDb(dir.path().string());
     async::WorkerPool pool("db", 1);
-    pool.SetWriteLane(db.get());
+    UseLane use(db.get());
     net::io_context io;
     auto blocker = std::make_unique<LaneBlocker>(*db);
     std::optional<core::Result<void>> innocent, orphan;
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            innocent.emplace(co_await pool.RunWrite([&db]() { return Put(*db, "innocent", 1); }));
+            innocent.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "innocent", 1); }));
         },
         net::detached);
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            orphan.emplace(co_await pool.RunWrite([&db]() {
+            orphan.emplace(co_await async::RunWrite(pool, [&db]() {
                 return db->Write([](Connection& c) -> core::Result<void> {
                     HUB_SQL_ASSIGN(Stmt st,
                                    c.Prepare("INSERT INTO child (k, parent) VALUES ('c', 'none')"));
@@ -254,7 +262,7 @@ TEST(SqliteLane, AFailedCommitFailsTheWholeBatch) {
             }));
         },
         net::detached);
-    while (pool.Pending() < 2) io.poll();
+    while (db->InFlight() < 2) io.poll();
     blocker->Release();
     io.run();
     ASSERT_TRUE(innocent.has_value() && orphan.has_value());
@@ -269,7 +277,7 @@ TEST(SqliteLane, AFailedCommitFailsTheWholeBatch) {
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            next.emplace(co_await pool.RunWrite([&db]() { return Put(*db, "next", 1); }));
+            next.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "next", 1); }));
         },
         net::detached);
     io.run();
@@ -287,14 +295,14 @@ TEST(SqliteLane, ABatchThatCannotBeginFailsItsJobsWithoutRunningThem) {
     ASSERT_EQ(sqlite3_open((dir.path() / "lane.db").string().c_str(), &other), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
     async::WorkerPool pool("db", 1);
-    pool.SetWriteLane(db.get());
+    UseLane use(db.get());
     net::io_context io;
     std::atomic<int> ran{0};
     std::optional<core::Result<void>> r;
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            r.emplace(co_await pool.RunWrite([&]() {
+            r.emplace(co_await async::RunWrite(pool, [&]() {
                 ++ran;
                 return Put(*db, "x", 1);
             }));
@@ -316,7 +324,7 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
     testing::TempDir dir;
     auto db = OpenLaneDb(dir.path().string());
     async::WorkerPool pool("db", 1);
-    pool.SetWriteLane(db.get());
+    UseLane use(db.get());
     net::io_context io;
     auto blocker = std::make_unique<LaneBlocker>(*db);
     constexpr int kJobs = 20;
@@ -325,12 +333,12 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
         net::co_spawn(
             io,
             [&, i]() -> net::awaitable<void> {
-                results[i].emplace(co_await pool.RunWrite(
+                results[i].emplace(co_await async::RunWrite(pool, 
                     [&db](int n) { return Put(*db, "q" + std::to_string(n), n); }, i));
             },
             net::detached);
     }
-    while (pool.Pending() < kJobs) io.poll();
+    while (db->InFlight() < kJobs) io.poll();
     std::thread stopper([&] { db->StopLane(); });  // waits for the queue to drain
     blocker->Release();
     stopper.join();
@@ -346,7 +354,7 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            late.emplace(co_await pool.RunWrite([&]() {
+            late.emplace(co_await async::RunWrite(pool, [&]() {
                 ran = true;
                 return Put(*db, "late", 1);
             }));
@@ -357,7 +365,7 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
     ASSERT_FALSE(late->ok());
     EXPECT_EQ(late->error().api_code, "database_unavailable");
     EXPECT_FALSE(ran);
-    EXPECT_EQ(pool.Pending(), 0);
+    EXPECT_EQ(db->InFlight(), 0);
     // The blocking path still writes after the lane stopped (CLI, shutdown).
     EXPECT_TRUE(Put(*db, "blocking", 1).ok());
 }
@@ -371,7 +379,7 @@ TEST(SqliteLane, RunWriteWithoutALaneUsesThePool) {
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            r.emplace(co_await pool.RunWrite([&]() -> core::Result<int> {
+            r.emplace(co_await async::RunWrite(pool, [&]() -> core::Result<int> {
                 ran_on = std::this_thread::get_id();
                 return 7;
             }));
