@@ -20,6 +20,9 @@
 #   BENCH_LIMITER_CALLS=2000000   model calls timed through the limiter (row 6)
 #   BENCH_DB=sqlite            the hub's store: sqlite, or mysql (a throwaway mariadbd on
 #                              loopback with Debian's defaults: InnoDB, durable commits)
+#   BENCH_DB_SYNC=full         SQLite's BAILIAN_HUB_DB_SYNC: full (the default: fsync per commit
+#                              group) or normal (no fsync per commit; a power cut may lose the
+#                              last commits). Reported in the header line; full is not passed
 #   BENCH_LOGINS=50            concurrent logins (row 4)
 #   BENCH_STARTS=5             warm starts averaged (row 5)
 #   BUILD_DIR=build
@@ -39,6 +42,8 @@ STREAM_BURST=${BENCH_STREAM_BURST:-5}
 HELD_STREAMS=${BENCH_HELD_STREAMS:-10000}
 DB_KIND=${BENCH_DB:-sqlite}
 case "$DB_KIND" in sqlite|mysql) ;; *) echo "bench: BENCH_DB is sqlite or mysql"; exit 2;; esac
+DB_SYNC=${BENCH_DB_SYNC:-full}
+case "$DB_SYNC" in full|normal) ;; *) echo "bench: BENCH_DB_SYNC is full or normal"; exit 2;; esac
 CAPPED_STREAMS=${BENCH_CAPPED_STREAMS:-5000}
 # The shipped default of limits.max_concurrent_calls (the example config documents every default).
 DEFAULT_CAP=$(awk -F' *= *' '$1 == "max_concurrent_calls" {print $2; exit}' config/bailian-hub.example.toml)
@@ -172,6 +177,7 @@ start_hub() {  # [VAR=value ...]: extra environment; sets hub_pid, hub_port, hub
     BAILIAN_HUB_MAX_CONCURRENT_CALLS=1000000000 BAILIAN_HUB_SECURITY_SPEND_KEY_SUSPEND_S=0 \
     DASHSCOPE_API_KEY=sk-bench-00000001 DASHSCOPE_BASE_URL="http://127.0.0.1:$sim_port" \
     ${DB_URL:+BAILIAN_HUB_DATABASE_URL="$DB_URL"} \
+    $([ "$DB_SYNC" = full ] || echo "BAILIAN_HUB_DB_SYNC=$DB_SYNC") \
     "$@" "$BUILD/bailian-hub" serve >> "$work/hub.log" 2>&1 &
   hub_pid=$!
   pids+=("$hub_pid")
@@ -644,7 +650,7 @@ other_pct=$(awk -v x="$other" -v t="$elapsed" -v c="$(nproc)" 'BEGIN {printf "%.
 {
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo);" \
     "$(date -u '+%F %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?');" \
-    "load average at start $LOAD_AT_START; store: $DB_KIND"
+    "load average at start $LOAD_AT_START; store: $DB_KIND (sync $DB_SYNC)"
   echo "wrk -t$THREADS, ${DUR}s per measurement (after ${WARM}s warm-up); hub log level warn; RLIMIT_NOFILE $NOFILE; suite took ${elapsed}s;" \
     "other processes on the machine used ${other} CPU-s meanwhile (${other_pct}% of its $(nproc) cores)"
   echo

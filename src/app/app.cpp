@@ -19,6 +19,7 @@
 #include "app/store_open.hpp"
 #include "api/errors.hpp"
 #include "async/offload.hpp"
+#include "async/write_lane.hpp"
 #include "core/id.hpp"
 #include "crypto/crypto.hpp"
 #include "http/https_redirect.hpp"
@@ -346,6 +347,9 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     net::io_context io(static_cast<int>(threads));
     obs::Registry metrics;  // before everything that records into it
     async::WorkerPool db("db", cfg.db_workers);
+    // SQLite: writes of the request path go to one writer thread through a queue (one
+    // transaction and one COMMIT for every write queued meanwhile); MariaDB keeps the pool.
+    async::ProcessWriteLane().store(store::StartSqliteWriteLane(*store));
 
     // The master key seals what the database keeps secret, the JWT key ring first.
     auto master = LoadMasterKey(cfg);
@@ -890,6 +894,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     leases.ReleaseBlocking();
     crypto.Stop();
     db.Stop();
+    store::StopSqliteWriteLane(*store);  // what is queued runs; its coroutines' io_context exists
+    async::ProcessWriteLane().store(nullptr);
     obs::Info("stopped", {});
     obs::FlushLogs();
     return exit_code;

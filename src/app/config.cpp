@@ -216,6 +216,12 @@ std::optional<std::string> SetBaseUrl(Config& c, const std::string& v) {
     return std::nullopt;
 }
 
+std::optional<std::string> SetDbSync(Config& c, const std::string& v) {
+    if (v != "full" && v != "normal") return "must be full or normal";
+    c.db_sync = v;
+    return std::nullopt;
+}
+
 std::optional<std::string> SetRegion(Config& c, const std::string& v) {
     if (v != "cn-beijing" && v != "intl" && v != "us") return "must be cn-beijing, intl or us";
     c.dashscope_region = v;
@@ -353,6 +359,9 @@ const std::vector<KeyDef>& BaseDefs() {
          Size(&Config::io_threads, 0, 256)},
         {{"database.workers", "BAILIAN_HUB_DB_WORKERS", "worker threads for database calls"},
          Size(&Config::db_workers, 1, 256)},
+        {{"database.sync", "BAILIAN_HUB_DB_SYNC",
+          "full|normal: SQLite fsync per commit (power-loss durable) or WAL NORMAL"},
+         SetDbSync},
         {{"server.body_limit", "BAILIAN_HUB_BODY_LIMIT", "largest request body in bytes"},
          Size(&Config::body_limit, 1024, 1ull << 30)},
         {{"server.header_timeout_ms", "BAILIAN_HUB_HEADER_TIMEOUT_MS", "time to send headers"},

@@ -78,6 +78,10 @@ struct Config {
     std::size_t io_threads = 0;  // 0 = one per core
     // Writes wait for their group's commit on these threads: more workers, larger groups.
     std::size_t db_workers = 16;
+    // SQLite's synchronous mode (BAILIAN_HUB_DB_SYNC): "full" (default: an fsync per commit
+    // group, power-loss durable) or "normal" (WAL: survives kill -9 of the hub; a power cut or
+    // OS crash may lose the last commits). Ignored on MySQL/MariaDB.
+    std::string db_sync = "full";
     std::size_t body_limit = 1 << 20;
     std::int64_t header_timeout_ms = 10'000;
     std::int64_t body_timeout_ms = 30'000;

@@ -33,6 +33,7 @@ core::Result<std::unique_ptr<store::Store>> OpenStore(const Config& cfg) {
     opts.path = cfg.SqlitePath();
     // A reader per worker up to 8 (each has its own page cache); more workers share them.
     opts.readers = static_cast<int>(std::clamp<std::size_t>(cfg.db_workers, 2, 8));
+    opts.sync_full = cfg.db_sync != "normal";
     opts.migrate_on_open = false;
     return store::OpenSqliteStore(opts);
 }

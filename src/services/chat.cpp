@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "async/write_lane.hpp"
 #include "core/id.hpp"
 #include "obs/logging.hpp"
 
@@ -567,7 +568,7 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         q.attachments = req.attachments;
         q.model = model_id;
         q.status = store::MessageStatus::kComplete;
-        auto stored = co_await db_.Run(
+        auto stored = co_await async::RunWrite(db_,
             [this](std::string u, store::Message m) {
                 return store_.Messages().Append(u, std::move(m));
             },
@@ -635,13 +636,13 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         }
     }
     store::Message to_store = answer;
-    auto stored_answer = co_await db_.Run(
+    auto stored_answer = co_await async::RunWrite(db_,
         [this](std::string u, store::Message m) {
             return store_.Messages().Append(u, std::move(m));
         },
         req.user_id, to_store);
     if (!stored_answer.ok()) {  // one retry, then the operator log keeps the text
-        stored_answer = co_await db_.Run(
+        stored_answer = co_await async::RunWrite(db_,
             [this](std::string u, store::Message m) {
                 return store_.Messages().Append(u, std::move(m));
             },
@@ -733,7 +734,7 @@ net::awaitable<store::Conversation> Chat::NameConversation(store::Conversation c
         if (out.ok) title = CleanTitle(out.result.content);
     }
     if (title.empty()) title = FallbackTitle(question);
-    auto set = co_await db_.Run(
+    auto set = co_await async::RunWrite(db_,
         [this](std::string u, std::string id, std::string title) {
             return store_.Conversations().SetTitleIfEmpty(u, id, title);
         },

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "async/write_lane.hpp"
 #include "core/id.hpp"
 #include "obs/logging.hpp"
 #include "obs/metrics.hpp"
@@ -116,7 +117,7 @@ net::awaitable<bool> UsageRecorder::Record(store::ApiCall call) {
     if (observer_) observer_->OnCall(call);
     if (auto* second = second_observer_.load()) second->OnCall(call);
     for (int attempt = 1; attempt <= 2; ++attempt) {
-        auto r = co_await db_.Run(
+        auto r = co_await async::RunWrite(db_,
             [this](store::ApiCall c) { return store_.ApiCalls().Insert(std::move(c)); }, call);
         if (r.ok()) {
             ++written_;

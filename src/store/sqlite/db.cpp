@@ -120,7 +120,8 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptio
     if (options.reader) {
         HUB_SQL_TRY(conn->Exec("PRAGMA query_only = ON"));
     } else {
-        HUB_SQL_TRY(conn->Exec("PRAGMA synchronous = FULL"));
+        HUB_SQL_TRY(conn->Exec(options.sync_full ? std::string_view("PRAGMA synchronous = FULL")
+                                                 : std::string_view("PRAGMA synchronous = NORMAL")));
         // Each write of a group runs in a savepoint, whose undo pages go to the statement
         // journal: keep it in memory rather than in a temporary file.
         HUB_SQL_TRY(conn->Exec("PRAGMA temp_store = MEMORY"));
@@ -228,7 +229,8 @@ core::Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& op
     std::unique_ptr<Database> db(new Database());
     db->options_ = options;
     db->in_memory_ = IsInMemory(options.path);
-    HUB_SQL_ASSIGN(db->writer_, Connection::Open({options.path, false, options.busy_timeout_ms}));
+    HUB_SQL_ASSIGN(db->writer_, Connection::Open({options.path, false, options.busy_timeout_ms,
+                                                  options.sync_full}));
     if (!db->in_memory_) {
         HUB_SQL_ASSIGN(std::string mode, db->writer_->QueryText("PRAGMA journal_mode = WAL"));
         if (mode != "wal") {
@@ -337,6 +339,103 @@ core::Result<void> Database::AwaitCommit(std::unique_lock<std::mutex>& lock,
     }
     if (group->error) return *group->error;
     return core::Ok();
+}
+
+// ---- the write lane ----
+
+thread_local Database* Database::lane_db_ = nullptr;
+
+Database::~Database() { StopLane(); }
+
+void Database::StartLane() {
+    std::lock_guard lock(lane_mu_);
+    if (lane_running_ || lane_stopping_) return;
+    lane_running_ = true;
+    lane_thread_ = std::thread([this] { LaneLoop(); });
+}
+
+void Database::StopLane() {
+    {
+        std::lock_guard lock(lane_mu_);
+        lane_stopping_ = true;
+    }
+    lane_cv_.notify_all();
+    std::lock_guard join(lane_join_mu_);  // StopLane from two threads at once: one joins
+    if (lane_thread_.joinable() && lane_thread_.get_id() != std::this_thread::get_id())
+        lane_thread_.join();
+}
+
+void Database::Submit(async::WriteLane::Job job) {
+    {
+        std::lock_guard lock(lane_mu_);
+        if (lane_running_ && !lane_stopping_) {
+            lane_queue_.push_back(std::move(job));
+            if (lane_queue_.size() == 1) lane_cv_.notify_one();
+            return;
+        }
+    }
+    Error stopped = Error::Make(ErrorCode::kUnavailable, "database_unavailable",
+                                "the database is unavailable",
+                                "sqlite: the writer has stopped (shutting down)");
+    job.done(&stopped);
+}
+
+void Database::LaneLoop() {
+    std::vector<async::WriteLane::Job> batch;
+    while (true) {
+        {
+            std::unique_lock lock(lane_mu_);
+            lane_cv_.wait(lock, [&] { return lane_stopping_ || !lane_queue_.empty(); });
+            if (lane_queue_.empty()) return;  // stopping, and nothing left to run
+            batch.swap(lane_queue_);
+        }
+        RunBatch(batch);
+        batch.clear();
+    }
+}
+
+void Database::RunBatch(std::vector<async::WriteLane::Job>& batch) {
+    std::optional<Error> failed;
+    {
+        std::unique_lock lock(writer_mu_);
+        group_done_.wait(lock, [&] { return !group_; });  // a blocking group commits first
+        if (auto b = writer_->Exec("BEGIN IMMEDIATE"); !b.ok()) {
+            failed = b.error();
+        } else {
+            lane_db_ = this;
+            lane_error_.reset();
+            for (auto& job : batch) job.run();
+            lane_db_ = nullptr;
+            if (lane_error_) {
+                failed = std::move(lane_error_);
+                lane_error_.reset();
+            } else if (auto c = writer_->Exec("COMMIT"); !c.ok()) {
+                failed = c.error();
+            } else {
+                ++commits_;
+            }
+            if (failed) writer_->RollbackQuietly();
+        }
+    }
+    group_done_.notify_all();  // blocking writers (WithWriter) waiting for the writer
+    ++lane_batches_;
+    for (auto& job : batch) job.done(failed ? &*failed : nullptr);
+}
+
+void Database::EndLaneWrite(bool keep) {
+    if (keep) {
+        if (auto r = writer_->Exec("RELEASE hub_write"); !r.ok() && !lane_error_)
+            lane_error_ = r.error();
+        return;
+    }
+    auto undo = writer_->Exec("ROLLBACK TO hub_write");
+    auto release = writer_->Exec("RELEASE hub_write");
+    // If the savepoint cannot be undone, this write's changes may still be in the
+    // transaction: then nothing of the batch may be committed.
+    if (!lane_error_) {
+        if (!undo.ok()) lane_error_ = undo.error();
+        else if (!release.ok()) lane_error_ = release.error();
+    }
 }
 
 Database::ReaderLease::ReaderLease(Database& db) : db_(db) {

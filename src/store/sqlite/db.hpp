@@ -13,12 +13,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "async/write_lane.hpp"
 #include "core/result.hpp"
 #include "store/sql/db.hpp"
 
@@ -58,6 +60,10 @@ struct ConnectionOptions {
     std::string path;
     bool reader = false;  // query_only: this connection never writes
     int busy_timeout_ms = 5000;
+    // The writer's synchronous mode: FULL (an fsync per COMMIT, power-loss durable) or, when
+    // false, NORMAL (with WAL: survives a crash of the process, a power cut may lose the last
+    // commits).
+    bool sync_full = true;
 };
 
 class Connection final : public sql::Connection {
@@ -111,11 +117,12 @@ struct DatabaseOptions {
     std::string path;
     int readers = 4;
     int busy_timeout_ms = 5000;
+    bool sync_full = true;  // see ConnectionOptions::sync_full
 };
 
-class Database final : public sql::Database {
+class Database final : public sql::Database, public async::WriteLane {
 public:
-    // Opens the writer (WAL, foreign keys, busy timeout, synchronous=NORMAL). Readers are
+    // Opens the writer (WAL, foreign keys, busy timeout, synchronous=FULL or NORMAL). Readers are
     // opened by OpenReaders once the schema exists.
     static core::Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
     core::Result<void> OpenReaders();
@@ -128,9 +135,14 @@ public:
     // other writer waiting to join, or the group full) commits for all; everyone returns
     // after that COMMIT, and a failed COMMIT fails every write of the group. A write never
     // returns success before its data is on disk.
+    //
+    // On the write lane's thread (a job of Submit) the write runs inside the lane's open
+    // transaction in a SAVEPOINT of its own and returns before the COMMIT: the job's completion
+    // (WriteLane::Job::done) reports the COMMIT.
     template <class F>
     auto Write(F&& f) -> std::invoke_result_t<F&, Connection&> {
         using R = std::invoke_result_t<F&, Connection&>;
+        if (OnLane()) return LaneWrite(f);
         ++arrivals_;  // before the lock: a group about to commit waits for this write
         std::unique_lock lock(writer_mu_);
         core::Error error;
@@ -158,8 +170,11 @@ public:
 
     // f(Connection&) -> Result<T>, run on a reader inside a read transaction (one snapshot).
     // An in-memory database has no readers and reads on the writer.
+    // On the write lane's thread it reads on the writer inside the lane's transaction (it
+    // sees the writes of the batch so far, as a read after a write saw them before).
     template <class F>
     auto Read(F&& f) -> std::invoke_result_t<F&, Connection&> {
+        if (OnLane()) return f(*writer_);
         if (readers_.empty()) {
             std::lock_guard lock(writer_mu_);
             // Inside an open write group the writer's transaction is the snapshot.
@@ -174,10 +189,26 @@ public:
     // manages its own).
     template <class F>
     auto WithWriter(F&& f) -> std::invoke_result_t<F&, Connection&> {
+        if (OnLane()) return f(*writer_);
         std::unique_lock lock(writer_mu_);
         group_done_.wait(lock, [&] { return !group_; });  // let an open group commit first
         return f(*writer_);
     }
+
+    // ---- the write lane (async::WriteLane) ----
+    // One thread of its own takes every queued job, runs them in order inside one transaction
+    // (BEGIN IMMEDIATE; each Write of a job in its own SAVEPOINT, as in a group above), COMMITs
+    // once (one fsync with synchronous=FULL), then calls every job's done: nullptr, or the
+    // error that failed the batch (the COMMIT, or the BEGIN: then no job ran). Blocking Write
+    // calls from other threads still work meanwhile (they wait for the lane's batch to end).
+    void StartLane();
+    // Runs what is queued, then stops the thread; jobs submitted afterwards fail at once
+    // ("database_unavailable", shutting down). Idempotent; the destructor calls it.
+    void StopLane();
+    void Submit(async::WriteLane::Job job) override;
+    // Batches the lane has committed or failed (tests, metrics).
+    std::uint64_t lane_batches() const { return lane_batches_.load(); }
+    ~Database() override;
 
     // A consistent copy of the whole database in a new file (Connection::BackupTo), read on a
     // connection of its own so the readers' pool is not held.
@@ -200,6 +231,27 @@ protected:
 
 private:
     Database() = default;
+
+    bool OnLane() const { return lane_db_ == this; }
+    // A Write on the lane's thread: a SAVEPOINT inside the lane's open transaction.
+    template <class F>
+    auto LaneWrite(F& f) -> std::invoke_result_t<F&, Connection&> {
+        using R = std::invoke_result_t<F&, Connection&>;
+        if (auto sp = writer_->Exec("SAVEPOINT hub_write"); !sp.ok()) return R(sp.error());
+        std::optional<R> r;
+        try {
+            r.emplace(f(*writer_));
+        } catch (...) {
+            EndLaneWrite(false);
+            throw;
+        }
+        EndLaneWrite(r->ok());
+        return std::move(*r);
+    }
+    // Releases the savepoint (keep) or rolls back to it; a failure fails the whole batch.
+    void EndLaneWrite(bool keep);
+    void LaneLoop();
+    void RunBatch(std::vector<async::WriteLane::Job>& batch);
 
     template <class F>
     static auto InTransaction(Connection& c, std::string_view begin, F& f)
@@ -260,6 +312,17 @@ private:
     std::atomic<std::uint64_t> commits_{0};
     std::shared_ptr<WriteGroup> group_;  // the open group, if any (guarded by writer_mu_)
     std::condition_variable group_done_;
+    // The lane: the database whose batch this thread is running (nullptr elsewhere).
+    static thread_local Database* lane_db_;
+    std::mutex lane_mu_;
+    std::condition_variable lane_cv_;
+    std::vector<async::WriteLane::Job> lane_queue_;  // guarded by lane_mu_
+    bool lane_running_ = false;                      // guarded by lane_mu_
+    bool lane_stopping_ = false;                     // guarded by lane_mu_
+    std::mutex lane_join_mu_;
+    std::thread lane_thread_;
+    std::optional<core::Error> lane_error_;  // a savepoint that could not end: the batch fails
+    std::atomic<std::uint64_t> lane_batches_{0};
     std::mutex readers_mu_;
     std::condition_variable reader_free_;
     std::vector<std::unique_ptr<Connection>> readers_;

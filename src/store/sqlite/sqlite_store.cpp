@@ -50,6 +50,8 @@ public:
         return InspectSqliteFile(path);
     }
 
+    Database& db() { return *db_; }
+
     // Readers are opened once the schema exists.
     core::Result<void> OpenReaders() { return db_->OpenReaders(); }
 
@@ -144,11 +146,22 @@ std::unique_ptr<RestoreTarget> MakeSqliteRestoreTarget(std::string db_path) {
     return std::make_unique<SqliteRestoreTarget>(std::move(db_path));
 }
 
+async::WriteLane* StartSqliteWriteLane(Store& store) {
+    auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+    if (sqlite == nullptr) return nullptr;
+    sqlite->db().StartLane();
+    return &sqlite->db();
+}
+
+void StopSqliteWriteLane(Store& store) {
+    if (auto* sqlite = dynamic_cast<SqliteStore*>(&store)) sqlite->db().StopLane();
+}
+
 core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     std::vector<Migration> migrations =
         options.migrations ? *options.migrations : sqliteMigrations();
     HUB_SQL_ASSIGN(auto db, Database::Open({options.path, std::max(options.readers, 0),
-                                            options.busy_timeout_ms}));
+                                            options.busy_timeout_ms, options.sync_full}));
     auto store = std::make_unique<SqliteStore>(std::move(db), std::move(migrations), options.clock);
     if (options.migrate_on_open) HUB_SQL_TRY(store->Migrate());
     HUB_SQL_TRY(store->OpenReaders());

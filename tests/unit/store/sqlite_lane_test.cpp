@@ -1,0 +1,395 @@
+// The SQLite write lane: one writer thread that runs every queued write job in one
+// transaction (each write in its own SAVEPOINT), commits once, then completes every job; and
+// async::RunWrite, through which coroutines on io threads await it.
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "async/offload.hpp"
+#include "async/write_lane.hpp"
+#include "store/sqlite/db.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace hub::store::sqlite {
+namespace {
+
+// A file database as the hub runs it (WAL, readers), with table t and a child table whose
+// foreign key is checked only at COMMIT (DEFERRABLE INITIALLY DEFERRED): an orphan child
+// makes the batch's COMMIT fail.
+std::unique_ptr<Database> OpenLaneDb(const std::string& dir, int busy_timeout_ms = 5000) {
+    auto r = Database::Open({dir + "/lane.db", 2, busy_timeout_ms});
+    EXPECT_TRUE(r.ok());
+    auto db = std::move(r).value();
+    EXPECT_TRUE(db->Write([](Connection& c) -> core::Result<void> {
+                      return c.ExecScript(
+                          "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL CHECK (v >= 0));"
+                          "CREATE TABLE child (k TEXT PRIMARY KEY, parent TEXT NOT NULL "
+                          "REFERENCES t(k) DEFERRABLE INITIALLY DEFERRED);");
+                  }).ok());
+    EXPECT_TRUE(db->OpenReaders().ok());
+    db->StartLane();
+    return db;
+}
+
+core::Result<void> Insert(Connection& c, const std::string& k, int v) {
+    auto st = c.Prepare("INSERT INTO t (k, v) VALUES (?1, ?2)");
+    if (!st.ok()) return st.error();
+    return st.value().BindAll(k, v).Run();
+}
+
+// What a repository does: one Write on the database.
+core::Result<void> Put(Database& db, const std::string& k, int v) {
+    return db.Write([&](Connection& c) { return Insert(c, k, v); });
+}
+
+core::Result<bool> Has(Database& db, const std::string& k) {
+    return db.Read([&](Connection& c) -> core::Result<bool> {
+        HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT 1 FROM t WHERE k = ?1"));
+        st.BindAll(k);
+        return st.Step();
+    });
+}
+
+std::vector<std::string> KeysInRowidOrder(Database& db) {
+    auto r = db.Read([](Connection& c) -> core::Result<std::vector<std::string>> {
+        HUB_SQL_ASSIGN(Stmt st, c.Prepare("SELECT k FROM t ORDER BY rowid"));
+        std::vector<std::string> out;
+        while (true) {
+            HUB_SQL_ASSIGN(bool row, st.Step());
+            if (!row) return out;
+            out.push_back(st.Text(0));
+        }
+    });
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r.value() : std::vector<std::string>{};
+}
+
+// Makes `lane` the process's write lane for one test.
+class UseLane {
+public:
+    explicit UseLane(async::WriteLane* lane) { async::ProcessWriteLane().store(lane); }
+    ~UseLane() { async::ProcessWriteLane().store(nullptr); }
+};
+
+// A job through the lane, completed on the calling thread's wait (the raw Submit seam).
+struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    std::vector<std::optional<core::Error>> failed;
+};
+
+// Holds the lane's thread inside a batch until released: the jobs submitted meanwhile queue
+// up and run together in the next batch.
+class LaneBlocker {
+public:
+    explicit LaneBlocker(Database& db) {
+        async::WriteLane::Job job;
+        job.run = [this] {
+            running_ = true;
+            while (!release_.load()) std::this_thread::yield();
+        };
+        job.done = [this](const core::Error*) { done_ = true; };
+        db.Submit(std::move(job));
+        while (!running_.load()) std::this_thread::yield();
+    }
+    void Release() { release_ = true; }
+    bool done() const { return done_.load(); }
+
+private:
+    std::atomic<bool> running_{false}, release_{false}, done_{false};
+};
+
+TEST(SqliteLane, QueuedJobsRunInOrderInOneBatchWithOneCommit) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string());
+    LaneBlocker blocker(*db);
+    const auto commits = db->commits();
+    const auto batches = db->lane_batches();
+    Waiter w;
+    constexpr int kJobs = 50;
+    w.failed.resize(kJobs);
+    std::vector<int> order;
+    for (int i = 0; i < kJobs; ++i) {
+        async::WriteLane::Job job;
+        job.run = [&, i] {
+            order.push_back(i);
+            EXPECT_TRUE(Put(*db, "k" + std::to_string(100 + i), i).ok());
+            // A read inside the batch sees the batch's writes so far.
+            EXPECT_TRUE(Has(*db, "k" + std::to_string(100 + i)).value());
+        };
+        job.done = [&, i](const core::Error* failed) {
+            // Durable when told: a new reader connection sees the row.
+            std::lock_guard lock(w.mu);
+            if (failed != nullptr) w.failed[i] = *failed;
+            ++w.done;
+            w.cv.notify_all();
+        };
+        db->Submit(std::move(job));
+    }
+    blocker.Release();
+    {
+        std::unique_lock lock(w.mu);
+        w.cv.wait(lock, [&] { return w.done == kJobs; });
+    }
+    EXPECT_TRUE(blocker.done());
+    for (int i = 0; i < kJobs; ++i) EXPECT_FALSE(w.failed[i]) << i;
+    ASSERT_EQ(order.size(), static_cast<std::size_t>(kJobs));
+    for (int i = 0; i < kJobs; ++i) EXPECT_EQ(order[i], i);
+    auto keys = KeysInRowidOrder(*db);
+    ASSERT_EQ(keys.size(), static_cast<std::size_t>(kJobs));
+    for (int i = 0; i < kJobs; ++i) EXPECT_EQ(keys[i], "k" + std::to_string(100 + i));
+    // The blocker's batch, then every queued job in one batch: two COMMITs, not 51.
+    EXPECT_EQ(db->lane_batches(), batches + 2);
+    EXPECT_EQ(db->commits(), commits + 2);
+}
+
+// RunWrite from coroutines on an io_context: each resumes on its own executor with its own
+// result; a failing write undoes only itself; an exception reaches its awaiter.
+TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string());
+    async::WorkerPool pool("db", 2);
+    UseLane use(db.get());
+    net::io_context io;
+    auto blocker = std::make_unique<LaneBlocker>(*db);
+
+    std::optional<core::Result<void>> good, bad, after;
+    bool threw = false;
+    std::thread::id io_thread;
+    std::vector<std::thread::id> resumed_on;
+    int finished = 0;
+    auto run = [&]() -> net::awaitable<void> {
+        good.emplace(co_await async::RunWrite(pool, [&db](std::string k) { return Put(*db, k, 1); },
+                                            std::string("good")));
+        resumed_on.push_back(std::this_thread::get_id());
+        ++finished;
+    };
+    auto run_bad = [&]() -> net::awaitable<void> {
+        bad.emplace(co_await async::RunWrite(pool, [&db]() -> core::Result<void> {
+            HUB_SQL_TRY(Put(*db, "bad-part", 1));  // its own write, kept by itself...
+            return Put(*db, "bad", -1);             // ...but this one fails (CHECK)
+        }));
+        resumed_on.push_back(std::this_thread::get_id());
+        ++finished;
+    };
+    auto run_throw = [&]() -> net::awaitable<void> {
+        try {
+            (void)co_await async::RunWrite(pool, [&db]() -> core::Result<void> {
+                auto r = db->Write([](Connection& c) -> core::Result<void> {
+                    HUB_SQL_TRY(Insert(c, "thrown", 1));
+                    throw std::runtime_error("bug");
+                });
+                return r;
+            });
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+        resumed_on.push_back(std::this_thread::get_id());
+        ++finished;
+    };
+    net::co_spawn(io, run(), net::detached);
+    net::co_spawn(io, run_bad(), net::detached);
+    net::co_spawn(io, run_throw(), net::detached);
+    // Every job is queued before the lane goes on: they share a batch.
+    io.poll();
+    while (db->InFlight() < 3) io.poll();
+    const auto commits = db->commits();
+    blocker->Release();
+    io_thread = std::this_thread::get_id();
+    io.run();
+    EXPECT_EQ(finished, 3);
+    for (auto id : resumed_on) EXPECT_EQ(id, io_thread);
+    ASSERT_TRUE(good.has_value());
+    EXPECT_TRUE(good->ok());
+    ASSERT_TRUE(bad.has_value());
+    ASSERT_FALSE(bad->ok());
+    EXPECT_EQ(bad->error().code, core::ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(threw);
+    EXPECT_EQ(db->commits(), commits + 2);  // the blocker's batch, then the three jobs' one
+    EXPECT_TRUE(Has(*db, "good").value());
+    EXPECT_TRUE(Has(*db, "bad-part").value());  // a write of its own, which succeeded
+    EXPECT_FALSE(Has(*db, "bad").value());
+    EXPECT_FALSE(Has(*db, "thrown").value());
+    EXPECT_EQ(db->InFlight(), 0);
+
+    // The lane goes on afterwards.
+    io.restart();
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            after.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "after", 1); }));
+        },
+        net::detached);
+    io.run();
+    ASSERT_TRUE(after.has_value());
+    EXPECT_TRUE(after->ok());
+    EXPECT_TRUE(Has(*db, "after").value());
+}
+
+// A COMMIT that fails (a deferred foreign key) fails every job of the batch, and nothing of
+// the batch stays; the next batch commits normally.
+TEST(SqliteLane, AFailedCommitFailsTheWholeBatch) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string());
+    async::WorkerPool pool("db", 1);
+    UseLane use(db.get());
+    net::io_context io;
+    auto blocker = std::make_unique<LaneBlocker>(*db);
+    std::optional<core::Result<void>> innocent, orphan;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            innocent.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "innocent", 1); }));
+        },
+        net::detached);
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            orphan.emplace(co_await async::RunWrite(pool, [&db]() {
+                return db->Write([](Connection& c) -> core::Result<void> {
+                    HUB_SQL_ASSIGN(Stmt st,
+                                   c.Prepare("INSERT INTO child (k, parent) VALUES ('c', 'none')"));
+                    return st.Run();  // accepted now, refused at COMMIT
+                });
+            }));
+        },
+        net::detached);
+    while (db->InFlight() < 2) io.poll();
+    blocker->Release();
+    io.run();
+    ASSERT_TRUE(innocent.has_value() && orphan.has_value());
+    ASSERT_FALSE(innocent->ok());
+    ASSERT_FALSE(orphan->ok());
+    EXPECT_EQ(innocent->error().api_code, "invalid_reference") << innocent->error().detail;
+    EXPECT_EQ(orphan->error().api_code, "invalid_reference");
+    EXPECT_FALSE(Has(*db, "innocent").value());
+    ASSERT_TRUE(Put(*db, "blocking-after", 1).ok());  // the blocking path works afterwards
+    io.restart();
+    std::optional<core::Result<void>> next;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            next.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "next", 1); }));
+        },
+        net::detached);
+    io.run();
+    ASSERT_TRUE(next.has_value());
+    EXPECT_TRUE(next->ok());
+    EXPECT_TRUE(Has(*db, "next").value());
+}
+
+// The batch cannot begin (another process holds the write lock past the busy timeout): every
+// job fails with database_busy, none ran, none hangs.
+TEST(SqliteLane, ABatchThatCannotBeginFailsItsJobsWithoutRunningThem) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string(), 100);
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "lane.db").string().c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    async::WorkerPool pool("db", 1);
+    UseLane use(db.get());
+    net::io_context io;
+    std::atomic<int> ran{0};
+    std::optional<core::Result<void>> r;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            r.emplace(co_await async::RunWrite(pool, [&]() {
+                ++ran;
+                return Put(*db, "x", 1);
+            }));
+        },
+        net::detached);
+    io.run();
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    ASSERT_TRUE(r.has_value());
+    ASSERT_FALSE(r->ok());
+    EXPECT_EQ(r->error().api_code, "database_busy");
+    EXPECT_EQ(ran.load(), 0);
+    EXPECT_FALSE(Has(*db, "x").value());
+}
+
+// Stopping runs everything already queued (each job completes, durable), and a job submitted
+// after the stop fails at once with database_unavailable: none hangs, none is lost.
+TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string());
+    async::WorkerPool pool("db", 1);
+    UseLane use(db.get());
+    net::io_context io;
+    auto blocker = std::make_unique<LaneBlocker>(*db);
+    constexpr int kJobs = 20;
+    std::vector<std::optional<core::Result<void>>> results(kJobs);
+    for (int i = 0; i < kJobs; ++i) {
+        net::co_spawn(
+            io,
+            [&, i]() -> net::awaitable<void> {
+                results[i].emplace(co_await async::RunWrite(pool, 
+                    [&db](int n) { return Put(*db, "q" + std::to_string(n), n); }, i));
+            },
+            net::detached);
+    }
+    while (db->InFlight() < kJobs) io.poll();
+    std::thread stopper([&] { db->StopLane(); });  // waits for the queue to drain
+    blocker->Release();
+    stopper.join();
+    io.run();
+    for (int i = 0; i < kJobs; ++i) {
+        ASSERT_TRUE(results[i].has_value()) << i;
+        EXPECT_TRUE(results[i]->ok()) << i;
+        EXPECT_TRUE(Has(*db, "q" + std::to_string(i)).value()) << i;
+    }
+    io.restart();
+    std::optional<core::Result<void>> late;
+    bool ran = false;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            late.emplace(co_await async::RunWrite(pool, [&]() {
+                ran = true;
+                return Put(*db, "late", 1);
+            }));
+        },
+        net::detached);
+    io.run();
+    ASSERT_TRUE(late.has_value());
+    ASSERT_FALSE(late->ok());
+    EXPECT_EQ(late->error().api_code, "database_unavailable");
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(db->InFlight(), 0);
+    // The blocking path still writes after the lane stopped (CLI, shutdown).
+    EXPECT_TRUE(Put(*db, "blocking", 1).ok());
+}
+
+// Without a lane (MariaDB) RunWrite is Run: the pool.
+TEST(SqliteLane, RunWriteWithoutALaneUsesThePool) {
+    async::WorkerPool pool("db", 1);
+    net::io_context io;
+    std::optional<core::Result<int>> r;
+    std::thread::id ran_on;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            r.emplace(co_await async::RunWrite(pool, [&]() -> core::Result<int> {
+                ran_on = std::this_thread::get_id();
+                return 7;
+            }));
+        },
+        net::detached);
+    io.run();
+    ASSERT_TRUE(r.has_value() && r->ok());
+    EXPECT_EQ(r->value(), 7);
+    EXPECT_NE(ran_on, std::this_thread::get_id());
+}
+
+}  // namespace
+}  // namespace hub::store::sqlite
