@@ -660,7 +660,7 @@ output_price = 0.002
     assert.equal(w.body.conversation.id, wholeConv.id);
     assert.equal(w.body.conversation.updated_at, whole.created_at, 'the conversation row is the one the answer bumped');
     const stored = (await api(u, 'GET', `/api/v1/conversations/${wholeConv.id}/messages`)).body.items;
-    assert.deepEqual(stored.map((m) => [m.role, m.content]), [['assistant', streamed.content], ['user', question]]);
+    assert.deepEqual(stored.map((m) => [m.role, m.content]), [['user', question], ['assistant', streamed.content]]);
     const calls = (await api(u, 'GET', '/api/v1/history/calls')).body.items.filter((x) => x.endpoint === 'chat');
     assert.equal(calls.length, 2);
     const byConv = Object.fromEntries(calls.map((x) => [x.conversation_id, x]));
