@@ -188,6 +188,7 @@ net::awaitable<http::Response> RunTurn(services::Chat& chat, http::Context& ctx,
         co_return ErrorResponse(FieldError("stream", "must be true or false."), rid);
     if (auto p = body->find("parameters"); p != body->end()) req.parameters = *p;
     bool stream = WantsStream(ctx.req, *body);
+    req.stream = stream;
 
     auto cancel = std::make_shared<core::Cancel>();
     HttpTurn turn(ctx, stream, chat.config().heartbeat, cancel);

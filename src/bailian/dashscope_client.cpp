@@ -84,10 +84,15 @@ DashScopeClient::DashScopeClient(http::HttpClient& http, KeyPool& keys, DashScop
     : http_(http), keys_(keys), opts_(std::move(opts)), clock_(clock) {}
 
 nlohmann::json DashScopeClient::CompatibleBody(const ChatRequest& req) {
+    ChatRequest copy = req;
+    return TakeCompatibleBody(copy);
+}
+
+nlohmann::json DashScopeClient::TakeCompatibleBody(ChatRequest& req) {
     nlohmann::json body = nlohmann::json::object();
-    if (req.parameters.is_object()) body = req.parameters;
+    if (req.parameters.is_object()) body = std::move(req.parameters);
     body["model"] = req.model;
-    body["messages"] = req.messages;
+    body["messages"] = std::move(req.messages);
     body["stream"] = req.stream;
     if (req.stream) {
         // Usage arrives once, in a final chunk, only when asked for.
@@ -101,8 +106,9 @@ nlohmann::json DashScopeClient::CompatibleBody(const ChatRequest& req) {
 net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* sink, Cancel& cancel) {
     ChatOutcome out;
     const std::int64_t start = SteadyMs();
-    const std::string body = CompatibleBody(req).dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace);
+    // The messages are moved into the body (a deep copy fewer); req keeps the rest.
+    const std::string body = TakeCompatibleBody(req).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::vector<std::string> tried;
     std::optional<Error> last_error;
     std::optional<Error> throttled;

@@ -35,6 +35,9 @@ public:
 
     // The JSON body sent upstream for a chat request (pure; tested).
     static nlohmann::json CompatibleBody(const ChatRequest& req);
+    // The same, moving req's messages and parameters into the body (req.messages and
+    // req.parameters are left empty).
+    static nlohmann::json TakeCompatibleBody(ChatRequest& req);
 
 private:
     http::HttpClient& http_;

@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <map>
 #include <memory>
@@ -107,6 +108,9 @@ core::Result<Url> ParseBaseUrl(std::string_view text) {
 
 // ---------------------------------------------------------------------------------------------
 
+// How long a resolved host name is used before it is resolved again.
+constexpr std::chrono::seconds kResolveTtl{30};
+
 struct Conn {
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
@@ -165,6 +169,35 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     std::string tls_error;
     mutable std::mutex mu;
     std::map<std::string, std::vector<std::shared_ptr<Conn>>> idle;
+    // Resolved host names (key "host:port"), kept kResolveTtl and dropped when a connect to
+    // them fails, so that a new connection costs no trip to Asio's resolver thread.
+    struct Resolved {
+        std::vector<tcp::endpoint> endpoints;
+        std::chrono::steady_clock::time_point until;
+    };
+    std::map<std::string, Resolved> resolved;
+    std::size_t resolves = 0;
+
+    std::vector<tcp::endpoint> CachedEndpoints(const std::string& key) {
+        std::lock_guard lk(mu);
+        auto it = resolved.find(key);
+        if (it == resolved.end()) return {};
+        if (std::chrono::steady_clock::now() >= it->second.until) {
+            resolved.erase(it);
+            return {};
+        }
+        return it->second.endpoints;
+    }
+    void RememberEndpoints(const std::string& key, std::vector<tcp::endpoint> endpoints) {
+        std::lock_guard lk(mu);
+        ++resolves;
+        if (endpoints.empty()) return;
+        resolved[key] = {std::move(endpoints), std::chrono::steady_clock::now() + kResolveTtl};
+    }
+    void ForgetEndpoints(const std::string& key) {
+        std::lock_guard lk(mu);
+        resolved.erase(key);
+    }
 
     std::shared_ptr<Conn> TakeIdle(const std::string& key) {
         std::lock_guard lk(mu);
@@ -190,17 +223,25 @@ net::awaitable<core::Result<std::shared_ptr<Conn>>> HttpClient::Impl::Connect(Ur
     auto c = std::make_shared<Conn>();
     c->pool_key = url.Origin();
     beast::error_code ec;
-    // An IP address needs no resolver (a trip to Asio's resolver thread per connection).
+    // An IP address needs no resolver (a trip to Asio's resolver thread); a host name is
+    // resolved once per kResolveTtl, not per connection.
     std::vector<tcp::endpoint> endpoints;
+    std::string resolve_key;
     if (auto ip = net::ip::make_address(url.host, ec); !ec) {
         endpoints.emplace_back(ip, url.port);
     } else {
         ec = {};
-        tcp::resolver resolver(ex);
-        auto results = co_await resolver.async_resolve(
-            url.host, std::to_string(url.port), net::redirect_error(net::use_awaitable, ec));
-        if (ec) co_return FromEc(ec, "connect", cancel && cancel->triggered());
-        for (const auto& r : results) endpoints.push_back(r.endpoint());
+        resolve_key = url.host + ":" + std::to_string(url.port);
+        endpoints = CachedEndpoints(resolve_key);
+        if (endpoints.empty()) {
+            tcp::resolver resolver(ex);
+            std::string port = std::to_string(url.port);
+            auto results = co_await resolver.async_resolve(
+                url.host, port, net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return FromEc(ec, "connect", cancel && cancel->triggered());
+            for (const auto& r : results) endpoints.push_back(r.endpoint());
+            RememberEndpoints(resolve_key, endpoints);
+        }
     }
     if (url.tls) {
         core::Error tls_error;
@@ -214,7 +255,11 @@ net::awaitable<core::Result<std::shared_ptr<Conn>>> HttpClient::Impl::Connect(Ur
     auto& low = c->lowest();
     low.expires_after(cfg.connect_timeout);
     co_await low.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return FromEc(ec, "connect", cancel && cancel->triggered());
+    if (ec) {
+        // The addresses may have moved: the next connection resolves again.
+        if (!resolve_key.empty()) ForgetEndpoints(resolve_key);
+        co_return FromEc(ec, "connect", cancel && cancel->triggered());
+    }
     if (url.tls) {
         if (!SSL_set_tlsext_host_name(c->tls->native_handle(), url.host.c_str()))
             co_return ClientError(ErrorCode::kUpstream, "tls", "cannot set SNI");
@@ -352,6 +397,11 @@ core::Result<void> HttpClient::PrepareTls() {
     core::Error error;
     if (!impl_->Tls(&error)) return error;
     return {};
+}
+
+std::size_t HttpClient::Resolves() const {
+    std::lock_guard lk(impl_->mu);
+    return impl_->resolves;
 }
 
 std::size_t HttpClient::IdleConnections() const {

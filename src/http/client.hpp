@@ -83,6 +83,9 @@ public:
                                                                        core::Cancel* cancel);
 
     std::size_t IdleConnections() const;
+    // Host names resolved since start (a name is resolved again only after 30 s, or after a
+    // connect to its addresses failed; IP addresses are never resolved).
+    std::size_t Resolves() const;
 
     // Loads the CA certificates for https:// now (blocking, tens of milliseconds) instead of on
     // the first TLS connection; a no-op after the first call. Returns the error a TLS

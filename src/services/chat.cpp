@@ -591,7 +591,11 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     creq.model = model_id;
     creq.messages = std::move(pictured.messages);
     creq.parameters = params->Upstream(info);
-    creq.stream = true;  // always streamed upstream: first-token time, stream-only models
+    // A streamed turn streams from upstream (first-token time). A whole-answer turn asks for a
+    // whole answer (one JSON body over a pooled keep-alive connection, where a stream ends with
+    // the connection closed) unless the model only streams or thinks (thinking is stream-only
+    // upstream): then it streams and the answer is aggregated, as before.
+    creq.stream = req.stream || info.stream_only || params->Thinks(info);
     creq.request_id = req.request_id;
     TurnSink sink(observer);
     const std::int64_t started_at = clock_.NowMs();
@@ -635,42 +639,44 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
                                 : store::MessageStatus::kError;
         }
     }
-    store::Message to_store = answer;
-    auto stored_answer = co_await async::RunWrite(db_,
-        [this](std::string u, store::Message m) {
-            return store_.Messages().Append(u, std::move(m));
+    // ONE write after upstream: the answer, its api_calls row and the conversation's
+    // updated_at, in one transaction; it gives back the conversation row too (no second read).
+    CallSource source{req.user_id, req.api_key_id, req.conversation_id, "chat", model_id};
+    store::ApiCall call = usage_.ChatRow(source, outcome, started_at, params->Thinks(info));
+    store::Conversation after = std::move(conv.value());
+    auto stored = co_await async::RunWrite(db_,
+        [this](std::string u, store::Message m, store::ApiCall c) {
+            return store_.Messages().AppendAnswer(u, std::move(m), c);
         },
-        req.user_id, to_store);
-    if (!stored_answer.ok()) {  // one retry, then the operator log keeps the text
-        stored_answer = co_await async::RunWrite(db_,
-            [this](std::string u, store::Message m) {
-                return store_.Messages().Append(u, std::move(m));
+        req.user_id, answer, call);
+    if (!stored.ok() && stored.error().code != ErrorCode::kNotFound) {
+        // One retry (a busy or briefly unreachable database); a deleted conversation is final.
+        stored = co_await async::RunWrite(db_,
+            [this](std::string u, store::Message m, store::ApiCall c) {
+                return store_.Messages().AppendAnswer(u, std::move(m), c);
             },
-            req.user_id, to_store);
+            req.user_id, answer, call);
     }
-    if (stored_answer.ok()) {
-        answer = std::move(stored_answer.value());
+    if (stored.ok()) {
+        answer = std::move(stored->answer);
+        after = std::move(stored->conversation);
         history_.Append(req.conversation_id, answer);
+        usage_.Recorded(call);  // counted, observed and metered as Record would
     } else {
+        // The operator log keeps the text; the call's row is still written (alone): every
+        // upstream call has one, whatever became of the conversation.
         obs::Error("answer_write_failed", {{"request_id", req.request_id},
                                            {"conversation_id", req.conversation_id},
-                                           {"detail", stored_answer.error().detail},
+                                           {"detail", stored.error().detail},
                                            {"content", answer.content}});
-        if (!turn_error) turn_error = stored_answer.error();
+        if (!turn_error) turn_error = stored.error();
+        co_await usage_.Record(std::move(call));
     }
 
-    CallSource source{req.user_id, req.api_key_id, req.conversation_id, "chat", model_id};
-    co_await usage_.Record(usage_.ChatRow(source, outcome, started_at, params->Thinks(info)));
-
-    store::Conversation after = std::move(conv.value());
-    if (after.title.empty()) {
+    if (stored.ok() && after.title.empty()) {  // not for a conversation deleted meanwhile
         after = co_await NameConversation(after, req.user_id, req.api_key_id, question.content,
                                           answer.content, outcome.ok, req.request_id);
     }
-    auto fresh = co_await db_.Run(
-        [this](std::string u, std::string id) { return store_.Conversations().Get(u, id); },
-        req.user_id, req.conversation_id);
-    if (fresh.ok()) after = std::move(fresh.value());
 
     TurnResult result;
     result.question = std::move(question);

@@ -138,6 +138,8 @@ struct TurnRequest {
     auth::ModelAllowList allowed_models;       // the caller's role's (403 model_not_allowed)
     nlohmann::json parameters;                 // raw "parameters" (validated here)
     std::string request_id;
+    // false: the client wants one JSON answer, so the upstream call need not stream (see Run).
+    bool stream = true;
 };
 
 // The HTTP side of a turn.
@@ -156,7 +158,7 @@ struct TurnResult {
     store::Message question;
     store::Message answer;             // as stored: complete | interrupted | error
     std::optional<core::Error> error;  // why the answer is not complete
-    store::Conversation conversation;  // after the turn (it may have a title now)
+    store::Conversation conversation;  // after the turn (it may have a title now), from the write
 };
 
 class Chat {

@@ -32,6 +32,12 @@ struct MessageTotals {
     std::int64_t output_tokens = 0;
 };
 
+// What a chat turn writes after the upstream call, as stored.
+struct AnsweredTurn {
+    Message answer;             // with its id and created_at
+    Conversation conversation;  // the row after the write (updated_at bumped)
+};
+
 class MessageStore {
 public:
     virtual ~MessageStore() = default;
@@ -41,6 +47,14 @@ public:
     // millisecond as the previous one gets +1 ms), so lists keep the order of appends.
     // kNotFound "conversation_not_found"; kUnprocessable "invalid_reference" for a bad parent.
     virtual core::Result<Message> Append(std::string_view user_id, Message message) = 0;
+    // A turn's one write after upstream: appends the answer (as Append), inserts its api_calls
+    // row `call` (id and created_at as given) and bumps the conversation's updated_at, all in
+    // ONE transaction: either everything is stored or nothing. Returns the stored answer and
+    // the conversation as it is after the write, so the caller needs no second read. Errors
+    // as Append (kNotFound "conversation_not_found" when it was deleted meanwhile: then the
+    // call's row is not written either; the caller writes it alone).
+    virtual core::Result<AnsweredTurn> AppendAnswer(std::string_view user_id, Message answer,
+                                                    const ApiCall& call) = 0;
     virtual core::Result<Message> Update(std::string_view user_id, std::string_view id,
                                          const MessagePatch& patch) = 0;
     virtual core::Result<Message> Get(std::string_view user_id, std::string_view id) = 0;

@@ -632,4 +632,47 @@ output_price = 0.002
     assert.equal((await api(u, 'GET', '/api/v1/history/calls?status=bogus')).status, 400);
     assert.equal((await api(u, 'GET', '/api/v1/history/stats?group_by=week')).status, 400);
   });
+
+  test('a JSON-answer turn asks upstream for a whole answer and stores what a streamed turn stores', async () => {
+    const u = await newUser(hub.url);
+    const streamedConv = await newConversation(u, { title: 'streamed' });
+    const wholeConv = await newConversation(u, { title: 'whole' });
+    const question = 'Describe the tide [sim:tokens=24]';
+    const s = await stream(hub.url, u.token, `/api/v1/conversations/${streamedConv.id}/messages`, { content: question, stream: true });
+    assert.equal(lastEvent(s).event, 'done');
+    const streamed = lastEvent(s).data.message;
+    const w = await api(u, 'POST', `/api/v1/conversations/${wholeConv.id}/messages`, { content: question, stream: false });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+    const whole = w.body.message;
+    // The upstream requests: streamed with usage asked for, and a whole answer.
+    const ups = (await chatRequests()).filter((r) => r.body?.messages?.at(-1)?.content === question);
+    assert.equal(ups.length, 2);
+    assert.equal(ups[0].body.stream, true);
+    assert.deepEqual(ups[0].body.stream_options, { include_usage: true });
+    assert.equal(ups[1].body.stream, false);
+    assert.equal(ups[1].body.stream_options, undefined);
+    assert.deepEqual(ups[1].body.messages, ups[0].body.messages);
+    // The same answer, tokens and status stored either way, and the same api_calls figures.
+    assert.equal(whole.content, streamed.content);
+    assert.equal(whole.status, 'complete');
+    assert.equal(whole.input_tokens, streamed.input_tokens);
+    assert.equal(whole.output_tokens, streamed.output_tokens);
+    assert.equal(w.body.conversation.id, wholeConv.id);
+    assert.equal(w.body.conversation.updated_at, whole.created_at, 'the conversation row is the one the answer bumped');
+    const stored = (await api(u, 'GET', `/api/v1/conversations/${wholeConv.id}/messages`)).body.items;
+    assert.deepEqual(stored.map((m) => [m.role, m.content]), [['user', question], ['assistant', streamed.content]]);
+    const calls = (await api(u, 'GET', '/api/v1/history/calls')).body.items.filter((x) => x.endpoint === 'chat');
+    assert.equal(calls.length, 2);
+    const byConv = Object.fromEntries(calls.map((x) => [x.conversation_id, x]));
+    for (const k of ['status_code', 'input_tokens', 'output_tokens', 'cost_micro_cny', 'model']) {
+      assert.equal(byConv[wholeConv.id][k], byConv[streamedConv.id][k], k);
+    }
+    assert.equal(byConv[wholeConv.id].upstream_request_id, ups[1].request_id);
+    // A thinking call streams upstream even for a JSON answer (thinking is stream-only).
+    const t = await api(u, 'POST', `/api/v1/conversations/${wholeConv.id}/messages`,
+      { content: 'Think about tides', stream: false, parameters: { enable_thinking: true } });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    assert.ok(t.body.message.reasoning.length > 0);
+    assert.equal((await upstreamFor('Think about tides')).body.stream, true);
+  });
 });

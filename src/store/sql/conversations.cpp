@@ -196,6 +196,11 @@ private:
 
 }  // namespace
 
+core::Result<Conversation> GetConversationOn(Connection& c, std::string_view user_id,
+                                             std::string_view id) {
+    return GetOn(c, user_id, id);
+}
+
 std::unique_ptr<ConversationStore> MakeConversationStore(RepoContext ctx) {
     return std::make_unique<SqlConversationStore>(ctx);
 }

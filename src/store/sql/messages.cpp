@@ -84,6 +84,32 @@ core::Result<std::vector<Message>> Query(Connection& c, const std::string& sql,
     return rows;
 }
 
+// Inserts `m` into its conversation (created_at strictly increasing within it; id filled) and
+// bumps the conversation's updated_at; returns the updated_at it was bumped to at least.
+core::Result<std::int64_t> InsertOn(Connection& c, Message& m) {
+    // created_at strictly increases within a conversation, so that (created_at, id) orders
+    // messages as they were appended even within one millisecond.
+    HUB_SQL_ASSIGN(Stmt last, c.Prepare("SELECT max(created_at) FROM messages"
+                                        " WHERE conversation_id = ?1"));
+    HUB_SQL_TRY(last.BindAll(m.conversation_id).Step());
+    if (!last.IsNull(0)) m.created_at = std::max(m.created_at, last.Int(0) + 1);
+    FillId(m.id, m.created_at);
+    HUB_SQL_ASSIGN(Stmt st, c.Prepare("INSERT INTO messages (id, conversation_id, role, content,"
+                                      " model, status, input_tokens, output_tokens, parent_id,"
+                                      " created_at, reasoning, error_code, attachments)"
+                                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                                      " ?13)"));
+    HUB_SQL_TRY(st.BindAll(m.id, m.conversation_id, ToString(m.role), m.content, m.model,
+                           ToString(m.status), m.input_tokens, m.output_tokens, m.parent_id,
+                           m.created_at, m.reasoning, m.error_code, AttachmentsText(m.attachments))
+                    .Run());
+    HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
+                                         " CASE WHEN updated_at > ?2 THEN updated_at ELSE ?2 END"
+                                         " WHERE id = ?1"));
+    HUB_SQL_TRY(touch.BindAll(m.conversation_id, m.created_at).Run());
+    return m.created_at;
+}
+
 class SqlMessageStore final : public MessageStore {
 public:
     explicit SqlMessageStore(RepoContext ctx) : ctx_(ctx) {}
@@ -92,28 +118,25 @@ public:
         FillTime(m.created_at, ctx_.clock.NowMs());
         return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<Message> {
             HUB_SQL_TRY(CheckConversation(c, user_id, m.conversation_id));
-            // created_at strictly increases within a conversation, so that (created_at, id)
-            // orders messages as they were appended even within one millisecond.
-            HUB_SQL_ASSIGN(Stmt last, c.Prepare("SELECT max(created_at) FROM messages"
-                                                " WHERE conversation_id = ?1"));
-            HUB_SQL_TRY(last.BindAll(m.conversation_id).Step());
-            if (!last.IsNull(0)) m.created_at = std::max(m.created_at, last.Int(0) + 1);
-            FillId(m.id, m.created_at);
-            HUB_SQL_ASSIGN(Stmt st,
-                           c.Prepare("INSERT INTO messages (id, conversation_id, role, content,"
-                                     " model, status, input_tokens, output_tokens, parent_id,"
-                                     " created_at, reasoning, error_code, attachments)"
-                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                                     " ?13)"));
-            HUB_SQL_TRY(st.BindAll(m.id, m.conversation_id, ToString(m.role), m.content, m.model,
-                                   ToString(m.status), m.input_tokens, m.output_tokens, m.parent_id,
-                                   m.created_at, m.reasoning, m.error_code,
-                                   AttachmentsText(m.attachments))
-                            .Run());
-            HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
-                                                 " CASE WHEN updated_at > ?2 THEN updated_at ELSE ?2 END WHERE id = ?1"));
-            HUB_SQL_TRY(touch.BindAll(m.conversation_id, m.created_at).Run());
-            return m;
+            Message row = m;  // the body may run again (a retried deadlock): m stays as given
+            HUB_SQL_ASSIGN(std::int64_t ignored, InsertOn(c, row));
+            (void)ignored;
+            return row;
+        });
+    }
+
+    core::Result<AnsweredTurn> AppendAnswer(std::string_view user_id, Message m,
+                                            const ApiCall& call) override {
+        FillTime(m.created_at, ctx_.clock.NowMs());
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<AnsweredTurn> {
+            // The conversation row doubles as the ownership check and as the answer's
+            // "conversation" (its updated_at is what the UPDATE below makes it).
+            HUB_SQL_ASSIGN(Conversation conv, GetConversationOn(c, user_id, m.conversation_id));
+            AnsweredTurn out{m, std::move(conv)};
+            HUB_SQL_ASSIGN(std::int64_t touched, InsertOn(c, out.answer));
+            HUB_SQL_TRY(InsertApiCallOn(c, call));
+            out.conversation.updated_at = std::max(out.conversation.updated_at, touched);
+            return out;
         });
     }
 

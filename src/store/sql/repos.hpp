@@ -39,6 +39,13 @@ std::unique_ptr<IdentityStore> MakeIdentityStore(RepoContext ctx);
 std::unique_ptr<SecurityEventStore> MakeSecurityEventStore(RepoContext ctx);
 std::unique_ptr<SigningKeyStore> MakeSigningKeyStore(RepoContext ctx);
 
+// Writes and reads several repositories share inside one transaction (on the caller's `c`).
+// Inserts one api_calls row (image settlement, a chat turn's answer).
+core::Result<void> InsertApiCallOn(Connection& c, const ApiCall& call);
+// The user's conversation, kNotFound "conversation_not_found" when missing, foreign or deleted.
+core::Result<Conversation> GetConversationOn(Connection& c, std::string_view user_id,
+                                             std::string_view id);
+
 // Every row of a query, each read by `read(stmt)`.
 template <class T, class R>
 core::Result<std::vector<T>> QueryRows(Connection& c, const std::string& sql,

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <deque>
+#include <functional>
 
 #include "cache/lru_cache.hpp"
 #include "services/chat.hpp"
@@ -37,7 +38,7 @@ public:
         requests.push_back(req);
         // What the database held when the upstream call started.
         messages_at_call.push_back(CountMessages());
-        if (!req.stream) {  // a title request
+        if (req.request_id.ends_with(":title")) {  // a title request
             bailian::ChatOutcome out;
             out.ok = title_ok;
             out.result.content = "\"Trip planning\"";
@@ -47,8 +48,11 @@ public:
                 out.error = core::Error::Make(core::ErrorCode::kUpstream, "upstream_error", "x");
             co_return out;
         }
+        if (during_call) during_call();
         Script s = scripts.empty() ? Script{} : scripts.front();
         if (!scripts.empty()) scripts.pop_front();
+        // A whole-answer call (stream false) sends nothing to the sink, as DashScopeClient.
+        if (!req.stream) sink = nullptr;
         bailian::ChatOutcome out;
         out.upstream_request_id = "up-" + std::to_string(requests.size());
         out.latency_ms = 42;
@@ -90,8 +94,9 @@ public:
     // expression is destroyed twice by g++ 12.
     static net::awaitable<bool> Emit(bailian::ChatOutcome& out, bailian::EventSink* sink,
                                      bailian::Cancel& cancel, const bailian::StreamEvent& ev) {
-        out.any_output = true;
         if (out.first_token_ms < 0) out.first_token_ms = 7;
+        if (sink == nullptr) co_return true;
+        out.any_output = true;
         bool go = co_await sink->OnEvent(ev);
         if (!go) cancel.Trigger();
         co_return go;
@@ -105,6 +110,7 @@ public:
     store::Store& store_;
     std::string user_id, conversation_id;
     std::deque<Script> scripts;
+    std::function<void()> during_call;  // runs while an answer call is upstream
     bool title_ok = true;
     std::vector<bailian::ChatRequest> requests;
     std::vector<std::int64_t> messages_at_call;
@@ -163,8 +169,9 @@ protected:
     }
 
     core::Result<TurnResult> Send(const std::string& content, Recorder& rec,
-                                  nlohmann::json params = nullptr) {
+                                  nlohmann::json params = nullptr, bool stream = true) {
         TurnRequest r;
+        r.stream = stream;
         r.user_id = user_.id;
         r.conversation_id = conv_.id;
         r.content = content;
@@ -321,6 +328,71 @@ TEST_F(ChatFlowTest, ClientGoneCancelsAndKeepsWhatCame) {
     auto calls = Calls();
     ASSERT_GE(calls.size(), 1u);
     EXPECT_EQ(calls[0].status_code, kClientClosedStatus);
+}
+
+TEST_F(ChatFlowTest, AWholeAnswerTurnAsksUpstreamForAWholeAnswerAndStoresTheSame) {
+    upstream_->scripts.push_back({{}, {"Hello", " there"}});
+    upstream_->scripts.push_back({{}, {"Hello", " there"}});
+    Recorder streamed, whole;
+    ASSERT_OK_AND_ASSIGN(TurnResult a, Send("Q1", streamed));
+    ASSERT_OK_AND_ASSIGN(TurnResult b, Send("Q1", whole, nullptr, /*stream=*/false));
+    ASSERT_EQ(upstream_->requests.size(), 3u);  // answer, title, answer
+    EXPECT_TRUE(upstream_->requests[0].stream);
+    EXPECT_FALSE(upstream_->requests[2].stream);
+    EXPECT_EQ(whole.deltas, 0);
+    // The same answer, tokens and status stored either way.
+    ASSERT_OK_AND_ASSIGN(store::Message sa, store().Messages().Get(user_.id, a.answer.id));
+    ASSERT_OK_AND_ASSIGN(store::Message sb, store().Messages().Get(user_.id, b.answer.id));
+    EXPECT_EQ(sb.content, sa.content);
+    EXPECT_EQ(sb.status, sa.status);
+    EXPECT_EQ(sb.input_tokens, sa.input_tokens);
+    EXPECT_EQ(sb.output_tokens, sa.output_tokens);
+    auto all = Calls();
+    ASSERT_EQ(all.size(), 3u);  // two answers and the title
+    std::vector<store::ApiCall> calls;
+    for (const auto& c : all)
+        if (c.endpoint == "chat") calls.push_back(c);
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls[1].input_tokens, calls[0].input_tokens);
+    EXPECT_EQ(calls[1].output_tokens, calls[0].output_tokens);
+    EXPECT_EQ(calls[1].cost_micro_cny, calls[0].cost_micro_cny);
+}
+
+TEST_F(ChatFlowTest, ThinkingAndStreamOnlyModelsStillStreamUpstream) {
+    upstream_->scripts.push_back({{"hm"}, {"A"}});
+    upstream_->scripts.push_back({{"hm"}, {"B"}});
+    Recorder r1, r2;
+    ASSERT_TRUE(Send("Q1", r1, {{"enable_thinking", true}}, /*stream=*/false).ok());
+    EXPECT_TRUE(upstream_->requests[0].stream);
+    TurnRequest r;
+    r.user_id = user_.id;
+    r.conversation_id = conv_.id;
+    r.content = "Q2";
+    r.model = "qwq-plus";
+    r.request_id = "rid-2";
+    r.stream = false;
+    ASSERT_TRUE(Await(chat_->Run(std::move(r), r2, cancel_)).ok());
+    EXPECT_TRUE(upstream_->requests.back().stream);
+    EXPECT_EQ(upstream_->requests.back().model, "qwq-plus");
+}
+
+TEST_F(ChatFlowTest, ConversationDeletedDuringTheCallStillRecordsTheCall) {
+    upstream_->scripts.push_back({{}, {"late"}});
+    upstream_->during_call = [this] {
+        ASSERT_TRUE(store().Conversations().SoftDelete(user_.id, conv_.id).ok());
+    };
+    Recorder rec;
+    ASSERT_OK_AND_ASSIGN(TurnResult r, Send("hello", rec));
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->api_code, "conversation_not_found");
+    EXPECT_EQ(r.answer.content, "late");
+    EXPECT_EQ(usage_->written(), 1);
+    EXPECT_EQ(usage_->failed(), 0);
+    auto calls = Calls();
+    ASSERT_EQ(calls.size(), 1u);  // the answer's call, written alone; no title
+    EXPECT_EQ(calls[0].endpoint, "chat");
+    EXPECT_EQ(calls[0].status_code, 200);
+    EXPECT_EQ(calls[0].output_tokens, 5);
 }
 
 TEST_F(ChatFlowTest, RegenerateKeepsTheOldAnswerAsASibling) {
@@ -515,9 +587,9 @@ TEST_F(ChatTwoHubsTest, TheGuardCostsACachedTurnNoDatabaseRoundTrip) {
     int before = jobs_b_.load();
     ASSERT_TRUE(SendOn(*chat_b_, "Q2").ok());
     const int cached_turn = jobs_b_.load() - before;
-    // Read the conversation, append the question, append the answer, read the row back: the
-    // same four as before the guard existed; the history comes from the cache.
-    EXPECT_EQ(cached_turn, 4);
+    // Read the conversation, append the question, then ONE write with the answer, its
+    // api_calls row and the conversation row; the history comes from the cache.
+    EXPECT_EQ(cached_turn, 3);
     ASSERT_TRUE(SendOn(*chat_, "Q3").ok());  // written through A, no event
     before = jobs_b_.load();
     ASSERT_TRUE(SendOn(*chat_b_, "Q4").ok());

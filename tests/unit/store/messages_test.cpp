@@ -194,6 +194,75 @@ TEST_P(MessagesTest, ListCurrentLeavesOutRegeneratedAnswers) {
                  "conversation_not_found");
 }
 
+// A chat turn's one write after upstream: the answer, its api_calls row and the conversation
+// row, all or none.
+TEST_P(MessagesTest, AppendAnswerWritesTheAnswerItsCallAndTheConversationInOneGo) {
+    Message q = Append("hello");
+    Advance(250);
+    Message a;
+    a.conversation_id = conv_.id;
+    a.role = MessageRole::kAssistant;
+    a.status = MessageStatus::kComplete;
+    a.content = "hi there";
+    a.model = "qwen-plus";
+    a.parent_id = q.id;
+    a.input_tokens = 12;
+    a.output_tokens = 3;
+    ApiCall call;
+    call.id = "call-1";
+    call.user_id = owner_.id;
+    call.conversation_id = conv_.id;
+    call.endpoint = "chat";
+    call.model = "qwen-plus";
+    call.status_code = 200;
+    call.input_tokens = 12;
+    call.output_tokens = 3;
+    call.created_at = testing::kT0 + 1;
+    ASSERT_OK_AND_ASSIGN(AnsweredTurn t, store().Messages().AppendAnswer(owner_.id, a, call));
+    EXPECT_FALSE(t.answer.id.empty());
+    EXPECT_EQ(t.answer.created_at, testing::kT0 + 250);
+    EXPECT_EQ(t.answer.content, "hi there");
+    // The conversation as a read now gives it: no second round trip needed.
+    ASSERT_OK_AND_ASSIGN(Conversation fresh, store().Conversations().Get(owner_.id, conv_.id));
+    EXPECT_EQ(t.conversation.id, conv_.id);
+    EXPECT_EQ(t.conversation.updated_at, testing::kT0 + 250);
+    EXPECT_EQ(t.conversation.updated_at, fresh.updated_at);
+    EXPECT_EQ(t.conversation.title, fresh.title);
+    EXPECT_EQ(t.conversation.created_at, fresh.created_at);
+    ASSERT_OK_AND_ASSIGN(Message got, store().Messages().Get(owner_.id, t.answer.id));
+    EXPECT_EQ(got.parent_id, q.id);
+    EXPECT_EQ(got.output_tokens, 3);
+    ASSERT_OK_AND_ASSIGN(Page<ApiCall> calls, store().ApiCalls().List({}, {}));
+    ASSERT_EQ(calls.items.size(), 1u);
+    EXPECT_EQ(calls.items[0].id, "call-1");
+    EXPECT_EQ(calls.items[0].conversation_id, conv_.id);
+    EXPECT_EQ(calls.items[0].created_at, testing::kT0 + 1);
+
+    // The api_calls row fails (its id is taken): the answer is not stored either.
+    a.content = "second";
+    EXPECT_ERROR(store().Messages().AppendAnswer(owner_.id, a, call), ErrorCode::kConflict,
+                 "conflict");
+    EXPECT_EQ(Contents(store().Messages().Latest(owner_.id, conv_.id, 10).value()),
+              (std::vector<std::string>{"hello", "hi there"}));
+
+    // Another user's or a deleted conversation: nothing at all is written.
+    call.id = "call-2";
+    EXPECT_ERROR(store().Messages().AppendAnswer(other_.id, a, call), ErrorCode::kNotFound,
+                 "conversation_not_found");
+    ASSERT_OK(store().Conversations().SoftDelete(owner_.id, conv_.id));
+    EXPECT_ERROR(store().Messages().AppendAnswer(owner_.id, a, call), ErrorCode::kNotFound,
+                 "conversation_not_found");
+    EXPECT_EQ(store().ApiCalls().List({}, {}).value().items.size(), 1u);
+    a.parent_id = "no-such-message";
+    call.id = "call-3";
+    Conversation c;
+    c.user_id = owner_.id;
+    Conversation other_conv = store().Conversations().Create(c).value();
+    a.conversation_id = other_conv.id;
+    EXPECT_ERROR(store().Messages().AppendAnswer(owner_.id, a, call), ErrorCode::kUnprocessable,
+                 "invalid_reference");
+    EXPECT_EQ(store().ApiCalls().List({}, {}).value().items.size(), 1u);
+}
 
 HUB_STORE_DIALECTS(MessagesTest);
 }  // namespace
