@@ -101,8 +101,13 @@ nlohmann::json DashScopeClient::CompatibleBody(const ChatRequest& req) {
 net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* sink, Cancel& cancel) {
     ChatOutcome out;
     const std::int64_t start = SteadyMs();
-    const std::string body = CompatibleBody(req).dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace);
+    // The upstream body is all that is left of the request's messages and parameters: their
+    // JSON trees are freed now, and the body itself once the answer has started reaching the
+    // client (no retry after that), so a held stream keeps neither.
+    std::string body = CompatibleBody(req).dump(-1, ' ', false,
+                                                nlohmann::json::error_handler_t::replace);
+    req.messages = nlohmann::json();
+    req.parameters = nlohmann::json();
     std::vector<std::string> tried;
     std::optional<Error> last_error;
     std::optional<Error> throttled;
@@ -234,6 +239,7 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
                                         std::holds_alternative<ReasoningDelta>(ev) ||
                                         std::holds_alternative<ToolCallDelta>(ev);
                         if (is_delta && out.first_token_ms < 0) out.first_token_ms = SteadyMs() - start;
+                        if (is_delta && !out.any_output) std::string().swap(body);
                         if (forward && sink) {
                             if (is_delta) out.any_output = true;
                             if (!co_await sink->OnEvent(ev)) {
