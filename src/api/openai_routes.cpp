@@ -135,6 +135,21 @@ net::awaitable<http::Response> WholeCompletion(services::OpenAiCompat& compat,
     co_return r;
 }
 
+// The JSON error answer of a completion that failed before its stream started (not in the
+// streaming coroutine's frame).
+http::Response FailedRun(const core::Result<services::OpenAiCompat::Run>& run,
+                         const RequestTimer& timer) {
+    http::Response r;
+    if (!run.ok()) {
+        r = OpenAiError(run.error());
+        timer.Stamp(r, 0);
+    } else {
+        r = OpenAiError(run->outcome.error);
+        timer.Stamp(r, run->upstream_ms);
+    }
+    return r;
+}
+
 // `caller` lives in the auth guard's frame, which awaits this one.
 net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, http::Context& ctx,
                                                const services::Caller& caller) {
@@ -172,16 +187,7 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     if (sink.HasPending()) (void)co_await sink.Flush();  // e.g. frames before a failed retry
     if (!ctx.stream.Started()) {
         // Nothing was streamed yet: an error can still be an ordinary JSON answer.
-        if (!run.ok()) {
-            auto r = OpenAiError(run.error());
-            timer.Stamp(r, 0);
-            co_return r;
-        }
-        if (!run->outcome.ok) {
-            auto r = OpenAiError(run->outcome.error);
-            timer.Stamp(r, run->upstream_ms);
-            co_return r;
-        }
+        if (!run.ok() || !run->outcome.ok) co_return FailedRun(run, timer);
         if (!co_await ctx.stream.Begin(200, SseHeaders())) co_return http::Response{};
     }
     if (!run.ok() || ctx.stream.ClientGone() || run->outcome.cancelled) {
