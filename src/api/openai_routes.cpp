@@ -90,27 +90,83 @@ net::awaitable<http::Response> RelayedCompletions(services::OpenAiCompat& compat
     co_return r;
 }
 
-net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, http::Context& ctx,
-                                               services::Caller caller) {
-    RequestTimer timer(ctx);
-    auto body = ParseJsonObject(ctx.req);
+// The request body parsed into a chat request, or the error answer. Not a coroutine: the
+// body's JSON tree is freed here, not kept in a coroutine frame for the whole stream.
+core::Result<services::CompatChatRequest> ParseCompletion(const http::Request& req,
+                                                          http::Response* error) {
+    auto body = ParseJsonObject(req);
     if (!body.ok()) {
-        auto r = OpenAiError(body.error());
-        timer.Stamp(r, 0);
-        co_return r;
+        *error = OpenAiError(body.error());
+        return body.error();
     }
     std::string param;
     auto parsed = services::ParseChatCompletionRequest(*body, &param);
     if (!parsed.ok()) {
-        auto r = OpenAiError(parsed.error(),
+        *error = OpenAiError(parsed.error(),
                              param.empty() ? std::nullopt : std::optional<std::string>(param));
-        timer.Stamp(r, 0);
-        co_return r;
+        return parsed.error();
     }
-    services::CompatChatRequest req = std::move(parsed.value());
+    return parsed;
+}
+
+// A non-streamed answer: one chat.completion. Its own coroutine, so that its locals are not
+// in the frame of every held stream.
+net::awaitable<http::Response> WholeCompletion(services::OpenAiCompat& compat,
+                                               const services::Caller& caller,
+                                               services::CompatChatRequest req,
+                                               bailian::Cancel& cancel, const RequestTimer& timer,
+                                               const std::string& id, const std::string& model,
+                                               std::int64_t created) {
+    auto run = co_await compat.Complete(caller, std::move(req), nullptr, cancel);
+    http::Response r;
+    if (!run.ok()) {
+        r = OpenAiError(run.error());
+        timer.Stamp(r, 0);
+    } else if (!run->outcome.ok) {
+        r = OpenAiError(run->outcome.error);
+        timer.Stamp(r, run->upstream_ms);
+    } else {
+        const auto& result = run->outcome.result;
+        r = JsonResponse(200,
+                         services::CompletionJson(
+                             result, id, result.model.empty() ? model : result.model, created));
+        timer.Stamp(r, run->upstream_ms);
+    }
+    co_return r;
+}
+
+// The JSON error answer of a completion that failed before its stream started (not in the
+// streaming coroutine's frame).
+http::Response FailedRun(const core::Result<services::OpenAiCompat::Run>& run,
+                         const RequestTimer& timer) {
+    http::Response r;
+    if (!run.ok()) {
+        r = OpenAiError(run.error());
+        timer.Stamp(r, 0);
+    } else {
+        r = OpenAiError(run->outcome.error);
+        timer.Stamp(r, run->upstream_ms);
+    }
+    return r;
+}
+
+// `caller` lives in the auth guard's frame, which awaits this one.
+net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, http::Context& ctx,
+                                               const services::Caller& caller) {
+    RequestTimer timer(ctx);
+    services::CompatChatRequest req;
+    {
+        http::Response error;
+        auto parsed = ParseCompletion(ctx.req, &error);
+        if (!parsed.ok()) {
+            timer.Stamp(error, 0);
+            co_return error;
+        }
+        req = std::move(parsed.value());
+    }
     req.chat.request_id = ctx.req.request_id;
     if (req.n > 1)
-        co_return co_await RelayedCompletions(compat, ctx, std::move(caller), std::move(req));
+        co_return co_await RelayedCompletions(compat, ctx, caller, std::move(req));
     const bool stream = req.chat.stream;
     const std::string model = req.chat.model;
     const std::string id = services::NewCompletionId();
@@ -121,22 +177,8 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     ctx.stream.OnClientGone([&cancel] { cancel.Trigger(); });
 
     if (!stream) {
-        auto run = co_await compat.Complete(caller, std::move(req), nullptr, cancel);
-        http::Response r;
-        if (!run.ok()) {
-            r = OpenAiError(run.error());
-            timer.Stamp(r, 0);
-        } else if (!run->outcome.ok) {
-            r = OpenAiError(run->outcome.error);
-            timer.Stamp(r, run->upstream_ms);
-        } else {
-            const auto& result = run->outcome.result;
-            r = JsonResponse(200,
-                             services::CompletionJson(
-                                 result, id, result.model.empty() ? model : result.model, created));
-            timer.Stamp(r, run->upstream_ms);
-        }
-        co_return r;
+        co_return co_await WholeCompletion(compat, caller, std::move(req), cancel, timer, id, model,
+                                           created);
     }
 
     services::ChunkRenderer renderer(id, model, created, req.include_usage);
@@ -145,16 +187,7 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     if (sink.HasPending()) (void)co_await sink.Flush();  // e.g. frames before a failed retry
     if (!ctx.stream.Started()) {
         // Nothing was streamed yet: an error can still be an ordinary JSON answer.
-        if (!run.ok()) {
-            auto r = OpenAiError(run.error());
-            timer.Stamp(r, 0);
-            co_return r;
-        }
-        if (!run->outcome.ok) {
-            auto r = OpenAiError(run->outcome.error);
-            timer.Stamp(r, run->upstream_ms);
-            co_return r;
-        }
+        if (!run.ok() || !run->outcome.ok) co_return FailedRun(run, timer);
         if (!co_await ctx.stream.Begin(200, SseHeaders())) co_return http::Response{};
     }
     if (!run.ok() || ctx.stream.ClientGone() || run->outcome.cancelled) {
@@ -259,9 +292,10 @@ void RegisterOpenAiRoutes(http::Router& router, const ApiDeps& deps) {
     router.Add("POST", "/v1/chat/completions",
                RequireModelCall(
                    accounts, keys, deps.limits,
+                   // Not a coroutine itself: one frame less for every held stream.
                    [&compat](http::Context& ctx,
                              const services::Caller& caller) -> net::awaitable<http::Response> {
-                       co_return co_await ChatCompletions(compat, ctx, caller);
+                       return ChatCompletions(compat, ctx, caller);
                    },
                    RenderOpenAiError));
 

@@ -71,6 +71,23 @@ const char* const kRelayedHeaders[] = {"content-type", "x-request-id", "x-dashsc
                                        "x-dashscope-timeout", "x-dashscope-finished",
                                        "req-cost-time"};
 
+// A non-streamed answer read whole and parsed into `result`. Its own coroutine, so that the
+// text and the parsed copy are not in the frame of Chat(), which lives as long as a stream.
+net::awaitable<core::Result<void>> ReadWhole(http::ClientResponse& r, ChatResult& result) {
+    auto text = co_await r.ReadAll();
+    if (!text.ok()) co_return text.error();
+    auto parsed = ParseChatResponse(ApiStyle::kCompatible, *text);
+    if (!parsed.ok()) co_return parsed.error();
+    result = std::move(parsed.value());
+    co_return core::Result<void>{};
+}
+
+// An error answer (HTTP status other than 200): its body, parsed (same reason as ReadWhole).
+net::awaitable<UpstreamError> ReadErrorAnswer(http::ClientResponse& r) {
+    auto text = co_await r.ReadAll(1 << 20);
+    co_return ParseErrorBody(r.status(), text.ok() ? *text : std::string{}, r.Header("x-request-id"));
+}
+
 }  // namespace
 
 std::string RegionBaseUrl(std::string_view region) {
@@ -106,9 +123,13 @@ nlohmann::json DashScopeClient::TakeCompatibleBody(ChatRequest& req) {
 net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* sink, Cancel& cancel) {
     ChatOutcome out;
     const std::int64_t start = SteadyMs();
-    // The messages are moved into the body (a deep copy fewer); req keeps the rest.
-    const std::string body = TakeCompatibleBody(req).dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // The messages and parameters are moved into the upstream body (no deep copy), so their
+    // JSON trees are gone once it is serialised; the body itself is freed once the answer has
+    // started reaching the client (no retry after that), so a held stream keeps neither.
+    std::string body = TakeCompatibleBody(req).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace);
+    req.messages = nlohmann::json();
+    req.parameters = nlohmann::json();
     std::vector<std::string> tried;
     std::optional<Error> last_error;
     std::optional<Error> throttled;
@@ -151,10 +172,8 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
             failure.error.code = resp.error().api_code;
             failed = true;
         } else if ((*resp)->status() != 200) {
-            auto text = co_await (*resp)->ReadAll(1 << 20);
             failure.kind = FailureKind::kHttpStatus;
-            failure.error = ParseErrorBody((*resp)->status(), text.ok() ? *text : std::string{},
-                                           (*resp)->Header("x-request-id"));
+            failure.error = co_await ReadErrorAnswer(**resp);
             out.error_code = failure.error.code;
             out.upstream_request_id = failure.error.request_id;
             failed = true;
@@ -162,11 +181,8 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
             auto& r = *resp.value();
             out.upstream_request_id = r.Header("x-request-id");
             if (!req.stream) {
-                auto text = co_await r.ReadAll();
-                auto parsed = text.ok() ? ParseChatResponse(ApiStyle::kCompatible, *text)
-                                        : core::Result<ChatResult>(text.error());
-                if (parsed.ok()) {
-                    out.result = std::move(parsed.value());
+                auto whole = co_await ReadWhole(r, out.result);
+                if (whole.ok()) {
                     if (out.result.request_id.empty())
                         out.result.request_id = out.upstream_request_id;
                     out.ok = true;
@@ -181,7 +197,7 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
                     break;
                 }
                 failure.kind = FailureKind::kConnection;
-                failure.error.message = parsed.error().detail;
+                failure.error.message = whole.error().detail;
                 failed = true;
             } else {
                 StreamReader reader({ApiStyle::kCompatible, true, out.upstream_request_id});
@@ -240,6 +256,7 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
                                         std::holds_alternative<ReasoningDelta>(ev) ||
                                         std::holds_alternative<ToolCallDelta>(ev);
                         if (is_delta && out.first_token_ms < 0) out.first_token_ms = SteadyMs() - start;
+                        if (is_delta && !out.any_output) std::string().swap(body);
                         if (forward && sink) {
                             if (is_delta) out.any_output = true;
                             if (!co_await sink->OnEvent(ev)) {

@@ -273,18 +273,44 @@ net::awaitable<core::Result<std::shared_ptr<Conn>>> HttpClient::Impl::Connect(Ur
 
 // ---------------------------------------------------------------------------------------------
 
+// A response body read piece by piece: the parser appends what each read brings to the
+// string, and Read() takes the string away. Unlike string_body it reserves nothing for a
+// Content-Length (an upstream's header must not size an allocation).
+struct PieceBody {
+    using value_type = std::string;
+    class reader {
+    public:
+        template <bool isRequest, class Fields>
+        reader(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+        void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
+        template <class ConstBufferSequence>
+        std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+            std::size_t n = 0;
+            for (auto b : beast::buffers_range_ref(buffers)) {
+                body_.append(static_cast<const char*>(b.data()), b.size());
+                n += b.size();
+            }
+            ec = {};
+            return n;
+        }
+        void finish(beast::error_code& ec) { ec = {}; }
+
+    private:
+        value_type& body_;
+    };
+};
+
 struct ClientResponse::State {
     std::shared_ptr<HttpClient::Impl> impl;
     std::shared_ptr<Conn> conn;
-    bhttp::response_parser<bhttp::buffer_body> parser;
+    bhttp::response_parser<PieceBody> parser;
     core::Cancel* cancel = nullptr;
     bool done = false;
     bool keep_alive = false;
     std::optional<core::Error> pending_error;  // a break that followed the last bytes
-    // Body bytes are read into this, once per response; a buffer in Read()'s coroutine frame
-    // would be allocated and freed for every chunk of a stream.
-    static constexpr std::size_t kReadBuffer = 4096;
-    std::unique_ptr<char[]> buf;
+    // The parser appends body bytes to its PieceBody string; Read() takes that string as the
+    // piece, so no read buffer stays with a response between reads (a held stream spends
+    // most of its life waiting) and each byte is copied once, from the connection's buffer.
 };
 
 namespace {
@@ -298,7 +324,7 @@ net::awaitable<beast::error_code> WriteRequest(Stream& s, bhttp::request<bhttp::
 
 template <class Stream>
 net::awaitable<beast::error_code> ReadHead(Stream& s, beast::flat_buffer& buf,
-                                           bhttp::response_parser<bhttp::buffer_body>& p) {
+                                           bhttp::response_parser<PieceBody>& p) {
     beast::error_code ec;
     co_await bhttp::async_read_header(s, buf, p, net::redirect_error(net::use_awaitable, ec));
     co_return ec;
@@ -306,7 +332,7 @@ net::awaitable<beast::error_code> ReadHead(Stream& s, beast::flat_buffer& buf,
 
 template <class Stream>
 net::awaitable<beast::error_code> ReadBody(Stream& s, beast::flat_buffer& buf,
-                                           bhttp::response_parser<bhttp::buffer_body>& p) {
+                                           bhttp::response_parser<PieceBody>& p) {
     beast::error_code ec;
     // read_some: hand out what arrived (stream relays token by token); async_read would wait
     // until the buffer is full or the body complete.
@@ -336,40 +362,35 @@ net::awaitable<core::Result<std::string>> ClientResponse::Read() {
         co_return err;
     }
     if (st.done) co_return std::string{};
-    if (!st.buf) st.buf = std::make_unique<char[]>(State::kReadBuffer);
-    char* buf = st.buf.get();
     for (;;) {
-        auto& body = st.parser.get().body();
-        body.data = buf;
-        body.size = State::kReadBuffer;
         st.conn->lowest().expires_after(st.impl->cfg.idle_timeout);
         // (No co_await inside ?: — g++ 12 miscompiles it.)
         beast::error_code ec;
         if (st.conn->tls) ec = co_await ReadBody(*st.conn->tls, st.conn->buf, st.parser);
         else ec = co_await ReadBody(*st.conn->plain, st.conn->buf, st.parser);
-        if (ec == bhttp::error::need_buffer) ec = {};
-        std::size_t n = State::kReadBuffer - st.parser.get().body().size;
+        std::string piece;
+        piece.swap(st.parser.get().body());
         if (ec) {
             st.done = true;
             st.keep_alive = false;
             auto err = FromEc(ec, "read body", st.cancel && st.cancel->triggered());
             // Bytes that arrived before the break still count: hand them out first.
-            if (n > 0) {
+            if (!piece.empty()) {
                 st.pending_error = err;
-                co_return std::string(buf, n);
+                co_return piece;
             }
             co_return err;
         }
         if (st.parser.is_done()) {
             st.done = true;
-            st.keep_alive = st.parser.get().keep_alive();
+            st.keep_alive = st.parser.keep_alive();
             if (st.cancel) st.cancel->Clear();
             if (st.keep_alive) {
                 st.conn->lowest().expires_never();
                 st.impl->GiveBack(std::move(st.conn));
             }
         }
-        if (n > 0 || st.done) co_return std::string(buf, n);
+        if (!piece.empty() || st.done) co_return piece;
     }
 }
 
@@ -469,10 +490,13 @@ net::awaitable<core::Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(U
         const auto& head = state->parser.get();
         resp->status_ = static_cast<int>(head.result_int());
         for (const auto& f : head) resp->headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        // The copies above are the response's headers from now on: the parser's own (a heap
+        // node per field) are freed; keep-alive is the parser's flag, not a field.
+        state->parser.get().clear();
         state->conn = std::move(conn);
         if (state->parser.is_done()) {  // no body at all (e.g. 204)
             state->done = true;
-            state->keep_alive = head.keep_alive();
+            state->keep_alive = state->parser.keep_alive();
             if (cancel) cancel->Clear();
             if (state->keep_alive) impl->GiveBack(std::move(state->conn));
         }

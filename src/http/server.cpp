@@ -219,9 +219,7 @@ public:
         ++srv_.streams;
         counted_ = true;
         // Watch for the client closing its side while we stream.
-        net::co_spawn(
-            c_->lowest().get_executor(), Watch(c_, alive_),
-            [](std::exception_ptr) {});
+        Watch(std::make_shared<WatchState>(WatchState{c_, alive_, {}}));
         watching_ = true;
         co_return true;
     }
@@ -353,20 +351,28 @@ private:
         return n == 24 && b[0] == 23 && b[1] == 3 && b[2] == 3 && b[3] == 0 && b[4] == 19;
     }
 
-    // Runs on the connection's strand; `alive` tells whether this StreamImpl still exists.
-    net::awaitable<void> Watch(std::shared_ptr<Conn> c, std::shared_ptr<bool> alive) {
-        char buf[64];  // in the frame of every held stream; what it reads is thrown away
-        for (;;) {
-            beast::error_code ec;
-            co_await c->lowest().socket().async_read_some(
-                net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
-            if (!*alive) co_return;
+    // Reads (and throws away) what the client sends while the stream runs, until the read
+    // fails. A chain of completion handlers rather than a coroutine: every held stream has one,
+    // and a handler costs a fraction of a coroutine frame. The handlers run on the socket's
+    // executor (the connection's strand); `alive` tells whether this StreamImpl still exists.
+    struct WatchState {
+        std::shared_ptr<Conn> c;
+        std::shared_ptr<bool> alive;
+        char buf[64];
+    };
+    void Watch(std::shared_ptr<WatchState> w) {
+        auto& sock = w->c->lowest().socket();
+        auto buffer = net::buffer(w->buf);
+        sock.async_read_some(buffer, [this, w = std::move(w)](beast::error_code ec,
+                                                              std::size_t) mutable {
+            if (!*w->alive) return;
             if (ec) {
                 if (!ended_) MarkGone();
-                co_return;
+                return;
             }
             // Bytes from the client during a stream are ignored; the connection closes after it.
-        }
+            Watch(std::move(w));
+        });
     }
 
     std::shared_ptr<Conn> c_;

@@ -617,6 +617,15 @@ bool Thinks(const ModelInfo& info, const json& parameters) {
     return info.always_thinks || (it != parameters.end() && it->is_boolean() && it->get<bool>());
 }
 
+// The api_calls row of a completion, in its own frame rather than in Complete's, which
+// lives as long as the stream.
+net::awaitable<void> RecordRun(UsageRecorder& usage, const CallSource& source,
+                               const bailian::ChatOutcome& outcome, std::int64_t started_ms,
+                               bool thinking) {
+    store::ApiCall row = usage.ChatRow(source, outcome, started_ms, thinking);
+    co_await usage.Record(std::move(row));
+}
+
 }  // namespace
 
 net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
@@ -633,6 +642,7 @@ net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
     }
     const ModelInfo& info = **model;
     const bool thinking = Thinks(info, req.chat.parameters);
+    caller = Caller{};  // read above only: its strings are not kept for the stream's length
     if (!req.chat.stream) {
         sink = nullptr;
         // DashScope refuses non-stream calls to stream-only models: stream upstream and
@@ -644,8 +654,7 @@ net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
     run.outcome = co_await upstream_.Chat(std::move(req.chat), sink, cancel);
     run.upstream_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    store::ApiCall row = usage_.ChatRow(source, run.outcome, started_ms, thinking);
-    co_await usage_.Record(std::move(row));
+    co_await RecordRun(usage_, source, run.outcome, started_ms, thinking);
     co_return run;
 }
 
