@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 
 #include "cache/topics.hpp"
@@ -151,13 +152,41 @@ std::vector<Detection> SecurityDetector::OnAdminLogin(
 std::optional<Detection> SecurityDetector::OnSpend(const std::string& subject, std::int64_t cost,
                                                    std::int64_t at) {
     Bound(spend_);
-    auto& rows = spend_[subject];
-    rows.emplace_back(at, cost);
-    std::int64_t now = clock_.NowMs();
-    while (!rows.empty() && rows.front().first <= now - cfg_.spend_baseline_ms) rows.pop_front();
-    if (rows.size() > kMaxSpendRows) rows.pop_front();
-    std::int64_t recent = 0, before = 0;
-    for (const auto& [t, c] : rows) (t > now - cfg_.spend_window_ms ? recent : before) += c;
+    SpendTrail& trail = spend_[subject];
+    auto& rows = trail.rows;
+    const std::int64_t now = clock_.NowMs();
+    const std::int64_t window_start = now - cfg_.spend_window_ms;
+    // Kept in time order: a call that finished out of order goes in its place (near the end).
+    auto pos = rows.end();
+    while (pos != rows.begin() && std::prev(pos)->first > at) --pos;
+    const auto index = static_cast<std::size_t>(pos - rows.begin());
+    rows.insert(pos, {at, cost});
+    if (index < trail.split) {  // older than calls already out of the window
+        ++trail.split;
+        trail.before += cost;
+    } else {
+        trail.recent += cost;
+    }
+    // Calls that left the window since the last call move to "before".
+    while (trail.split < rows.size() && rows[trail.split].first <= window_start) {
+        trail.recent -= rows[trail.split].second;
+        trail.before += rows[trail.split].second;
+        ++trail.split;
+    }
+    // Calls older than the baseline period are forgotten, and so is the oldest past the cap.
+    auto drop_front = [&] {
+        if (trail.split > 0) {
+            trail.before -= rows.front().second;
+            --trail.split;
+        } else {
+            trail.recent -= rows.front().second;
+        }
+        rows.pop_front();
+    };
+    while (!rows.empty() && rows.front().first <= now - cfg_.spend_baseline_ms) drop_front();
+    while (rows.size() > kMaxSpendRows) drop_front();
+    const std::int64_t recent = trail.recent;
+    const std::int64_t before = trail.before;
     if (recent < cfg_.spend_min_micro_cny) return std::nullopt;
     // The average spend per window over the baseline period before the window.
     double periods = std::max<double>(

@@ -123,7 +123,17 @@ private:
     // by IP: (time, account key) of failed sign-ins
     std::map<std::string, std::deque<std::pair<std::int64_t, std::string>>> ip_failures_;
     std::map<std::string, std::set<std::string>> admin_ranges_;  // by user id (loaded once)
-    std::map<std::string, std::deque<std::pair<std::int64_t, std::int64_t>>> spend_;  // by subject
+    // A subject's calls (time, cost) of the baseline period, oldest first; the first `split`
+    // are older than the spend window. The two sums are kept as calls come and go, so a call
+    // costs O(1) amortised, not a pass over up to kMaxSpendRows calls (it did: ~9 % of the
+    // hub's CPU per proxied call).
+    struct SpendTrail {
+        std::deque<std::pair<std::int64_t, std::int64_t>> rows;
+        std::size_t split = 0;
+        std::int64_t before = 0;  // cost of rows[0, split)
+        std::int64_t recent = 0;  // cost of rows[split, end)
+    };
+    std::map<std::string, SpendTrail> spend_;  // by subject
     std::map<std::string, std::int64_t> last_fired_;  // "kind|subject" -> when
 };
 

@@ -203,6 +203,31 @@ TEST(SecurityDetector, SpendWithoutHistoryNeedsOnlyTheMinimum) {
     EXPECT_EQ(found[0].detail["window_cost_micro_cny"], 1'000'000);
 }
 
+// The window's and the baseline's sums are kept as calls enter the window, leave it and
+// leave the baseline period: the figures an event reports are those sums.
+TEST(SecurityDetector, SpendSumsFollowTheWindowAndTheBaseline) {
+    core::ManualClock clock;
+    SecurityEventsConfig cfg;
+    cfg.spend_window_ms = 5 * 60'000;
+    cfg.spend_baseline_ms = 60 * 60'000;  // 11 windows before the current one
+    cfg.spend_min_micro_cny = 1'000;
+    cfg.spend_factor = 2.0;
+    SecurityDetector d(clock, cfg);
+    EXPECT_TRUE(d.OnCall(Call(600)).empty());  // window 600: under the minimum
+    clock.Advance(milliseconds(6 * 60'000));
+    EXPECT_TRUE(d.OnCall(Call(600)).empty());  // the first call left the window: 600 and 600
+    auto found = d.OnCall(Call(500));          // window 1,100, baseline 600 / 11 = 54
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].detail["window_cost_micro_cny"], 1'100);
+    EXPECT_EQ(found[0].detail["baseline_cost_micro_cny"], 54);
+    // An hour later every earlier call is past the baseline period: nothing is left of them.
+    clock.Advance(milliseconds(61 * 60'000));
+    found = d.OnCall(Call(1'000));
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].detail["window_cost_micro_cny"], 1'000);
+    EXPECT_EQ(found[0].detail["baseline_cost_micro_cny"], 0);
+}
+
 // ---- the service, through AppendAudit ----
 
 class SecurityEventsServiceTest : public store::testing::StoreTest {
