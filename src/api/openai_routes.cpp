@@ -109,34 +109,8 @@ core::Result<services::CompatChatRequest> ParseCompletion(const http::Request& r
     return parsed;
 }
 
-// A non-streamed answer: one chat.completion. Its own coroutine, so that its locals are not
-// in the frame of every held stream.
-net::awaitable<http::Response> WholeCompletion(services::OpenAiCompat& compat,
-                                               const services::Caller& caller,
-                                               services::CompatChatRequest req,
-                                               bailian::Cancel& cancel, const RequestTimer& timer,
-                                               const std::string& id, const std::string& model,
-                                               std::int64_t created) {
-    auto run = co_await compat.Complete(caller, std::move(req), nullptr, cancel);
-    http::Response r;
-    if (!run.ok()) {
-        r = OpenAiError(run.error());
-        timer.Stamp(r, 0);
-    } else if (!run->outcome.ok) {
-        r = OpenAiError(run->outcome.error);
-        timer.Stamp(r, run->upstream_ms);
-    } else {
-        const auto& result = run->outcome.result;
-        r = JsonResponse(200,
-                         services::CompletionJson(
-                             result, id, result.model.empty() ? model : result.model, created));
-        timer.Stamp(r, run->upstream_ms);
-    }
-    co_return r;
-}
-
-// The JSON error answer of a completion that failed before its stream started (not in the
-// streaming coroutine's frame).
+// The JSON error answer of a completion that failed before any output: `run` failed or its
+// outcome did (not a coroutine: nothing of it stays in a stream's frame).
 http::Response FailedRun(const core::Result<services::OpenAiCompat::Run>& run,
                          const RequestTimer& timer) {
     http::Response r;
@@ -148,6 +122,24 @@ http::Response FailedRun(const core::Result<services::OpenAiCompat::Run>& run,
         timer.Stamp(r, run->upstream_ms);
     }
     return r;
+}
+
+// A non-streamed answer: one chat.completion. Its own coroutine, so that its locals are not
+// in the frame of every held stream.
+net::awaitable<http::Response> WholeCompletion(services::OpenAiCompat& compat,
+                                               const services::Caller& caller,
+                                               services::CompatChatRequest req,
+                                               bailian::Cancel& cancel, const RequestTimer& timer,
+                                               const std::string& id, const std::string& model,
+                                               std::int64_t created) {
+    auto run = co_await compat.Complete(caller, std::move(req), nullptr, cancel);
+    if (!run.ok() || !run->outcome.ok) co_return FailedRun(run, timer);
+    const auto& result = run->outcome.result;
+    http::Response r = JsonResponse(
+        200, services::CompletionJson(result, id, result.model.empty() ? model : result.model,
+                                      created));
+    timer.Stamp(r, run->upstream_ms);
+    co_return r;
 }
 
 // `caller` lives in the auth guard's frame, which awaits this one.

@@ -108,6 +108,7 @@ nlohmann::json DashScopeClient::CompatibleBody(const ChatRequest& req) {
 nlohmann::json DashScopeClient::TakeCompatibleBody(ChatRequest& req) {
     nlohmann::json body = nlohmann::json::object();
     if (req.parameters.is_object()) body = std::move(req.parameters);
+    req.parameters = nlohmann::json();  // a non-object (ignored) too: nothing stays in req
     body["model"] = req.model;
     body["messages"] = std::move(req.messages);
     body["stream"] = req.stream;
@@ -128,8 +129,6 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
     // started reaching the client (no retry after that), so a held stream keeps neither.
     std::string body = TakeCompatibleBody(req).dump(-1, ' ', false,
                                                     nlohmann::json::error_handler_t::replace);
-    req.messages = nlohmann::json();
-    req.parameters = nlohmann::json();
     std::vector<std::string> tried;
     std::optional<Error> last_error;
     std::optional<Error> throttled;

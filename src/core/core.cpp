@@ -34,14 +34,12 @@ std::string PercentEncode(std::string_view s) {
     return out;
 }
 
-namespace {
 int HexValue(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-}  // namespace
 
 bool PercentDecodeStrict(std::string_view in, std::string* out) {
     out->clear();

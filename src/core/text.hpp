@@ -8,6 +8,8 @@ namespace hub::core {
 // RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~):
 // safe in a path segment, a query value, an x-www-form-urlencoded body and an otpauth:// URI.
 std::string PercentEncode(std::string_view s);
+// The value of one hex digit (0-9, a-f, A-F), or -1.
+int HexValue(char c);
 // The strict reverse, for the parts of a configured URL (user, password, path): false for a '%'
 // not followed by two hex digits ('+' stays '+').
 bool PercentDecodeStrict(std::string_view in, std::string* out);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace hub::http {
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -42,22 +44,13 @@ void Headers::Remove(std::string_view name) {
                   fields_.end());
 }
 
-namespace {
-int HexVal(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-}  // namespace
-
 std::string PercentDecode(std::string_view s, bool plus_is_space) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         char c = s[i];
         if (c == '%' && i + 2 < s.size()) {
-            int hi = HexVal(s[i + 1]), lo = HexVal(s[i + 2]);
+            int hi = core::HexValue(s[i + 1]), lo = core::HexValue(s[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 out.push_back(static_cast<char>(hi * 16 + lo));
                 i += 2;

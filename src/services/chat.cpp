@@ -595,7 +595,8 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     // whole answer (one JSON body over a pooled keep-alive connection, where a stream ends with
     // the connection closed) unless the model only streams or thinks (thinking is stream-only
     // upstream): then it streams and the answer is aggregated, as before.
-    creq.stream = req.stream || info.stream_only || params->Thinks(info);
+    const bool thinks = params->Thinks(info);
+    creq.stream = req.stream || info.stream_only || thinks;
     creq.request_id = req.request_id;
     TurnSink sink(observer);
     const std::int64_t started_at = clock_.NowMs();
@@ -642,20 +643,15 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     // ONE write after upstream: the answer, its api_calls row and the conversation's
     // updated_at, in one transaction; it gives back the conversation row too (no second read).
     CallSource source{req.user_id, req.api_key_id, req.conversation_id, "chat", model_id};
-    store::ApiCall call = usage_.ChatRow(source, outcome, started_at, params->Thinks(info));
+    store::ApiCall call = usage_.ChatRow(source, outcome, started_at, thinks);
     store::Conversation after = std::move(conv.value());
-    auto stored = co_await async::RunWrite(db_,
-        [this](std::string u, store::Message m, store::ApiCall c) {
-            return store_.Messages().AppendAnswer(u, std::move(m), c);
-        },
-        req.user_id, answer, call);
+    auto append_answer = [this](std::string u, store::Message m, store::ApiCall c) {
+        return store_.Messages().AppendAnswer(u, std::move(m), c);
+    };
+    auto stored = co_await async::RunWrite(db_, append_answer, req.user_id, answer, call);
     if (!stored.ok() && stored.error().code != ErrorCode::kNotFound) {
         // One retry (a busy or briefly unreachable database); a deleted conversation is final.
-        stored = co_await async::RunWrite(db_,
-            [this](std::string u, store::Message m, store::ApiCall c) {
-                return store_.Messages().AppendAnswer(u, std::move(m), c);
-            },
-            req.user_id, answer, call);
+        stored = co_await async::RunWrite(db_, append_answer, req.user_id, answer, call);
     }
     if (stored.ok()) {
         answer = std::move(stored->answer);

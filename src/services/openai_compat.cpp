@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "auth/password.hpp"
 #include "core/id.hpp"
 #include "obs/logging.hpp"
 #include "services/passthrough.hpp"
@@ -299,48 +300,10 @@ json OpenAiErrorJson(const Error& e, int status, const std::optional<std::string
 
 // ---- chunks ----
 
-namespace {
-
-// What nlohmann's UTF-8 decoder accepts (Unicode's well-formed byte sequences).
-bool ValidUtf8(std::string_view s) {
-    std::size_t i = 0;
-    const std::size_t n = s.size();
-    while (i < n) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        auto at = [&](std::size_t k) -> unsigned {
-            return i + k < n ? static_cast<unsigned char>(s[i + k]) : 0u;
-        };
-        auto cont = [](unsigned b) { return b >= 0x80 && b <= 0xBF; };
-        if (c >= 0xC2 && c <= 0xDF) {
-            if (!cont(at(1))) return false;
-            i += 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            const unsigned b1 = at(1);
-            const unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
-            const unsigned hi = c == 0xED ? 0x9F : 0xBF;
-            if (b1 < lo || b1 > hi || !cont(at(2))) return false;
-            i += 3;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            const unsigned b1 = at(1);
-            const unsigned lo = c == 0xF0 ? 0x90 : 0x80;
-            const unsigned hi = c == 0xF4 ? 0x8F : 0xBF;
-            if (b1 < lo || b1 > hi || !cont(at(2)) || !cont(at(3))) return false;
-            i += 4;
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
-
 void AppendJsonString(std::string& out, std::string_view text) {
-    if (!ValidUtf8(text)) {  // never from a parsed chunk; nlohmann's replacement rules then
+    // auth::IsValidUtf8 accepts exactly what nlohmann's UTF-8 decoder accepts (well-formed
+    // Unicode); anything else is never from a parsed chunk: nlohmann's replacement rules then.
+    if (!auth::IsValidUtf8(text)) {
         out += json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
         return;
     }
@@ -419,13 +382,32 @@ void ChunkRenderer::AppendFrame(std::string& out, std::string_view delta_json,
     out += tail_;
 }
 
-void ChunkRenderer::AppendTextFrame(std::string& out, std::string_view key_prefix,
-                                    std::string_view text) {
-    out += "data: {\"choices\":[{\"delta\":";
-    out += key_prefix;
+void ChunkRenderer::AppendTextDelta(std::string& out, std::string_view key,
+                                    const std::string& text) {
+    AppendRoleFrameOnce(out);
+    if (text.empty()) return;
+    if (dom_reference_) {
+        out += Frame(Chunk({{std::string(key), text}}, nullptr));
+        return;
+    }
+    out.reserve(out.size() + text.size() + tail_.size() + 64);
+    out += "data: {\"choices\":[{\"delta\":{\"";
+    out += key;
+    out += "\":";
     AppendJsonString(out, text);
     out += "},\"finish_reason\":null";
     out += tail_;
+}
+
+void ChunkRenderer::AppendFinishFrame(std::string& out, std::string_view upstream_reason) {
+    finished_ = true;
+    const std::string reason = OpenAiFinishReason(upstream_reason, saw_tool_calls_);
+    if (dom_reference_) {
+        out += Frame(Chunk(json::object(), reason));
+    } else {
+        const std::string_view view = reason;
+        AppendFrame(out, "{}", &view);
+    }
 }
 
 std::string ChunkRenderer::RoleFrameOnce() {
@@ -453,25 +435,11 @@ std::string ChunkRenderer::OnEvent(const bailian::StreamEvent& event) {
 void ChunkRenderer::Append(const bailian::StreamEvent& event, std::string& out) {
     if (finished_) return;
     if (const auto* c = std::get_if<bailian::ContentDelta>(&event)) {
-        AppendRoleFrameOnce(out);
-        if (c->text.empty()) return;
-        if (dom_reference_) {
-            out += Frame(Chunk({{"content", c->text}}, nullptr));
-        } else {
-            out.reserve(out.size() + c->text.size() + tail_.size() + 64);
-            AppendTextFrame(out, R"({"content":)", c->text);
-        }
+        AppendTextDelta(out, "content", c->text);
         return;
     }
     if (const auto* r = std::get_if<bailian::ReasoningDelta>(&event)) {
-        AppendRoleFrameOnce(out);
-        if (r->text.empty()) return;
-        if (dom_reference_) {
-            out += Frame(Chunk({{"reasoning_content", r->text}}, nullptr));
-        } else {
-            out.reserve(out.size() + r->text.size() + tail_.size() + 64);
-            AppendTextFrame(out, R"({"reasoning_content":)", r->text);
-        }
+        AppendTextDelta(out, "reasoning_content", r->text);
         return;
     }
     if (const auto* t = std::get_if<bailian::ToolCallDelta>(&event)) {
@@ -489,14 +457,7 @@ void ChunkRenderer::Append(const bailian::StreamEvent& event, std::string& out) 
     }
     if (const auto* f = std::get_if<bailian::Finish>(&event)) {
         AppendRoleFrameOnce(out);
-        finished_ = true;
-        const std::string reason = OpenAiFinishReason(f->reason, saw_tool_calls_);
-        if (dom_reference_) {
-            out += Frame(Chunk(json::object(), reason));
-        } else {
-            const std::string_view view = reason;
-            AppendFrame(out, "{}", &view);
-        }
+        AppendFinishFrame(out, f->reason);
         return;
     }
     // Usage, Done and errors are rendered by Finish() / Fail()
@@ -504,16 +465,7 @@ void ChunkRenderer::Append(const bailian::StreamEvent& event, std::string& out) 
 
 std::string ChunkRenderer::Finish(const bailian::Usage& usage, std::string_view finish_reason) {
     std::string out = RoleFrameOnce();
-    if (!finished_) {
-        finished_ = true;
-        const std::string reason = OpenAiFinishReason(finish_reason, saw_tool_calls_);
-        if (dom_reference_) {
-            out += Frame(Chunk(json::object(), reason));
-        } else {
-            const std::string_view view = reason;
-            AppendFrame(out, "{}", &view);
-        }
-    }
+    if (!finished_) AppendFinishFrame(out, finish_reason);
     if (include_usage_) {
         out += Frame({{"id", id_},
                       {"object", "chat.completion.chunk"},

@@ -100,7 +100,10 @@ private:
     // whose finish_reason is null, or the JSON string of `finish_reason` when given.
     void AppendFrame(std::string& out, std::string_view delta_json,
                      const std::string_view* finish_reason) const;
-    void AppendTextFrame(std::string& out, std::string_view key_prefix, std::string_view text);
+    // The role frame once, then a delta frame {"<key>": text} (nothing for empty text).
+    void AppendTextDelta(std::string& out, std::string_view key, const std::string& text);
+    // The finish frame (the stream is finished after it), upstream's reason mapped to OpenAI's.
+    void AppendFinishFrame(std::string& out, std::string_view upstream_reason);
 
     std::string id_;
     std::string model_;

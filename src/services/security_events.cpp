@@ -156,7 +156,7 @@ std::optional<Detection> SecurityDetector::OnSpend(const std::string& subject, s
     auto& rows = trail.rows;
     const std::int64_t now = clock_.NowMs();
     const std::int64_t window_start = now - cfg_.spend_window_ms;
-    // Kept in time order: a call that finished out of order goes in its place (near the end).
+    // Kept in time order: after a wall clock stepped back, a call goes in its place.
     auto pos = rows.end();
     while (pos != rows.begin() && std::prev(pos)->first > at) --pos;
     const auto index = static_cast<std::size_t>(pos - rows.begin());

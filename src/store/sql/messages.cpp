@@ -84,9 +84,9 @@ core::Result<std::vector<Message>> Query(Connection& c, const std::string& sql,
     return rows;
 }
 
-// Inserts `m` into its conversation (created_at strictly increasing within it; id filled) and
-// bumps the conversation's updated_at; returns the updated_at it was bumped to at least.
-core::Result<std::int64_t> InsertOn(Connection& c, Message& m) {
+// Inserts `m` into its conversation (created_at strictly increasing within it; id and
+// created_at filled in) and bumps the conversation's updated_at to at least m.created_at.
+core::Result<void> InsertOn(Connection& c, Message& m) {
     // created_at strictly increases within a conversation, so that (created_at, id) orders
     // messages as they were appended even within one millisecond.
     HUB_SQL_ASSIGN(Stmt last, c.Prepare("SELECT max(created_at) FROM messages"
@@ -106,8 +106,7 @@ core::Result<std::int64_t> InsertOn(Connection& c, Message& m) {
     HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
                                          " CASE WHEN updated_at > ?2 THEN updated_at ELSE ?2 END"
                                          " WHERE id = ?1"));
-    HUB_SQL_TRY(touch.BindAll(m.conversation_id, m.created_at).Run());
-    return m.created_at;
+    return touch.BindAll(m.conversation_id, m.created_at).Run();
 }
 
 class SqlMessageStore final : public MessageStore {
@@ -119,8 +118,7 @@ public:
         return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<Message> {
             HUB_SQL_TRY(CheckConversation(c, user_id, m.conversation_id));
             Message row = m;  // the body may run again (a retried deadlock): m stays as given
-            HUB_SQL_ASSIGN(std::int64_t ignored, InsertOn(c, row));
-            (void)ignored;
+            HUB_SQL_TRY(InsertOn(c, row));
             return row;
         });
     }
@@ -133,9 +131,10 @@ public:
             // "conversation" (its updated_at is what the UPDATE below makes it).
             HUB_SQL_ASSIGN(Conversation conv, GetConversationOn(c, user_id, m.conversation_id));
             AnsweredTurn out{m, std::move(conv)};
-            HUB_SQL_ASSIGN(std::int64_t touched, InsertOn(c, out.answer));
+            HUB_SQL_TRY(InsertOn(c, out.answer));
             HUB_SQL_TRY(InsertApiCallOn(c, call));
-            out.conversation.updated_at = std::max(out.conversation.updated_at, touched);
+            out.conversation.updated_at =
+                std::max(out.conversation.updated_at, out.answer.created_at);
             return out;
         });
     }

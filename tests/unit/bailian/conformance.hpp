@@ -5,7 +5,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "bailian/stream_events.hpp"
 
 namespace hub::bailian::testing {
 
@@ -29,6 +32,24 @@ inline std::vector<std::string> ConformanceFiles(const std::string& ext) {
         }
     }
     std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Feeds `body` to `reader` whole (chunk 0) or in pieces of `chunk` bytes, then finishes it:
+// every event, in order.
+inline std::vector<StreamEvent> FeedAll(StreamReader& reader, std::string_view body,
+                                        std::size_t chunk = 0) {
+    std::vector<StreamEvent> out;
+    auto take = [&](std::vector<StreamEvent> v) {
+        for (auto& e : v) out.push_back(std::move(e));
+    };
+    if (chunk == 0) {
+        take(reader.Feed(body));
+    } else {
+        for (std::size_t i = 0; i < body.size(); i += chunk)
+            take(reader.Feed(body.substr(i, chunk)));
+    }
+    take(reader.Finish());
     return out;
 }
 

@@ -53,18 +53,7 @@ Summary Summarise(const std::vector<StreamEvent>& events) {
 std::vector<StreamEvent> ReadAll(std::string_view body, StreamOptions options,
                                  std::size_t chunk = 0) {
     StreamReader reader(std::move(options));
-    std::vector<StreamEvent> out;
-    auto take = [&](std::vector<StreamEvent> v) {
-        for (auto& e : v) out.push_back(std::move(e));
-    };
-    if (chunk == 0) {
-        take(reader.Feed(body));
-    } else {
-        for (std::size_t i = 0; i < body.size(); i += chunk)
-            take(reader.Feed(body.substr(i, chunk)));
-    }
-    take(reader.Finish());
-    return out;
+    return testing::FeedAll(reader, body, chunk);
 }
 
 StreamOptions Native(bool incremental = true) {

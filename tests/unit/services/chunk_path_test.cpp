@@ -30,16 +30,7 @@ struct Decoded {
 Decoded Decode(std::string_view body, StreamOptions options, std::size_t chunk) {
     StreamReader reader(std::move(options));
     Decoded d;
-    auto take = [&](std::vector<StreamEvent> v) {
-        for (auto& e : v) d.events.push_back(std::move(e));
-    };
-    if (chunk == 0) {
-        take(reader.Feed(body));
-    } else {
-        for (std::size_t i = 0; i < body.size(); i += chunk)
-            take(reader.Feed(body.substr(i, chunk)));
-    }
-    take(reader.Finish());
+    d.events = bailian::testing::FeedAll(reader, body, chunk);
     d.request_id = reader.decoder().request_id();
     d.scanned = reader.decoder().scanned();
     return d;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "async/offload.hpp"
@@ -106,6 +107,18 @@ public:
 private:
     std::atomic<bool> running_{false}, release_{false}, done_{false};
 };
+
+// One RunWrite of `fn` from a coroutine on `io`, run to its end: what it returned.
+template <class F>
+std::optional<std::invoke_result_t<F>> RunOne(net::io_context& io, async::WorkerPool& pool, F fn) {
+    std::optional<std::invoke_result_t<F>> out;
+    io.restart();
+    net::co_spawn(
+        io, [&]() -> net::awaitable<void> { out.emplace(co_await async::RunWrite(pool, fn)); },
+        net::detached);
+    io.run();
+    return out;
+}
 
 TEST(SqliteLane, QueuedJobsRunInOrderInOneBatchWithOneCommit) {
     testing::TempDir dir;
@@ -221,14 +234,7 @@ TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     EXPECT_EQ(db->InFlight(), 0);
 
     // The lane goes on afterwards.
-    io.restart();
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            after.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "after", 1); }));
-        },
-        net::detached);
-    io.run();
+    after = RunOne(io, pool, [&db]() { return Put(*db, "after", 1); });
     ASSERT_TRUE(after.has_value());
     EXPECT_TRUE(after->ok());
     EXPECT_TRUE(Has(*db, "after").value());
@@ -272,15 +278,7 @@ TEST(SqliteLane, AFailedCommitFailsTheWholeBatch) {
     EXPECT_EQ(orphan->error().api_code, "invalid_reference");
     EXPECT_FALSE(Has(*db, "innocent").value());
     ASSERT_TRUE(Put(*db, "blocking-after", 1).ok());  // the blocking path works afterwards
-    io.restart();
-    std::optional<core::Result<void>> next;
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            next.emplace(co_await async::RunWrite(pool, [&db]() { return Put(*db, "next", 1); }));
-        },
-        net::detached);
-    io.run();
+    auto next = RunOne(io, pool, [&db]() { return Put(*db, "next", 1); });
     ASSERT_TRUE(next.has_value());
     EXPECT_TRUE(next->ok());
     EXPECT_TRUE(Has(*db, "next").value());
@@ -298,17 +296,10 @@ TEST(SqliteLane, ABatchThatCannotBeginFailsItsJobsWithoutRunningThem) {
     UseLane use(db.get());
     net::io_context io;
     std::atomic<int> ran{0};
-    std::optional<core::Result<void>> r;
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            r.emplace(co_await async::RunWrite(pool, [&]() {
-                ++ran;
-                return Put(*db, "x", 1);
-            }));
-        },
-        net::detached);
-    io.run();
+    auto r = RunOne(io, pool, [&]() {
+        ++ran;
+        return Put(*db, "x", 1);
+    });
     sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(other);
     ASSERT_TRUE(r.has_value());
@@ -348,19 +339,11 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
         EXPECT_TRUE(results[i]->ok()) << i;
         EXPECT_TRUE(Has(*db, "q" + std::to_string(i)).value()) << i;
     }
-    io.restart();
-    std::optional<core::Result<void>> late;
     bool ran = false;
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            late.emplace(co_await async::RunWrite(pool, [&]() {
-                ran = true;
-                return Put(*db, "late", 1);
-            }));
-        },
-        net::detached);
-    io.run();
+    auto late = RunOne(io, pool, [&]() {
+        ran = true;
+        return Put(*db, "late", 1);
+    });
     ASSERT_TRUE(late.has_value());
     ASSERT_FALSE(late->ok());
     EXPECT_EQ(late->error().api_code, "database_unavailable");
@@ -374,18 +357,11 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
 TEST(SqliteLane, RunWriteWithoutALaneUsesThePool) {
     async::WorkerPool pool("db", 1);
     net::io_context io;
-    std::optional<core::Result<int>> r;
     std::thread::id ran_on;
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            r.emplace(co_await async::RunWrite(pool, [&]() -> core::Result<int> {
-                ran_on = std::this_thread::get_id();
-                return 7;
-            }));
-        },
-        net::detached);
-    io.run();
+    auto r = RunOne(io, pool, [&]() -> core::Result<int> {
+        ran_on = std::this_thread::get_id();
+        return 7;
+    });
     ASSERT_TRUE(r.has_value() && r->ok());
     EXPECT_EQ(r->value(), 7);
     EXPECT_NE(ran_on, std::this_thread::get_id());
