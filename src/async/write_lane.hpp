@@ -1,6 +1,5 @@
 #pragma once
-// A write lane: a queue of write jobs run by one thread of its own (the SQLite store's
-// writer), and RunWrite, through which a coroutine awaits one without holding a pool thread.
+// A write lane: a queue of write jobs run in batches (the SQLite store's writer), and RunWrite, through which a coroutine awaits one without holding a pool thread.
 // Apart from offload.hpp (included nearly everywhere) so that only the write paths see it.
 #include <atomic>
 #include <exception>
@@ -28,7 +27,9 @@ public:
         std::function<void(const core::Error* failed)> done;
     };
     virtual ~WriteLane() = default;
-    // Queues `job`; on a stopped lane done(error) is called at once, before returning.
+    // Queues `job`. An implementation may run it at once on this thread when nothing else is
+    // queued or running (run and done before returning); on a stopped lane done(error) is
+    // called at once, before returning.
     virtual void Submit(Job job) = 0;
     // Jobs of RunWrite submitted and not yet completed (tests, metrics).
     long InFlight() const { return in_flight_.load(); }

@@ -367,10 +367,20 @@ void Database::StopLane() {
 
 void Database::Submit(async::WriteLane::Job job) {
     {
-        std::lock_guard lock(lane_mu_);
+        std::unique_lock lock(lane_mu_);
         if (lane_running_ && !lane_stopping_) {
+            if (!lane_busy_ && lane_queue_.empty()) {
+                // Idle: this thread runs the batch of one itself, without waking the writer
+                // thread and waiting for it to be scheduled.
+                lane_busy_ = true;
+                lock.unlock();
+                RunInline(std::move(job));
+                return;
+            }
             lane_queue_.push_back(std::move(job));
-            if (lane_queue_.size() == 1) lane_cv_.notify_one();
+            // A busy lane looks at the queue when its batch ends; an idle writer thread that
+            // has not yet taken the queue was woken by the first job.
+            if (!lane_busy_ && lane_queue_.size() == 1) lane_cv_.notify_one();
             return;
         }
     }
@@ -380,17 +390,35 @@ void Database::Submit(async::WriteLane::Job job) {
     job.done(&stopped);
 }
 
+void Database::RunInline(async::WriteLane::Job job) {
+    std::vector<async::WriteLane::Job> batch;
+    batch.push_back(std::move(job));
+    RunBatch(batch);
+    {
+        std::lock_guard lock(lane_mu_);
+        lane_busy_ = false;
+        // What was queued meanwhile (or a stop) is the writer thread's now. Notified under
+        // the lock: once it is released this thread no longer touches the database.
+        lane_cv_.notify_one();
+    }
+}
+
 void Database::LaneLoop() {
     std::vector<async::WriteLane::Job> batch;
     while (true) {
         {
             std::unique_lock lock(lane_mu_);
-            lane_cv_.wait(lock, [&] { return lane_stopping_ || !lane_queue_.empty(); });
+            lane_cv_.wait(lock, [&] {
+                return !lane_busy_ && (lane_stopping_ || !lane_queue_.empty());
+            });
             if (lane_queue_.empty()) return;  // stopping, and nothing left to run
             batch.swap(lane_queue_);
+            lane_busy_ = true;
         }
         RunBatch(batch);
         batch.clear();
+        std::lock_guard lock(lane_mu_);
+        lane_busy_ = false;
     }
 }
 

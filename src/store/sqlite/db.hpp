@@ -196,11 +196,14 @@ public:
     }
 
     // ---- the write lane (async::WriteLane) ----
-    // One thread of its own takes every queued job, runs them in order inside one transaction
-    // (BEGIN IMMEDIATE; each Write of a job in its own SAVEPOINT, as in a group above), COMMITs
-    // once (one fsync with synchronous=FULL), then calls every job's done: nullptr, or the
-    // error that failed the batch (the COMMIT, or the BEGIN: then no job ran). Blocking Write
-    // calls from other threads still work meanwhile (they wait for the lane's batch to end).
+    // One batch at a time runs the queued jobs in order inside one transaction (BEGIN
+    // IMMEDIATE; each Write of a job in its own SAVEPOINT, as in a group above), COMMITs once
+    // (one fsync with synchronous=FULL), then calls every job's done: nullptr, or the error
+    // that failed the batch (the COMMIT, or the BEGIN: then no job ran). A job submitted to an
+    // idle lane (no batch running, nothing queued) runs at once on the submitting thread, as a
+    // batch of one; jobs submitted while a batch runs queue up and the lane's own thread runs
+    // them together next. Blocking Write calls from other threads still work meanwhile (they
+    // wait for the lane's batch to end).
     void StartLane();
     // Runs what is queued, then stops the thread; jobs submitted afterwards fail at once
     // ("database_unavailable", shutting down). Idempotent; the destructor calls it.
@@ -251,6 +254,7 @@ private:
     // Releases the savepoint (keep) or rolls back to it; a failure fails the whole batch.
     void EndLaneWrite(bool keep);
     void LaneLoop();
+    void RunInline(async::WriteLane::Job job);
     void RunBatch(std::vector<async::WriteLane::Job>& batch);
 
     template <class F>
@@ -318,6 +322,7 @@ private:
     std::condition_variable lane_cv_;
     std::vector<async::WriteLane::Job> lane_queue_;  // guarded by lane_mu_
     bool lane_running_ = false;                      // guarded by lane_mu_
+    bool lane_busy_ = false;  // guarded by lane_mu_: a batch runs (on any thread)
     bool lane_stopping_ = false;                     // guarded by lane_mu_
     std::mutex lane_join_mu_;
     std::thread lane_thread_;

@@ -1,5 +1,6 @@
-// The SQLite write lane: one writer thread that runs every queued write job in one
-// transaction (each write in its own SAVEPOINT), commits once, then completes every job; and
+// The SQLite write lane: batches of queued write jobs, each in one transaction (each write in
+// its own SAVEPOINT) with one commit, then every job completed (a job given to an idle lane
+// runs at once on the submitting thread, the rest on the lane's thread); and
 // async::RunWrite, through which coroutines on io threads await it.
 #include <gtest/gtest.h>
 
@@ -87,25 +88,33 @@ struct Waiter {
     std::vector<std::optional<core::Error>> failed;
 };
 
-// Holds the lane's thread inside a batch until released: the jobs submitted meanwhile queue
-// up and run together in the next batch.
+// Holds the lane inside a batch until released: the jobs submitted meanwhile queue up and
+// run together in the next batch. Submitted from a thread of its own, which an idle lane
+// runs the batch on.
 class LaneBlocker {
 public:
-    explicit LaneBlocker(Database& db) {
-        async::WriteLane::Job job;
-        job.run = [this] {
-            running_ = true;
-            while (!release_.load()) std::this_thread::yield();
-        };
-        job.done = [this](const core::Error*) { done_ = true; };
-        db.Submit(std::move(job));
+    explicit LaneBlocker(Database& db)
+        : thread_([this, &db] {
+              async::WriteLane::Job job;
+              job.run = [this] {
+                  running_ = true;
+                  while (!release_.load()) std::this_thread::yield();
+              };
+              job.done = [this](const core::Error*) { done_ = true; };
+              db.Submit(std::move(job));
+          }) {
         while (!running_.load()) std::this_thread::yield();
+    }
+    ~LaneBlocker() {
+        Release();
+        thread_.join();
     }
     void Release() { release_ = true; }
     bool done() const { return done_.load(); }
 
 private:
     std::atomic<bool> running_{false}, release_{false}, done_{false};
+    std::thread thread_;
 };
 
 // One RunWrite of `fn` from a coroutine on `io`, run to its end: what it returned.
@@ -162,6 +171,48 @@ TEST(SqliteLane, QueuedJobsRunInOrderInOneBatchWithOneCommit) {
     // The blocker's batch, then every queued job in one batch: two COMMITs, not 51.
     EXPECT_EQ(db->lane_batches(), batches + 2);
     EXPECT_EQ(db->commits(), commits + 2);
+}
+
+// An idle lane (nothing queued, no batch running) runs a job at once on the submitting thread,
+// as a committed batch of one, before Submit returns; RunWrite from an io thread then runs
+// its write there and resumes on the same thread.
+TEST(SqliteLane, AnIdleLaneRunsAJobOnTheSubmittingThread) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string());
+    const auto commits = db->commits();
+    const auto batches = db->lane_batches();
+    std::thread::id ran_on;
+    bool done = false, failed = true;
+    async::WriteLane::Job job;
+    job.run = [&] {
+        ran_on = std::this_thread::get_id();
+        EXPECT_TRUE(Put(*db, "inline", 1).ok());
+    };
+    job.done = [&](const core::Error* error) {
+        done = true;
+        failed = error != nullptr;
+    };
+    db->Submit(std::move(job));
+    EXPECT_TRUE(done);
+    EXPECT_FALSE(failed);
+    EXPECT_EQ(ran_on, std::this_thread::get_id());
+    EXPECT_EQ(db->commits(), commits + 1);
+    EXPECT_EQ(db->lane_batches(), batches + 1);
+    EXPECT_TRUE(Has(*db, "inline").value());
+
+    async::WorkerPool pool("db", 1);
+    UseLane use(db.get());
+    net::io_context io;
+    std::thread::id write_on;
+    auto r = RunOne(io, pool, [&]() {
+        write_on = std::this_thread::get_id();
+        return Put(*db, "via-io", 2);
+    });
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(write_on, std::this_thread::get_id());
+    EXPECT_TRUE(Has(*db, "via-io").value());
+    EXPECT_EQ(db->InFlight(), 0);
 }
 
 // RunWrite from coroutines on an io_context: each resumes on its own executor with its own
