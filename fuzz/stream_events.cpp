@@ -1,6 +1,6 @@
 // Upstream stream bodies through both decoding layers (SSE, then DashScope's event JSON), in
 // every API style and output mode. The first input byte picks the mode and the chunk size.
-// Compatible chunks are read twice, by the SAX scan and by the JSON DOM (the reference,
+// Compatible chunks are read twice, by the scanner and by the JSON DOM (the reference,
 // StreamOptions::dom_reference), and the OpenAI frames rendered from the events twice, by
 // concatenation and from a DOM (ChunkRenderer's dom_reference): any difference aborts.
 #include <cstddef>

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bailian/wire_json.hpp"
+#include "core/text.hpp"
 
 namespace hub::bailian {
 
@@ -58,167 +59,369 @@ const Json* FirstChoice(const Json* choices) {
 }
 
 
-// The cheap reading of a compatible chunk: nlohmann's SAX parser (the same lexer and grammar
-// as the DOM parse, so exactly the same inputs are valid JSON) with a handler that keeps only
-// what OnCompatible uses and builds no DOM. It handles the usual chunk: an object whose
-// "choices" is [] or one object with "index" 0 (or absent), "delta" an object or null whose
-// "content" / "reasoning_content" are strings or null and "tool_calls" null, "finish_reason"
-// any scalar, "usage" null, "request_id" a string or null. Anything else (an "error", "code"
-// or "output" key, tool calls, a usage object, array content, several choices, "message"
-// instead of "delta", a repeated key the scan reads, a root that is no object, invalid JSON)
-// makes it give up, and the caller reads the chunk again with the DOM: by construction the
-// two readings agree wherever the scan answers.
+// The cheap reading of a compatible chunk: a scanner over the bytes that validates them as
+// nlohmann's parser does (RFC 8259: the same whitespace, literals, number grammar, strings
+// with no raw control characters, strict UTF-8 and paired \u surrogates, nothing after the
+// root) and keeps only what OnCompatible uses, with no DOM and no token copies. It reads the
+// usual chunk: an object whose "choices" is [] or null or holds one object with "index" 0
+// (or absent), "delta" an object or null whose "content" / "reasoning_content" are strings or
+// null and "tool_calls" null, "finish_reason" any value, "usage" null, "request_id" a string
+// or null; other keys are validated and skipped. Anything else (an "error", "code" or
+// "output" key, tool calls, a usage object, array content, several choices, "message"
+// instead of "delta", a repeated key it reads, a root that is no object, a number with a
+// fraction, an exponent or more than 18 digits, nesting deeper than 64, invalid JSON) makes
+// it give up, and the caller reads the chunk again with the DOM: where the scanner answers,
+// the two readings agree (the unit tests and fuzz/stream_events.cpp check it).
 class CompatScan {
 public:
-    using Json = nlohmann::json;
-    using string_t = Json::string_t;
-    using binary_t = Json::binary_t;
+    explicit CompatScan(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
 
-    bool gave_up = false;
+    // true: valid JSON of the usual shape, read; false: give up (nothing is to be used).
+    bool Run() {
+        Ws();
+        if (!Eat('{') || !Members(kRoot)) return false;
+        Ws();
+        return p_ == end_;
+    }
+
     bool has_choice = false;   // choices had one element
     bool choice_zero = true;   // ... and its index reads as 0
     bool has_content = false, has_reasoning = false, has_finish = false, has_rid = false;
     std::string content, reasoning, finish, request_id;
 
-    bool null() { return Scalar(kNull); }
-    bool boolean(bool) { return Scalar(kBool); }
-    bool number_integer(Json::number_integer_t v) { return Number(v == 0, false); }
-    bool number_unsigned(Json::number_unsigned_t v) { return Number(v == 0, false); }
-    bool number_float(Json::number_float_t, const string_t&) { return Number(false, true); }
-    bool binary(binary_t&) { return GiveUp(); }
-    bool string(string_t& v) {
-        if (skip_ > 0) return true;
-        switch (Take()) {
-            case kIgnore: return true;
-            case kRid: has_rid = true; request_id.assign(v); return true;
-            case kFinish: has_finish = true; finish.assign(v); return true;
-            case kContent: has_content = true; content.assign(v); return true;
-            case kReasoning: has_reasoning = true; reasoning.assign(v); return true;
-            case kIndex: return true;  // wire::Int reads a string as 0
-            default: return GiveUp();
+private:
+    enum Ctx : unsigned char { kRoot, kChoice, kDeltaObj };
+    enum Slot : unsigned char {
+        kIgnore, kChoicesKey, kUsage, kRid, kIndex, kDelta, kFinish, kContent, kReasoning,
+        kToolCalls
+    };
+    static constexpr int kMaxSkipDepth = 64;
+
+    char Peek() const { return p_ < end_ ? *p_ : '\0'; }
+    void Ws() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    }
+    bool Eat(char c) {
+        if (p_ == end_ || *p_ != c) return false;
+        ++p_;
+        return true;
+    }
+    bool Word(std::string_view w) {
+        if (static_cast<std::size_t>(end_ - p_) < w.size() || std::string_view(p_, w.size()) != w)
+            return false;
+        p_ += w.size();
+        return true;
+    }
+
+    // The members of an object whose '{' was read, through its '}'.
+    bool Members(Ctx ctx) {
+        Ws();
+        if (Eat('}')) return true;
+        while (true) {
+            Ws();
+            std::string_view key;
+            if (!Eat('"') || !String(&key, &key_buf_)) return false;
+            Ws();
+            if (!Eat(':')) return false;
+            Ws();
+            Slot slot = kIgnore;
+            if (!SlotOf(ctx, key, &slot) || !Value(slot)) return false;
+            Ws();
+            if (Eat(',')) continue;
+            return Eat('}');
         }
     }
-    bool start_object(std::size_t) {
-        if (skip_ > 0) return ++skip_, true;
-        if (depth_ == 0) return Push(kRoot);
-        if (Top() == kChoices) {
-            if (has_choice) return GiveUp();  // n > 1
-            has_choice = true;
-            return Push(kChoice);
-        }
-        switch (Take()) {
-            case kIgnore: case kIndex: case kFinish: return ++skip_, true;
-            case kDelta: return Push(kDeltaObj);
-            default: return GiveUp();
-        }
-    }
-    bool start_array(std::size_t) {
-        if (skip_ > 0) return ++skip_, true;
-        if (depth_ == 0 || Top() == kChoices) return GiveUp();
-        switch (Take()) {
-            case kIgnore: case kIndex: case kFinish: return ++skip_, true;
-            case kChoicesKey: return Push(kChoices);
-            default: return GiveUp();
-        }
-    }
-    bool end_object() { return End(); }
-    bool end_array() { return End(); }
-    bool key(string_t& k) {
-        if (skip_ > 0) return true;
-        slot_ = kIgnore;
+
+    bool SlotOf(Ctx ctx, std::string_view k, Slot* slot) {
         unsigned bit = 0;
-        switch (Top()) {
+        switch (ctx) {
             case kRoot:
-                if (k == "choices") slot_ = kChoicesKey, bit = 1;
-                else if (k == "usage") slot_ = kUsage, bit = 2;
-                else if (k == "request_id") slot_ = kRid, bit = 4;
-                else if (k == "error" || k == "code" || k == "output") return GiveUp();
+                if (k == "choices") *slot = kChoicesKey, bit = 1;
+                else if (k == "usage") *slot = kUsage, bit = 2;
+                else if (k == "request_id") *slot = kRid, bit = 4;
+                else if (k == "error" || k == "code" || k == "output") return false;
                 break;
             case kChoice:
-                if (k == "index") slot_ = kIndex, bit = 8;
-                else if (k == "delta") slot_ = kDelta, bit = 16;
-                else if (k == "finish_reason") slot_ = kFinish, bit = 32;
-                else if (k == "message") return GiveUp();
+                if (k == "index") *slot = kIndex, bit = 8;
+                else if (k == "delta") *slot = kDelta, bit = 16;
+                else if (k == "finish_reason") *slot = kFinish, bit = 32;
+                else if (k == "message") return false;
                 break;
             case kDeltaObj:
-                if (k == "content") slot_ = kContent, bit = 64;
-                else if (k == "reasoning_content") slot_ = kReasoning, bit = 128;
-                else if (k == "tool_calls") slot_ = kToolCalls, bit = 256;
+                if (k == "content") *slot = kContent, bit = 64;
+                else if (k == "reasoning_content") *slot = kReasoning, bit = 128;
+                else if (k == "tool_calls") *slot = kToolCalls, bit = 256;
                 break;
-            default:
-                return GiveUp();
         }
         if (bit != 0) {
-            if (seen_ & bit) return GiveUp();  // a repeated key: the DOM keeps the last one
+            if (seen_ & bit) return false;  // a repeated key: the DOM keeps the last one
             seen_ |= bit;
         }
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
-        return GiveUp();
-    }
 
-private:
-    enum Ctx : unsigned char { kRoot, kChoices, kChoice, kDeltaObj };
-    enum Slot : unsigned char {
-        kNone, kIgnore, kChoicesKey, kUsage, kRid, kIndex, kDelta, kFinish, kContent,
-        kReasoning, kToolCalls
-    };
-    enum Kind { kNull, kBool };
-
-    bool GiveUp() {
-        gave_up = true;
-        return false;
-    }
-    Ctx Top() const { return stack_[depth_ - 1]; }
-    bool Push(Ctx c) {
-        if (depth_ == 4) return GiveUp();
-        stack_[depth_++] = c;
-        slot_ = kNone;
-        return true;
-    }
-    bool End() {
-        if (skip_ > 0) return --skip_, true;
-        --depth_;
-        slot_ = kNone;
-        return true;
-    }
-    Slot Take() {
-        Slot s = slot_;
-        slot_ = kNone;
-        return s;
-    }
-    bool Scalar(Kind kind) {
-        if (skip_ > 0) return true;
-        if (depth_ == 0 || Top() == kChoices) return GiveUp();
-        switch (Take()) {
-            case kIgnore: case kIndex: case kFinish: return true;  // finish: not a string = none
-            case kChoicesKey: case kUsage: case kDelta: case kContent: case kReasoning:
-            case kToolCalls:
-                return kind == kNull ? true : GiveUp();
-            case kRid:
-                return kind == kNull ? true : GiveUp();  // wire::Str prints a bool
-            default: return GiveUp();
+    // The value of a member whose role is `slot`, as the DOM reading would take it.
+    bool Value(Slot slot) {
+        switch (Peek()) {
+            case '{':
+                if (slot == kDelta) return ++p_, Members(kDeltaObj);
+                return Ignorable(slot) && Skip();
+            case '[':
+                if (slot == kChoicesKey) return ++p_, Choices();
+                return Ignorable(slot) && Skip();
+            case '"': {
+                ++p_;
+                std::string_view text;
+                if (!String(&text, &value_buf_)) return false;
+                switch (slot) {
+                    case kIgnore: case kIndex: return true;  // wire::Int reads a string as 0
+                    case kRid: has_rid = true; request_id.assign(text); return true;
+                    case kFinish: has_finish = true; finish.assign(text); return true;
+                    case kContent: has_content = true; content.assign(text); return true;
+                    case kReasoning: has_reasoning = true; reasoning.assign(text); return true;
+                    default: return false;
+                }
+            }
+            case 't': return Word("true") && Ignorable(slot);
+            case 'f': return Word("false") && Ignorable(slot);  // wire::Str prints a bool
+            case 'n': return Word("null");  // null is "absent" for every field read
+            default: {
+                bool zero = false;
+                if (!Number(&zero)) return false;
+                if (slot == kIndex) {
+                    choice_zero = zero;
+                    return true;
+                }
+                return slot == kIgnore || slot == kFinish;  // wire::Str prints numbers
+            }
         }
     }
-    bool Number(bool zero, bool is_float) {
-        if (skip_ > 0) return true;
-        if (depth_ == 0 || Top() == kChoices) return GiveUp();
-        switch (Take()) {
-            case kIgnore: case kFinish: return true;
-            case kIndex:
-                if (is_float) return GiveUp();
-                choice_zero = zero;
+    // Values the reading ignores in this role (a finish_reason that is no string is none).
+    static bool Ignorable(Slot slot) { return slot == kIgnore || slot == kIndex || slot == kFinish; }
+
+    // The array of choices whose '[' was read: empty, or one object.
+    bool Choices() {
+        Ws();
+        if (Eat(']')) return true;
+        if (!Eat('{')) return false;
+        has_choice = true;
+        if (!Members(kChoice)) return false;
+        Ws();
+        return Eat(']');  // a second element (n > 1) is the DOM's
+    }
+
+    // An integer of at most 18 digits (no fraction or exponent); *zero when it is 0 or -0.
+    bool Number(bool* zero) {
+        Eat('-');
+        const char* digits = p_;
+        if (Eat('0')) {
+            *zero = true;
+        } else {
+            if (p_ == end_ || *p_ < '1' || *p_ > '9') return false;
+            while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+            *zero = false;
+        }
+        if (p_ - digits > 18) return false;
+        const char c = Peek();
+        return c != '.' && c != 'e' && c != 'E' && !(c >= '0' && c <= '9');
+    }
+
+    // Any value, validated and skipped, without recursion.
+    bool Skip() {
+        // One bit per open container: 1 = object (expects a key next), 0 = array.
+        std::uint64_t kinds = 0;
+        int depth = 0;
+        while (true) {
+            // A value.
+            Ws();
+            bool opened = false;
+            switch (Peek()) {
+                case '{':
+                case '[': {
+                    if (depth == kMaxSkipDepth) return false;
+                    const bool object = *p_ == '{';
+                    ++p_;
+                    kinds = (kinds << 1) | (object ? 1u : 0u);
+                    ++depth;
+                    Ws();
+                    if (Eat(object ? '}' : ']')) {
+                        kinds >>= 1;
+                        --depth;
+                    } else {
+                        opened = true;
+                    }
+                    break;
+                }
+                case '"': {
+                    ++p_;
+                    std::string_view ignored;
+                    if (!String(&ignored, nullptr)) return false;
+                    break;
+                }
+                case 't': if (!Word("true")) return false; break;
+                case 'f': if (!Word("false")) return false; break;
+                case 'n': if (!Word("null")) return false; break;
+                default: {
+                    bool zero;
+                    if (!Number(&zero)) return false;
+                }
+            }
+            if (opened && (kinds & 1)) {
+                if (!Key()) return false;
+                continue;
+            }
+            if (opened) continue;  // an array's first element
+            // After a value: close what ends here, then a ',' before the next member.
+            while (true) {
+                if (depth == 0) return true;
+                Ws();
+                const bool object = kinds & 1;
+                if (Eat(',')) {
+                    if (object && !Key()) return false;
+                    break;
+                }
+                if (!Eat(object ? '}' : ']')) return false;
+                kinds >>= 1;
+                --depth;
+            }
+        }
+    }
+    // A member's key and its ':'.
+    bool Key() {
+        Ws();
+        std::string_view ignored;
+        if (!Eat('"') || !String(&ignored, nullptr)) return false;
+        Ws();
+        return Eat(':');
+    }
+
+    // The rest of a string whose '"' was read, through its closing '"'. *text is the decoded
+    // text: a view of the input when it holds no escape, else of `buf` (nullptr: validate
+    // only).
+    bool String(std::string_view* text, std::string* buf) {
+        const char* run = p_;  // the start of the bytes not yet copied to buf
+        bool escaped = false;
+        while (p_ < end_) {
+            const auto c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                if (!escaped) {
+                    *text = std::string_view(run, static_cast<std::size_t>(p_ - run));
+                } else if (buf != nullptr) {
+                    buf->append(run, p_);
+                    *text = *buf;
+                }
+                ++p_;
                 return true;
-            default: return GiveUp();  // wire::Str prints numbers; usage/content: not the usual
+            }
+            if (c < 0x20) return false;
+            if (c < 0x80) {
+                if (c != '\\') {
+                    ++p_;
+                    continue;
+                }
+                if (!escaped && buf != nullptr) buf->clear();
+                escaped = true;
+                if (buf != nullptr) buf->append(run, p_);
+                ++p_;
+                if (!Escape(buf)) return false;
+                run = p_;
+                continue;
+            }
+            if (!Utf8()) return false;
         }
+        return false;  // unterminated
     }
 
-    Ctx stack_[4] = {};
-    int depth_ = 0;
-    int skip_ = 0;  // depth inside a value the scan ignores
-    Slot slot_ = kNone;
+    // One escape after its '\', appended to buf (when there is one) as UTF-8.
+    bool Escape(std::string* buf) {
+        if (p_ == end_) return false;
+        char out;
+        switch (*p_++) {
+            case '"': out = '"'; break;
+            case '\\': out = '\\'; break;
+            case '/': out = '/'; break;
+            case 'b': out = '\b'; break;
+            case 'f': out = '\f'; break;
+            case 'n': out = '\n'; break;
+            case 'r': out = '\r'; break;
+            case 't': out = '\t'; break;
+            case 'u': {
+                std::uint32_t cp = 0;
+                if (!Hex4(&cp)) return false;
+                if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // a lone low surrogate
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    std::uint32_t low = 0;
+                    if (!Word("\\u") || !Hex4(&low) || low < 0xDC00 || low > 0xDFFF) return false;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                }
+                if (buf != nullptr) AppendUtf8(*buf, cp);
+                return true;
+            }
+            default: return false;
+        }
+        if (buf != nullptr) buf->push_back(out);
+        return true;
+    }
+    bool Hex4(std::uint32_t* v) {
+        if (end_ - p_ < 4) return false;
+        for (int i = 0; i < 4; ++i) {
+            const int h = core::HexValue(*p_++);
+            if (h < 0) return false;
+            *v = (*v << 4) | static_cast<std::uint32_t>(h);
+        }
+        return true;
+    }
+    static void AppendUtf8(std::string& out, std::uint32_t cp) {
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    }
+    // One multi-byte UTF-8 character at p_ (RFC 3629: no overlongs, surrogates or code
+    // points past U+10FFFF), stepped over.
+    bool Utf8() {
+        const auto c = static_cast<unsigned char>(*p_);
+        int len;
+        unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (end_ - p_ < len) return false;
+        const auto c1 = static_cast<unsigned char>(p_[1]);
+        if (c1 < lo || c1 > hi) return false;
+        for (int k = 2; k < len; ++k) {
+            const auto ck = static_cast<unsigned char>(p_[k]);
+            if (ck < 0x80 || ck > 0xBF) return false;
+        }
+        p_ += len;
+        return true;
+    }
+
+    const char* p_;
+    const char* end_;
     unsigned seen_ = 0;  // keys already read (each at one level only)
+    std::string key_buf_, value_buf_;  // decoded text of escaped keys and values
 };
 
 }  // namespace
@@ -349,8 +552,8 @@ void StreamDecoder::OnCompatible(const SseEvent& event, std::vector<StreamEvent>
 
 // The usual chunk without a DOM (CompatScan); false = not handled, nothing emitted.
 bool StreamDecoder::ScanCompatible(std::string_view data, std::vector<StreamEvent>& out) {
-    CompatScan scan;
-    if (!nlohmann::json::sax_parse(data.begin(), data.end(), &scan) || scan.gave_up) return false;
+    CompatScan scan(data);
+    if (!scan.Run()) return false;
     ++scanned_;
     if (scan.has_rid && !scan.request_id.empty()) request_id_ = std::move(scan.request_id);
     if (!scan.has_choice || !scan.choice_zero) return true;

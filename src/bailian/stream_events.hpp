@@ -70,7 +70,7 @@ struct StreamOptions {
     // The x-request-id response header; used for errors when the event carries no request_id.
     std::string request_id;
     // Compatible mode reads the usual chunk (one choice with a string delta, a finish_reason,
-    // no usage/error/tool calls) with a SAX scan that keeps only the fields it needs, and falls
+    // no usage/error/tool calls) with a scanner that keeps only the fields it needs, and falls
     // back to the JSON DOM for everything else (see stream_events.cpp). true = always the DOM:
     // the reference the scan is tested against (unit test, fuzz/stream_events.cpp).
     bool dom_reference = false;

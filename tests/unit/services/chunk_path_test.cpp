@@ -1,4 +1,4 @@
-// The cheap chunk path against its reference: the SAX scan of compatible chunks
+// The cheap chunk path against its reference: the scanner of compatible chunks
 // (StreamOptions::dom_reference = false) against the JSON DOM decoder, and the concatenated
 // OpenAI chunk frames (ChunkRenderer) against frames built as a DOM and dumped. Both must give
 // the same events and the same bytes on every recorded stream and on the edge cases below.
@@ -125,6 +125,36 @@ TEST(ChunkPath, EdgeCasesAgreeWithTheDom) {
         {R"({"choices":null})", 1},
         {R"({"other":{"choices":[1,2],"error":{"code":"x"},"usage":{"prompt_tokens":3}}})", 1},
         {R"({"choices":[{"delta":{"content":"a"},"index":0,"finish_reason":"stop"}]})", 1},
+        // The scanner's own lexing: whitespace, escaped keys, \u pairs, UTF-8, numbers, nesting.
+        {"{ \"choices\" :\t [ {\t\"delta\" : { \"content\" : \"a\" } , \"index\" : 0 } ] }", 1},
+        {R"({"cho\u0069ces":[{"delta":{"cont\u0065nt":"k\ud83d\ude00\u0000"},"index":-0}],"":1})", 1},
+        {"{\"choices\":[{\"delta\":{\"content\":\"\x7f \xf0\x9f\x98\x80 \xe4\xbd\xa0\"},\"index\":0}]}", 1},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":{"a":"]}\"","b":[{"c":[]},"d",-1,true,false,null,{}]}})", 1},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"created":123456789012345678})", 1},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":)" + std::string(60, '[') + std::string(60, ']') + "}", 1},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":)" + std::string(70, '[') + std::string(70, ']') + "}", 0},
+        {R"({"choices":[{"delta":{"content":"\udc00"},"index":0}]})", 0},
+        {R"({"choices":[{"delta":{"content":"\ud800\u0041"},"index":0}]})", 0},
+        {R"({"choices":[{"delta":{"content":"\u12G4"},"index":0}]})", 0},
+        {R"({"choices":[{"delta":{"content":"\x"},"index":0}]})", 0},
+        {"{\"choices\":[{\"delta\":{\"content\":\"a\x01 b\"},\"index\":0}]}", 0},
+        {"{\"choices\":[{\"delta\":{\"content\":\"\xc0\xaf\"},\"index\":0}]}", 0},
+        {"{\"choices\":[{\"delta\":{\"content\":\"\xed\xa0\x80\"},\"index\":0}]}", 0},
+        {"{\"choices\":[{\"delta\":{\"content\":\"\xf4\x90\x80\x80\"},\"index\":0}]}", 0},
+        {"{\"choices\":[{\"delta\":{\"content\":\"\xe4\xb8\"},\"index\":0}]}", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"created":01})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"created":1.5})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"created":2E3})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"created":-})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":12345678901234567890}]})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":tru})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":nulll})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0},]})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":[1,]})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x" 1})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":{"a" 1}})", 0},
+        {R"({"choices":[{"delta":{"content":"a"},"index":0}],"x":"open)", 0},
         // The DOM's (the scan gives up).
         {R"({"choices":[{"delta":{"content":"a"},"index":0}],"usage":{"prompt_tokens":3,"completion_tokens":4}})", 0},
         {R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{}"}}]},"index":0}]})", 0},
