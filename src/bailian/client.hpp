@@ -47,6 +47,11 @@ struct ChatRequest {
     nlohmann::json parameters = nlohmann::json::object();
     bool stream = true;
     std::string request_id;  // the hub's request id, for logs and the upstream X-Request-Id
+    // A streamed answer given to a sink: false = the sink is all the caller needs of its text,
+    // so the outcome's result keeps no content, reasoning or tool calls (usage, the finish
+    // reason and the request id still), and a long stream does not grow with its answer.
+    // Without a sink the text is always kept.
+    bool keep_text = true;
 };
 
 struct ChatOutcome {

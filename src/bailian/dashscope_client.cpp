@@ -129,6 +129,7 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
     // started reaching the client (no retry after that), so a held stream keeps neither.
     std::string body = TakeCompatibleBody(req).dump(-1, ' ', false,
                                                     nlohmann::json::error_handler_t::replace);
+    const bool keep_text = req.keep_text || sink == nullptr;
     std::vector<std::string> tried;
     std::optional<Error> last_error;
     std::optional<Error> throttled;
@@ -227,11 +228,11 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
                     for (auto& ev : events) {
                         bool forward = true;
                         if (auto* c = std::get_if<ContentDelta>(&ev)) {
-                            out.result.content += c->text;
+                            if (keep_text) out.result.content += c->text;
                         } else if (auto* rd = std::get_if<ReasoningDelta>(&ev)) {
-                            out.result.reasoning += rd->text;
+                            if (keep_text) out.result.reasoning += rd->text;
                         } else if (auto* t = std::get_if<ToolCallDelta>(&ev)) {
-                            tools.Add(*t);
+                            if (keep_text) tools.Add(*t);
                         } else if (auto* u = std::get_if<Usage>(&ev)) {
                             out.result.usage = *u;
                         } else if (auto* f = std::get_if<Finish>(&ev)) {

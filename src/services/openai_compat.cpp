@@ -600,6 +600,8 @@ net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
         // DashScope refuses non-stream calls to stream-only models: stream upstream and
         // aggregate, so the client still gets one chat.completion.
         if (info.stream_only) req.chat.stream = true;
+    } else if (sink != nullptr) {
+        req.chat.keep_text = false;  // relayed as it comes: only usage and finish are read
     }
     Run run;
     auto t0 = std::chrono::steady_clock::now();
