@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "core/text.hpp"
 #include "crypto/crypto.hpp"
 
 namespace hub::auth {
@@ -140,37 +141,10 @@ int BcryptCost(std::string_view hash) {
 }
 
 bool IsValidUtf8(std::string_view text) {
-    std::size_t i = 0;
-    const std::size_t n = text.size();
-    while (i < n) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len;
-        unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;  // no overlongs
-            if (c == 0xED) hi = 0x9F;  // no surrogates
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;  // no overlongs
-            if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-        } else {
-            return false;  // continuation byte, overlong lead (C0/C1) or F5..FF
-        }
-        if (i + len > n) return false;
-        auto c1 = static_cast<unsigned char>(text[i + 1]);
-        if (c1 < lo || c1 > hi) return false;
-        for (std::size_t k = 2; k < len; ++k) {
-            auto ck = static_cast<unsigned char>(text[i + k]);
-            if (ck < 0x80 || ck > 0xBF) return false;
-        }
-        i += len;
+    while (!text.empty()) {
+        const std::size_t len = core::Utf8SequenceLength(text);
+        if (len == 0) return false;
+        text.remove_prefix(len);
     }
     return true;
 }

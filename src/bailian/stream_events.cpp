@@ -388,34 +388,12 @@ private:
             out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
         }
     }
-    // One multi-byte UTF-8 character at p_ (RFC 3629: no overlongs, surrogates or code
-    // points past U+10FFFF), stepped over.
+    // One multi-byte UTF-8 character at p_ (core::Utf8SequenceLength), stepped over.
     bool Utf8() {
-        const auto c = static_cast<unsigned char>(*p_);
-        int len;
-        unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (end_ - p_ < len) return false;
-        const auto c1 = static_cast<unsigned char>(p_[1]);
-        if (c1 < lo || c1 > hi) return false;
-        for (int k = 2; k < len; ++k) {
-            const auto ck = static_cast<unsigned char>(p_[k]);
-            if (ck < 0x80 || ck > 0xBF) return false;
-        }
+        const std::size_t len =
+            core::Utf8SequenceLength(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
         p_ += len;
-        return true;
+        return len != 0;
     }
 
     const char* p_;

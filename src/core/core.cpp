@@ -41,6 +41,35 @@ int HexValue(char c) {
     return -1;
 }
 
+std::size_t Utf8SequenceLength(std::string_view s) {
+    if (s.empty()) return 0;
+    const auto c = static_cast<unsigned char>(s[0]);
+    if (c < 0x80) return 1;
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;  // no overlongs
+        if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;  // no overlongs
+        if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+    } else {
+        return 0;  // continuation byte, overlong lead (C0/C1) or F5..FF
+    }
+    if (s.size() < len) return 0;
+    const auto c1 = static_cast<unsigned char>(s[1]);
+    if (c1 < lo || c1 > hi) return 0;
+    for (std::size_t k = 2; k < len; ++k) {
+        const auto ck = static_cast<unsigned char>(s[k]);
+        if (ck < 0x80 || ck > 0xBF) return 0;
+    }
+    return len;
+}
+
 bool PercentDecodeStrict(std::string_view in, std::string* out) {
     out->clear();
     for (std::size_t i = 0; i < in.size(); ++i) {

@@ -1,5 +1,6 @@
 #pragma once
 // Small text encodings every layer needs.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,10 @@ namespace hub::core {
 std::string PercentEncode(std::string_view s);
 // The value of one hex digit (0-9, a-f, A-F), or -1.
 int HexValue(char c);
+// The length of the well-formed UTF-8 sequence that starts s (RFC 3629: no overlongs,
+// surrogates or code points past U+10FFFF): 1 to 4, or 0 when s is empty or does not start
+// with one.
+std::size_t Utf8SequenceLength(std::string_view s);
 // The strict reverse, for the parts of a configured URL (user, password, path): false for a '%'
 // not followed by two hex digits ('+' stays '+').
 bool PercentDecodeStrict(std::string_view in, std::string* out);
