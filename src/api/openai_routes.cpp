@@ -61,14 +61,15 @@ private:
 
 // n > 1: DashScope's own OpenAI-shaped answer with n choices, relayed as is.
 net::awaitable<http::Response> RelayedCompletions(services::OpenAiCompat& compat,
-                                                  http::Context& ctx, services::Caller caller,
-                                                  services::CompatChatRequest req) {
+                                                  http::Context& ctx,
+                                                  const services::Caller& caller,
+                                                  services::CompatChatRequest& req) {
     RequestTimer timer(ctx);
     bailian::Cancel cancel;
     GoneHookReset reset{ctx.stream};
     ctx.stream.OnClientGone([&cancel] { cancel.Trigger(); });
     RelaySink sink(ctx.stream);
-    auto run = co_await compat.CompleteRelayed(std::move(caller), std::move(req), sink, cancel);
+    auto run = co_await compat.CompleteRelayed(caller, std::move(req), sink, cancel);
     if (sink.streaming()) {
         if (!run.ok() || !run->outcome.ok || run->outcome.cancelled || ctx.stream.ClientGone())
             ctx.stream.Abort();
@@ -90,37 +91,35 @@ net::awaitable<http::Response> RelayedCompletions(services::OpenAiCompat& compat
     co_return r;
 }
 
-// The request body parsed into a chat request, or the error answer. Not a coroutine: the
-// body's JSON tree is freed here, not kept in a coroutine frame for the whole stream.
-core::Result<services::CompatChatRequest> ParseCompletion(const http::Request& req,
-                                                          http::Response* error) {
+// The request body parsed into `req`, or false with the error answer in `error` (stamped).
+// Not a coroutine: the body's JSON tree is freed here, not kept in a coroutine frame for the
+// whole stream.
+bool ParseCompletion(const http::Request& req, const RequestTimer& timer,
+                     services::CompatChatRequest& into, http::Response& error) {
     auto body = ParseJsonObject(req);
     if (!body.ok()) {
-        *error = OpenAiError(body.error());
-        return body.error();
+        error = OpenAiError(body.error());
+        timer.Stamp(error, 0);
+        return false;
     }
     std::string param;
     auto parsed = services::ParseChatCompletionRequest(*body, &param);
     if (!parsed.ok()) {
-        *error = OpenAiError(parsed.error(),
-                             param.empty() ? std::nullopt : std::optional<std::string>(param));
-        return parsed.error();
+        error = OpenAiError(parsed.error(),
+                            param.empty() ? std::nullopt : std::optional<std::string>(param));
+        timer.Stamp(error, 0);
+        return false;
     }
-    return parsed;
+    into = std::move(parsed.value());
+    into.chat.request_id = req.request_id;
+    return true;
 }
 
-// The JSON error answer of a completion that failed before any output: `run` failed or its
-// outcome did (not a coroutine: nothing of it stays in a stream's frame).
-http::Response FailedRun(const core::Result<services::OpenAiCompat::Run>& run,
-                         const RequestTimer& timer) {
-    http::Response r;
-    if (!run.ok()) {
-        r = OpenAiError(run.error());
-        timer.Stamp(r, 0);
-    } else {
-        r = OpenAiError(run->outcome.error);
-        timer.Stamp(r, run->upstream_ms);
-    }
+// The JSON error answer of a completion that failed before any output (refused, or its
+// upstream call failed). Not a coroutine: nothing of it stays in a stream's frame.
+http::Response FailedRun(const services::OpenAiCompat::Run& run, const RequestTimer& timer) {
+    http::Response r = OpenAiError(run.outcome.error);
+    timer.Stamp(r, run.upstream_ms);
     return r;
 }
 
@@ -128,17 +127,18 @@ http::Response FailedRun(const core::Result<services::OpenAiCompat::Run>& run,
 // in the frame of every held stream.
 net::awaitable<http::Response> WholeCompletion(services::OpenAiCompat& compat,
                                                const services::Caller& caller,
-                                               services::CompatChatRequest req,
+                                               services::CompatChatRequest& req,
                                                bailian::Cancel& cancel, const RequestTimer& timer,
                                                const std::string& id, const std::string& model,
                                                std::int64_t created) {
-    auto run = co_await compat.Complete(caller, std::move(req), nullptr, cancel);
-    if (!run.ok() || !run->outcome.ok) co_return FailedRun(run, timer);
-    const auto& result = run->outcome.result;
+    services::OpenAiCompat::Run run;
+    co_await compat.Complete(caller, req, nullptr, cancel, run);
+    if (!run.outcome.ok) co_return FailedRun(run, timer);
+    const auto& result = run.outcome.result;
     http::Response r = JsonResponse(
         200, services::CompletionJson(result, id, result.model.empty() ? model : result.model,
                                       created));
-    timer.Stamp(r, run->upstream_ms);
+    timer.Stamp(r, run.upstream_ms);
     co_return r;
 }
 
@@ -149,16 +149,10 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     services::CompatChatRequest req;
     {
         http::Response error;
-        auto parsed = ParseCompletion(ctx.req, &error);
-        if (!parsed.ok()) {
-            timer.Stamp(error, 0);
-            co_return error;
-        }
-        req = std::move(parsed.value());
+        if (!ParseCompletion(ctx.req, timer, req, error)) co_return error;
     }
-    req.chat.request_id = ctx.req.request_id;
     if (req.n > 1)
-        co_return co_await RelayedCompletions(compat, ctx, caller, std::move(req));
+        co_return co_await RelayedCompletions(compat, ctx, caller, req);
     const bool stream = req.chat.stream;
     const std::string model = req.chat.model;
     const std::string id = services::NewCompletionId();
@@ -169,24 +163,25 @@ net::awaitable<http::Response> ChatCompletions(services::OpenAiCompat& compat, h
     ctx.stream.OnClientGone([&cancel] { cancel.Trigger(); });
 
     if (!stream) {
-        co_return co_await WholeCompletion(compat, caller, std::move(req), cancel, timer, id, model,
+        co_return co_await WholeCompletion(compat, caller, req, cancel, timer, id, model,
                                            created);
     }
 
     services::ChunkRenderer renderer(id, model, created, req.include_usage);
     ChunkSink sink(ctx.stream, renderer);
-    auto run = co_await compat.Complete(caller, std::move(req), &sink, cancel);
+    services::OpenAiCompat::Run run;
+    co_await compat.Complete(caller, req, &sink, cancel, run);
     if (sink.HasPending()) (void)co_await sink.Flush();  // e.g. frames before a failed retry
+    const auto& outcome = run.outcome;
     if (!ctx.stream.Started()) {
         // Nothing was streamed yet: an error can still be an ordinary JSON answer.
-        if (!run.ok() || !run->outcome.ok) co_return FailedRun(run, timer);
+        if (!outcome.ok) co_return FailedRun(run, timer);
         if (!co_await ctx.stream.Begin(200, SseHeaders())) co_return http::Response{};
     }
-    if (!run.ok() || ctx.stream.ClientGone() || run->outcome.cancelled) {
+    if (ctx.stream.ClientGone() || outcome.cancelled) {
         ctx.stream.Abort();
         co_return http::Response{};
     }
-    const auto& outcome = run->outcome;
     std::string tail = outcome.ok
                            ? renderer.Finish(outcome.result.usage, outcome.result.finish_reason)
                            : renderer.Fail(outcome.error, StatusFor(outcome.error.code));

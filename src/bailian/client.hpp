@@ -110,7 +110,14 @@ public:
     // Chat through compatible mode. With req.stream and a sink, deltas go to the sink as they
     // arrive; the outcome aggregates everything either way. Retries (other keys, backoff)
     // happen only before the first delta reached the sink.
-    virtual net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel) = 0;
+    //
+    // The outcome is written into `out` (default-constructed by the caller), which the caller
+    // owns: a held stream then carries one ChatOutcome (~0.5 KB), not one per coroutine frame
+    // it passes through (the callee's local, its promise's result, each caller's temporary).
+    virtual net::awaitable<void> ChatInto(ChatRequest req, EventSink* sink, Cancel& cancel,
+                                          ChatOutcome& out) = 0;
+    // The same, returning the outcome (for calls whose frames do not live long).
+    net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel);
     // Forwards a native request with a pooled upstream key and relays the answer as is.
     virtual net::awaitable<RawOutcome> Forward(RawRequest req, RawSink& sink, Cancel& cancel) = 0;
     // Downloads a task result URL, without any credential, only from an allowed origin

@@ -13,6 +13,17 @@ namespace hub::bailian {
 using core::Error;
 using core::ErrorCode;
 
+// What a chat keeps between attempts once one has failed. Made on the first failure only, so
+// that the frame of a call that never fails (the usual case; a stream may last minutes)
+// carries none of it: g++ gives every local of a coroutine its own slot in the frame.
+struct ChatRetryState {
+    std::vector<std::string> tried;   // keys not to try again for this call
+    std::optional<Error> last_error;  // the last retried failure's error for the client
+    std::optional<Error> throttled;   // a 429 seen on the way
+    UpstreamFailure failure;          // the attempt that just failed
+    std::chrono::milliseconds delay{0};
+};
+
 namespace {
 
 std::int64_t SteadyMs() {
@@ -71,21 +82,55 @@ const char* const kRelayedHeaders[] = {"content-type", "x-request-id", "x-dashsc
                                        "x-dashscope-timeout", "x-dashscope-finished",
                                        "req-cost-time"};
 
-// A non-streamed answer read whole and parsed into `result`. Its own coroutine, so that the
-// text and the parsed copy are not in the frame of Chat(), which lives as long as a stream.
-net::awaitable<core::Result<void>> ReadWhole(http::ClientResponse& r, ChatResult& result) {
-    auto text = co_await r.ReadAll();
-    if (!text.ok()) co_return text.error();
-    auto parsed = ParseChatResponse(ApiStyle::kCompatible, *text);
-    if (!parsed.ok()) co_return parsed.error();
-    result = std::move(parsed.value());
-    co_return core::Result<void>{};
+// The failure of the current attempt, reset, with the state made if this is the first.
+UpstreamFailure& NewFailure(std::unique_ptr<ChatRetryState>& retry, FailureKind kind) {
+    if (!retry) retry = std::make_unique<ChatRetryState>();
+    retry->failure = UpstreamFailure{};
+    retry->failure.kind = kind;
+    return retry->failure;
 }
 
-// An error answer (HTTP status other than 200): its body, parsed (same reason as ReadWhole).
-net::awaitable<UpstreamError> ReadErrorAnswer(http::ClientResponse& r) {
+void MarkCancelled(ChatOutcome& out) {
+    out.cancelled = true;
+    out.error = CancelledError();
+}
+
+const std::vector<std::string> kNoneTried;
+
+// How a non-streamed attempt ended.
+enum class WholeEnd { kDone, kCancelled, kFailed };
+
+// A non-streamed answer read whole into `out` (the lease completed), or the failure. Its own
+// coroutine, so that the text and the parsed copy are not in the frame of ChatInto(), which
+// lives as long as a stream.
+net::awaitable<WholeEnd> ReadWhole(http::ClientResponse& r, ChatOutcome& out, KeyLease& lease,
+                                   Cancel& cancel, std::int64_t start,
+                                   std::unique_ptr<ChatRetryState>& retry) {
+    auto text = co_await r.ReadAll();
+    core::Result<ChatResult> parsed =
+        text.ok() ? ParseChatResponse(ApiStyle::kCompatible, *text) : core::Result<ChatResult>(text.error());
+    if (parsed.ok()) {
+        out.result = std::move(parsed.value());
+        if (out.result.request_id.empty()) out.result.request_id = out.upstream_request_id;
+        out.ok = true;
+        out.first_token_ms = SteadyMs() - start;
+        lease.Complete(KeyOutcome::kSuccess);
+        co_return WholeEnd::kDone;
+    }
+    if (cancel.triggered()) {
+        lease.Complete(KeyOutcome::kAbandoned);
+        MarkCancelled(out);
+        co_return WholeEnd::kCancelled;
+    }
+    NewFailure(retry, FailureKind::kConnection).error.message = parsed.error().detail;
+    co_return WholeEnd::kFailed;
+}
+
+// An error answer (HTTP status other than 200): its body, parsed into `into` (same reason as
+// ReadWhole).
+net::awaitable<void> ReadErrorAnswer(http::ClientResponse& r, UpstreamError& into) {
     auto text = co_await r.ReadAll(1 << 20);
-    co_return ParseErrorBody(r.status(), text.ok() ? *text : std::string{}, r.Header("x-request-id"));
+    into = ParseErrorBody(r.status(), text.ok() ? *text : std::string{}, r.Header("x-request-id"));
 }
 
 }  // namespace
@@ -121,8 +166,56 @@ nlohmann::json DashScopeClient::TakeCompatibleBody(ChatRequest& req) {
     return body;
 }
 
-net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* sink, Cancel& cancel) {
+net::awaitable<ChatOutcome> Client::Chat(ChatRequest req, EventSink* sink, Cancel& cancel) {
     ChatOutcome out;
+    co_await ChatInto(std::move(req), sink, cancel, out);
+    co_return out;
+}
+
+net::awaitable<core::Result<std::unique_ptr<http::ClientResponse>>> DashScopeClient::SendChat(
+    const KeyLease& lease, const std::string& body, bool stream, Cancel& cancel) {
+    http::ClientRequest creq;
+    creq.method = "POST";
+    creq.target = "/compatible-mode/v1/chat/completions";
+    creq.headers = {{"Authorization", "Bearer " + lease.secret().Reveal()},
+                    {"Content-Type", "application/json"},
+                    {"Accept", stream ? "text/event-stream" : "application/json"}};
+    creq.body = body;
+    co_return co_await http_.Send(opts_.base, std::move(creq), &cancel);
+}
+
+bool DashScopeClient::RetryAfterFailure(ChatRetryState& retry, KeyLease& lease, ChatOutcome& out,
+                                        int attempt, const std::string& request_id) {
+    UpstreamFailure& failure = retry.failure;
+    failure.first_byte_sent = out.any_output;
+    failure.attempt = attempt;
+    auto d = DecideOnFailure(failure, opts_.retry, Jitter());
+    lease.Complete(d.key_outcome);
+    if (d.error.code == ErrorCode::kRateLimited) retry.throttled = d.error;
+    if (d.action == UpstreamAction::kFail || attempt >= opts_.retry.max_attempts) {
+        // A 429 seen on the way explains more than a rejected spare key does.
+        out.error = retry.throttled && d.error.code == ErrorCode::kUpstream ? *retry.throttled
+                                                                            : d.error;
+        return false;
+    }
+    retry.last_error = d.error;
+    obs::Info("upstream_retry", {{"request_id", request_id},
+                                 {"attempt", attempt},
+                                 {"action", std::string(UpstreamActionName(d.action))},
+                                 {"key_id", out.key_id},
+                                 {"code", failure.error.code},
+                                 {"detail", failure.error.message}});
+    if (d.action == UpstreamAction::kRetrySameKeyLater) {
+        retry.delay = d.delay;
+    } else {
+        retry.delay = std::chrono::milliseconds(-1);  // no wait: another key
+        retry.tried.push_back(out.key_id);
+    }
+    return true;
+}
+
+net::awaitable<void> DashScopeClient::ChatInto(ChatRequest req, EventSink* sink, Cancel& cancel,
+                                               ChatOutcome& out) {
     const std::int64_t start = SteadyMs();
     // The messages and parameters are moved into the upstream body (no deep copy), so their
     // JSON trees are gone once it is serialised; the body itself is freed once the answer has
@@ -130,203 +223,156 @@ net::awaitable<ChatOutcome> DashScopeClient::Chat(ChatRequest req, EventSink* si
     std::string body = TakeCompatibleBody(req).dump(-1, ' ', false,
                                                     nlohmann::json::error_handler_t::replace);
     const bool keep_text = req.keep_text || sink == nullptr;
-    std::vector<std::string> tried;
-    std::optional<Error> last_error;
-    std::optional<Error> throttled;
+    // Everything below that is only needed when an attempt fails lives in `retry` or in the
+    // functions called on that path, not in this frame.
+    std::unique_ptr<ChatRetryState> retry;
     ToolCalls tools;
     for (int attempt = 1;; ++attempt) {
         out.attempts = attempt;
         if (cancel.triggered()) {
-            out.cancelled = true;
-            out.error = CancelledError();
+            MarkCancelled(out);
             break;
         }
-        auto lease = keys_.Acquire(tried);
+        auto lease = keys_.Acquire(retry ? retry->tried : kNoneTried);
         if (!lease.ok()) {
             // Every key was tried: the last upstream answer (e.g. 429) says more than
             // "no key left".
-            out.error = throttled ? *throttled : last_error ? *last_error : lease.error();
+            out.error = retry && retry->throttled    ? *retry->throttled
+                        : retry && retry->last_error ? *retry->last_error
+                                                     : lease.error();
             break;
         }
         out.key_id = lease->key_id();
-        http::ClientRequest creq;
-        creq.method = "POST";
-        creq.target = "/compatible-mode/v1/chat/completions";
-        creq.headers = {{"Authorization", "Bearer " + lease->secret().Reveal()},
-                        {"Content-Type", "application/json"},
-                        {"Accept", req.stream ? "text/event-stream" : "application/json"}};
-        creq.body = body;
-        auto resp = co_await http_.Send(opts_.base, std::move(creq), &cancel);
+        auto resp = co_await SendChat(*lease, body, req.stream, cancel);
 
-        UpstreamFailure failure;
         bool failed = false;
         if (!resp.ok()) {
             if (cancel.triggered()) {
                 lease->Complete(KeyOutcome::kAbandoned);
-                out.cancelled = true;
-                out.error = CancelledError();
+                MarkCancelled(out);
                 break;
             }
-            failure.kind = KindOf(resp.error());
+            UpstreamFailure& failure = NewFailure(retry, KindOf(resp.error()));
             failure.error.message = resp.error().detail;
             failure.error.code = resp.error().api_code;
             failed = true;
         } else if ((*resp)->status() != 200) {
-            failure.kind = FailureKind::kHttpStatus;
-            failure.error = co_await ReadErrorAnswer(**resp);
-            out.error_code = failure.error.code;
-            out.upstream_request_id = failure.error.request_id;
+            co_await ReadErrorAnswer(**resp, NewFailure(retry, FailureKind::kHttpStatus).error);
+            out.error_code = retry->failure.error.code;
+            out.upstream_request_id = retry->failure.error.request_id;
+            failed = true;
+        } else if (!req.stream) {
+            out.upstream_request_id = (*resp)->Header("x-request-id");
+            const WholeEnd end = co_await ReadWhole(**resp, out, *lease, cancel, start, retry);
+            if (end != WholeEnd::kFailed) break;
             failed = true;
         } else {
             auto& r = *resp.value();
             out.upstream_request_id = r.Header("x-request-id");
-            if (!req.stream) {
-                auto whole = co_await ReadWhole(r, out.result);
-                if (whole.ok()) {
-                    if (out.result.request_id.empty())
-                        out.result.request_id = out.upstream_request_id;
-                    out.ok = true;
-                    out.first_token_ms = SteadyMs() - start;
-                    lease->Complete(KeyOutcome::kSuccess);
-                    break;
+            StreamReader reader({ApiStyle::kCompatible, true, out.upstream_request_id});
+            bool done = false;
+            bool final_error = false;
+            while (!done) {
+                auto piece = co_await r.Read();
+                std::vector<StreamEvent> events;
+                if (!piece.ok()) {
+                    if (cancel.triggered()) {
+                        out.cancelled = true;
+                        break;
+                    }
+                    if (!out.any_output) {
+                        NewFailure(retry, KindOf(piece.error())).error.message =
+                            piece.error().detail;
+                        failed = true;
+                        break;
+                    }
+                    events = reader.Finish();  // yields an incomplete_stream error
+                    done = true;
+                } else if (piece->empty()) {
+                    events = reader.Finish();
+                    done = true;
+                } else {
+                    events = reader.Feed(*piece);
                 }
-                if (cancel.triggered()) {
-                    lease->Complete(KeyOutcome::kAbandoned);
-                    out.cancelled = true;
-                    out.error = CancelledError();
-                    break;
-                }
-                failure.kind = FailureKind::kConnection;
-                failure.error.message = whole.error().detail;
-                failed = true;
-            } else {
-                StreamReader reader({ApiStyle::kCompatible, true, out.upstream_request_id});
-                bool done = false;
-                bool final_error = false;
-                while (!done) {
-                    auto piece = co_await r.Read();
-                    std::vector<StreamEvent> events;
-                    if (!piece.ok()) {
-                        if (cancel.triggered()) {
-                            out.cancelled = true;
-                            break;
-                        }
-                        if (!out.any_output) {
-                            failure.kind = KindOf(piece.error());
-                            failure.error.message = piece.error().detail;
+                for (auto& ev : events) {
+                    bool forward = true;
+                    if (auto* c = std::get_if<ContentDelta>(&ev)) {
+                        if (keep_text) out.result.content += c->text;
+                    } else if (auto* rd = std::get_if<ReasoningDelta>(&ev)) {
+                        if (keep_text) out.result.reasoning += rd->text;
+                    } else if (auto* t = std::get_if<ToolCallDelta>(&ev)) {
+                        if (keep_text) tools.Add(*t);
+                    } else if (auto* u = std::get_if<Usage>(&ev)) {
+                        out.result.usage = *u;
+                    } else if (auto* f = std::get_if<Finish>(&ev)) {
+                        out.result.finish_reason = f->reason;
+                    } else if (auto* e = std::get_if<UpstreamError>(&ev)) {
+                        forward = false;
+                        out.error_code = e->code;
+                        if (!out.any_output && !final_error) {
+                            NewFailure(retry, FailureKind::kStreamError).error = *e;
                             failed = true;
-                            break;
+                        } else {
+                            out.error = ToHubError(FailureKind::kStreamError, *e);
+                            final_error = true;
                         }
-                        events = reader.Finish();  // yields an incomplete_stream error
                         done = true;
-                    } else if (piece->empty()) {
-                        events = reader.Finish();
+                    } else if (std::holds_alternative<Done>(ev)) {
                         done = true;
-                    } else {
-                        events = reader.Feed(*piece);
                     }
-                    for (auto& ev : events) {
-                        bool forward = true;
-                        if (auto* c = std::get_if<ContentDelta>(&ev)) {
-                            if (keep_text) out.result.content += c->text;
-                        } else if (auto* rd = std::get_if<ReasoningDelta>(&ev)) {
-                            if (keep_text) out.result.reasoning += rd->text;
-                        } else if (auto* t = std::get_if<ToolCallDelta>(&ev)) {
-                            if (keep_text) tools.Add(*t);
-                        } else if (auto* u = std::get_if<Usage>(&ev)) {
-                            out.result.usage = *u;
-                        } else if (auto* f = std::get_if<Finish>(&ev)) {
-                            out.result.finish_reason = f->reason;
-                        } else if (auto* e = std::get_if<UpstreamError>(&ev)) {
-                            forward = false;
-                            out.error_code = e->code;
-                            if (!out.any_output && !final_error) {
-                                failure.kind = FailureKind::kStreamError;
-                                failure.error = *e;
-                                failed = true;
-                            } else {
-                                out.error = ToHubError(FailureKind::kStreamError, *e);
-                                final_error = true;
-                            }
-                            done = true;
-                        } else if (std::holds_alternative<Done>(ev)) {
-                            done = true;
-                        }
-                        bool is_delta = std::holds_alternative<ContentDelta>(ev) ||
-                                        std::holds_alternative<ReasoningDelta>(ev) ||
-                                        std::holds_alternative<ToolCallDelta>(ev);
-                        if (is_delta && out.first_token_ms < 0) out.first_token_ms = SteadyMs() - start;
-                        if (is_delta && !out.any_output) std::string().swap(body);
-                        if (forward && sink) {
-                            if (is_delta) out.any_output = true;
-                            if (!co_await sink->OnEvent(ev)) {
-                                cancel.Trigger();
-                                out.cancelled = true;
-                                done = true;
-                                break;
-                            }
-                        } else if (is_delta) {
-                            out.any_output = true;
-                        }
-                        if (failed) break;
-                    }
-                    // One write for everything this upstream read produced.
-                    if (sink && !failed && !out.cancelled && sink->HasPending()) {
-                        const bool written = co_await sink->Flush();
-                        if (!written) {
+                    bool is_delta = std::holds_alternative<ContentDelta>(ev) ||
+                                    std::holds_alternative<ReasoningDelta>(ev) ||
+                                    std::holds_alternative<ToolCallDelta>(ev);
+                    if (is_delta && out.first_token_ms < 0) out.first_token_ms = SteadyMs() - start;
+                    if (is_delta && !out.any_output) std::string().swap(body);
+                    if (forward && sink) {
+                        if (is_delta) out.any_output = true;
+                        if (!co_await sink->OnEvent(ev)) {
                             cancel.Trigger();
                             out.cancelled = true;
                             done = true;
+                            break;
                         }
+                    } else if (is_delta) {
+                        out.any_output = true;
                     }
-                    if (failed || out.cancelled) break;
+                    if (failed) break;
                 }
-                if (!failed) {
-                    out.result.tool_calls = tools.Json();
-                    out.result.request_id = out.upstream_request_id;
-                    if (out.cancelled) {
-                        lease->Complete(KeyOutcome::kAbandoned);
-                        out.error = CancelledError();
-                    } else if (final_error || !reader.decoder().finished()) {
-                        lease->Complete(KeyOutcome::kSuccess);  // the key itself worked
-                        if (!final_error) {
-                            out.error = Error::Make(ErrorCode::kUpstream, "upstream_stream_broken",
-                                                    "The answer stream from DashScope broke off.");
-                        }
-                    } else {
-                        lease->Complete(KeyOutcome::kSuccess);
-                        out.ok = true;
+                // One write for everything this upstream read produced.
+                if (sink && !failed && !out.cancelled && sink->HasPending()) {
+                    const bool written = co_await sink->Flush();
+                    if (!written) {
+                        cancel.Trigger();
+                        out.cancelled = true;
+                        done = true;
                     }
-                    break;
                 }
+                if (failed || out.cancelled) break;
+            }
+            if (!failed) {
+                out.result.tool_calls = tools.Json();
+                out.result.request_id = out.upstream_request_id;
+                if (out.cancelled) {
+                    lease->Complete(KeyOutcome::kAbandoned);
+                    out.error = CancelledError();
+                } else if (final_error || !reader.decoder().finished()) {
+                    lease->Complete(KeyOutcome::kSuccess);  // the key itself worked
+                    if (!final_error) {
+                        out.error = Error::Make(ErrorCode::kUpstream, "upstream_stream_broken",
+                                                "The answer stream from DashScope broke off.");
+                    }
+                } else {
+                    lease->Complete(KeyOutcome::kSuccess);
+                    out.ok = true;
+                }
+                break;
             }
         }
         if (!failed) break;
-        failure.first_byte_sent = out.any_output;
-        failure.attempt = attempt;
-        auto d = DecideOnFailure(failure, opts_.retry, Jitter());
-        lease->Complete(d.key_outcome);
-        if (d.error.code == ErrorCode::kRateLimited) throttled = d.error;
-        if (d.action == UpstreamAction::kFail || attempt >= opts_.retry.max_attempts) {
-            // A 429 seen on the way explains more than a rejected spare key does.
-            out.error = throttled && d.error.code == ErrorCode::kUpstream ? *throttled : d.error;
-            break;
-        }
-        last_error = d.error;
-        obs::Info("upstream_retry", {{"request_id", req.request_id},
-                                     {"attempt", attempt},
-                                     {"action", std::string(UpstreamActionName(d.action))},
-                                     {"key_id", out.key_id},
-                                     {"code", failure.error.code},
-                                     {"detail", failure.error.message}});
-        if (d.action == UpstreamAction::kRetrySameKeyLater) {
-            co_await Sleep(d.delay);
-        } else {
-            tried.push_back(out.key_id);
-        }
+        if (!RetryAfterFailure(*retry, *lease, out, attempt, req.request_id)) break;
+        if (retry->delay.count() >= 0) co_await Sleep(retry->delay);
     }
     out.latency_ms = SteadyMs() - start;
-    co_return out;
 }
 
 net::awaitable<RawOutcome> DashScopeClient::Forward(RawRequest req, RawSink& sink, Cancel& cancel) {

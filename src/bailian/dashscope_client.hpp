@@ -23,12 +23,15 @@ struct DashScopeOptions {
     std::vector<OriginPattern> result_origins;  // where task result files may come from
 };
 
+struct ChatRetryState;  // what a chat keeps between failed attempts (dashscope_client.cpp)
+
 class DashScopeClient final : public Client {
 public:
     DashScopeClient(http::HttpClient& http, KeyPool& keys, DashScopeOptions opts,
                     const core::Clock& clock);
 
-    net::awaitable<ChatOutcome> Chat(ChatRequest req, EventSink* sink, Cancel& cancel) override;
+    net::awaitable<void> ChatInto(ChatRequest req, EventSink* sink, Cancel& cancel,
+                                  ChatOutcome& out) override;
     net::awaitable<RawOutcome> Forward(RawRequest req, RawSink& sink, Cancel& cancel) override;
     net::awaitable<core::Result<FetchedFile>> FetchResult(std::string url, std::size_t max_bytes,
                                                           Cancel& cancel) override;
@@ -40,6 +43,16 @@ public:
     static nlohmann::json TakeCompatibleBody(ChatRequest& req);
 
 private:
+    // One chat attempt's request, sent with the lease's key (its own coroutine: the request
+    // is not kept in ChatInto's frame).
+    net::awaitable<core::Result<std::unique_ptr<http::ClientResponse>>> SendChat(
+        const KeyLease& lease, const std::string& body, bool stream, Cancel& cancel);
+    // After a failed attempt (retry.failure): completes the lease as the retry policy says;
+    // false = no retry, out.error set; true = retry after retry.delay (negative: at once,
+    // with another key).
+    bool RetryAfterFailure(ChatRetryState& retry, KeyLease& lease, ChatOutcome& out,
+                           int attempt, const std::string& request_id);
+
     http::HttpClient& http_;
     KeyPool& keys_;
     DashScopeOptions opts_;

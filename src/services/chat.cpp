@@ -600,7 +600,8 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     creq.request_id = req.request_id;
     TurnSink sink(observer);
     const std::int64_t started_at = clock_.NowMs();
-    bailian::ChatOutcome outcome = co_await upstream_.Chat(std::move(creq), &sink, cancel);
+    bailian::ChatOutcome outcome;  // written in place: one copy in a streamed turn's frames
+    co_await upstream_.ChatInto(std::move(creq), &sink, cancel, outcome);
 
     bailian::Usage& usage = outcome.result.usage;
     if (usage.input_tokens == 0 && usage.output_tokens == 0 &&

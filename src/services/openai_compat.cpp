@@ -571,45 +571,58 @@ bool Thinks(const ModelInfo& info, const json& parameters) {
 
 // The api_calls row of a completion, in its own frame rather than in Complete's, which
 // lives as long as the stream.
-net::awaitable<void> RecordRun(UsageRecorder& usage, const CallSource& source,
-                               const bailian::ChatOutcome& outcome, std::int64_t started_ms,
-                               bool thinking) {
-    store::ApiCall row = usage.ChatRow(source, outcome, started_ms, thinking);
+net::awaitable<void> RecordRun(UsageRecorder& usage, const Caller& caller,
+                               const std::string& model, const bailian::ChatOutcome& outcome,
+                               std::int64_t started_ms, bool thinking) {
+    store::ApiCall row = usage.ChatRow(CompletionSource(caller, model), outcome, started_ms,
+                                       thinking);
     co_await usage.Record(std::move(row));
 }
 
 }  // namespace
 
-net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::Complete(Caller caller,
-                                                                 CompatChatRequest req,
-                                                                 bailian::EventSink* sink,
-                                                                 bailian::Cancel& cancel) {
-    const std::int64_t started_ms = clock_.NowMs();
-    CallSource source = CompletionSource(caller, req.chat.model);
+net::awaitable<void> OpenAiCompat::RecordCompletionRefusal(const Caller& caller,
+                                                           const std::string& model,
+                                                           const Error& error,
+                                                           std::int64_t started_ms) {
+    co_await RecordRefusal(CompletionSource(caller, model), error, started_ms);
+}
 
-    auto model = CheckModel(caller, req.chat.model);
-    if (!model.ok()) {
-        co_await RecordRefusal(source, model.error(), started_ms);
-        co_return model.error();
+const ModelInfo* OpenAiCompat::AdmitModel(const Caller& caller, const std::string& model,
+                                          Error& refusal) const {
+    auto m = CheckModel(caller, model);
+    if (m.ok()) return *m;
+    refusal = std::move(m.error());
+    return nullptr;
+}
+
+net::awaitable<void> OpenAiCompat::Complete(const Caller& caller, CompatChatRequest& req,
+                                            bailian::EventSink* sink, bailian::Cancel& cancel,
+                                            Run& run) {
+    // Every local here stays in the frame for the whole of a stream: what is needed only
+    // before the upstream call or after it is in the functions called, not here.
+    const std::int64_t started_ms = clock_.NowMs();
+    const ModelInfo* info = AdmitModel(caller, req.chat.model, run.outcome.error);
+    if (info == nullptr) {
+        co_await RecordCompletionRefusal(caller, req.chat.model, run.outcome.error, started_ms);
+        co_return;
     }
-    const ModelInfo& info = **model;
-    const bool thinking = Thinks(info, req.chat.parameters);
-    caller = Caller{};  // read above only: its strings are not kept for the stream's length
+    const bool thinking = Thinks(*info, req.chat.parameters);
     if (!req.chat.stream) {
         sink = nullptr;
         // DashScope refuses non-stream calls to stream-only models: stream upstream and
         // aggregate, so the client still gets one chat.completion.
-        if (info.stream_only) req.chat.stream = true;
+        if (info->stream_only) req.chat.stream = true;
     } else if (sink != nullptr) {
         req.chat.keep_text = false;  // relayed as it comes: only usage and finish are read
     }
-    Run run;
+    // The model's name as asked, for the api_calls row (the request is moved upstream).
+    std::string model = req.chat.model;
     auto t0 = std::chrono::steady_clock::now();
-    run.outcome = co_await upstream_.Chat(std::move(req.chat), sink, cancel);
+    co_await upstream_.ChatInto(std::move(req.chat), sink, cancel, run.outcome);
     run.upstream_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    co_await RecordRun(usage_, source, run.outcome, started_ms, thinking);
-    co_return run;
+    co_await RecordRun(usage_, caller, model, run.outcome, started_ms, thinking);
 }
 
 net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::CompleteRelayed(Caller caller,

@@ -136,11 +136,13 @@ public:
         bailian::ChatOutcome outcome;  // for CompleteRelayed: ok, cancelled, error, latency only
         double upstream_ms = 0;        // wall time of the upstream call (Server-Timing)
     };
-    // Runs one completion: model check, upstream call (deltas to `sink` when streaming), and
-    // the api_calls row. Errors before the upstream call come back as the Result's error
-    // (and are recorded too); upstream failures as an outcome with !ok.
-    net::awaitable<core::Result<Run>> Complete(Caller caller, CompatChatRequest req,
-                                               bailian::EventSink* sink, bailian::Cancel& cancel);
+    // Runs one completion into `run` (default-constructed by the caller, who owns it, so that
+    // a held stream's frames carry one outcome): model check, upstream call (deltas to `sink`
+    // when streaming), and the api_calls row. A refusal before the upstream call (unknown or
+    // disallowed model; recorded too) is an outcome with !ok, its error set and no attempt.
+    // `caller` and `req` must outlive the call; req.chat is moved from.
+    net::awaitable<void> Complete(const Caller& caller, CompatChatRequest& req,
+                                  bailian::EventSink* sink, bailian::Cancel& cancel, Run& run);
 
     // n > 1: DashScope's compatible mode already answers in OpenAI's shape with n choices, so
     // the request goes to it through the raw relay and the answer reaches `out` as is (streams
@@ -155,6 +157,13 @@ public:
 private:
     net::awaitable<void> RecordRefusal(CallSource source, core::Error error,
                                        std::int64_t started_ms);
+    net::awaitable<void> RecordCompletionRefusal(const Caller& caller, const std::string& model,
+                                                 const core::Error& error,
+                                                 std::int64_t started_ms);
+    // CheckModel's model, or nullptr with its error in `refusal` (not a coroutine: the
+    // Result is not kept in Complete's frame).
+    const ModelInfo* AdmitModel(const Caller& caller, const std::string& model,
+                                core::Error& refusal) const;
 
     bailian::Client& upstream_;
     const Catalog& catalog_;

@@ -33,8 +33,13 @@ class FakeUpstream final : public bailian::Client {
 public:
     explicit FakeUpstream(store::Store& store) : store_(store) {}
 
-    net::awaitable<bailian::ChatOutcome> Chat(bailian::ChatRequest req, bailian::EventSink* sink,
-                                              bailian::Cancel& cancel) override {
+    net::awaitable<void> ChatInto(bailian::ChatRequest req, bailian::EventSink* sink,
+                                  bailian::Cancel& cancel, bailian::ChatOutcome& out) override {
+        out = co_await Answer(std::move(req), sink, cancel);
+    }
+
+    net::awaitable<bailian::ChatOutcome> Answer(bailian::ChatRequest req, bailian::EventSink* sink,
+                                                bailian::Cancel& cancel) {
         requests.push_back(req);
         // What the database held when the upstream call started.
         messages_at_call.push_back(CountMessages());
