@@ -163,6 +163,30 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     void Adopt(tcp::socket sock);  // a new connection: refused over the cap, else served
     static constexpr int kAcceptBatch = 256;
     net::awaitable<void> Session(std::shared_ptr<Conn> c);
+    // Counts a request in flight from when its head is read until the guard goes (a graceful
+    // shutdown waits for it).
+    struct InFlight {
+        std::atomic<std::size_t>* n = nullptr;
+        void Arm(std::atomic<std::size_t>& counter) {
+            n = &counter;
+            ++*n;
+        }
+        ~InFlight() {
+            if (n) --*n;
+        }
+    };
+    // How reading the next request on a connection ended.
+    enum class ReadEnd {
+        kRequest,  // `req` is read: dispatch it
+        kClose,    // idle close, timeout, the client left, draining: close the connection
+        kClosed,   // an error answer was sent and the connection closed: nothing more
+    };
+    // Reads the next request into `req`. Its own coroutine: the parser and everything else
+    // used only while reading are not in Session's frame, which lives as long as the
+    // connection (and a held stream).
+    net::awaitable<ReadEnd> ReadRequest(const std::shared_ptr<Conn>& c, beast::flat_buffer& buf,
+                                        Request& req, bool& keep_alive, std::int64_t& start_us,
+                                        InFlight& in_flight);
     net::awaitable<void> Dispatch(std::shared_ptr<Conn> c, Request& req, bool& keep_alive,
                                   std::int64_t start_us);
     void Decorate(Response& r, const Request& req);
@@ -542,137 +566,13 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
     }
     beast::flat_buffer buf;
     for (;;) {
-        c->idle = true;
-        if (draining) break;
-        beast::error_code ec;
-        if (buf.size() == 0) {
-            // Wait for the first byte of the next request under the idle timeout.
-            c->lowest().expires_after(cfg.idle_timeout);
-            std::size_t n = co_await c->Io([&](auto& s) {
-                return s.async_read_some(buf.prepare(4096),
-                                         net::redirect_error(net::use_awaitable, ec));
-            });
-            if (ec) break;
-            buf.commit(n);
-        }
-        c->idle = false;
-        // The whole head arrives first (one deadline for all of it), so that its raw lines can
-        // be checked for ambiguous framing before the parser reads them.
-        c->lowest().expires_after(cfg.header_timeout);
-        std::optional<std::size_t> head_len;
-        while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kRequestHeaderLimit) {
-            std::size_t n = co_await c->Io([&](auto& s) {
-                return s.async_read_some(buf.prepare(4096),
-                                         net::redirect_error(net::use_awaitable, ec));
-            });
-            if (ec) break;
-            buf.commit(n);
-        }
-        if (ec) break;
-        if (head_len) {
-            if (auto problem = AmbiguousFraming(View(buf).substr(0, *head_len))) {
-                co_await SendErrorAndClose(
-                    c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
-                                         "Malformed HTTP request.", *problem));
-                co_return;
-            }
-        }
-        bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(kRequestHeaderLimit);
-        parser.body_limit(LargestBodyLimit(cfg));
-        co_await c->Io([&](auto& s) {
-            return bhttp::async_read_header(s, buf, parser,
-                                            net::redirect_error(net::use_awaitable, ec));
-        });
-        if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-            ec == net::error::eof || ec == net::error::connection_reset ||
-            ec == net::error::operation_aborted || ec == ssl::error::stream_truncated) {
-            break;
-        }
-        if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
-            co_await SendErrorAndClose(c, TooLarge(LargestBodyLimit(cfg)));
-            co_return;
-        }
-        if (ec) {
-            auto code = core::ErrorCode::kInvalidArgument;
-            co_await SendErrorAndClose(
-                c, core::Error::Make(code, "bad_request",
-                                     ec == bhttp::error::header_limit
-                                         ? "Request headers are too large."
-                                         : "Malformed HTTP request."));
-            co_return;
-        }
-        std::int64_t start_us = SteadyUs();
-        // From here on the request is in flight: a graceful shutdown waits for it.
-        ++requests;
-        struct InFlight {
-            std::atomic<std::size_t>& n;
-            ~InFlight() { --n; }
-        } in_flight{requests};
-        // This route's limit: a declared length over it is refused before any body is read,
-        // and a chunked body stops at it while it streams in.
-        const std::size_t body_limit = BodyLimitFor(
-            cfg, std::string_view(parser.get().method_string()), std::string_view(parser.get().target()));
-        parser.body_limit(body_limit);
-        auto len = parser.content_length();
-        if (len && *len > body_limit) {
-            co_await SendErrorAndClose(c, TooLarge(body_limit));
-            co_return;
-        }
-        if (!parser.is_done()) {
-            auto& h = parser.get();
-            if (auto it = h.find(bhttp::field::expect);
-                it != h.end() && IEquals(it->value(), "100-continue")) {
-                bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-                co_await c->Io([&](auto& s) {
-                    return bhttp::async_write(s, cont, net::redirect_error(net::use_awaitable, ec));
-                });
-                if (ec) break;
-            }
-            c->lowest().expires_after(cfg.body_timeout);
-            co_await c->Io([&](auto& s) {
-                return bhttp::async_read(s, buf, parser,
-                                         net::redirect_error(net::use_awaitable, ec));
-            });
-            if (ec == bhttp::error::body_limit) {
-                co_await SendErrorAndClose(c, TooLarge(body_limit));
-                co_return;
-            }
-            if (ec == beast::error::timeout || ec == net::error::eof ||
-                ec == bhttp::error::partial_message || ec == net::error::connection_reset ||
-                ec == ssl::error::stream_truncated) {
-                break;
-            }
-            if (ec) {
-                co_await SendErrorAndClose(
-                    c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
-                                         "Malformed HTTP request body."));
-                co_return;
-            }
-        }
-        auto msg = parser.release();
-        bool msg_keep_alive = msg.keep_alive();
-        Request req = detail::FromBeast(std::move(msg));
-        req.remote_ip = ClientIp(*c, req.headers, cfg.trusted_proxies);
-        auto rid = req.headers.Get("X-Request-Id");
-        req.request_id = rid && core::IsValidRequestId(*rid) ? std::string(*rid) : core::NewId();
-        bool keep_alive = msg_keep_alive && !draining;
-        if (req.path.empty() || req.path.front() != '/') {
-            co_await SendErrorAndClose(
-                c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
-                                     "Request target must be an absolute path."));
-            co_return;
-        }
-        if (!HttpsOrTrusted(*c, req)) {
-            Response r = render(core::Error::Make(core::ErrorCode::kForbidden, "https_required",
-                                                  "This hub answers over HTTPS only: connect "
-                                                  "through its TLS proxy."),
-                                req.request_id);
-            Decorate(r, req);
-            co_await WriteResponse(c, r, false, false);
-            Finished(req, "(https-required)", r.status, r.body.size(), start_us, "");
-            break;
-        }
+        InFlight in_flight;
+        Request req;
+        bool keep_alive = false;
+        std::int64_t start_us = 0;
+        const ReadEnd end = co_await ReadRequest(c, buf, req, keep_alive, start_us, in_flight);
+        if (end == ReadEnd::kClosed) co_return;
+        if (end == ReadEnd::kClose) break;
         // The request is read: its buffer (4 KiB or more) is not kept for the whole answer,
         // which for a stream may last minutes. Bytes of a pipelined request stay.
         buf.shrink_to_fit();
@@ -680,6 +580,139 @@ net::awaitable<void> Server::Impl::Session(std::shared_ptr<Conn> c) {
         if (!keep_alive || draining) break;
     }
     co_await Close(c);
+}
+
+net::awaitable<Server::Impl::ReadEnd> Server::Impl::ReadRequest(
+    const std::shared_ptr<Conn>& c, beast::flat_buffer& buf, Request& req, bool& keep_alive,
+    std::int64_t& start_us, InFlight& in_flight) {
+    c->idle = true;
+    if (draining) co_return ReadEnd::kClose;
+    beast::error_code ec;
+    if (buf.size() == 0) {
+        // Wait for the first byte of the next request under the idle timeout.
+        c->lowest().expires_after(cfg.idle_timeout);
+        std::size_t n = co_await c->Io([&](auto& s) {
+            return s.async_read_some(buf.prepare(4096),
+                                     net::redirect_error(net::use_awaitable, ec));
+        });
+        if (ec) co_return ReadEnd::kClose;
+        buf.commit(n);
+    }
+    c->idle = false;
+    // The whole head arrives first (one deadline for all of it), so that its raw lines can
+    // be checked for ambiguous framing before the parser reads them.
+    c->lowest().expires_after(cfg.header_timeout);
+    std::optional<std::size_t> head_len;
+    while (!(head_len = RequestHeadLength(View(buf))) && buf.size() <= kRequestHeaderLimit) {
+        std::size_t n = co_await c->Io([&](auto& s) {
+            return s.async_read_some(buf.prepare(4096),
+                                     net::redirect_error(net::use_awaitable, ec));
+        });
+        if (ec) co_return ReadEnd::kClose;
+        buf.commit(n);
+    }
+    if (ec) co_return ReadEnd::kClose;
+    if (head_len) {
+        if (auto problem = AmbiguousFraming(View(buf).substr(0, *head_len))) {
+            co_await SendErrorAndClose(
+                c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
+                                     "Malformed HTTP request.", *problem));
+            co_return ReadEnd::kClosed;
+        }
+    }
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kRequestHeaderLimit);
+    parser.body_limit(LargestBodyLimit(cfg));
+    co_await c->Io([&](auto& s) {
+        return bhttp::async_read_header(s, buf, parser,
+                                        net::redirect_error(net::use_awaitable, ec));
+    });
+    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+        ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted || ec == ssl::error::stream_truncated) {
+        co_return ReadEnd::kClose;
+    }
+    if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
+        co_await SendErrorAndClose(c, TooLarge(LargestBodyLimit(cfg)));
+        co_return ReadEnd::kClosed;
+    }
+    if (ec) {
+        auto code = core::ErrorCode::kInvalidArgument;
+        co_await SendErrorAndClose(
+            c, core::Error::Make(code, "bad_request",
+                                 ec == bhttp::error::header_limit
+                                     ? "Request headers are too large."
+                                     : "Malformed HTTP request."));
+        co_return ReadEnd::kClosed;
+    }
+    start_us = SteadyUs();
+    // From here on the request is in flight: a graceful shutdown waits for it.
+    in_flight.Arm(requests);
+    // This route's limit: a declared length over it is refused before any body is read,
+    // and a chunked body stops at it while it streams in.
+    const std::size_t body_limit = BodyLimitFor(
+        cfg, std::string_view(parser.get().method_string()), std::string_view(parser.get().target()));
+    parser.body_limit(body_limit);
+    auto len = parser.content_length();
+    if (len && *len > body_limit) {
+        co_await SendErrorAndClose(c, TooLarge(body_limit));
+        co_return ReadEnd::kClosed;
+    }
+    if (!parser.is_done()) {
+        auto& h = parser.get();
+        if (auto it = h.find(bhttp::field::expect);
+            it != h.end() && IEquals(it->value(), "100-continue")) {
+            bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+            co_await c->Io([&](auto& s) {
+                return bhttp::async_write(s, cont, net::redirect_error(net::use_awaitable, ec));
+            });
+            if (ec) co_return ReadEnd::kClose;
+        }
+        c->lowest().expires_after(cfg.body_timeout);
+        co_await c->Io([&](auto& s) {
+            return bhttp::async_read(s, buf, parser,
+                                     net::redirect_error(net::use_awaitable, ec));
+        });
+        if (ec == bhttp::error::body_limit) {
+            co_await SendErrorAndClose(c, TooLarge(body_limit));
+            co_return ReadEnd::kClosed;
+        }
+        if (ec == beast::error::timeout || ec == net::error::eof ||
+            ec == bhttp::error::partial_message || ec == net::error::connection_reset ||
+            ec == ssl::error::stream_truncated) {
+            co_return ReadEnd::kClose;
+        }
+        if (ec) {
+            co_await SendErrorAndClose(
+                c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
+                                     "Malformed HTTP request body."));
+            co_return ReadEnd::kClosed;
+        }
+    }
+    auto msg = parser.release();
+    bool msg_keep_alive = msg.keep_alive();
+    req = detail::FromBeast(std::move(msg));
+    req.remote_ip = ClientIp(*c, req.headers, cfg.trusted_proxies);
+    auto rid = req.headers.Get("X-Request-Id");
+    req.request_id = rid && core::IsValidRequestId(*rid) ? std::string(*rid) : core::NewId();
+    keep_alive = msg_keep_alive && !draining;
+    if (req.path.empty() || req.path.front() != '/') {
+        co_await SendErrorAndClose(
+            c, core::Error::Make(core::ErrorCode::kInvalidArgument, "bad_request",
+                                 "Request target must be an absolute path."));
+        co_return ReadEnd::kClosed;
+    }
+    if (!HttpsOrTrusted(*c, req)) {
+        Response r = render(core::Error::Make(core::ErrorCode::kForbidden, "https_required",
+                                              "This hub answers over HTTPS only: connect "
+                                              "through its TLS proxy."),
+                            req.request_id);
+        Decorate(r, req);
+        co_await WriteResponse(c, r, false, false);
+        Finished(req, "(https-required)", r.status, r.body.size(), start_us, "");
+        co_return ReadEnd::kClose;
+    }
+    co_return ReadEnd::kRequest;
 }
 
 bool Server::Impl::HttpsOrTrusted(const Conn& c, const Request& req) const {
