@@ -90,43 +90,57 @@ http::Response RenderAuthError(const ErrorRenderer& render, const core::Error& e
 
 }  // namespace
 
+namespace {
+
+// Who is calling: the caller of the credential (a platform key or a user JWT) allowed
+// `permission`, or the error for the answer; ctx.user_id is set once the credential is known.
+// Its own coroutine, so that the credential, the principal and the key lookup's result are
+// not in the frame that holds the caller for the whole call (a stream's length).
+net::awaitable<void> ResolveCaller(services::Accounts& accounts, services::ApiKeys& keys,
+                                   const std::string& permission, http::Context& ctx,
+                                   core::Result<services::Caller>& caller) {
+    auto credential = Credential(ctx.req);
+    if (!credential) {
+        caller = core::Error::Make(core::ErrorCode::kUnauthenticated, "unauthenticated",
+                                   "An API key is required: send Authorization: Bearer <key> or "
+                                   "x-api-key: <key>.");
+        co_return;
+    }
+    if (services::LooksLikeApiKey(*credential)) {
+        caller = co_await keys.Authenticate(std::move(*credential));
+    } else {
+        auto principal = accounts.Authenticate(*credential);
+        if (principal.ok()) {
+            caller = services::Caller{std::move(principal.value()), {}};
+        } else if (credential->rfind(services::kApiKeyTokenPrefix, 0) == 0 ||
+                   credential->find('.') == std::string::npos) {
+            // Not a JWT at all: answer like for any other bad key.
+            caller = core::Error::Make(core::ErrorCode::kUnauthenticated, "invalid_api_key",
+                                       "The API key is invalid, expired or revoked.");
+        } else {
+            caller = principal.error();
+        }
+    }
+    if (!caller.ok()) co_return;
+    ctx.user_id = caller->principal.user_id;
+    if (!permission.empty()) {
+        if (auto ok = auth::Require(caller->principal, permission); !ok.ok())
+            caller = ok.error();
+    }
+}
+
+}  // namespace
+
 http::Handler RequireKeyOrJwt(services::Accounts& accounts, services::ApiKeys& keys,
                               std::string permission, CallerHandler handler,
                               ErrorRenderer render) {
     return [&accounts, &keys, permission = std::move(permission), handler = std::move(handler),
             render = std::move(render)](http::Context& ctx) -> net::awaitable<http::Response> {
         MarkRequestStart(ctx);
-        auto credential = Credential(ctx.req);
-        if (!credential) {
-            co_return RenderAuthError(
-                render,
-                core::Error::Make(core::ErrorCode::kUnauthenticated, "unauthenticated",
-                                  "An API key is required: send Authorization: Bearer <key> or "
-                                  "x-api-key: <key>."),
-                ctx);
-        }
+        // Handlers keep references to it: it lives in this frame for the whole call.
         core::Result<services::Caller> caller = core::Error{};
-        if (services::LooksLikeApiKey(*credential)) {
-            caller = co_await keys.Authenticate(std::move(*credential));
-        } else {
-            auto principal = accounts.Authenticate(*credential);
-            if (principal.ok()) {
-                caller = services::Caller{std::move(principal.value()), {}};
-            } else if (credential->rfind(services::kApiKeyTokenPrefix, 0) == 0 ||
-                       credential->find('.') == std::string::npos) {
-                // Not a JWT at all: answer like for any other bad key.
-                caller = core::Error::Make(core::ErrorCode::kUnauthenticated, "invalid_api_key",
-                                           "The API key is invalid, expired or revoked.");
-            } else {
-                caller = principal.error();
-            }
-        }
+        co_await ResolveCaller(accounts, keys, permission, ctx, caller);
         if (!caller.ok()) co_return RenderAuthError(render, caller.error(), ctx);
-        ctx.user_id = caller->principal.user_id;
-        if (!permission.empty()) {
-            if (auto ok = auth::Require(caller->principal, permission); !ok.ok())
-                co_return RenderAuthError(render, ok.error(), ctx);
-        }
         co_return co_await handler(ctx, *caller);
     };
 }
@@ -167,14 +181,22 @@ http::Response RenderLimitError(const ErrorRenderer& render, const core::Error& 
     return r;
 }
 
+// The call's permit, or the refusal. Its own coroutine: the admission (~0.5 KB) is not kept
+// in the frame of the call.
+net::awaitable<void> Admit(services::Limits& limits, const services::Subject& who,
+                           const http::Request& req, core::Result<services::Permit>& permit) {
+    services::Admission admission = limits.Begin(who, services::EstimateRequestTokens(req.body));
+    if (!limits.Ready(admission)) co_await limits.Wait(admission);
+    permit = limits.Finish(admission);
+}
+
 // Admits the call, then runs `run(inner_ctx)` with the headers added to its answer.
 template <class Run>
-net::awaitable<http::Response> Admitted(services::Limits& limits, services::Subject who,
-                                        http::Context& ctx, ErrorRenderer render, Run run) {
-    services::Admission admission =
-        limits.Begin(who, services::EstimateRequestTokens(ctx.req.body));
-    if (!limits.Ready(admission)) co_await limits.Wait(admission);
-    auto permit = limits.Finish(admission);
+net::awaitable<http::Response> Admitted(services::Limits& limits, const services::Subject& who,
+                                        http::Context& ctx, const ErrorRenderer& render,
+                                        Run run) {
+    core::Result<services::Permit> permit = core::Error{};
+    co_await Admit(limits, who, ctx.req, permit);
     if (!permit.ok()) co_return RenderLimitError(render, permit.error(), ctx);
     HeaderStream stream(ctx.stream, permit->headers());
     http::Context inner{ctx.req, stream, ctx.user_id, ctx.route, ctx.attrs};
@@ -203,11 +225,32 @@ AuthedHandler Limited(services::Limits& limits, AuthedHandler handler) {
                http::Context& ctx,
                const auth::Principal& principal) -> net::awaitable<http::Response> {
         services::Subject who{principal.user_id, principal.role, principal.api_key_id, {}};
-        co_return co_await Admitted(limits, who, ctx, ErrorRenderer{}, [&](http::Context& inner) {
+        static const ErrorRenderer kDefault;
+        co_return co_await Admitted(limits, who, ctx, kDefault, [&](http::Context& inner) {
             return handler(inner, principal);
         });
     };
 }
+
+namespace {
+
+// A 401 from `ip`: counted against the address; past its budget the answer becomes a 429.
+// Its own coroutine: nothing of it stays in the frame of an admitted call.
+net::awaitable<http::Response> ChargeFailedAuth(services::Limits& limits,
+                                                const ErrorRenderer& render, http::Context& ctx,
+                                                http::Response r) {
+    std::int64_t retry_after_s = 0;
+    std::string ip = ctx.req.remote_ip;
+    if (co_await limits.ChargeFailedAuth(ip, &retry_after_s)) co_return r;
+    core::Error e = core::Error::Make(
+        core::ErrorCode::kRateLimited, "rate_limited",
+        "Too many failed authentications from this address; retry in " +
+            std::to_string(retry_after_s) + " s.");
+    e.retry_after_s = retry_after_s;
+    co_return RenderLimitError(render, e, ctx);
+}
+
+}  // namespace
 
 http::Handler RequireModelCall(services::Accounts& accounts, services::ApiKeys& keys,
                                services::Limits& limits, CallerHandler handler,
@@ -218,15 +261,7 @@ http::Handler RequireModelCall(services::Accounts& accounts, services::ApiKeys& 
             render = std::move(render)](http::Context& ctx) -> net::awaitable<http::Response> {
         http::Response r = co_await inner(ctx);
         if (r.status != 401 || ctx.stream.Started()) co_return r;
-        std::int64_t retry_after_s = 0;
-        std::string ip = ctx.req.remote_ip;
-        if (co_await limits.ChargeFailedAuth(ip, &retry_after_s)) co_return r;
-        core::Error e = core::Error::Make(
-            core::ErrorCode::kRateLimited, "rate_limited",
-            "Too many failed authentications from this address; retry in " +
-                std::to_string(retry_after_s) + " s.");
-        e.retry_after_s = retry_after_s;
-        co_return RenderLimitError(render, e, ctx);
+        co_return co_await ChargeFailedAuth(limits, render, ctx, std::move(r));
     };
 }
 
