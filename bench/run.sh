@@ -257,6 +257,14 @@ wrk_run() {
   non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
   sock=$(printf '%s\n' "$out" | awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}')
   W_ERR=$(( ${non2xx:-0} + ${sock:-0} ))
+  # What the errors were, when there were any (wrk's own words: non-2xx answers, and socket
+  # errors by kind).
+  W_ERRKIND=""
+  if [ "$W_ERR" -gt 0 ]; then
+    W_ERRKIND=$(printf '%s\n' "$out" | awk -v n="${non2xx:-0}" '
+      /Socket errors/ {gsub(",", ""); s = sprintf(", connect %s, read %s, write %s, timeout %s", $4, $6, $8, $10)}
+      END {printf "non-2xx %d%s", n, s}')
+  fi
 }
 
 # ---- the table --------------------------------------------------------------------------------
@@ -351,6 +359,11 @@ if want 1; then
       us=$(awk -v a="$c0" -v b="$(cpu_sum "${cpids[@]}")" -v n="${W_REQ:-0}" \
         'BEGIN {if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print 0}')
       eval "R1_${target}_${c}=(\"$W_RPS\" \"$W_P50\" \"$W_P99\" \"$W_ERR\" \"$us\")"
+      if [ "$target" = hub ] && [ "$W_ERR" -gt 0 ]; then
+        eval "R1_hub_errkind_${c}=\"$W_ERRKIND\""
+        { echo "errors: $W_ERRKIND"; echo "hub log (warn and above), last lines:"
+          tail -n 40 "$work/hub.log"; } | raw "row 1 hub c$c: failed requests"
+      fi
     done
   done
   stop_nginx
@@ -558,8 +571,9 @@ if want 1; then
     eval "s=(\"\${R1_sim_${c}[@]}\"); n=(\"\${R1_nginx_${c}[@]}\"); h=(\"\${R1_hub_${c}[@]}\")"
     row "1a sim direct, -c$c" "$(fmt_lat "${s[0]}" "${s[1]}" "${s[2]}")" "—" "—" "—"
     row "1b nginx → sim, -c$c" "$(fmt_lat "${n[0]}" "${n[1]}" "${n[2]}")" "—" "—" "—"
+    eval "hk=\"\${R1_hub_errkind_${c}:-}\""
     row "1c hub → sim (platform key), -c$c" "$(fmt_lat "${h[0]}" "${h[1]}" "${h[2]}")" \
-      "errors: hub ${h[3]}, nginx ${n[3]}, sim ${s[3]}" "—" "—"
+      "errors: hub ${h[3]}${hk:+ ($hk; hub log in the raw output)}, nginx ${n[3]}, sim ${s[3]}" "—" "—"
     ha50=$(awk -v a="${h[1]}" -v b="${s[1]}" 'BEGIN {printf "%+.2f", a - b}')
     ha99=$(awk -v a="${h[2]}" -v b="${s[2]}" 'BEGIN {printf "%+.2f", a - b}')
     na50=$(awk -v a="${n[1]}" -v b="${s[1]}" 'BEGIN {printf "%+.2f", a - b}')
