@@ -88,10 +88,6 @@ http::Response RenderAuthError(const ErrorRenderer& render, const core::Error& e
     return r;
 }
 
-}  // namespace
-
-namespace {
-
 // Who is calling: the caller of the credential (a platform key or a user JWT) allowed
 // `permission`, or the error for the answer; ctx.user_id is set once the credential is known.
 // Its own coroutine, so that the credential, the principal and the key lookup's result are

@@ -1,5 +1,6 @@
 #pragma once
-// A write lane: a queue of write jobs run in batches (the SQLite store's writer), and RunWrite, through which a coroutine awaits one without holding a pool thread.
+// A write lane: a queue of write jobs run in batches (the SQLite store's writer), and
+// RunWrite, through which a coroutine awaits one without holding a pool thread.
 // Apart from offload.hpp (included nearly everywhere) so that only the write paths see it.
 #include <atomic>
 #include <exception>

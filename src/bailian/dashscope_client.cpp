@@ -21,7 +21,9 @@ struct ChatRetryState {
     std::optional<Error> last_error;  // the last retried failure's error for the client
     std::optional<Error> throttled;   // a 429 seen on the way
     UpstreamFailure failure;          // the attempt that just failed
-    std::chrono::milliseconds delay{0};
+    // How the next attempt goes: after this wait on the same key, or (unset) at once with
+    // another key.
+    std::optional<std::chrono::milliseconds> wait;
 };
 
 namespace {
@@ -107,8 +109,9 @@ net::awaitable<WholeEnd> ReadWhole(http::ClientResponse& r, ChatOutcome& out, Ke
                                    Cancel& cancel, std::int64_t start,
                                    std::unique_ptr<ChatRetryState>& retry) {
     auto text = co_await r.ReadAll();
-    core::Result<ChatResult> parsed =
-        text.ok() ? ParseChatResponse(ApiStyle::kCompatible, *text) : core::Result<ChatResult>(text.error());
+    core::Result<ChatResult> parsed = text.ok()
+                                          ? ParseChatResponse(ApiStyle::kCompatible, *text)
+                                          : core::Result<ChatResult>(text.error());
     if (parsed.ok()) {
         out.result = std::move(parsed.value());
         if (out.result.request_id.empty()) out.result.request_id = out.upstream_request_id;
@@ -206,9 +209,9 @@ bool DashScopeClient::RetryAfterFailure(ChatRetryState& retry, KeyLease& lease, 
                                  {"code", failure.error.code},
                                  {"detail", failure.error.message}});
     if (d.action == UpstreamAction::kRetrySameKeyLater) {
-        retry.delay = d.delay;
+        retry.wait = d.delay;
     } else {
-        retry.delay = std::chrono::milliseconds(-1);  // no wait: another key
+        retry.wait.reset();
         retry.tried.push_back(out.key_id);
     }
     return true;
@@ -370,7 +373,7 @@ net::awaitable<void> DashScopeClient::ChatInto(ChatRequest req, EventSink* sink,
         }
         if (!failed) break;
         if (!RetryAfterFailure(*retry, *lease, out, attempt, req.request_id)) break;
-        if (retry->delay.count() >= 0) co_await Sleep(retry->delay);
+        if (retry->wait) co_await Sleep(*retry->wait);
     }
     out.latency_ms = SteadyMs() - start;
 }

@@ -48,8 +48,7 @@ private:
     net::awaitable<core::Result<std::unique_ptr<http::ClientResponse>>> SendChat(
         const KeyLease& lease, const std::string& body, bool stream, Cancel& cancel);
     // After a failed attempt (retry.failure): completes the lease as the retry policy says;
-    // false = no retry, out.error set; true = retry after retry.delay (negative: at once,
-    // with another key).
+    // false = no retry, out.error set; true = retry as retry.wait says.
     bool RetryAfterFailure(ChatRetryState& retry, KeyLease& lease, ChatOutcome& out,
                            int attempt, const std::string& request_id);
 

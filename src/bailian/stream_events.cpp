@@ -197,7 +197,9 @@ private:
         }
     }
     // Values the reading ignores in this role (a finish_reason that is no string is none).
-    static bool Ignorable(Slot slot) { return slot == kIgnore || slot == kIndex || slot == kFinish; }
+    static bool Ignorable(Slot slot) {
+        return slot == kIgnore || slot == kIndex || slot == kFinish;
+    }
 
     // The array of choices whose '[' was read: empty, or one object.
     bool Choices() {

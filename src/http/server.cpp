@@ -611,7 +611,6 @@ net::awaitable<Server::Impl::ReadEnd> Server::Impl::ReadRequest(
         if (ec) co_return ReadEnd::kClose;
         buf.commit(n);
     }
-    if (ec) co_return ReadEnd::kClose;
     if (head_len) {
         if (auto problem = AmbiguousFraming(View(buf).substr(0, *head_len))) {
             co_await SendErrorAndClose(
@@ -650,8 +649,9 @@ net::awaitable<Server::Impl::ReadEnd> Server::Impl::ReadRequest(
     in_flight.Arm(requests);
     // This route's limit: a declared length over it is refused before any body is read,
     // and a chunked body stops at it while it streams in.
-    const std::size_t body_limit = BodyLimitFor(
-        cfg, std::string_view(parser.get().method_string()), std::string_view(parser.get().target()));
+    const std::size_t body_limit =
+        BodyLimitFor(cfg, std::string_view(parser.get().method_string()),
+                     std::string_view(parser.get().target()));
     parser.body_limit(body_limit);
     auto len = parser.content_length();
     if (len && *len > body_limit) {
