@@ -105,6 +105,7 @@ now_ns() { date +%s%N; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+per_req_us() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print 0}'; }
 cpu_sum() { local t=0 p; for p in "$@"; do t=$(awk -v a="$t" -v b="$(cpu_s "$p")" 'BEGIN {printf "%.2f", a + b}'); done; echo "$t"; }
 alive() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 listen_overflows() { nstat -az TcpExtListenOverflows 2>/dev/null | awk '/ListenOverflows/ {print $2; f=1} END {if (!f) print 0}'; }
@@ -356,8 +357,7 @@ if want 1; then
       esac
       c0=$(cpu_sum "${cpids[@]}")
       BENCH_TOKEN=$tok wrk_run "row 1 $target c$c" -t"$t" -c"$c" -d"${DUR}s" -s bench/chat.lua "$url"
-      us=$(awk -v a="$c0" -v b="$(cpu_sum "${cpids[@]}")" -v n="${W_REQ:-0}" \
-        'BEGIN {if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print 0}')
+      us=$(per_req_us "$c0" "$(cpu_sum "${cpids[@]}")" "${W_REQ:-0}")
       eval "R1_${target}_${c}=(\"$W_RPS\" \"$W_P50\" \"$W_P99\" \"$W_ERR\" \"$us\")"
       if [ "$target" = hub ] && [ "$W_ERR" -gt 0 ]; then
         eval "R1_hub_errkind_${c}=\"$W_ERRKIND\""
@@ -405,17 +405,23 @@ if want 2; then
     msgs+="{\"role\":\"user\",\"content\":\"hello [sim:tokens=16]\"},{\"role\":\"assistant\",\"content\":\"$answer\"},"
   done
   ref_body="{\"model\":\"qwen-plus\",\"messages\":[${msgs}{\"role\":\"user\",\"content\":\"hello [sim:tokens=16]\"}],\"stream\":true,\"stream_options\":{\"include_usage\":true}}"
+  # CPU per request of each process alone (/proc/PID/stat), as in row 1: the sim answering
+  # directly, then the hub per turn (the sim's share of a turn is counted apart).
+  c0=$(cpu_s "$sim_pid")
   BENCH_TOKEN=sk-bench-00000001 BENCH_BODY=$ref_body wrk_run "row 2 reference: sim streamed" \
     -t"$THREADS" -c"$CONN" -d"${DUR}s" -s bench/chat.lua \
     "http://127.0.0.1:$sim_port/compatible-mode/v1/chat/completions"
-  R2_ref=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR")
+  R2_ref=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR" "$(per_req_us "$c0" "$(cpu_s "$sim_pid")" "${W_REQ:-0}")")
   BENCH_TOKEN=$JWT wrk_run "warm-up hub conversation" -t"$THREADS" -c"$CONN" -d"${WARM}s" \
     -s bench/conversation.lua "$hub/"
   sleep 1  # turns the warm-up left in flight finish
   read -r msgs0 calls0 <<< "$(rows_now)"
+  c0=$(cpu_s "$hub_pid"); s0=$(cpu_s "$sim_pid")
   BENCH_TOKEN=$JWT wrk_run "row 2 hub conversation" -t"$THREADS" -c"$CONN" -d"${DUR}s" \
     -s bench/conversation.lua "$hub/"
-  R2_hub=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR" "$W_REQ")
+  R2_hub=("$W_RPS" "$W_P50" "$W_P99" "$W_ERR" "$W_REQ" \
+    "$(per_req_us "$c0" "$(cpu_s "$hub_pid")" "${W_REQ:-0}")" \
+    "$(per_req_us "$s0" "$(cpu_s "$sim_pid")" "${W_REQ:-0}")")
   # Every turn wrote its question, its answer and its api_calls row: count them.
   sleep 1  # turns wrk left in flight finish
   read -r msgs1 calls1 <<< "$(rows_now)"
@@ -598,8 +604,8 @@ if want 1; then
 fi
 if want 2; then
   row "2 conversation chat (JWT, 20-message history, stored), -c$CONN" \
-    "$(fmt_lat "${R2_hub[0]}" "${R2_hub[1]}" "${R2_hub[2]}"), errors ${R2_hub[3]}; $R2_rows" \
-    "sim alone, same upstream request (streamed, 21 messages): ${R2_ref[0]} req/s, p99 ${R2_ref[2]} ms" \
+    "$(fmt_lat "${R2_hub[0]}" "${R2_hub[1]}" "${R2_hub[2]}"), errors ${R2_hub[3]}; $R2_rows; CPU per turn: hub ${R2_hub[5]} µs, sim ${R2_hub[6]} µs" \
+    "sim alone, same upstream request (streamed, 21 messages): ${R2_ref[0]} req/s, p99 ${R2_ref[2]} ms, CPU ${R2_ref[4]} µs per request" \
     "≥ 0.5 × sim alone's req/s (here: $(awk -v a="${R2_hub[0]}" -v b="${R2_ref[0]}" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print 0}')×)" \
     "$(met "${R2_hub[0]} >= 0.5 * ${R2_ref[0]}")"
 fi
