@@ -179,6 +179,12 @@ constexpr int kConfigErrorExit = 2;
 constexpr std::chrono::seconds kKeyRingRefresh{10};
 // How often a hub on a shared database re-reads the day's and month's spend of every user.
 constexpr std::chrono::seconds kSpendRefresh{10};
+// How often new messages are moved into the search index (SQLite), and how many per
+// transaction: a chat turn no longer indexes its own messages, and a search reads the few not
+// yet indexed directly.
+constexpr std::chrono::seconds kSearchIndexPeriod{1};
+constexpr std::size_t kSearchIndexBatch = 200;
+constexpr int kSearchIndexRounds = 250;
 
 // Runs `job` (blocking work) on `pool` every `period`, one run at a time, from Start() until
 // Stop() (callable from any thread).
@@ -830,6 +836,20 @@ int Serve(const Config& cfg_in, ServeMode mode) {
             obs::Warn("spend_refresh_failed", {{"error", r.error().public_message}});
     });
     if (store->Dialect() != "sqlite") spend_refresh.Start();
+    PeriodicJob search_index(io, db, kSearchIndexPeriod, [&] {
+        // Until the queue is empty (or for kSearchIndexRounds batches). Each batch takes its
+        // turn on the write lane like any write (and shares its batch's COMMIT), so that the
+        // writes of chat turns wait for one small batch at most.
+        for (int round = 0; round < kSearchIndexRounds; ++round) {
+            auto n = async::RunWriteBlocking([&] { return store->IndexSearch(kSearchIndexBatch); });
+            if (!n.ok()) {
+                obs::Warn("search_index_failed", {{"error", n.error().public_message}});
+                return;
+            }
+            if (*n < kSearchIndexBatch) return;
+        }
+    });
+    search_index.Start();
     std::unique_ptr<TlsReloader> reloader;
     if (tls) reloader = std::make_unique<TlsReloader>(io, *tls, cfg.tls_reload_check_ms);
     std::unique_ptr<BackupScheduler> backups;
@@ -872,6 +892,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         net::post(overflow_timer.get_executor(), [&overflow_timer] { overflow_timer.cancel(); });
         ring_refresh.Stop();
         spend_refresh.Stop();
+        search_index.Stop();
         if (redirect_server) redirect_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});
         crypto.Close();  // queued logins answer 503 now instead of holding up the drain
         if (metrics_server) metrics_server->BeginShutdown(std::chrono::milliseconds(0), [](bool) {});

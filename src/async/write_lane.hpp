@@ -5,6 +5,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -32,7 +33,7 @@ public:
     // queued or running (run and done before returning); on a stopped lane done(error) is
     // called at once, before returning.
     virtual void Submit(Job job) = 0;
-    // Jobs of RunWrite submitted and not yet completed (tests, metrics).
+    // Jobs of RunWrite and RunWriteBlocking submitted and not yet completed (tests, metrics).
     long InFlight() const { return in_flight_.load(); }
     void CountInFlight(long delta) { in_flight_ += delta; }
 
@@ -123,6 +124,38 @@ net::awaitable<std::invoke_result_t<F, Args...>> RunWrite(WorkerPool& pool, F fn
     auto state = std::make_shared<lane_detail::State<R, decltype(call)>>();
     state->call.emplace(std::move(call));
     return AwaitLane<R>(*lane, std::move(state));
+}
+
+// fn() -> core::Result<T>, from a thread that may block (a pool thread, never an io thread
+// nor the lane's own): on the process's write lane when there is one, queued in turn with
+// the other writes (a long series of such calls cannot keep them waiting: each waits its
+// turn), and returns after the COMMIT of its batch; without a lane it is fn() here.
+template <class F>
+std::invoke_result_t<F> RunWriteBlocking(F fn) {
+    using R = std::invoke_result_t<F>;
+    WriteLane* lane = ProcessWriteLane().load();
+    if (lane == nullptr) return fn();
+    std::optional<R> result;
+    std::exception_ptr exception;
+    std::promise<void> finished;
+    WriteLane::Job job;
+    job.run = [&] {
+        try {
+            result.emplace(fn());
+        } catch (...) {
+            exception = std::current_exception();
+        }
+    };
+    job.done = [&](const core::Error* failed) {
+        if (failed != nullptr && (!result || result->ok())) result.emplace(*failed);
+        lane->CountInFlight(-1);
+        finished.set_value();
+    };
+    lane->CountInFlight(1);
+    lane->Submit(std::move(job));
+    finished.get_future().wait();
+    if (exception) std::rethrow_exception(exception);
+    return std::move(*result);
 }
 
 }  // namespace hub::async

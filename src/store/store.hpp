@@ -87,6 +87,14 @@ public:
     virtual core::Result<SnapshotInfo> WriteSnapshot(const std::string& path) = 0;
     virtual std::string_view Dialect() const = 0;  // "sqlite", "mysql"
     virtual ReplicaState Replica() const { return {}; }
+    // Moves up to `max_rows` of the messages written since the last call (the oldest first)
+    // into the search index, in one transaction; returns how many. Search finds a message
+    // before it is indexed too (more slowly): this keeps the unindexed tail short. A dialect
+    // whose index keeps itself up to date (MySQL's FULLTEXT) has nothing to do.
+    virtual core::Result<std::size_t> IndexSearch(std::size_t max_rows) {
+        (void)max_rows;
+        return std::size_t{0};
+    }
 };
 
 }  // namespace hub::store

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { call, newUser } from '../support/api.mjs';
-import { startHub, startSim, tempDir } from '../support/hub.mjs';
+import { queryDb, startHub, startSim, tempDir, USE_MYSQL } from '../support/hub.mjs';
+import { waitFor } from '../support/wait.mjs';
 
 const HEARTBEAT_MS = 300;
 const MAX_CHARS = 2000;
@@ -569,6 +570,18 @@ output_price = 0.002
     assert.deepEqual(await search('photosynthesis garden'), [b.id]);
     assert.deepEqual(await search('nothing-like-this'), []);
     assert.deepEqual(await search('"quantum'), []);
+    // On SQLite a turn only queues its messages for the search index, which the hub fills in
+    // the background: the queue drains by itself, and search answers the same from the index.
+    if (!USE_MYSQL) {
+      await waitFor(async () => (await queryDb(hub.dataDir,
+        'SELECT count(*) AS n FROM messages_fts_pending'))[0].n === 0, 'the search queue to drain', 15000);
+      const indexed = await queryDb(hub.dataDir,
+        "SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH '\"photosynthesis\"'");
+      assert.equal(indexed[0].n, 2);  // the question and the answer that echoes it
+      assert.deepEqual(await search('photosynthesis'), [b.id]);
+      assert.deepEqual(await search('PHOTOSYN'), [b.id]);
+      assert.deepEqual(await search('叶绿体'), [b.id]);
+    }
   });
 
   test('export as Markdown and JSON', async () => {

@@ -77,11 +77,14 @@ void AddSearch(Where& w, std::string_view q, bool mysql) {
     for (const std::string& term : SplitTerms(q)) {
         if (!mysql && Utf8Length(term) >= kMinFtsChars) {
             std::string phrase = FtsPhrase(term);
+            // Messages still queued for the index (messages_fts_pending) are read directly.
             w.And(
                 "(c.seq IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ?)"
                 " OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.seq IN"
-                " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)))",
-                phrase, phrase);
+                " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?))"
+                " OR c.id IN (SELECT m.conversation_id FROM messages_fts_pending p"
+                " JOIN messages m ON m.seq = p.seq WHERE m.content LIKE ? ESCAPE '\\'))",
+                phrase, phrase, LikePattern(term));
         } else {
             std::string like = LikePattern(term);
             w.And(

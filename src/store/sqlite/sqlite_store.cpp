@@ -50,6 +50,32 @@ public:
         return InspectSqliteFile(path);
     }
 
+    core::Result<std::size_t> IndexSearch(std::size_t max_rows) override {
+        return db_->Write([&](sql::Connection& c) -> core::Result<std::size_t> {
+            std::int64_t upto = 0;
+            std::size_t n = 0;
+            {
+                HUB_SQL_ASSIGN(sql::Stmt head,
+                               c.Prepare("SELECT max(seq), count(*) FROM (SELECT seq FROM"
+                                         " messages_fts_pending ORDER BY seq LIMIT ?1)"));
+                HUB_SQL_ASSIGN(bool row,
+                               head.BindAll(static_cast<std::int64_t>(max_rows)).Step());
+                if (!row || head.IsNull(0)) return std::size_t{0};
+                upto = head.Int(0);
+                n = static_cast<std::size_t>(head.Int(1));
+            }
+            HUB_SQL_ASSIGN(sql::Stmt index,
+                           c.Prepare("INSERT INTO messages_fts (rowid, content)"
+                                     " SELECT m.seq, m.content FROM messages_fts_pending p"
+                                     " JOIN messages m ON m.seq = p.seq WHERE p.seq <= ?1"));
+            HUB_SQL_TRY(index.BindAll(upto).Run());
+            HUB_SQL_ASSIGN(sql::Stmt dequeue,
+                           c.Prepare("DELETE FROM messages_fts_pending WHERE seq <= ?1"));
+            HUB_SQL_TRY(dequeue.BindAll(upto).Run());
+            return n;
+        });
+    }
+
     Database& db() { return *db_; }
 
     // Readers are opened once the schema exists.

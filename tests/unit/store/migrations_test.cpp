@@ -219,6 +219,65 @@ TEST(Migrations, BadPathsGiveClearErrors) {
     EXPECT_EQ(empty.error().code, core::ErrorCode::kInvalidArgument);
 }
 
+// 0015 moved message indexing to a queue. A database whose messages the old triggers indexed
+// keeps finding them, and deleting one of them keeps the index in step.
+TEST(Migrations, SearchQueueKeepsWhatTheOldTriggersIndexed) {
+    TempDir dir;
+    const std::string path = dir.File("hub.db");
+    const auto& all = sqliteMigrations();
+    std::vector<Migration> before(all.begin(), all.begin() + 14);
+    ASSERT_EQ(before.back().version, 14);
+    std::string user_id, conversation_id, kept_id;
+    {
+        ASSERT_OK_AND_ASSIGN(auto old, Open(path, before));
+        User u;
+        u.username = "legacy";
+        u.email = "legacy@example.com";
+        u.password_hash = "$2b$12$hash";
+        u.role = "user";
+        ASSERT_OK_AND_ASSIGN(User made, old->Users().Create(u));
+        user_id = made.id;
+        Conversation c;
+        c.user_id = user_id;
+        c.title = "Legacy";
+        ASSERT_OK_AND_ASSIGN(Conversation conv, old->Conversations().Create(c));
+        conversation_id = conv.id;
+        for (const char* text : {"indexed long ago", "another old message"}) {
+            Message m;
+            m.conversation_id = conversation_id;
+            m.role = MessageRole::kUser;
+            m.content = text;
+            ASSERT_OK_AND_ASSIGN(Message saved, old->Messages().Append(user_id, m));
+            kept_id = saved.id;
+        }
+    }
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path));
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages_fts_pending"), "0");
+    ConversationQuery q;
+    q.q = "long ago";
+    ASSERT_OK_AND_ASSIGN(auto found, store->Conversations().List(user_id, q));
+    ASSERT_EQ(found.items.size(), 1u);
+    EXPECT_EQ(found.items[0].id, conversation_id);
+    MessagePatch edit;  // an edit of a message the old triggers indexed
+    edit.content = "rewritten";
+    ASSERT_OK(store->Messages().Update(user_id, kept_id, edit));
+    ASSERT_OK_AND_ASSIGN(std::size_t n, store->IndexSearch(10));
+    EXPECT_EQ(n, 1u);
+    EXPECT_EQ(QueryText(path,
+                        "SELECT count(*) FROM messages_fts('\"old message\"')"),
+              "0");
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages_fts('rewritten')"), "1");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db,
+                           "INSERT INTO messages_fts (messages_fts, rank)"
+                           " VALUES ('integrity-check', 1)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+}
+
 TEST(Migrations, InMemoryDatabaseWorks) {
     ASSERT_OK_AND_ASSIGN(auto store, Open(":memory:"));
     ASSERT_OK_AND_ASSIGN(SchemaState s, store->SchemaStatus());

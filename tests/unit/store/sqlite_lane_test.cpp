@@ -404,6 +404,65 @@ TEST(SqliteLane, StopRunsTheQueueThenRefuses) {
     EXPECT_TRUE(Put(*db, "blocking", 1).ok());
 }
 
+// RunWriteBlocking (background work on a pool thread, such as indexing the search queue)
+// waits its turn on a busy lane behind the writes queued before it, runs on the lane's thread
+// in the next batch, and returns after that batch's COMMIT, whose failure it reports.
+TEST(SqliteLane, RunWriteBlockingTakesItsTurnOnTheLaneAndReportsTheCommit) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string());
+    UseLane use(db.get());
+    auto blocker = std::make_unique<LaneBlocker>(*db);
+    async::WriteLane::Job first;  // queued before the blocking call
+    first.run = [&db] { ASSERT_TRUE(Put(*db, "first", 1).ok()); };
+    first.done = [](const core::Error*) {};
+    db->Submit(std::move(first));
+    std::thread::id ran_on;
+    std::optional<core::Result<void>> r;
+    std::thread caller([&] {
+        r.emplace(async::RunWriteBlocking([&]() {
+            ran_on = std::this_thread::get_id();
+            return Put(*db, "second", 2);
+        }));
+    });
+    while (db->InFlight() < 1) std::this_thread::yield();  // queued behind "first"
+    blocker->Release();
+    caller.join();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->ok());
+    EXPECT_NE(ran_on, caller.get_id());  // the lane's thread, not the caller's
+    EXPECT_EQ(KeysInRowidOrder(*db), (std::vector<std::string>{"first", "second"}));
+
+    // A COMMIT that fails (an orphan child, refused only then) comes back as the result.
+    blocker = std::make_unique<LaneBlocker>(*db);
+    async::WriteLane::Job orphan;
+    orphan.run = [&db] {
+        (void)db->Write([](Connection& c) -> core::Result<void> {
+            HUB_SQL_ASSIGN(Stmt st, c.Prepare("INSERT INTO child (k, parent) VALUES ('c', 'none')"));
+            return st.Run();
+        });
+    };
+    orphan.done = [](const core::Error*) {};
+    db->Submit(std::move(orphan));
+    std::thread failing([&] {
+        r.emplace(async::RunWriteBlocking([&]() { return Put(*db, "lost", 3); }));
+    });
+    while (db->InFlight() < 1) std::this_thread::yield();
+    blocker->Release();
+    failing.join();
+    ASSERT_TRUE(r.has_value());
+    ASSERT_FALSE(r->ok());
+    EXPECT_EQ(r->error().api_code, "invalid_reference");
+    EXPECT_FALSE(Has(*db, "lost").value());
+
+    // Without a lane it runs on the calling thread.
+    async::ProcessWriteLane().store(nullptr);
+    auto direct = async::RunWriteBlocking([&]() -> core::Result<std::thread::id> {
+        return std::this_thread::get_id();
+    });
+    ASSERT_TRUE(direct.ok());
+    EXPECT_EQ(direct.value(), std::this_thread::get_id());
+}
+
 // Without a lane (MariaDB) RunWrite is Run: the pool.
 TEST(SqliteLane, RunWriteWithoutALaneUsesThePool) {
     async::WorkerPool pool("db", 1);

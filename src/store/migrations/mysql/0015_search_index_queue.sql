@@ -1,0 +1,4 @@
+-- SQLite's message search moved its indexing off the request path in this step (a queue
+-- table and new triggers). MariaDB's FULLTEXT indexes are kept by InnoDB itself, so there is
+-- nothing to change here: the step exists so that both dialects are at the same schema
+-- version (a copy between them compares the two).
