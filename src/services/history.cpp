@@ -1,15 +1,81 @@
 #include "services/history.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "cache/topics.hpp"
 #include "core/id.hpp"
 
 namespace hub::services {
 
 namespace {
-constexpr std::string_view kHeader = "hist1\n";
+// A cached history: this header, then one record per message, oldest first. A record is its
+// length (4 bytes) and then its fields, a string as its length (4 bytes) and its bytes, a
+// number as 8 bytes, all little-endian. Reading one back is a few copies, with no parsing: a
+// chat turn reads its whole history on every turn. A value in any other shape (an older
+// encoding, a stale marker, damage) reads as a miss.
+constexpr std::string_view kHeader = "hist2\n";
 constexpr std::string_view kStalePrefix = "!stale:";
+
+void PutU32(std::string& out, std::uint32_t v) {
+    char b[4];
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    out.append(b, 4);
+}
+
+void PutI64(std::string& out, std::int64_t v) {
+    auto u = static_cast<std::uint64_t>(v);
+    char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((u >> (8 * i)) & 0xff);
+    out.append(b, 8);
+}
+
+void PutStr(std::string& out, std::string_view v) {
+    PutU32(out, static_cast<std::uint32_t>(v.size()));
+    out.append(v);
+}
+
+// Reads what the Put functions wrote; any short or malformed read makes ok false for good.
+struct Reader {
+    std::string_view in;
+    bool ok = true;
+
+    std::uint64_t Fixed(int bytes) {
+        if (!ok || in.size() < static_cast<std::size_t>(bytes)) {
+            ok = false;
+            return 0;
+        }
+        std::uint64_t v = 0;
+        for (int i = 0; i < bytes; ++i)
+            v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+        in.remove_prefix(static_cast<std::size_t>(bytes));
+        return v;
+    }
+    std::uint32_t U32() { return static_cast<std::uint32_t>(Fixed(4)); }
+    std::int64_t I64() { return static_cast<std::int64_t>(Fixed(8)); }
+    std::string_view Str() {
+        std::uint32_t n = U32();
+        if (!ok || in.size() < n) {
+            ok = false;
+            return {};
+        }
+        std::string_view v = in.substr(0, n);
+        in.remove_prefix(n);
+        return v;
+    }
+};
+
+// The records of a history value (after its header): how many there are, and how many bytes
+// the first `n` of them take. A damaged tail is not counted (the value reads as a miss anyway).
+std::size_t CountRecords(std::string_view records) {
+    Reader r{records};
+    std::size_t n = 0;
+    while (!r.in.empty() && (r.Str(), r.ok)) ++n;
+    return n;
+}
+
+std::size_t BytesOfFirst(std::string_view records, std::size_t n) {
+    Reader r{records};
+    for (std::size_t i = 0; i < n && r.ok; ++i) r.Str();
+    return records.size() - r.in.size();
+}
 }  // namespace
 
 HistoryCache::HistoryCache(cache::Cache& cache, std::size_t max_messages)
@@ -51,16 +117,25 @@ std::string HistoryCache::StaleMarker() {
 }
 
 std::string HistoryCache::EncodeOne(const store::Message& m) {
-    nlohmann::json j = {
-        {"i", m.id},    {"r", std::string(store::ToString(m.role))},   {"c", m.content},
-        {"m", m.model}, {"s", std::string(store::ToString(m.status))}, {"t", m.created_at}};
-    if (m.parent_id) j["p"] = *m.parent_id;
-    if (!m.error_code.empty()) j["e"] = m.error_code;
-    if (m.input_tokens) j["in"] = m.input_tokens;
-    if (m.output_tokens) j["out"] = m.output_tokens;
-    if (!m.attachments.empty()) j["a"] = m.attachments;
-    // dump() escapes control characters, so one message is one line.
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::string body;
+    body.reserve(64 + m.id.size() + m.content.size() + m.model.size());
+    PutStr(body, m.id);
+    PutStr(body, store::ToString(m.role));
+    PutStr(body, store::ToString(m.status));
+    PutStr(body, m.content);
+    PutStr(body, m.model);
+    PutI64(body, m.created_at);
+    PutI64(body, m.parent_id ? 1 : 0);
+    PutStr(body, m.parent_id ? std::string_view(*m.parent_id) : std::string_view());
+    PutStr(body, m.error_code);
+    PutI64(body, m.input_tokens);
+    PutI64(body, m.output_tokens);
+    PutU32(body, static_cast<std::uint32_t>(m.attachments.size()));
+    for (const auto& a : m.attachments) PutStr(body, a);
+    std::string record;
+    record.reserve(4 + body.size());
+    PutStr(record, body);
+    return record;
 }
 
 std::string HistoryCache::Encode(const std::vector<store::Message>& messages) {
@@ -71,33 +146,34 @@ std::string HistoryCache::Encode(const std::vector<store::Message>& messages) {
 
 std::optional<std::vector<store::Message>> HistoryCache::Decode(std::string_view text) {
     if (text.substr(0, kHeader.size()) != kHeader) return std::nullopt;
-    text.remove_prefix(kHeader.size());
+    Reader records{text.substr(kHeader.size())};
     std::vector<store::Message> out;
-    try {
-        while (!text.empty()) {
-            auto nl = text.find('\n');
-            if (nl == std::string_view::npos) return std::nullopt;
-            auto j = nlohmann::json::parse(text.substr(0, nl));
-            text.remove_prefix(nl + 1);
-            store::Message m;
-            m.id = j.at("i").get<std::string>();
-            auto role = store::ParseMessageRole(j.at("r").get<std::string>());
-            auto status = store::ParseMessageStatus(j.at("s").get<std::string>());
-            if (!role || !status) return std::nullopt;
-            m.role = *role;
-            m.status = *status;
-            m.content = j.at("c").get<std::string>();
-            m.model = j.value("m", "");
-            m.created_at = j.at("t").get<std::int64_t>();
-            if (j.contains("p")) m.parent_id = j["p"].get<std::string>();
-            m.error_code = j.value("e", "");
-            m.input_tokens = j.value("in", std::int64_t{0});
-            m.output_tokens = j.value("out", std::int64_t{0});
-            if (j.contains("a")) m.attachments = j["a"].get<std::vector<std::string>>();
-            out.push_back(std::move(m));
-        }
-    } catch (const nlohmann::json::exception&) {
-        return std::nullopt;
+    while (!records.in.empty()) {
+        Reader r{records.Str()};
+        if (!records.ok) return std::nullopt;
+        store::Message m;
+        m.id = r.Str();
+        auto role = store::ParseMessageRole(r.Str());
+        auto status = store::ParseMessageStatus(r.Str());
+        m.content = r.Str();
+        m.model = r.Str();
+        m.created_at = r.I64();
+        bool has_parent = r.I64() != 0;
+        std::string_view parent = r.Str();
+        if (has_parent) m.parent_id = std::string(parent);
+        m.error_code = r.Str();
+        m.input_tokens = r.I64();
+        m.output_tokens = r.I64();
+        std::uint32_t attachments = r.U32();
+        // Each attachment takes at least its 4-byte length: a count the record cannot hold
+        // is damage, not a reason to reserve.
+        if (!r.ok || attachments > r.in.size() / 4) return std::nullopt;
+        m.attachments.reserve(attachments);
+        for (std::uint32_t i = 0; i < attachments; ++i) m.attachments.emplace_back(r.Str());
+        if (!r.ok || !r.in.empty() || !role || !status) return std::nullopt;
+        m.role = *role;
+        m.status = *status;
+        out.push_back(std::move(m));
     }
     return out;
 }
@@ -127,7 +203,7 @@ void HistoryCache::Install(std::string_view conversation_id,
 }
 
 void HistoryCache::Append(std::string_view conversation_id, const store::Message& message) {
-    std::string line = EncodeOne(message);
+    std::string record = EncodeOne(message);
     std::string marker = StaleMarker();
     std::size_t max = max_messages_;
     cache_.Update(Key(conversation_id), [&](std::optional<std::string>& value) {
@@ -135,17 +211,11 @@ void HistoryCache::Append(std::string_view conversation_id, const store::Message
             value = std::move(marker);  // a load running now must not install an older history
             return;
         }
-        *value += line;
-        // Trim the oldest lines beyond the bound.
-        std::size_t lines = 0;
-        for (char c : *value) lines += c == '\n';
-        std::size_t messages = lines - 1;  // the header line
-        if (messages > max) {
-            std::size_t drop = messages - max;
-            std::size_t pos = kHeader.size();
-            while (drop-- > 0) pos = value->find('\n', pos) + 1;
-            value->erase(kHeader.size(), pos - kHeader.size());
-        }
+        *value += record;
+        // Trim the oldest records beyond the bound.
+        std::string_view records = std::string_view(*value).substr(kHeader.size());
+        std::size_t messages = CountRecords(records);
+        if (messages > max) value->erase(kHeader.size(), BytesOfFirst(records, messages - max));
     });
     Publish(conversation_id);
 }

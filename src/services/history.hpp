@@ -66,7 +66,7 @@ public:
     // Serialisation (pure; exposed for tests).
     static std::string Encode(const std::vector<store::Message>& messages);
     static std::optional<std::vector<store::Message>> Decode(std::string_view text);
-    static std::string EncodeOne(const store::Message& m);  // one line, with '\n'
+    static std::string EncodeOne(const store::Message& m);  // one record
 
 private:
     std::string Key(std::string_view conversation_id) const;

@@ -62,7 +62,45 @@ TEST_F(HistoryCacheTest, EncodeDecodeKeepsWhatTheContextNeeds) {
     EXPECT_EQ((*back)[1].reasoning, "");
     EXPECT_TRUE(HistoryCache::Decode(HistoryCache::Encode({})));
     EXPECT_FALSE(HistoryCache::Decode("garbage"));
-    EXPECT_FALSE(HistoryCache::Decode("hist1\n{\"i\":1}\n"));
+    // The earlier JSON-lines encoding (a hub of an older version, a shared cache) is a miss.
+    EXPECT_FALSE(HistoryCache::Decode(
+        "hist1\n{\"i\":\"a\",\"r\":\"user\",\"c\":\"hi\",\"s\":\"complete\",\"t\":1}\n"));
+}
+
+// A damaged value is a miss (the history is read again from the database), never a wrong
+// history nor a crash: every truncation and every single-byte change of an encoded value.
+TEST_F(HistoryCacheTest, ADamagedValueIsAMiss) {
+    Message a = M("a", MessageRole::kUser, "question with 中文");
+    a.attachments = {"up-1"};
+    Message b = M("bb", MessageRole::kAssistant, "answer");
+    b.parent_id = "a";
+    const std::string good = HistoryCache::Encode({a, b});
+    ASSERT_TRUE(HistoryCache::Decode(good));
+    for (std::size_t n = 0; n < good.size(); ++n) {
+        auto cut = HistoryCache::Decode(std::string_view(good).substr(0, n));
+        // A cut at a record boundary is a shorter, valid history; anywhere else, a miss.
+        if (cut) {
+            EXPECT_LT(cut->size(), 2u) << n;
+        }
+    }
+    int misses = 0;
+    for (std::size_t i = 0; i < good.size(); ++i) {
+        for (unsigned char flip : {0x01, 0x80, 0xff}) {
+            std::string bad = good;
+            bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ flip);
+            auto back = HistoryCache::Decode(bad);  // must not crash or over-read (sanitizers)
+            if (!back) {
+                ++misses;
+            } else {
+                EXPECT_LE(back->size(), 2u);
+            }
+        }
+    }
+    EXPECT_GT(misses, 0);
+    // A record length or attachment count far past the value's end.
+    std::string huge = good;
+    huge[6] = huge[7] = huge[8] = static_cast<char>(0xff);
+    EXPECT_FALSE(HistoryCache::Decode(huge));
 }
 
 TEST_F(HistoryCacheTest, MissInstallHitAppend) {
