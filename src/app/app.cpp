@@ -181,10 +181,12 @@ constexpr std::chrono::seconds kKeyRingRefresh{10};
 constexpr std::chrono::seconds kSpendRefresh{10};
 // How often new messages are moved into the search index (SQLite), and how many per
 // transaction: a chat turn no longer indexes its own messages, and a search reads the few not
-// yet indexed directly.
+// yet indexed directly. FTS5 writes a segment per batch and merges segments as the index
+// grows, so a message costs less in a larger batch (on a 60,000-message index: ~13 µs of CPU
+// in batches of 200, ~8 µs in batches of 1,000, which hold the write lane ~8 ms).
 constexpr std::chrono::seconds kSearchIndexPeriod{1};
-constexpr std::size_t kSearchIndexBatch = 200;
-constexpr int kSearchIndexRounds = 250;
+constexpr std::size_t kSearchIndexBatch = 1000;
+constexpr int kSearchIndexRounds = 50;
 
 // Runs `job` (blocking work) on `pool` every `period`, one run at a time, from Start() until
 // Stop() (callable from any thread).
