@@ -840,10 +840,10 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     if (store->Dialect() != "sqlite") spend_refresh.Start();
     PeriodicJob search_index(io, db, kSearchIndexPeriod, [&] {
         // Until the queue is empty (or for kSearchIndexRounds batches). Each batch takes its
-        // turn on the write lane like any write (and shares its batch's COMMIT), so that the
-        // writes of chat turns wait for one small batch at most.
+        // turn on the write lane like any write (IndexSearch), so that the writes of chat turns
+        // wait for one batch at most.
         for (int round = 0; round < kSearchIndexRounds; ++round) {
-            auto n = async::RunWriteBlocking([&] { return store->IndexSearch(kSearchIndexBatch); });
+            auto n = store->IndexSearch(kSearchIndexBatch);
             if (!n.ok()) {
                 obs::Warn("search_index_failed", {{"error", n.error().public_message}});
                 return;

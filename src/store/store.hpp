@@ -88,9 +88,10 @@ public:
     virtual std::string_view Dialect() const = 0;  // "sqlite", "mysql"
     virtual ReplicaState Replica() const { return {}; }
     // Moves up to `max_rows` of the messages written since the last call (the oldest first)
-    // into the search index, in one transaction; returns how many. Search finds a message
-    // before it is indexed too (more slowly): this keeps the unindexed tail short. A dialect
-    // whose index keeps itself up to date (MySQL's FULLTEXT) has nothing to do.
+    // into the search index, in one transaction (on the process's write lane when there is one:
+    // blocks, so call it from a pool thread); returns how many. Search finds a message before it
+    // is indexed too (more slowly): this keeps the unindexed tail short. A dialect whose index
+    // keeps itself up to date (MySQL's FULLTEXT) has nothing to do.
     virtual core::Result<std::size_t> IndexSearch(std::size_t max_rows) {
         (void)max_rows;
         return std::size_t{0};

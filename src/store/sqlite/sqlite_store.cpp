@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "async/write_lane.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/migrate.hpp"
 #include "store/sql/sql_store.hpp"
@@ -51,6 +52,26 @@ public:
     }
 
     core::Result<std::size_t> IndexSearch(std::size_t max_rows) override {
+        // An empty queue (an idle hub, every second) costs a read, not a write transaction.
+        HUB_SQL_ASSIGN(bool queued, db_->Read([](sql::Connection& c) -> core::Result<bool> {
+            HUB_SQL_ASSIGN(sql::Stmt st,
+                           c.Prepare("SELECT EXISTS (SELECT 1 FROM messages_fts_pending)"));
+            HUB_SQL_ASSIGN(bool row, st.Step());
+            return row && st.Int(0) != 0;
+        }));
+        if (!queued) return std::size_t{0};
+        // On the process's write lane when it runs (in turn with the chat turns' writes, sharing
+        // a COMMIT with them), else a write of its own.
+        return async::RunWriteBlocking([&] { return IndexBatch(max_rows); });
+    }
+
+    Database& db() { return *db_; }
+
+    // Readers are opened once the schema exists.
+    core::Result<void> OpenReaders() { return db_->OpenReaders(); }
+
+private:
+    core::Result<std::size_t> IndexBatch(std::size_t max_rows) {
         return db_->Write([&](sql::Connection& c) -> core::Result<std::size_t> {
             std::int64_t upto = 0;
             std::size_t n = 0;
@@ -76,12 +97,6 @@ public:
         });
     }
 
-    Database& db() { return *db_; }
-
-    // Readers are opened once the schema exists.
-    core::Result<void> OpenReaders() { return db_->OpenReaders(); }
-
-private:
     std::unique_ptr<Database> db_;
     std::vector<Migration> migrations_;
 };
