@@ -47,6 +47,27 @@ struct State {
     std::optional<Call> call;
     std::optional<R> result;
     std::exception_ptr exception;
+
+    // On the lane's thread: runs the call, keeping its result or the exception it threw.
+    void Run() {
+        try {
+            result.emplace((*call)());
+        } catch (...) {
+            exception = std::current_exception();
+        }
+    }
+    // After the batch, when the call threw nothing: its result, unless the batch failed (the
+    // COMMIT, or the BEGIN: then the call never ran) where the call had succeeded.
+    R Settle(const core::Error* failed) {
+        if (!result) {
+            return failed != nullptr ? R(*failed)
+                                     : R(core::Error::Make(core::ErrorCode::kInternal,
+                                                           "database_error", "database error",
+                                                           "write lane: job not run"));
+        }
+        if (failed != nullptr && result->ok()) return R(*failed);
+        return std::move(*result);
+    }
 };
 }  // namespace lane_detail
 
@@ -61,29 +82,11 @@ net::awaitable<R> AwaitLane(WriteLane& lane, std::shared_ptr<State> state) {
         std::shared_ptr<State> st = state;
         lane.CountInFlight(1);
         WriteLane::Job job;
-        job.run = [st] {
-            try {
-                st->result.emplace((*st->call)());
-            } catch (...) {
-                st->exception = std::current_exception();
-            }
-        };
+        job.run = [st] { st->Run(); };
         job.done = [lane = &lane, st, h = std::move(h), ex = std::move(ex)](
                        const core::Error* failed) mutable {
             std::optional<R> out;
-            if (!st->exception) {
-                if (!st->result) {
-                    out.emplace(failed != nullptr
-                                    ? *failed
-                                    : core::Error::Make(core::ErrorCode::kInternal,
-                                                        "database_error", "database error",
-                                                        "write lane: job not run"));
-                } else if (failed != nullptr && st->result->ok()) {
-                    out.emplace(*failed);
-                } else {
-                    out = std::move(st->result);
-                }
-            }
+            if (!st->exception) out.emplace(st->Settle(failed));
             st->call.reset();  // the captured arguments go now, on the lane's thread
             lane->CountInFlight(-1);
             // The handler moves into the posted function: it lives and dies on its executor.
@@ -135,27 +138,22 @@ std::invoke_result_t<F> RunWriteBlocking(F fn) {
     using R = std::invoke_result_t<F>;
     WriteLane* lane = ProcessWriteLane().load();
     if (lane == nullptr) return fn();
-    std::optional<R> result;
-    std::exception_ptr exception;
+    lane_detail::State<R, F> st;
+    st.call.emplace(std::move(fn));
+    std::optional<R> out;
     std::promise<void> finished;
     WriteLane::Job job;
-    job.run = [&] {
-        try {
-            result.emplace(fn());
-        } catch (...) {
-            exception = std::current_exception();
-        }
-    };
+    job.run = [&st] { st.Run(); };
     job.done = [&](const core::Error* failed) {
-        if (failed != nullptr && (!result || result->ok())) result.emplace(*failed);
+        if (!st.exception) out.emplace(st.Settle(failed));
         lane->CountInFlight(-1);
         finished.set_value();
     };
     lane->CountInFlight(1);
     lane->Submit(std::move(job));
     finished.get_future().wait();
-    if (exception) std::rethrow_exception(exception);
-    return std::move(*result);
+    if (st.exception) std::rethrow_exception(st.exception);
+    return std::move(*out);
 }
 
 }  // namespace hub::async

@@ -14,18 +14,15 @@ namespace {
 constexpr std::string_view kHeader = "hist2\n";
 constexpr std::string_view kStalePrefix = "!stale:";
 
-void PutU32(std::string& out, std::uint32_t v) {
-    char b[4];
-    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-    out.append(b, 4);
-}
-
-void PutI64(std::string& out, std::int64_t v) {
-    auto u = static_cast<std::uint64_t>(v);
+// `v` as `bytes` little-endian bytes at `at` (which must exist), or appended (npos).
+void PutFixed(std::string& out, std::uint64_t v, int bytes, std::size_t at = std::string::npos) {
     char b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((u >> (8 * i)) & 0xff);
-    out.append(b, 8);
+    for (int i = 0; i < bytes; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    if (at == std::string::npos) out.append(b, static_cast<std::size_t>(bytes));
+    else out.replace(at, static_cast<std::size_t>(bytes), b, static_cast<std::size_t>(bytes));
 }
+void PutU32(std::string& out, std::uint32_t v) { PutFixed(out, v, 4); }
+void PutI64(std::string& out, std::int64_t v) { PutFixed(out, static_cast<std::uint64_t>(v), 8); }
 
 void PutStr(std::string& out, std::string_view v) {
     PutU32(out, static_cast<std::uint32_t>(v.size()));
@@ -117,24 +114,22 @@ std::string HistoryCache::StaleMarker() {
 }
 
 std::string HistoryCache::EncodeOne(const store::Message& m) {
-    std::string body;
-    body.reserve(64 + m.id.size() + m.content.size() + m.model.size());
-    PutStr(body, m.id);
-    PutStr(body, store::ToString(m.role));
-    PutStr(body, store::ToString(m.status));
-    PutStr(body, m.content);
-    PutStr(body, m.model);
-    PutI64(body, m.created_at);
-    PutI64(body, m.parent_id ? 1 : 0);
-    PutStr(body, m.parent_id ? std::string_view(*m.parent_id) : std::string_view());
-    PutStr(body, m.error_code);
-    PutI64(body, m.input_tokens);
-    PutI64(body, m.output_tokens);
-    PutU32(body, static_cast<std::uint32_t>(m.attachments.size()));
-    for (const auto& a : m.attachments) PutStr(body, a);
-    std::string record;
-    record.reserve(4 + body.size());
-    PutStr(record, body);
+    std::string record(4, '\0');  // its length, filled in at the end
+    record.reserve(68 + m.id.size() + m.content.size() + m.model.size());
+    PutStr(record, m.id);
+    PutStr(record, store::ToString(m.role));
+    PutStr(record, store::ToString(m.status));
+    PutStr(record, m.content);
+    PutStr(record, m.model);
+    PutI64(record, m.created_at);
+    PutI64(record, m.parent_id ? 1 : 0);
+    PutStr(record, m.parent_id ? std::string_view(*m.parent_id) : std::string_view());
+    PutStr(record, m.error_code);
+    PutI64(record, m.input_tokens);
+    PutI64(record, m.output_tokens);
+    PutU32(record, static_cast<std::uint32_t>(m.attachments.size()));
+    for (const auto& a : m.attachments) PutStr(record, a);
+    PutFixed(record, record.size() - 4, 4, 0);
     return record;
 }
 
