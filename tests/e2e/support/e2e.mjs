@@ -182,14 +182,41 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), animations: 'disabled' });
 }
 
-/** Resolves with the JSON body of the next response whose URL path ends with `suffix`. */
+/**
+ * Resolves with the JSON body of the next response whose URL path ends with `suffix`. When none
+ * with `status` comes, the error says what became of every such request meanwhile (never sent,
+ * answered with another status and what it said, failed) and where the page is.
+ */
 export function nextJson(page, method, suffix, status = 200) {
+  const matches = (r) => r.method() === method && new URL(r.url()).pathname.endsWith(suffix);
+  const seen = new Map(); // request → what became of it
+  const sent = (r) => matches(r) && seen.set(r, 'sent, no answer');
+  const answered = (resp) => {
+    const r = resp.request();
+    if (!matches(r)) return;
+    seen.set(r, `answered ${resp.status()}`);
+    if (resp.status() !== status) {
+      resp.text().then((t) => seen.set(r, `answered ${resp.status()}: ${t.slice(0, 300)}`), () => undefined);
+    }
+  };
+  const failed = (r) => matches(r) && seen.set(r, `failed: ${r.failure()?.errorText}`);
+  page.on('request', sent);
+  page.on('response', answered);
+  page.on('requestfailed', failed);
   const p = page
-    .waitForResponse(
-      (r) => r.request().method() === method && new URL(r.url()).pathname.endsWith(suffix) && r.status() === status,
-      { timeout: WAIT },
+    .waitForResponse((r) => matches(r.request()) && r.status() === status, { timeout: WAIT })
+    .then(
+      (r) => (r.status() === 204 ? null : r.json()),
+      async (e) => {
+        const what = [...seen.values()].join('; ') || 'none sent';
+        throw new Error(`no ${status} answer to ${method} …${suffix} (requests: ${what}); ${await pageState(page)}`, { cause: e });
+      },
     )
-    .then((r) => (r.status() === 204 ? null : r.json()));
+    .finally(() => {
+      page.off('request', sent);
+      page.off('response', answered);
+      page.off('requestfailed', failed);
+    });
   p.catch(() => undefined); // a test that fails earlier must not also report an unhandled rejection
   return p;
 }
