@@ -79,6 +79,9 @@ const HUB_ENV = {
  * own simulator); otherwise a bailian-sim of ours, paced at `tokensPerSecond`, is the upstream.
  * `dataDir`: a data directory prepared beforehand (e.g. seeded users and calls).
  */
+/** The stacks of this test file now running (pageState shows the end of their hubs' logs). */
+const liveStacks = new Set();
+
 export async function startStack({ demo = false, tokensPerSecond = 20, env = {}, dataDir } = {}) {
   await ensureWebBuilt();
   let sim = null;
@@ -110,7 +113,7 @@ export async function startStack({ demo = false, tokensPerSecond = 20, env = {},
     if (r.status === 404) missingApi.push(route);
   }
   if (missingApi.length) process.stderr.write(`e2e: not on this hub yet (404): ${missingApi.join(', ')}\n`);
-  return {
+  const stack = {
     url,
     hub,
     sim,
@@ -118,10 +121,13 @@ export async function startStack({ demo = false, tokensPerSecond = 20, env = {},
     /** Console-error patterns for the 404s of `missingApi`. */
     missingApiErrors: missingApi.map((r) => new RegExp(`status of 404 .*${r.replaceAll('/', '\\/')}(\\?|\\)|/)`)),
     async stop() {
+      liveStacks.delete(stack);
       await hub.stop().catch(() => undefined);
       await sim?.stop().catch(() => undefined);
     },
   };
+  liveStacks.add(stack);
+  return stack;
 }
 
 /** Builds web/dist when it is missing (a fresh clone before `make web`). */
@@ -305,7 +311,8 @@ export async function pageState(page) {
   const name = `FAILED-${Date.now()}`;
   await shot(page, name).catch(() => undefined);
   const headings = await page.getByRole('heading').allInnerTexts().catch(() => []);
-  return `url ${page.url()}, headings ${JSON.stringify(headings)}, screenshot ${name}.png, problems:\n${(page.problems ?? []).join('\n')}`;
+  const hubLogs = [...liveStacks].map((s) => s.hub.logs.slice(-20).join('\n')).join('\n---\n');
+  return `url ${page.url()}, headings ${JSON.stringify(headings)}, screenshot ${name}.png, problems:\n${(page.problems ?? []).join('\n')}\nthe hub's last log lines:\n${hubLogs}`;
 }
 
 export async function signOutViaUi(page) {
