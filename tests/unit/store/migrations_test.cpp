@@ -2,8 +2,10 @@
 // bad paths. The database file is inspected with the sqlite3 C API directly.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "store/migration.hpp"
 #include "unit/store/store_fixture.hpp"
@@ -276,6 +278,100 @@ TEST(Migrations, SearchQueueKeepsWhatTheOldTriggersIndexed) {
               SQLITE_OK)
         << sqlite3_errmsg(db);
     sqlite3_close(db);
+}
+
+// The plan SQLite chooses for a statement, its lines joined by "; ".
+std::string QueryPlan(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr) !=
+        SQLITE_OK) {
+        out = std::string("error: ") + sqlite3_errmsg(db);
+    }
+    while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
+        if (!out.empty()) out += "; ";
+        out += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+// 0016 folded the list's two indexes into the statistics indexes. A database at 15 keeps its
+// calls, listed newest first (ties by id) across pages; an insert updates two indexes besides
+// the primary key; the list and the statistics read the index in order, never sorting.
+TEST(Migrations, ApiCallsListFromTheStatisticsIndexes) {
+    TempDir dir;
+    const std::string path = dir.File("hub.db");
+    const auto& all = sqliteMigrations();
+    std::vector<Migration> before(all.begin(), all.begin() + 15);
+    ASSERT_EQ(before.back().version, 15);
+    std::vector<std::string> ids, u1_ids;  // newest first
+    {
+        ASSERT_OK_AND_ASSIGN(auto old, Open(path, before));
+        std::vector<ApiCall> calls;
+        for (int i = 0; i < 7; ++i) {
+            ApiCall c;
+            c.user_id = i % 2 == 0 ? "u1" : "u2";
+            c.endpoint = "chat";
+            c.model = "qwen-plus";
+            c.status_code = 200;
+            c.created_at = 1000 + i / 2 * 10;  // pairs share a millisecond
+            calls.push_back(c);
+        }
+        ASSERT_OK_AND_ASSIGN(auto stored, old->ApiCalls().InsertBatch(calls));
+        std::sort(stored.begin(), stored.end(), [](const ApiCall& a, const ApiCall& b) {
+            return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+        });
+        for (const auto& c : stored) {
+            ids.push_back(c.id);
+            if (c.user_id == "u1") u1_ids.push_back(c.id);
+        }
+    }
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path));
+    auto listed = [&](ApiCallFilter f) {
+        std::vector<std::string> out;
+        PageRequest page;
+        page.limit = 2;
+        while (true) {
+            auto r = store->ApiCalls().List(f, page);
+            EXPECT_TRUE(r.ok());
+            if (!r.ok()) break;
+            for (const auto& c : r->items) out.push_back(c.id);
+            if (!r->next_cursor) break;
+            page.cursor = *r->next_cursor;
+        }
+        return out;
+    };
+    EXPECT_EQ(listed({}), ids);
+    ApiCallFilter u1;
+    u1.user_id = "u1";
+    EXPECT_EQ(listed(u1), u1_ids);
+
+    EXPECT_EQ(QueryText(path,
+                        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
+                        " WHERE type = 'index' AND tbl_name = 'api_calls' AND sql IS NOT NULL"
+                        " ORDER BY name)"),
+              "api_calls_stats_idx,api_calls_user_stats_idx");
+    const std::string cursor =
+        " AND (created_at < 1020 OR (created_at = 1020 AND id < 'x'))"
+        " ORDER BY created_at DESC, id DESC LIMIT 3";
+    std::string plan = QueryPlan(path, "SELECT * FROM api_calls WHERE user_id = 'u1'" + cursor);
+    EXPECT_NE(plan.find("USING INDEX api_calls_user_stats_idx"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+    plan = QueryPlan(path, "SELECT * FROM api_calls WHERE 1" + cursor);
+    EXPECT_NE(plan.find("USING INDEX api_calls_stats_idx"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+    plan = QueryPlan(path,
+                     "SELECT created_at, model, input_tokens, output_tokens, image_count,"
+                     " cost_micro_cny, latency_ms, status_code, error_code, user_id,"
+                     " coalesce(api_key_id, '') FROM api_calls WHERE user_id = 'u1'"
+                     " AND created_at >= 0 ORDER BY created_at");
+    EXPECT_NE(plan.find("USING COVERING INDEX api_calls_user_stats_idx"), std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
 TEST(Migrations, InMemoryDatabaseWorks) {
