@@ -121,6 +121,30 @@ describe('accounts in the browser', { timeout: 120_000 }, () => {
     assertNoConsoleErrors(pg, [...stack.missingApiErrors, /status of 401 .*\/api\/v1\/auth\/login/]);
   });
 
+  test('the app shell: the service worker caches it, and it opens offline; API answers are never cached', async () => {
+    const { context, page: pg } = await page({ viewport: DESKTOP, serviceWorkers: 'allow' });
+    await pg.goto(`${stack.url}/login`);
+    await pg.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    // Installed (the shell precached) and in control of the page (it claims its clients).
+    await pg.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+      }
+    });
+    const api = () => pg.evaluate(() => fetch('/api/v1/models').then((r) => String(r.status), () => 'failed'));
+    assert.equal(await api(), '401', 'online, the API answers');
+    await context.setOffline(true);
+    try {
+      await pg.reload();
+      await pg.getByRole('heading', { name: 'Sign in to Bailian Hub' }).waitFor();
+      await pg.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+      assert.equal(await api(), 'failed', 'offline, no API answer comes from the cache');
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+
   test('a deep link survives sign-in: back to the page asked for', async () => {
     const u = await apiUser(stack.url);
     const { page: pg } = await page({ viewport: DESKTOP });

@@ -150,13 +150,20 @@ export async function launchBrowser() {
 /**
  * A fresh context (own cookies and storage) and page. Console errors, uncaught page errors and
  * failed API responses are collected in `page.problems`; `assertNoConsoleErrors` checks them.
+ * The app-shell service worker is blocked unless `serviceWorkers: 'allow'`: installed, it
+ * downloads the whole shell (80-odd files) over the page's six connections while a test
+ * clicks, and takes the page over at a moment of its own; the test that is about it allows it.
  */
-export async function openPage(browser, { viewport = DESKTOP, locale = 'en-US', colorScheme = 'light' } = {}) {
+export async function openPage(
+  browser,
+  { viewport = DESKTOP, locale = 'en-US', colorScheme = 'light', serviceWorkers = 'block' } = {},
+) {
   const phone = viewport.width < 600;
   const context = await browser.newContext({
     viewport,
     locale,
     colorScheme,
+    serviceWorkers,
     isMobile: phone,
     hasTouch: phone,
     deviceScaleFactor: 1,
