@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "store/migration.hpp"
 #include "unit/store/store_fixture.hpp"
@@ -221,6 +222,23 @@ TEST(Migrations, BadPathsGiveClearErrors) {
     EXPECT_EQ(empty.error().code, core::ErrorCode::kInvalidArgument);
 }
 
+// A user and a conversation of theirs in a database at an older schema: {user id, conversation id}.
+core::Result<std::pair<std::string, std::string>> LegacyConversation(Store& old) {
+    User u;
+    u.username = "legacy";
+    u.email = "legacy@example.com";
+    u.password_hash = "$2b$12$hash";
+    u.role = "user";
+    auto made = old.Users().Create(u);
+    if (!made.ok()) return made.error();
+    Conversation c;
+    c.user_id = made->id;
+    c.title = "Legacy";
+    auto conv = old.Conversations().Create(c);
+    if (!conv.ok()) return conv.error();
+    return std::make_pair(made->id, conv->id);
+}
+
 // 0015 moved message indexing to a queue. A database whose messages the old triggers indexed
 // keeps finding them, and deleting one of them keeps the index in step.
 TEST(Migrations, SearchQueueKeepsWhatTheOldTriggersIndexed) {
@@ -232,18 +250,7 @@ TEST(Migrations, SearchQueueKeepsWhatTheOldTriggersIndexed) {
     std::string user_id, conversation_id, kept_id;
     {
         ASSERT_OK_AND_ASSIGN(auto old, Open(path, before));
-        User u;
-        u.username = "legacy";
-        u.email = "legacy@example.com";
-        u.password_hash = "$2b$12$hash";
-        u.role = "user";
-        ASSERT_OK_AND_ASSIGN(User made, old->Users().Create(u));
-        user_id = made.id;
-        Conversation c;
-        c.user_id = user_id;
-        c.title = "Legacy";
-        ASSERT_OK_AND_ASSIGN(Conversation conv, old->Conversations().Create(c));
-        conversation_id = conv.id;
+        ASSERT_OK_AND_ASSIGN(std::tie(user_id, conversation_id), LegacyConversation(*old));
         for (const char* text : {"indexed long ago", "another old message"}) {
             Message m;
             m.conversation_id = conversation_id;
@@ -372,6 +379,120 @@ TEST(Migrations, ApiCallsListFromTheStatisticsIndexes) {
     EXPECT_NE(plan.find("USING COVERING INDEX api_calls_user_stats_idx"), std::string::npos)
         << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
+// Runs one statement on the database file (foreign keys on, as the hub's connections); its
+// error message, or "" on success.
+std::string Exec(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+    char* err = nullptr;
+    std::string out;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) out = err ? err : "?";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    return out;
+}
+
+// 0017 rebuilt messages so that its CHECKs are comparisons (an IN list of three values or more
+// filled a temporary B-tree on every insert). A database at 16 keeps every message with its
+// seq (what the search index points at) and its parent; search finds indexed and queued
+// messages alike and the index stays consistent; the constraints and the triggers still work.
+TEST(Migrations, MessagesRebuiltWithCheapChecks) {
+    TempDir dir;
+    const std::string path = dir.File("hub.db");
+    const auto& all = sqliteMigrations();
+    std::vector<Migration> before(all.begin(), all.begin() + 16);
+    ASSERT_EQ(before.back().version, 16);
+    std::string user_id, conversation_id;
+    std::vector<Message> kept;
+    {
+        ASSERT_OK_AND_ASSIGN(auto old, Open(path, before));
+        ASSERT_OK_AND_ASSIGN(std::tie(user_id, conversation_id), LegacyConversation(*old));
+        const char* texts[] = {"a lighthouse at dawn", "the lighthouse keeper answers",
+                               "a queued question"};
+        for (int i = 0; i < 3; ++i) {
+            Message m;
+            m.conversation_id = conversation_id;
+            m.role = i == 1 ? MessageRole::kAssistant : MessageRole::kUser;
+            m.status = i == 1 ? MessageStatus::kInterrupted : MessageStatus::kComplete;
+            m.content = texts[i];
+            if (!kept.empty()) m.parent_id = kept.back().id;
+            ASSERT_OK_AND_ASSIGN(Message saved, old->Messages().Append(user_id, m));
+            kept.push_back(saved);
+            if (i == 1) {
+                ASSERT_OK_AND_ASSIGN(std::size_t n, old->IndexSearch(10));  // two indexed
+                EXPECT_EQ(n, 2u);
+            }
+        }
+    }
+    const std::string seqs_before =
+        QueryText(path, "SELECT group_concat(seq || ':' || id || ':' || coalesce(parent_id, '-'))"
+                        " FROM (SELECT * FROM messages ORDER BY seq)");
+    ASSERT_OK_AND_ASSIGN(auto store, Open(path));
+    EXPECT_EQ(QueryText(path, "SELECT group_concat(seq || ':' || id || ':' || coalesce(parent_id, '-'))"
+                              " FROM (SELECT * FROM messages ORDER BY seq)"),
+              seqs_before);
+    ASSERT_OK_AND_ASSIGN(auto listed, store->Messages().List(user_id, conversation_id, {}));
+    ASSERT_EQ(listed.items.size(), 3u);
+    for (const Message& m : listed.items) {
+        auto it = std::find_if(kept.begin(), kept.end(), [&](const Message& k) { return k.id == m.id; });
+        ASSERT_NE(it, kept.end());
+        EXPECT_EQ(m.content, it->content);
+        EXPECT_EQ(m.status, it->status);
+        EXPECT_EQ(m.parent_id, it->parent_id);
+    }
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages_fts_pending"), "1");
+    for (const char* q : {"lighthouse", "queued"}) {
+        ConversationQuery cq;
+        cq.q = q;
+        ASSERT_OK_AND_ASSIGN(auto found, store->Conversations().List(user_id, cq));
+        EXPECT_EQ(found.items.size(), 1u) << q;
+    }
+    EXPECT_EQ(Exec(path, "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 0)"), "");
+    EXPECT_EQ(Exec(path, "PRAGMA foreign_key_check"), "");
+    // The checks still refuse what they refused, and cost no temporary table any more.
+    EXPECT_NE(Exec(path, "INSERT INTO messages (id, conversation_id, role, content, created_at)"
+                         " VALUES ('bad', '" + conversation_id + "', 'robot', 'x', 9)"),
+              "");
+    EXPECT_NE(Exec(path, "UPDATE messages SET status = 'lost' WHERE id = '" + kept[0].id + "'"), "");
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages WHERE role = 'robot'"), "0");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "EXPLAIN INSERT INTO messages (id, conversation_id, role, content,"
+                                 " status, created_at) VALUES ('m', 'c', 'user', 'x', 'complete', 1)",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    int ephemeral = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 1))) == "OpenEphemeral")
+            ++ephemeral;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    EXPECT_EQ(ephemeral, 0);
+    // The triggers and the parent link work on the new table: a new message is queued; deleting
+    // an indexed message takes it out of the index and unlinks its child.
+    Message more;
+    more.conversation_id = conversation_id;
+    more.role = MessageRole::kUser;
+    more.content = "after the upgrade";
+    ASSERT_OK(store->Messages().Append(user_id, more));
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages_fts_pending"), "2");
+    EXPECT_EQ(Exec(path, "DELETE FROM messages WHERE id = '" + kept[0].id + "'"), "");
+    const std::string parent_of_second =
+        "SELECT coalesce(parent_id, 'none') FROM messages WHERE id = '" + kept[1].id + "'";
+    EXPECT_EQ(QueryText(path, parent_of_second.c_str()), "none");
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages_fts('dawn')"), "0");
+    ASSERT_OK_AND_ASSIGN(std::size_t n, store->IndexSearch(10));
+    EXPECT_EQ(n, 2u);
+    EXPECT_EQ(Exec(path, "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"), "");
+    // Deleting the conversation takes its messages along (ON DELETE CASCADE).
+    EXPECT_EQ(Exec(path, "DELETE FROM conversations WHERE id = '" + conversation_id + "'"), "");
+    EXPECT_EQ(QueryText(path, "SELECT count(*) FROM messages"), "0");
 }
 
 TEST(Migrations, InMemoryDatabaseWorks) {
