@@ -222,6 +222,15 @@ TEST(Migrations, BadPathsGiveClearErrors) {
     EXPECT_EQ(empty.error().code, core::ErrorCode::kInvalidArgument);
 }
 
+// The SQLite migrations up to `version`: a database as an older hub left it.
+std::vector<Migration> MigrationsUpTo(int version) {
+    std::vector<Migration> out;
+    for (const Migration& m : sqliteMigrations()) {
+        if (m.version <= version) out.push_back(m);
+    }
+    return out;
+}
+
 // A user and a conversation of theirs in a database at an older schema: {user id, conversation id}.
 core::Result<std::pair<std::string, std::string>> LegacyConversation(Store& old) {
     User u;
@@ -244,8 +253,7 @@ core::Result<std::pair<std::string, std::string>> LegacyConversation(Store& old)
 TEST(Migrations, SearchQueueKeepsWhatTheOldTriggersIndexed) {
     TempDir dir;
     const std::string path = dir.File("hub.db");
-    const auto& all = sqliteMigrations();
-    std::vector<Migration> before(all.begin(), all.begin() + 14);
+    std::vector<Migration> before = MigrationsUpTo(14);
     ASSERT_EQ(before.back().version, 14);
     std::string user_id, conversation_id, kept_id;
     {
@@ -312,8 +320,7 @@ std::string QueryPlan(const std::string& path, const std::string& sql) {
 TEST(Migrations, ApiCallsListFromTheStatisticsIndexes) {
     TempDir dir;
     const std::string path = dir.File("hub.db");
-    const auto& all = sqliteMigrations();
-    std::vector<Migration> before(all.begin(), all.begin() + 15);
+    std::vector<Migration> before = MigrationsUpTo(15);
     ASSERT_EQ(before.back().version, 15);
     std::vector<std::string> ids, u1_ids;  // newest first
     {
@@ -402,8 +409,7 @@ std::string Exec(const std::string& path, const std::string& sql) {
 TEST(Migrations, MessagesRebuiltWithCheapChecks) {
     TempDir dir;
     const std::string path = dir.File("hub.db");
-    const auto& all = sqliteMigrations();
-    std::vector<Migration> before(all.begin(), all.begin() + 16);
+    std::vector<Migration> before = MigrationsUpTo(16);
     ASSERT_EQ(before.back().version, 16);
     std::string user_id, conversation_id;
     std::vector<Message> kept;
