@@ -74,14 +74,14 @@ const HUB_ENV = {
   BAILIAN_HUB_LOGIN_PER_ACCOUNT_PER_MINUTE: '1000',
 };
 
+/** The stacks of this test file now running (pageState shows the end of their hubs' logs). */
+const liveStacks = new Set();
+
 /**
  * The hub serving web/dist. `demo: true` leaves DASHSCOPE_API_KEY unset (demo mode, the hub's
  * own simulator); otherwise a bailian-sim of ours, paced at `tokensPerSecond`, is the upstream.
  * `dataDir`: a data directory prepared beforehand (e.g. seeded users and calls).
  */
-/** The stacks of this test file now running (pageState shows the end of their hubs' logs). */
-const liveStacks = new Set();
-
 export async function startStack({ demo = false, tokensPerSecond = 20, env = {}, dataDir } = {}) {
   await ensureWebBuilt();
   let sim = null;
