@@ -70,6 +70,24 @@ struct Conn {
     bool handshaken = false;  // TLS: the handshake is done
     bool idle = true;  // touched only on the connection's strand
     std::uint64_t id = 0;
+
+    // The peer's address ("unknown" if the socket cannot say), an IPv4 peer of a dual-stack
+    // listener as IPv4. Asked of the kernel once per connection, not once per request.
+    const std::string& Peer() const {
+        if (peer_.empty()) {
+            beast::error_code ec;
+            auto ep = lowest().socket().remote_endpoint(ec);
+            if (ec) return peer_ = "unknown";
+            auto addr = ep.address();
+            if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+                addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
+            peer_ = addr.to_string();
+        }
+        return peer_;
+    }
+
+private:
+    mutable std::string peer_;
 };
 
 std::int64_t SteadyUs() {
@@ -103,9 +121,7 @@ struct HttpMetrics {
 };
 
 std::string ClientIp(const Conn& c, const Headers& headers, const std::vector<std::string>& trusted) {
-    beast::error_code ec;
-    auto ep = c.lowest().socket().remote_endpoint(ec);
-    std::string peer = ec ? std::string("unknown") : ep.address().to_string();
+    const std::string& peer = c.Peer();
     auto is_trusted = [&](std::string_view ip) {
         return std::find(trusted.begin(), trusted.end(), ip) != trusted.end();
     };
@@ -717,20 +733,16 @@ net::awaitable<Server::Impl::ReadEnd> Server::Impl::ReadRequest(
 
 bool Server::Impl::HttpsOrTrusted(const Conn& c, const Request& req) const {
     if (!cfg.require_https || c.tls) return true;
-    beast::error_code ec;
-    auto ep = c.lowest().socket().remote_endpoint(ec);
-    if (ec) return false;
-    auto addr = ep.address();
-    if (addr.is_v6() && addr.to_v6().is_v4_mapped())  // a dual-stack listener's IPv4 peer
-        addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
-    const std::string peer = addr.to_string();
+    const std::string& peer = c.Peer();
+    if (peer == "unknown") return false;
     // A listed proxy must say the client came over HTTPS, even from this host.
     if (std::find(cfg.trusted_proxies.begin(), cfg.trusted_proxies.end(), peer) !=
         cfg.trusted_proxies.end()) {
         auto proto = req.headers.Get("X-Forwarded-Proto");
         return proto && IEquals(*proto, "https");
     }
-    return addr.is_loopback();  // the host itself (health checks, tools)
+    beast::error_code ec;
+    return net::ip::make_address(peer, ec).is_loopback() && !ec;  // the host (health checks)
 }
 
 net::awaitable<void> Server::Impl::Close(std::shared_ptr<Conn> c) {
