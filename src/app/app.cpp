@@ -357,7 +357,8 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     async::WorkerPool db("db", cfg.db_workers);
     // SQLite: writes of the request path go to one writer thread through a queue (one
     // transaction and one COMMIT for every write queued meanwhile); MariaDB keeps the pool.
-    async::ProcessWriteLane().store(store::StartSqliteWriteLane(*store));
+    // An idle lane runs a write on the io thread that asks, unless that is the only io thread.
+    async::ProcessWriteLane().store(store::StartSqliteWriteLane(*store, threads > 1));
 
     // The master key seals what the database keeps secret, the JWT key ring first.
     auto master = LoadMasterKey(cfg);

@@ -347,10 +347,11 @@ thread_local Database* Database::lane_db_ = nullptr;
 
 Database::~Database() { StopLane(); }
 
-void Database::StartLane() {
+void Database::StartLane(bool run_idle_inline) {
     std::lock_guard lock(lane_mu_);
     if (lane_running_ || lane_stopping_) return;
     lane_running_ = true;
+    lane_inline_ = run_idle_inline;
     lane_thread_ = std::thread([this] { LaneLoop(); });
 }
 
@@ -369,7 +370,7 @@ void Database::Submit(async::WriteLane::Job job) {
     {
         std::unique_lock lock(lane_mu_);
         if (lane_running_ && !lane_stopping_) {
-            if (!lane_busy_ && lane_queue_.empty()) {
+            if (lane_inline_ && !lane_busy_ && lane_queue_.empty()) {
                 // Idle: this thread runs the batch of one itself, without waking the writer
                 // thread and waiting for it to be scheduled.
                 lane_busy_ = true;

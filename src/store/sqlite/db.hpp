@@ -203,8 +203,10 @@ public:
     // idle lane (no batch running, nothing queued) runs at once on the submitting thread, as a
     // batch of one; jobs submitted while a batch runs queue up and the lane's own thread runs
     // them together next. Blocking Write calls from other threads still work meanwhile (they
-    // wait for the lane's batch to end).
-    void StartLane();
+    // wait for the lane's batch to end). `run_idle_inline` false: every job goes to the lane's
+    // thread. A hub with one io thread must not run batches on it: during the batch's fsync no
+    // connection would be served and nothing could queue, so every batch would be one job.
+    void StartLane(bool run_idle_inline = true);
     // Runs what is queued, then stops the thread; jobs submitted afterwards fail at once
     // ("database_unavailable", shutting down). Idempotent; the destructor calls it.
     void StopLane();
@@ -323,6 +325,7 @@ private:
     std::vector<async::WriteLane::Job> lane_queue_;  // guarded by lane_mu_
     bool lane_running_ = false;                      // guarded by lane_mu_
     bool lane_busy_ = false;  // guarded by lane_mu_: a batch runs (on any thread)
+    bool lane_inline_ = true;  // guarded by lane_mu_: an idle lane runs a job on its submitter
     bool lane_stopping_ = false;                     // guarded by lane_mu_
     std::mutex lane_join_mu_;
     std::thread lane_thread_;

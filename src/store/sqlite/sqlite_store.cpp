@@ -187,10 +187,10 @@ std::unique_ptr<RestoreTarget> MakeSqliteRestoreTarget(std::string db_path) {
     return std::make_unique<SqliteRestoreTarget>(std::move(db_path));
 }
 
-async::WriteLane* StartSqliteWriteLane(Store& store) {
+async::WriteLane* StartSqliteWriteLane(Store& store, bool run_idle_inline) {
     auto* sqlite = dynamic_cast<SqliteStore*>(&store);
     if (sqlite == nullptr) return nullptr;
-    sqlite->db().StartLane();
+    sqlite->db().StartLane(run_idle_inline);
     return &sqlite->db();
 }
 

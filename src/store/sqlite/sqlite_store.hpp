@@ -47,7 +47,8 @@ core::Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& option
 // write in one transaction (see async::RunWrite and src/store/README.md); nullptr when
 // `store` is not SQLite (MariaDB keeps the db pool). StopSqliteWriteLane runs what is queued
 // and stops it (before the io_context of the waiting coroutines is destroyed).
-async::WriteLane* StartSqliteWriteLane(Store& store);
+// `run_idle_inline`: see Database::StartLane (false for a hub with one io thread).
+async::WriteLane* StartSqliteWriteLane(Store& store, bool run_idle_inline);
 void StopSqliteWriteLane(Store& store);
 
 // Schema version and rows per table of a SQLite database file (a snapshot), read-only.

@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,7 +27,8 @@ namespace {
 // A file database as the hub runs it (WAL, readers), with table t and a child table whose
 // foreign key is checked only at COMMIT (DEFERRABLE INITIALLY DEFERRED): an orphan child
 // makes the batch's COMMIT fail.
-std::unique_ptr<Database> OpenLaneDb(const std::string& dir, int busy_timeout_ms = 5000) {
+std::unique_ptr<Database> OpenLaneDb(const std::string& dir, int busy_timeout_ms = 5000,
+                                     bool run_idle_inline = true) {
     auto r = Database::Open({dir + "/lane.db", 2, busy_timeout_ms});
     EXPECT_TRUE(r.ok());
     auto db = std::move(r).value();
@@ -36,7 +39,7 @@ std::unique_ptr<Database> OpenLaneDb(const std::string& dir, int busy_timeout_ms
                           "REFERENCES t(k) DEFERRABLE INITIALLY DEFERRED);");
                   }).ok());
     EXPECT_TRUE(db->OpenReaders().ok());
-    db->StartLane();
+    db->StartLane(run_idle_inline);
     return db;
 }
 
@@ -217,6 +220,54 @@ TEST(SqliteLane, AnIdleLaneRunsAJobOnTheSubmittingThread) {
 
 // RunWrite from coroutines on an io_context: each resumes on its own executor with its own
 // result; a failing write undoes only itself; an exception reaches its awaiter.
+// Started without inline runs (a hub with one io thread), an idle lane hands the job to its
+// own thread: Submit returns at once, the job runs and commits there, and a coroutine awaiting
+// RunWrite resumes on its io thread when the commit is done.
+TEST(SqliteLane, WithoutInlineRunsEveryJobOnTheLanesThread) {
+    testing::TempDir dir;
+    auto db = OpenLaneDb(dir.path().string(), 5000, /*run_idle_inline=*/false);
+    const auto commits = db->commits();
+    std::mutex mu;
+    std::condition_variable cv;
+    std::thread::id ran_on;
+    bool done = false, failed = true;
+    async::WriteLane::Job job;
+    job.run = [&] {
+        std::lock_guard lock(mu);
+        ran_on = std::this_thread::get_id();
+        EXPECT_TRUE(Put(*db, "queued", 1).ok());
+    };
+    job.done = [&](const core::Error* error) {
+        std::lock_guard lock(mu);
+        done = true;
+        failed = error != nullptr;
+        cv.notify_all();
+    };
+    db->Submit(std::move(job));
+    {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return done; });
+    }
+    EXPECT_FALSE(failed);
+    EXPECT_NE(ran_on, std::thread::id{});
+    EXPECT_NE(ran_on, std::this_thread::get_id());
+    EXPECT_EQ(db->commits(), commits + 1);
+    EXPECT_TRUE(Has(*db, "queued").value());
+
+    async::WorkerPool pool("db", 1);
+    UseLane use(db.get());
+    net::io_context io;
+    std::thread::id write_on;
+    auto r = RunOne(io, pool, [&]() {
+        write_on = std::this_thread::get_id();
+        return Put(*db, "via-io", 2);
+    });
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->ok());
+    EXPECT_EQ(write_on, ran_on);  // the lane's thread, not this io thread
+    EXPECT_TRUE(Has(*db, "via-io").value());
+}
+
 TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     testing::TempDir dir;
     auto db = OpenLaneDb(dir.path().string());
