@@ -52,6 +52,11 @@ std::string Exposition::FormatNumber(double v) {
 void Exposition::AppendLabel(std::string& out, std::string_view name, std::string_view value) {
     out += name;
     out += "=\"";
+    if (value.find_first_of("\\\"\n") == std::string_view::npos) {  // nothing to escape
+        out += value;
+        out += '"';
+        return;
+    }
     for (char c : value) {
         if (c == '\\') out += "\\\\";
         else if (c == '"') out += "\\\"";
@@ -169,6 +174,10 @@ std::string FamilyBase::LabelBlock(std::initializer_list<std::string_view> value
                                     std::to_string(label_names_.size()) + " label value(s)");
     }
     std::string block;
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < label_names_.size(); ++i)
+        size += label_names_[i].size() + (values.begin() + i)->size() + 4;
+    block.reserve(size);
     std::size_t i = 0;
     for (auto v : values) {
         if (i) block += ',';
@@ -194,8 +203,9 @@ void Family<Histogram>::Render(Exposition& out) const {
     std::string le_inf;
     Exposition::AppendLabel(le_inf, "le", "+Inf");
     std::lock_guard lock(mu_);
-    for (const auto& [key, m] : series_) {
-        auto snap = m->Read();
+    for (const auto* entry : Sorted(series_)) {
+        const std::string& key = entry->first;
+        auto snap = entry->second->Read();
         for (std::size_t i = 0; i < le.size(); ++i) {
             out.SampleRendered(bucket, key, le[i], static_cast<double>(snap.cumulative[i]));
         }

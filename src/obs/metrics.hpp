@@ -11,6 +11,7 @@
 // later new ones all land in one series whose label values are "_other" (and are counted in
 // bailian_hub_metrics_series_overflow_total), so no input can make the registry grow without
 // bound.
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -131,6 +133,15 @@ protected:
     }
     std::string LabelBlock(std::initializer_list<std::string_view> values) const;
     void NoteOverflow() const;
+    // The series' keys in order, for a stable exposition (the map is unordered for lookups).
+    template <class Map>
+    static std::vector<typename Map::const_pointer> Sorted(const Map& series) {
+        std::vector<typename Map::const_pointer> out;
+        out.reserve(series.size());
+        for (const auto& entry : series) out.push_back(&entry);
+        std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->first < b->first; });
+        return out;
+    }
 
     std::string name_;
     std::string help_;
@@ -174,7 +185,9 @@ private:
     }
 
     std::shared_ptr<const Buckets> bounds_;  // histograms only
-    std::map<std::string, std::unique_ptr<M>> series_;
+    // Hashed: every call on the request path looks its series up here; keys share long
+    // prefixes, which an ordered map would compare again at every level.
+    std::unordered_map<std::string, std::unique_ptr<M>> series_;
 };
 
 // Counters and gauges: one sample per series. Histograms: the specialisation in the .cpp.
@@ -182,7 +195,8 @@ template <class M>
 void Family<M>::Render(Exposition& out) const {
     out.Header(name_, help_, kType);
     std::lock_guard lock(mu_);
-    for (const auto& [key, m] : series_) out.SampleRendered(name_, key, {}, m->Value());
+    for (const auto* entry : Sorted(series_))
+        out.SampleRendered(name_, entry->first, {}, entry->second->Value());
 }
 template <>
 void Family<Histogram>::Render(Exposition& out) const;

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace hub::obs {
 namespace {
@@ -39,6 +41,35 @@ TEST(Metrics, CounterFamilyRendersHelpTypeAndSortedSeries) {
                         "hub_requests_total{route=\"/b\",status=\"200\"} 4\n"),
               std::string::npos)
         << text;
+    std::string bad;
+    EXPECT_TRUE(IsValidExposition(text, &bad)) << bad;
+}
+
+// Series are looked up by hash; the exposition still lists them in label order, histograms
+// included, however they were created.
+TEST(Metrics, SeriesRenderInLabelOrderWhateverTheirCreationOrder) {
+    Registry r;
+    auto& c = r.AddCounter("hub_c_total", "C.", {"route"});
+    auto& h = r.AddHistogram("hub_h_seconds", "H.", {"route"}, {1});
+    std::vector<std::string> routes;
+    for (int i = 0; i < 40; ++i) routes.push_back("/r" + std::to_string((i * 17) % 40));
+    for (const auto& route : routes) {
+        c.With({route}).Inc();
+        h.With({route}).Observe(0.5);
+    }
+    std::sort(routes.begin(), routes.end());
+    const auto text = r.Render();
+    std::size_t at_c = 0, at_h = 0;
+    for (const auto& route : routes) {
+        auto next_c = text.find("hub_c_total{route=\"" + route + "\"} 1\n");
+        auto next_h = text.find("hub_h_seconds_count{route=\"" + route + "\"} 1\n");
+        ASSERT_NE(next_c, std::string::npos) << route;
+        ASSERT_NE(next_h, std::string::npos) << route;
+        EXPECT_GT(next_c, at_c) << route;
+        EXPECT_GT(next_h, at_h) << route;
+        at_c = next_c;
+        at_h = next_h;
+    }
     std::string bad;
     EXPECT_TRUE(IsValidExposition(text, &bad)) << bad;
 }
