@@ -350,8 +350,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     }
     if (!applied->empty()) obs::Info("migrations_applied", {{"count", applied->size()}});
 
-    std::size_t threads = cfg.io_threads ? cfg.io_threads
-                                         : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t threads = IoThreads(cfg, std::thread::hardware_concurrency());
     net::io_context io(static_cast<int>(threads));
     obs::Registry metrics;  // before everything that records into it
     async::WorkerPool db("db", cfg.db_workers);

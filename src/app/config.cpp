@@ -355,7 +355,7 @@ const std::vector<KeyDef>& BaseDefs() {
         {{"dashscope.idle_timeout_ms", "BAILIAN_HUB_UPSTREAM_IDLE_TIMEOUT_MS",
           "longest silence inside a streamed answer"},
          Millis(&Config::upstream_idle_timeout_ms, 100, 900'000)},
-        {{"server.io_threads", "BAILIAN_HUB_IO_THREADS", "io threads, 0 = one per core"},
+        {{"server.io_threads", "BAILIAN_HUB_IO_THREADS", "io threads, 0 = one fewer than cores (at least one)"},
          Size(&Config::io_threads, 0, 256)},
         {{"database.workers", "BAILIAN_HUB_DB_WORKERS", "worker threads for database calls"},
          Size(&Config::db_workers, 1, 256)},
@@ -871,6 +871,11 @@ std::map<std::string, std::string> ProcessEnvironment() {
         if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     return env;
+}
+
+std::size_t IoThreads(const Config& cfg, unsigned cores) {
+    if (cfg.io_threads) return cfg.io_threads;
+    return cores > 1 ? cores - 1 : 1;
 }
 
 }  // namespace hub::app

@@ -75,7 +75,7 @@ struct Config {
     std::int64_t upstream_connect_timeout_ms = 5'000;
     std::int64_t upstream_first_byte_timeout_ms = 60'000;
     std::int64_t upstream_idle_timeout_ms = 60'000;
-    std::size_t io_threads = 0;  // 0 = one per core
+    std::size_t io_threads = 0;  // 0 = one fewer than cores, at least one (IoThreads)
     // Writes wait for their group's commit on these threads: more workers, larger groups.
     std::size_t db_workers = 16;
     // SQLite's synchronous mode (BAILIAN_HUB_DB_SYNC): "full" (default: an fsync per commit
@@ -212,5 +212,10 @@ const std::vector<ConfigKey>& ConfigKeys();
 core::Result<Config> LoadConfig(const std::string& toml_text, const std::string& toml_name,
                                 const std::map<std::string, std::string>& env);
 std::map<std::string, std::string> ProcessEnvironment();
+
+// The io threads to run on a machine with `cores` cores: `server.io_threads`, or by default one
+// fewer than the cores and at least one. The core left over carries the SQLite writer thread,
+// the crypto pool and the kernel's side of the sockets; measured in bench/README.md.
+std::size_t IoThreads(const Config& cfg, unsigned cores);
 
 }  // namespace hub::app

@@ -10,6 +10,22 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
+// One io thread fewer than cores by default (the writer thread, the crypto pool and the
+// kernel's socket work take the last one), never none; a configured count is kept as given.
+TEST(Config, IoThreadsLeaveACoreUnlessConfigured) {
+    Config cfg;
+    EXPECT_EQ(IoThreads(cfg, 0), 1u);  // hardware_concurrency() may not know
+    EXPECT_EQ(IoThreads(cfg, 1), 1u);
+    EXPECT_EQ(IoThreads(cfg, 2), 1u);
+    EXPECT_EQ(IoThreads(cfg, 8), 7u);
+    auto loaded = LoadConfig("[server]\nio_threads = 4\n", "hub.toml", {});
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(IoThreads(loaded.value(), 2), 4u);
+    auto from_env = LoadConfig("", "", {{"BAILIAN_HUB_IO_THREADS", "2"}});
+    ASSERT_TRUE(from_env.ok());
+    EXPECT_EQ(IoThreads(from_env.value(), 2), 2u);
+}
+
 TEST(Config, Defaults) {
     auto c = LoadConfig("", "", {});
     ASSERT_TRUE(c.ok()) << c.error().public_message;
