@@ -132,6 +132,22 @@ std::optional<std::invoke_result_t<F>> RunOne(net::io_context& io, async::Worker
     return out;
 }
 
+// One Put of `key` through RunWrite from a coroutine on an io_context run on this thread, with
+// `db` as the process's lane: the thread the write ran on (it must succeed and be readable).
+std::thread::id WriteFromIoThread(Database& db, const std::string& key) {
+    async::WorkerPool pool("db", 1);
+    UseLane use(&db);
+    net::io_context io;
+    std::thread::id write_on;
+    auto r = RunOne(io, pool, [&]() {
+        write_on = std::this_thread::get_id();
+        return Put(db, key, 2);
+    });
+    EXPECT_TRUE(r.has_value() && r->ok());
+    EXPECT_TRUE(Has(db, key).value());
+    return write_on;
+}
+
 TEST(SqliteLane, QueuedJobsRunInOrderInOneBatchWithOneCommit) {
     testing::TempDir dir;
     auto db = OpenLaneDb(dir.path().string());
@@ -203,23 +219,10 @@ TEST(SqliteLane, AnIdleLaneRunsAJobOnTheSubmittingThread) {
     EXPECT_EQ(db->lane_batches(), batches + 1);
     EXPECT_TRUE(Has(*db, "inline").value());
 
-    async::WorkerPool pool("db", 1);
-    UseLane use(db.get());
-    net::io_context io;
-    std::thread::id write_on;
-    auto r = RunOne(io, pool, [&]() {
-        write_on = std::this_thread::get_id();
-        return Put(*db, "via-io", 2);
-    });
-    ASSERT_TRUE(r.has_value());
-    EXPECT_TRUE(r->ok());
-    EXPECT_EQ(write_on, std::this_thread::get_id());
-    EXPECT_TRUE(Has(*db, "via-io").value());
+    EXPECT_EQ(WriteFromIoThread(*db, "via-io"), std::this_thread::get_id());
     EXPECT_EQ(db->InFlight(), 0);
 }
 
-// RunWrite from coroutines on an io_context: each resumes on its own executor with its own
-// result; a failing write undoes only itself; an exception reaches its awaiter.
 // Started without inline runs (a hub with one io thread), an idle lane hands the job to its
 // own thread: Submit returns at once, the job runs and commits there, and a coroutine awaiting
 // RunWrite resumes on its io thread when the commit is done.
@@ -254,20 +257,11 @@ TEST(SqliteLane, WithoutInlineRunsEveryJobOnTheLanesThread) {
     EXPECT_EQ(db->commits(), commits + 1);
     EXPECT_TRUE(Has(*db, "queued").value());
 
-    async::WorkerPool pool("db", 1);
-    UseLane use(db.get());
-    net::io_context io;
-    std::thread::id write_on;
-    auto r = RunOne(io, pool, [&]() {
-        write_on = std::this_thread::get_id();
-        return Put(*db, "via-io", 2);
-    });
-    ASSERT_TRUE(r.has_value());
-    EXPECT_TRUE(r->ok());
-    EXPECT_EQ(write_on, ran_on);  // the lane's thread, not this io thread
-    EXPECT_TRUE(Has(*db, "via-io").value());
+    EXPECT_EQ(WriteFromIoThread(*db, "via-io"), ran_on);  // the lane's thread, not this one
 }
 
+// RunWrite from coroutines on an io_context: each resumes on its own executor with its own
+// result; a failing write undoes only itself; an exception reaches its awaiter.
 TEST(SqliteLane, RunWriteFailingWriteAndExceptionStayWithTheirJob) {
     testing::TempDir dir;
     auto db = OpenLaneDb(dir.path().string());
