@@ -18,6 +18,9 @@ std::size_t Utf8SequenceLength(std::string_view s);
 // The strict reverse, for the parts of a configured URL (user, password, path): false for a '%'
 // not followed by two hex digits ('+' stays '+').
 bool PercentDecodeStrict(std::string_view in, std::string* out);
+// Equal but for the case of ASCII letters, whatever the locale: header and field names,
+// keywords. Runs for every header of every request and answer.
+bool IEquals(std::string_view a, std::string_view b);
 // The whole of `s` as a decimal integer within [lo, hi]; false otherwise (a port, a db number).
 bool ParseIntIn(std::string_view s, long long lo, long long hi, long long* out);
 

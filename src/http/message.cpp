@@ -6,18 +6,6 @@
 
 namespace hub::http {
 
-// ASCII only, whatever the locale: field names are tokens, and this runs for every header of
-// every request and answer.
-bool IEquals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c | 0x20 : c; };
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
-}
-
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
     for (const auto& f : fields_) {
         if (IEquals(f.name, name)) return std::string_view(f.value);

@@ -12,7 +12,7 @@
 
 namespace hub::http {
 
-bool IEquals(std::string_view a, std::string_view b);
+using core::IEquals;
 
 class Headers {
 public:

@@ -1,7 +1,6 @@
 #include "services/chat.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -9,6 +8,7 @@
 
 #include "async/write_lane.hpp"
 #include "core/id.hpp"
+#include "core/text.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::services {
@@ -363,11 +363,7 @@ std::string CleanTitle(std::string_view model_output) {
         if (at != std::string::npos && at > 0) line = Trim(std::string_view(line).substr(0, at));
     }
     auto strip_prefix = [&](std::string_view p) {
-        if (line.size() >= p.size() &&
-            std::equal(p.begin(), p.end(), line.begin(), [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) ==
-                       std::tolower(static_cast<unsigned char>(b));
-            })) {
+        if (core::IEquals(std::string_view(line).substr(0, p.size()), p)) {
             line = Trim(std::string_view(line).substr(p.size()));
             return true;
         }

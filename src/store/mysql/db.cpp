@@ -10,6 +10,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/text.hpp"
+
 namespace hub::store::mysql {
 
 using core::Error;
@@ -21,16 +23,7 @@ constexpr std::string_view kSqlMode =
     "SET SESSION sql_mode = 'ANSI_QUOTES,PIPES_AS_CONCAT,STRICT_ALL_TABLES,"
     "NO_BACKSLASH_ESCAPES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'";
 
-bool IEquals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
+using core::IEquals;
 
 // The words of the start of a statement, to find the table an INSERT/UPDATE/REPLACE writes.
 std::string TargetTable(std::string_view sql) {
