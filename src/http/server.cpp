@@ -71,23 +71,33 @@ struct Conn {
     bool idle = true;  // touched only on the connection's strand
     std::uint64_t id = 0;
 
-    // The peer's address ("unknown" if the socket cannot say), an IPv4 peer of a dual-stack
-    // listener as IPv4. Asked of the kernel once per connection, not once per request.
-    const std::string& Peer() const {
-        if (peer_.empty()) {
+    // The peer's address, an IPv4 peer of a dual-stack listener as IPv4; `text` is "unknown"
+    // (and `known` false) if the socket cannot say. Asked of the kernel once per connection,
+    // not once per request.
+    struct PeerAddress {
+        bool known = false;
+        net::ip::address address;
+        std::string text;
+    };
+    const PeerAddress& Peer() const {
+        if (peer_.text.empty()) {
             beast::error_code ec;
             auto ep = lowest().socket().remote_endpoint(ec);
-            if (ec) return peer_ = "unknown";
-            auto addr = ep.address();
-            if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-                addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
-            peer_ = addr.to_string();
+            if (ec) {
+                peer_.text = "unknown";
+                return peer_;
+            }
+            peer_.address = ep.address();
+            if (peer_.address.is_v6() && peer_.address.to_v6().is_v4_mapped())
+                peer_.address = net::ip::make_address_v4(net::ip::v4_mapped, peer_.address.to_v6());
+            peer_.known = true;
+            peer_.text = peer_.address.to_string();
         }
         return peer_;
     }
 
 private:
-    mutable std::string peer_;
+    mutable PeerAddress peer_;
 };
 
 std::int64_t SteadyUs() {
@@ -121,7 +131,7 @@ struct HttpMetrics {
 };
 
 std::string ClientIp(const Conn& c, const Headers& headers, const std::vector<std::string>& trusted) {
-    const std::string& peer = c.Peer();
+    const std::string& peer = c.Peer().text;
     auto is_trusted = [&](std::string_view ip) {
         return std::find(trusted.begin(), trusted.end(), ip) != trusted.end();
     };
@@ -733,16 +743,15 @@ net::awaitable<Server::Impl::ReadEnd> Server::Impl::ReadRequest(
 
 bool Server::Impl::HttpsOrTrusted(const Conn& c, const Request& req) const {
     if (!cfg.require_https || c.tls) return true;
-    const std::string& peer = c.Peer();
-    if (peer == "unknown") return false;
+    const auto& peer = c.Peer();
+    if (!peer.known) return false;
     // A listed proxy must say the client came over HTTPS, even from this host.
-    if (std::find(cfg.trusted_proxies.begin(), cfg.trusted_proxies.end(), peer) !=
+    if (std::find(cfg.trusted_proxies.begin(), cfg.trusted_proxies.end(), peer.text) !=
         cfg.trusted_proxies.end()) {
         auto proto = req.headers.Get("X-Forwarded-Proto");
         return proto && IEquals(*proto, "https");
     }
-    beast::error_code ec;
-    return net::ip::make_address(peer, ec).is_loopback() && !ec;  // the host (health checks)
+    return peer.address.is_loopback();  // the host itself (health checks, tools)
 }
 
 net::awaitable<void> Server::Impl::Close(std::shared_ptr<Conn> c) {
