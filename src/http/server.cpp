@@ -5,10 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -70,6 +68,9 @@ struct Conn {
     bool handshaken = false;  // TLS: the handshake is done
     bool idle = true;  // touched only on the connection's strand
     std::uint64_t id = 0;
+    // The client-gone watch before an answer starts (StreamImpl::StartPeek) peeks into this:
+    // what the client sent next, left on the socket for the next request's read.
+    unsigned char peek_buf[64];
 
     // The peer's address, an IPv4 peer of a dual-stack listener as IPv4; `text` is "unknown"
     // (and `known` false) if the socket cannot say. Asked of the kernel once per connection,
@@ -363,40 +364,35 @@ private:
     }
 
     // Before the answer starts, a handler that cares (OnClientGone) learns that its client left
-    // (a login waiting for a bcrypt worker). Nothing may be read here: bytes on the socket are
-    // the next pipelined request. So wait until the socket is readable and peek: end of stream
-    // or an error means gone; data means a live client, and the watch ends.
+    // (a login waiting for a bcrypt worker, a call waiting for its upstream). Nothing may be
+    // read here: bytes on the socket are the next pipelined request. So peek (MSG_PEEK): end of
+    // stream or an error means gone; data means a live client, and the watch ends. A peeking
+    // receive rather than a wait for readability: Asio tries the receive at once and, finding
+    // nothing, waits on the registration the socket already has, where every wait re-armed
+    // the descriptor with an epoll_ctl (one system call per proxied request).
     void StartPeek() {
         if (peeking_) return;
         peeking_ = true;
         auto& sock = c_->lowest().socket();
-        sock.async_wait(tcp::socket::wait_read,
-                        [this, c = c_, alive = alive_](beast::error_code ec) {
-                            if (!*alive || !peeking_) return;
-                            peeking_ = false;
-                            if (ec) {
-                                if (ec != net::error::operation_aborted) MarkGone();
-                                return;
-                            }
-                            unsigned char b[64];
-                            ssize_t n = ::recv(c->lowest().socket().native_handle(), b, sizeof b,
-                                               MSG_PEEK | MSG_DONTWAIT);
-                            const bool tls_alert = c->tls && LooksLikeCloseNotify(b, n);
-                            if (n == 0 || tls_alert ||
-                                (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                                 errno != EINTR)) {
-                                MarkGone();
-                            } else if (n < 0) {
-                                StartPeek();  // woken without data: watch on
-                            }
-                        });
+        sock.async_receive(
+            net::buffer(c_->peek_buf), tcp::socket::message_peek,
+            [this, c = c_, alive = alive_](beast::error_code ec, std::size_t n) {
+                if (!*alive || !peeking_) return;
+                peeking_ = false;
+                if (ec) {
+                    if (ec != net::error::operation_aborted) MarkGone();  // eof included
+                    return;
+                }
+                if (c->tls && LooksLikeCloseNotify(c->peek_buf, n))
+                    MarkGone();
+            });
     }
 
     // Over TLS a leaving client sends close_notify before its FIN: on TLS 1.2 an alert record
     // (content type 21); on TLS 1.3 every record looks like application data (23), and an
     // encrypted alert is the only one of 24 bytes (2 alert bytes + 1 type byte + 16 tag).
     // A request is never that short, so either shape waiting alone means the client left.
-    static bool LooksLikeCloseNotify(const unsigned char* b, ssize_t n) {
+    static bool LooksLikeCloseNotify(const unsigned char* b, std::size_t n) {
         if (n >= 1 && b[0] == 21) return true;
         return n == 24 && b[0] == 23 && b[1] == 3 && b[2] == 3 && b[3] == 0 && b[4] == 19;
     }
