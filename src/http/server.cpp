@@ -367,9 +367,10 @@ private:
     // (a login waiting for a bcrypt worker, a call waiting for its upstream). Nothing may be
     // read here: bytes on the socket are the next pipelined request. So peek (MSG_PEEK): end of
     // stream or an error means gone; data means a live client, and the watch ends. A peeking
-    // receive rather than a wait for readability: Asio tries the receive at once and, finding
-    // nothing, waits on the registration the socket already has, where every wait re-armed
-    // the descriptor with an epoll_ctl (one system call per proxied request).
+    // receive rather than a wait for readability: a receive waits on the epoll registration
+    // the socket already has (trying the receive first only when the socket may have data),
+    // where every wait re-armed the descriptor with an epoll_ctl (one system call per proxied
+    // request).
     void StartPeek() {
         if (peeking_) return;
         peeking_ = true;
