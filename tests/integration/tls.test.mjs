@@ -325,6 +325,63 @@ test('the metrics listener speaks HTTPS too when asked', async () => {
   }
 });
 
+test('over TLS 1.2 and 1.3, a login whose client left before its answer is not hashed', async () => {
+  // bcrypt at cost 12 keeps the crypto workers busy, so most of a burst of logins queues. Each
+  // client sends its login and, once the hub has queued it, leaves: over TLS its close_notify
+  // arrives before its FIN, and the hub must read that record (without consuming anything:
+  // it could be a pipelined request) as the client leaving. Leaving only after the hub has
+  // read the request matters: sent with it, the close_notify would be read into the TLS
+  // session with the request, and the FIN alone would give the client away.
+  const dir = tempDir();
+  const pair = await selfSigned(path.join(dir, 'g'));
+  const env = await startHubWithSim({
+    env: {
+      ...FAST_AUTH,
+      BAILIAN_HUB_BCRYPT_COST: '12',
+      BAILIAN_HUB_AUTH_MAX_PENDING_HASHES: '64',
+      BAILIAN_HUB_TLS_CERT: pair.cert,
+      BAILIAN_HUB_TLS_KEY: pair.key,
+    },
+  });
+  const metric = async (prefix) => {
+    const text = await (await fetch(`${env.hub.metricsUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(prefix));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const SKIPPED = 'bailian_hub_password_hashes_skipped_total{reason="client_gone"}';
+  const PENDING = 'bailian_hub_worker_pool_pending{pool="crypto"}';
+  const RAN = 'bailian_hub_worker_pool_wait_seconds_count{pool="crypto"}';
+  const LOGINS = 12;
+  try {
+    for (const version of ['TLSv1.2', 'TLSv1.3']) {
+      const before = await metric(SKIPPED);
+      const ranBefore = await metric(RAN);
+      const sockets = await Promise.all(Array.from({ length: LOGINS }, (_, i) => new Promise((resolve, reject) => {
+        const body = JSON.stringify({ username: `gone_${i}`, password: 'Not-The-Password-1' });
+        const s = tls.connect({
+          host: '127.0.0.1', port: env.hub.port, servername: 'localhost',
+          rejectUnauthorized: false, minVersion: version, maxVersion: version,
+        }, () => {
+          s.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`
+            + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => resolve(s));
+        });
+        s.on('error', reject);
+      })));
+      // Every login has reached the crypto pool (queued, hashing or hashed) before anyone leaves.
+      await waitFor(async () => (await metric(PENDING)) + (await metric(RAN)) - ranBefore >= LOGINS,
+        `the ${version} logins queued`);
+      for (const s of sockets) s.end();
+      const skipped = await waitFor(async () => {
+        const n = (await metric(SKIPPED)) - before;
+        return (await metric(PENDING)) === 0 && n > 0 ? n : 0;
+      }, `the queued logins of clients gone over ${version} skipped`);
+      assert.ok(skipped >= 1 && skipped <= LOGINS, `${version}: ${skipped}`);
+    }
+  } finally {
+    await env.stop();
+  }
+});
+
 test('plain HTTP behind a TLS proxy: only requests the proxy says came over HTTPS are answered', async () => {
   const env = await startHubWithSim({
     env: { BAILIAN_HUB_LISTEN: '0.0.0.0:0', BAILIAN_HUB_TRUSTED_PROXIES: '127.0.0.1' },
