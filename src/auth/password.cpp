@@ -157,14 +157,6 @@ std::size_t Utf8Length(std::string_view text) {
     return count;
 }
 
-std::string AsciiLower(std::string_view text) {
-    std::string out(text);
-    for (char& ch : out) {
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    }
-    return out;
-}
-
 core::Result<void> CheckPasswordPolicy(std::string_view password, std::string_view username,
                                        std::string_view email) {
     if (!IsValidUtf8(password)) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/result.hpp"
+#include "core/text.hpp"
 
 namespace hub::auth {
 
@@ -88,6 +89,6 @@ bool IsCommonPassword(std::string_view password);
 
 // Lower-cases ASCII letters: the form in which usernames and emails are compared for
 // uniqueness and login lookups.
-std::string AsciiLower(std::string_view text);
+using core::AsciiLower;
 
 }  // namespace hub::auth

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace hub::bailian {
 
 namespace {
@@ -14,12 +16,7 @@ Error BadUrl(std::string problem) {
     return Error::Make(ErrorCode::kInvalidArgument, "invalid_url", "The URL " + problem + ".");
 }
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
+using core::AsciiLower;
 
 bool HostChar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
@@ -53,18 +50,20 @@ core::Result<OriginPattern> ParseOriginPattern(std::string_view text) {
     }
     auto url = http::ParseBaseUrl(probe);
     if (!url.ok()) return url.error();
-    OriginPattern p{url->tls, Lower(url->host), url->port};
+    OriginPattern p{url->tls, AsciiLower(url->host), url->port};
     if (wildcard) {
         // Put the stars back where they were in the host.
         std::string_view rest = text.substr(text.find("://") + 3);
         std::string host(rest.substr(0, p.host.size()));
-        p.host = Lower(host);
+        p.host = AsciiLower(host);
         if (!url->tls) return BadUrl("pattern may not use a wildcard with plain http");
     }
     return p;
 }
 
-OriginPattern ExactOrigin(const http::Url& url) { return {url.tls, Lower(url.host), url.port}; }
+OriginPattern ExactOrigin(const http::Url& url) {
+    return {url.tls, AsciiLower(url.host), url.port};
+}
 
 std::vector<std::string> DefaultResultOrigins() {
     // Beijing, Wulanchabu, Shanghai, Hangzhou, Singapore, Virginia...: all under this name.
@@ -93,12 +92,12 @@ core::Result<ResultUrl> ParseResultUrl(std::string_view url) {
         }
         r.target = std::string(target);
     }
-    r.origin.host = Lower(r.origin.host);
+    r.origin.host = AsciiLower(r.origin.host);
     return r;
 }
 
 bool OriginAllowed(const std::vector<OriginPattern>& allow, const http::Url& origin) {
-    std::string host = Lower(origin.host);
+    std::string host = AsciiLower(origin.host);
     for (const auto& p : allow) {
         if (p.tls == origin.tls && p.port == origin.port && GlobMatch(p.host, host)) return true;
     }

@@ -21,6 +21,8 @@ bool PercentDecodeStrict(std::string_view in, std::string* out);
 // Equal but for the case of ASCII letters, whatever the locale: header and field names,
 // keywords. Runs for every header of every request and answer.
 bool IEquals(std::string_view a, std::string_view b);
+// `s` with its ASCII letters lower-cased, whatever the locale; other bytes as they are.
+std::string AsciiLower(std::string_view s);
 // The whole of `s` as a decimal integer within [lo, hi]; false otherwise (a port, a db number).
 bool ParseIntIn(std::string_view s, long long lo, long long hi, long long* out);
 

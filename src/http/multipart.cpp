@@ -1,7 +1,8 @@
 #include "http/multipart.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/text.hpp"
 
 namespace hub::http {
 
@@ -17,11 +18,7 @@ Error Broken(std::string detail) {
                        "The multipart/form-data body is malformed.", std::move(detail));
 }
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+using core::AsciiLower;
 
 std::string_view TrimSpace(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -37,7 +34,7 @@ std::string Param(std::string_view header, std::string_view key) {
         ++i;
         std::size_t eq = header.find('=', i);
         if (eq == std::string_view::npos) return "";
-        std::string k = Lower(TrimSpace(header.substr(i, eq - i)));
+        std::string k = AsciiLower(TrimSpace(header.substr(i, eq - i)));
         i = eq + 1;
         while (i < n && (header[i] == ' ' || header[i] == '\t')) ++i;
         std::string value;
@@ -62,7 +59,7 @@ std::string Param(std::string_view header, std::string_view key) {
 
 std::string FormBoundary(std::string_view content_type) {
     std::string_view type = TrimSpace(content_type.substr(0, content_type.find(';')));
-    if (Lower(type) != "multipart/form-data") return "";
+    if (AsciiLower(type) != "multipart/form-data") return "";
     std::string b = Param(content_type, "boundary");
     if (b.size() > 70) return "";
     return b;
@@ -94,10 +91,10 @@ core::Result<std::vector<FormPart>> ParseFormData(std::string_view content_type,
             head = nl == std::string_view::npos ? std::string_view() : head.substr(nl + 2);
             std::size_t colon = line.find(':');
             if (colon == std::string_view::npos) return Broken("part header without colon");
-            std::string name = Lower(TrimSpace(line.substr(0, colon)));
+            std::string name = AsciiLower(TrimSpace(line.substr(0, colon)));
             std::string_view value = TrimSpace(line.substr(colon + 1));
             if (name == "content-disposition") {
-                if (Lower(TrimSpace(value.substr(0, value.find(';')))) != "form-data")
+                if (AsciiLower(TrimSpace(value.substr(0, value.find(';')))) != "form-data")
                     return Broken("disposition is not form-data");
                 part.name = Param(value, "name");
                 part.filename = Param(value, "filename");

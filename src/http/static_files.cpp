@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/text.hpp"
+
 namespace hub::http {
 
 namespace fs = std::filesystem;
@@ -10,8 +12,7 @@ namespace fs = std::filesystem;
 std::optional<std::string> SafeRelativePath(std::string_view raw) {
     // Encoded separators and NUL are refused before decoding, so "%2f" can never split a
     // segment after the check; ".." is then refused on the decoded segments.
-    std::string lower;
-    for (char c : raw) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    const std::string lower = core::AsciiLower(raw);
     if (lower.find("%2f") != std::string::npos || lower.find("%5c") != std::string::npos ||
         lower.find("%00") != std::string::npos || lower.find("%25") != std::string::npos) {
         return std::nullopt;
@@ -39,8 +40,8 @@ std::optional<std::string> SafeRelativePath(std::string_view raw) {
 
 std::string MimeTypeFor(std::string_view name) {
     auto dot = name.rfind('.');
-    std::string ext = dot == std::string_view::npos ? "" : std::string(name.substr(dot + 1));
-    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string ext =
+        dot == std::string_view::npos ? "" : core::AsciiLower(name.substr(dot + 1));
     static const std::pair<const char*, const char*> kTypes[] = {
         {"html", "text/html; charset=utf-8"},
         {"js", "text/javascript; charset=utf-8"},
