@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "http/message.hpp"
+#include "http/message_head.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::http {
@@ -316,9 +318,11 @@ struct ClientResponse::State {
 namespace {
 
 template <class Stream>
-net::awaitable<beast::error_code> WriteRequest(Stream& s, bhttp::request<bhttp::string_body>& req) {
+net::awaitable<beast::error_code> WriteRequest(Stream& s, const std::string& head,
+                                               const std::string& body) {
     beast::error_code ec;
-    co_await bhttp::async_write(s, req, net::redirect_error(net::use_awaitable, ec));
+    const std::array<net::const_buffer, 2> message{net::buffer(head), net::buffer(body)};
+    co_await net::async_write(s, message, net::redirect_error(net::use_awaitable, ec));
     co_return ec;
 }
 
@@ -437,17 +441,11 @@ net::awaitable<core::Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(U
                                                                                core::Cancel* cancel) {
     auto impl = impl_;
     auto ex = co_await net::this_coro::executor;
-    bhttp::request<bhttp::string_body> req;
-    req.version(11);
-    req.method_string(creq.method);
-    req.target(creq.target);
     bool default_port = (url.tls && url.port == 443) || (!url.tls && url.port == 80);
-    req.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
-    req.set(bhttp::field::user_agent, "bailian-hub");
-    for (const auto& [k, v] : creq.headers) req.set(k, v);
-    req.body() = std::move(creq.body);
-    req.keep_alive(true);
-    req.prepare_payload();
+    const std::string head =
+        RequestHead(creq.method, creq.target,
+                    default_port ? url.host : url.host + ":" + std::to_string(url.port),
+                    creq.headers, creq.body.size());
 
     // A pooled connection may have been closed by the server meanwhile: then try once more
     // on a fresh one (only when nothing at all came back).
@@ -469,8 +467,8 @@ net::awaitable<core::Result<std::unique_ptr<ClientResponse>>> HttpClient::Send(U
         state->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         conn->lowest().expires_after(impl->cfg.connect_timeout);
         beast::error_code ec;
-        if (conn->tls) ec = co_await WriteRequest(*conn->tls, req);
-        else ec = co_await WriteRequest(*conn->plain, req);
+        if (conn->tls) ec = co_await WriteRequest(*conn->tls, head, creq.body);
+        else ec = co_await WriteRequest(*conn->plain, head, creq.body);
         if (!ec) {
             conn->lowest().expires_after(impl->cfg.first_byte_timeout);
             if (conn->tls) ec = co_await ReadHead(*conn->tls, conn->buf, state->parser);

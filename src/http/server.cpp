@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "core/id.hpp"
 #include "http/beast_request.hpp"
+#include "http/message_head.hpp"
 #include "http/request_head.hpp"
 #include "http/tls.hpp"
 #include "http/request_parse.hpp"
@@ -251,17 +253,13 @@ public:
         head.status = status;
         head.headers = std::move(headers);
         srv_.Decorate(head, req_);
-        bhttp::response<bhttp::empty_body> res;
-        res.version(11);
-        res.result(static_cast<unsigned>(status));
-        for (const auto& f : head.headers.fields()) res.insert(f.name, f.value);
-        res.chunked(true);
-        res.keep_alive(false);
+        std::string bytes =
+            ResponseHead(status, head.headers, {.chunked = true, .keep_alive = false});
         beast::error_code ec;
         c_->lowest().expires_after(srv_.cfg.write_timeout);
-        bhttp::response_serializer<bhttp::empty_body> sr(res);
         co_await c_->Io([&](auto& s) {
-            return bhttp::async_write_header(s, sr, net::redirect_error(net::use_awaitable, ec));
+            return net::async_write(s, net::buffer(bytes),
+                                    net::redirect_error(net::use_awaitable, ec));
         });
         if (ec) {
             MarkGone();
@@ -280,9 +278,11 @@ public:
         if (data.empty()) co_return true;
         beast::error_code ec;
         c_->lowest().expires_after(srv_.cfg.write_timeout);
+        ChunkSizeLine size(data.size());
+        const std::array<net::const_buffer, 3> chunk{net::buffer(size.view()), net::buffer(data),
+                                                     net::buffer(kChunkEnd)};
         co_await c_->Io([&](auto& s) {
-            return net::async_write(s, bhttp::make_chunk(net::buffer(data)),
-                                    net::redirect_error(net::use_awaitable, ec));
+            return net::async_write(s, chunk, net::redirect_error(net::use_awaitable, ec));
         });
         if (ec) {
             MarkGone();
@@ -298,7 +298,7 @@ public:
         beast::error_code ec;
         c_->lowest().expires_after(srv_.cfg.write_timeout);
         co_await c_->Io([&](auto& s) {
-            return net::async_write(s, bhttp::make_chunk_last(),
+            return net::async_write(s, net::buffer(kLastChunk),
                                     net::redirect_error(net::use_awaitable, ec));
         });
         if (ec) MarkGone();
@@ -478,22 +478,15 @@ void Server::Impl::Finished(const Request& req, const std::string& route, int st
 
 net::awaitable<bool> Server::Impl::WriteResponse(std::shared_ptr<Conn> c, Response& r, bool head,
                                                  bool keep_alive) {
-    bhttp::response<bhttp::string_body> res;
-    res.version(11);
-    res.result(static_cast<unsigned>(r.status));
-    for (const auto& f : r.headers.fields()) res.insert(f.name, f.value);
-    res.keep_alive(keep_alive);
-    if (head) {
-        auto n = r.body.size();
-        res.content_length(n);
-    } else {
-        res.body() = std::move(r.body);
-        res.prepare_payload();
-    }
+    // A HEAD answer states the length GET would send, and sends no body.
+    std::string bytes = ResponseHead(r.status, r.headers,
+                                     {.content_length = r.body.size(), .keep_alive = keep_alive});
+    const std::array<net::const_buffer, 2> message{
+        net::buffer(bytes), head ? net::const_buffer() : net::buffer(r.body)};
     beast::error_code ec;
     c->lowest().expires_after(cfg.write_timeout);
     co_await c->Io([&](auto& s) {
-        return bhttp::async_write(s, res, net::redirect_error(net::use_awaitable, ec));
+        return net::async_write(s, message, net::redirect_error(net::use_awaitable, ec));
     });
     co_return !ec;
 }
