@@ -754,6 +754,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
     // HSTS whenever clients reach us over HTTPS: our own TLS, or a TLS proxy in front.
     scfg.hsts_max_age_s = tls || !cfg.trusted_proxies.empty() ? cfg.hsts_max_age_s : 0;
     scfg.require_https = !tls && !cfg.IsLoopback();
+    scfg.one_io_thread = threads == 1;
     http::Server server(io, scfg, router, api::ErrorResponse, &metrics);
     auto port = server.Listen();
     if (!port.ok()) {
@@ -768,6 +769,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         mcfg.port = cfg.metrics_listen_port;
         mcfg.body_limit = 4096;
         mcfg.max_connections = 64;
+        mcfg.one_io_thread = threads == 1;
         if (cfg.metrics_tls) mcfg.tls = tls;
         metrics_server = std::make_unique<http::Server>(io, mcfg, metrics_router, api::ErrorResponse);
         auto mport = metrics_server->Listen();
@@ -791,6 +793,7 @@ int Serve(const Config& cfg_in, ServeMode mode) {
         rcfg.body_limit = 4096;
         rcfg.max_connections = cfg.max_connections;
         rcfg.security_headers = false;
+        rcfg.one_io_thread = threads == 1;
         redirect_server =
             std::make_unique<http::Server>(io, rcfg, redirect_router, api::ErrorResponse);
         auto rport = redirect_server->Listen();

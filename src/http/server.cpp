@@ -68,7 +68,7 @@ struct Conn {
     std::shared_ptr<ssl::context> tls_ctx;  // the context this connection began with
     std::unique_ptr<TlsStream> tls;
     bool handshaken = false;  // TLS: the handshake is done
-    bool idle = true;  // touched only on the connection's strand
+    bool idle = true;  // touched only on the connection's executor (a strand, or the one io thread)
     std::uint64_t id = 0;
     // The client-gone watch before an answer starts (StreamImpl::StartPeek) peeks into this:
     // what the client sent next, left on the socket for the next request's read.
@@ -189,6 +189,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     std::uint64_t next_id = 1;
 
     net::awaitable<void> AcceptLoop();
+    // A socket for the next connection, on its own strand unless one thread runs the io_context.
+    tcp::socket NewSocket() {
+        return cfg.one_io_thread ? tcp::socket(io) : tcp::socket(net::make_strand(io));
+    }
     void Adopt(tcp::socket sock);  // a new connection: refused over the cap, else served
     static constexpr int kAcceptBatch = 256;
     net::awaitable<void> Session(std::shared_ptr<Conn> c);
@@ -401,7 +405,8 @@ private:
     // Reads (and throws away) what the client sends while the stream runs, until the read
     // fails. A chain of completion handlers rather than a coroutine: every held stream has one,
     // and a handler costs a fraction of a coroutine frame. The handlers run on the socket's
-    // executor (the connection's strand); `alive` tells whether this StreamImpl still exists.
+    // executor (the connection's strand, or the one io thread); `alive` tells whether this
+    // StreamImpl still exists.
     struct WatchState {
         std::shared_ptr<Conn> c;
         std::shared_ptr<bool> alive;
@@ -793,7 +798,7 @@ net::awaitable<void> Server::Impl::AcceptLoop() {
     auto self = shared_from_this();
     for (;;) {
         beast::error_code ec;
-        tcp::socket sock(net::make_strand(io));
+        tcp::socket sock = NewSocket();
         co_await acceptor.async_accept(sock, net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -805,7 +810,7 @@ net::awaitable<void> Server::Impl::AcceptLoop() {
         // everything already queued by the kernel now, not one connection per turn (else the
         // accept queue grows, and even a refusal waits seconds to be accepted).
         for (int i = 0; i < kAcceptBatch; ++i) {
-            tcp::socket more(net::make_strand(io));
+            tcp::socket more = NewSocket();
             acceptor.accept(more, ec);
             if (ec) break;  // would_block: the queue is empty
             Adopt(std::move(more));

@@ -53,6 +53,10 @@ struct ServerConfig {
     // Plain HTTP that must have been HTTPS to the client: requests are answered only from
     // loopback, or from a trusted proxy that says X-Forwarded-Proto: https (403 otherwise).
     bool require_https = false;
+    // The io_context is run by one thread only: its handlers never run at the same time, so a
+    // connection needs no strand of its own (a strand costs a queue and a shared count on every
+    // completion). False (a strand per connection) is right whatever the thread count.
+    bool one_io_thread = false;
 };
 
 // The body limit of a request: its route's rule, else cfg.body_limit (pure, tested).
