@@ -73,6 +73,15 @@ std::string RequestHead(std::string_view method, std::string_view target, std::s
     out.push_back(' ');
     out.append(target);
     out.append(" HTTP/1.1\r\n");
+    // A name given again replaces what it gave before: only its last writable field is written.
+    auto last_of_its_name = [&](std::size_t i) {
+        for (std::size_t j = i + 1; j < fields.size(); ++j) {
+            if (core::IEquals(fields[j].first, fields[i].first) &&
+                Writable(fields[j].first, fields[j].second))
+                return false;
+        }
+        return true;
+    };
     bool own_host = false, own_agent = false;
     for (const auto& [k, v] : fields) {
         if (!Writable(k, v)) continue;
@@ -81,7 +90,9 @@ std::string RequestHead(std::string_view method, std::string_view target, std::s
     }
     if (!own_host) PutField(out, "Host", host);
     if (!own_agent) PutField(out, "User-Agent", "bailian-hub");
-    for (const auto& [k, v] : fields) PutCallerField(out, k, v);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (last_of_its_name(i)) PutCallerField(out, fields[i].first, fields[i].second);
+    }
     if (body_size > 0 || method == "POST" || method == "PUT" || method == "OPTIONS")
         PutField(out, "Content-Length", std::to_string(body_size));
     out.append("\r\n");

@@ -30,8 +30,9 @@ struct ResponseFraming {
 std::string ResponseHead(int status, const Headers& fields, const ResponseFraming& framing);
 
 // "<method> <target> HTTP/1.1", Host and User-Agent (a caller's field of either name replaces
-// the default), the caller's fields, and Content-Length when there is a body or the method is
-// one that carries one (POST, PUT, OPTIONS). Persistent: HTTP/1.1's default.
+// the default), the caller's fields (a name given twice: its last value only), and
+// Content-Length when there is a body or the method is one that carries one (POST, PUT,
+// OPTIONS). Persistent: HTTP/1.1's default.
 std::string RequestHead(std::string_view method, std::string_view target, std::string_view host,
                         const std::vector<std::pair<std::string, std::string>>& fields,
                         std::size_t body_size);

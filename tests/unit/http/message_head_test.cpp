@@ -126,6 +126,16 @@ TEST(MessageHead, CallerHostAndAgentReplaceTheDefaults) {
               "GET / HTTP/1.1\r\nHost: h:1\r\nUser-Agent: bailian-hub\r\n\r\n");
 }
 
+TEST(MessageHead, ARequestFieldGivenTwiceKeepsItsLastValue) {
+    // As a map of fields would: a forwarded client header cannot reach upstream twice.
+    EXPECT_EQ(RequestHead("POST", "/", "h",
+                          {{"Content-Type", "text/plain"}, {"Accept", "*/*"},
+                           {"content-type", "application/json"}, {"Content-Type", "a\nb"}},
+                          0),
+              "POST / HTTP/1.1\r\nHost: h\r\nUser-Agent: bailian-hub\r\nAccept: */*\r\n"
+              "content-type: application/json\r\nContent-Length: 0\r\n\r\n");
+}
+
 TEST(MessageHead, ChunkSizeLinesAreHex) {
     EXPECT_EQ(ChunkSizeLine(1).view(), "1\r\n");
     EXPECT_EQ(ChunkSizeLine(15).view(), "f\r\n");
