@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <charconv>
+
 #include "core/text.hpp"
 
 namespace hub::http {
@@ -73,26 +75,21 @@ std::string RequestHead(std::string_view method, std::string_view target, std::s
     out.push_back(' ');
     out.append(target);
     out.append(" HTTP/1.1\r\n");
-    // A name given again replaces what it gave before: only its last writable field is written.
-    auto last_of_its_name = [&](std::size_t i) {
-        for (std::size_t j = i + 1; j < fields.size(); ++j) {
-            if (core::IEquals(fields[j].first, fields[i].first) &&
-                Writable(fields[j].first, fields[j].second))
-                return false;
-        }
-        return true;
-    };
+    // The caller's fields that are written, each checked once: a name given again replaces
+    // what it gave before (only its last writable field is written).
+    std::vector<const std::pair<std::string, std::string>*> kept;
+    kept.reserve(fields.size());
     bool own_host = false, own_agent = false;
-    for (const auto& [k, v] : fields) {
-        if (!Writable(k, v)) continue;
-        own_host = own_host || core::IEquals(k, "Host");
-        own_agent = own_agent || core::IEquals(k, "User-Agent");
+    for (const auto& f : fields) {
+        if (!Writable(f.first, f.second)) continue;
+        std::erase_if(kept, [&](const auto* k) { return core::IEquals(k->first, f.first); });
+        kept.push_back(&f);
+        own_host = own_host || core::IEquals(f.first, "Host");
+        own_agent = own_agent || core::IEquals(f.first, "User-Agent");
     }
     if (!own_host) PutField(out, "Host", host);
     if (!own_agent) PutField(out, "User-Agent", "bailian-hub");
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (last_of_its_name(i)) PutCallerField(out, fields[i].first, fields[i].second);
-    }
+    for (const auto* f : kept) PutField(out, f->first, f->second);
     if (body_size > 0 || method == "POST" || method == "PUT" || method == "OPTIONS")
         PutField(out, "Content-Length", std::to_string(body_size));
     out.append("\r\n");
@@ -100,16 +97,11 @@ std::string RequestHead(std::string_view method, std::string_view target, std::s
 }
 
 ChunkSizeLine::ChunkSizeLine(std::size_t n) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    char digits[16];
-    std::size_t d = 0;
-    do {
-        digits[d++] = kHex[n & 0xf];
-        n >>= 4;
-    } while (n != 0);
-    while (d > 0) bytes[length++] = digits[--d];
-    bytes[length++] = '\r';
-    bytes[length++] = '\n';
+    // Lower-case hex digits, no leading zeros; 16 at most, which leaves room for the CRLF.
+    char* end = std::to_chars(bytes, bytes + 16, n, 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    length = static_cast<std::size_t>(end - bytes);
 }
 
 }  // namespace hub::http
