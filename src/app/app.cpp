@@ -587,6 +587,10 @@ int Serve(const Config& cfg_in, ServeMode mode) {
                    "Cached conversation histories found older than the conversation (written "
                    "through another hub, or renamed) and read again.",
                    obs::MetricType::kCounter, static_cast<double>(history.stale_reloads()));
+        out.Single("bailian_hub_conversation_rows_stale_total",
+                   "Cached conversation rows found changed when a question was stored (written "
+                   "through another hub, or edited): the turn was prepared again.",
+                   obs::MetricType::kCounter, static_cast<double>(history.stale_rows()));
     });
     services::ModelDirectory models(catalog, cache);
     services::ConversationLimits conv_limits;

@@ -469,37 +469,20 @@ net::awaitable<Result<std::vector<store::Message>>> Chat::LoadHistory(
     co_return std::move(rows.value());
 }
 
-net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& observer,
-                                             core::Cancel& cancel) {
+net::awaitable<Result<Chat::Prepared>> Chat::Prepare(TurnRequest req, store::Conversation conv) {
     const bool regenerate = req.regenerate_id.has_value();
-    if (!regenerate) {
-        if (req.attachments.size() > cfg_.max_attachments) {
-            co_return Invalid("attachments", "may name at most " +
-                                                 std::to_string(cfg_.max_attachments) + " images.");
-        }
-        // A message of pictures only may leave its text empty.
-        if (!req.attachments.empty() && Trim(req.content).empty()) req.content.clear();
-        if (!req.content.empty() || req.attachments.empty()) {
-            if (auto v = ValidateContent(req.content, cfg_.max_content_chars); !v.ok())
-                co_return v.error();
-        }
-        if (!req.attachments.empty() && attachments_ == nullptr)
-            co_return Invalid("attachments", "are not supported here.");
-    }
-    auto conv = co_await db_.Run(
-        [this](std::string u, std::string id) { return store_.Conversations().Get(u, id); },
-        req.user_id, req.conversation_id);
-    if (!conv.ok()) co_return conv.error();
-
-    std::string model_id = req.model && !req.model->empty() ? *req.model
-                           : !conv->model.empty()           ? conv->model
-                                                            : catalog_.DefaultModel();
-    auto model = catalog_.RequireChat(model_id);
+    Prepared p;
+    p.model_id = req.model && !req.model->empty() ? *req.model
+                 : !conv.model.empty()            ? conv.model
+                                                  : catalog_.DefaultModel();
+    auto model = catalog_.RequireChat(p.model_id);
     if (!model.ok()) co_return model.error();
-    const ModelInfo& info = *model.value();
-    if (!req.allowed_models.Allows(info.id)) co_return auth::ModelNotAllowed(model_id);
+    p.info = model.value();
+    const ModelInfo& info = *p.info;
+    if (!req.allowed_models.Allows(info.id)) co_return auth::ModelNotAllowed(p.model_id);
     auto params = ParseChatParameters(req.parameters, info);
     if (!params.ok()) co_return params.error();
+    p.params = std::move(params.value());
     if (!req.attachments.empty()) {
         if (info.kind != ModelKind::kVision) co_return NotVisionModel(info, catalog_);
         // Unknown or another user's file: 404, and nothing is stored or sent.
@@ -509,15 +492,10 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         if (!found.ok()) co_return found.error();
     }
 
-    std::string history_user = req.user_id;
-    std::string history_conv = req.conversation_id;
-    store::Conversation history_row = conv.value();
-    auto loaded = co_await LoadHistory(std::move(history_user), std::move(history_conv),
-                                       std::move(history_row));
+    auto loaded = co_await LoadHistory(req.user_id, req.conversation_id, conv);
     if (!loaded.ok()) co_return loaded.error();
     std::vector<store::Message> history = std::move(loaded.value());
 
-    store::Message question;
     if (regenerate) {
         auto target = co_await db_.Run(
             [this](std::string u, std::string id) { return store_.Messages().Get(u, id); },
@@ -541,57 +519,118 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
             co_return Error::Make(ErrorCode::kConflict, "not_last_answer",
                                   "Only the answer to the last question can be regenerated.");
         }
-        question = *anchor;
+        p.question = *anchor;
         history.erase(anchor, history.end());  // the context is what came before the question
-        if (!question.attachments.empty() && info.kind != ModelKind::kVision)
+        if (!p.question.attachments.empty() && info.kind != ModelKind::kVision)
             co_return NotVisionModel(info, catalog_);
     }
-    const std::string& question_text = regenerate ? question.content : req.content;
+    const std::string& question_text = regenerate ? p.question.content : req.content;
     const std::vector<std::string>& question_images =
-        regenerate ? question.attachments : req.attachments;
+        regenerate ? p.question.attachments : req.attachments;
     ImageBudget image_budget;
     if (info.kind == ModelKind::kVision && attachments_ != nullptr)
         image_budget.max_images = std::max(cfg_.max_context_images, question_images.size());
-    auto context = BuildContext(conv->system_prompt, history, question_text,
-                                ContextBudget(info, *params), question_images, image_budget);
+    auto context = BuildContext(conv.system_prompt, history, question_text,
+                                ContextBudget(info, p.params), question_images, image_budget);
     if (!context.ok()) co_return context.error();
+    p.context = std::move(context.value());
+    p.conv = std::move(conv);
+    co_return p;
+}
 
+net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& observer,
+                                             core::Cancel& cancel) {
+    const bool regenerate = req.regenerate_id.has_value();
     if (!regenerate) {
+        if (req.attachments.size() > cfg_.max_attachments) {
+            co_return Invalid("attachments", "may name at most " +
+                                                 std::to_string(cfg_.max_attachments) + " images.");
+        }
+        // A message of pictures only may leave its text empty.
+        if (!req.attachments.empty() && Trim(req.content).empty()) req.content.clear();
+        if (!req.content.empty() || req.attachments.empty()) {
+            if (auto v = ValidateContent(req.content, cfg_.max_content_chars); !v.ok())
+                co_return v.error();
+        }
+        if (!req.attachments.empty() && attachments_ == nullptr)
+            co_return Invalid("attachments", "are not supported here.");
+    }
+    // A new question is prepared from the conversation row the last turn here cached: no
+    // database read. Storing the question checks that row (AppendQuestion), and a turn that
+    // would be refused on it is prepared again from the database (the refusal may be stale).
+    std::optional<store::Conversation> cached;
+    if (!regenerate) cached = history_.GetRow(req.conversation_id, req.user_id);
+    Result<Prepared> prep;
+    if (cached) {
+        prep = co_await Prepare(req, *cached);
+        if (!prep.ok()) cached.reset();
+    }
+    if (!cached) {
+        auto conv = co_await db_.Run(
+            [this](std::string u, std::string id) { return store_.Conversations().Get(u, id); },
+            req.user_id, req.conversation_id);
+        if (!conv.ok()) co_return conv.error();
+        prep = co_await Prepare(req, std::move(conv.value()));
+        if (!prep.ok()) co_return prep.error();
+    }
+
+    store::Message question;
+    if (regenerate) {
+        question = std::move(prep->question);
+    } else {
         store::Message q;
         q.conversation_id = req.conversation_id;
         q.role = store::MessageRole::kUser;
         q.content = req.content;
         q.attachments = req.attachments;
-        q.model = model_id;
         q.status = store::MessageStatus::kComplete;
-        auto stored = co_await async::RunWrite(db_,
-            [this](std::string u, store::Message m) {
-                return store_.Messages().Append(u, std::move(m));
-            },
-            req.user_id, std::move(q));
-        if (!stored.ok()) co_return stored.error();
-        question = std::move(stored.value());
+        auto ask = [this](std::string u, store::Message m,
+                          std::optional<store::Conversation> expected) {
+            return store_.Messages().AppendQuestion(u, std::move(m), expected);
+        };
+        q.model = prep->model_id;
+        auto stored = co_await async::RunWrite(db_, ask, req.user_id, q, std::move(cached));
+        if (stored.ok() && !stored->question) {
+            // The cached row was stale (another hub's turn, an edit): prepared again from the
+            // row as it is now, and stored without a check, as a turn that read it would be.
+            history_.CountStaleRow();
+            prep = co_await Prepare(req, std::move(stored->conversation));
+            if (!prep.ok()) co_return prep.error();
+            q.model = prep->model_id;
+            stored = co_await async::RunWrite(db_, ask, req.user_id, std::move(q), std::nullopt);
+        }
+        if (!stored.ok()) {
+            if (stored.error().code == ErrorCode::kNotFound)
+                history_.ForgetRow(req.conversation_id);
+            co_return stored.error();
+        }
+        question = std::move(*stored->question);
+        prep->conv = std::move(stored->conversation);
         history_.Append(req.conversation_id, question);
     }
+    const std::string model_id = std::move(prep->model_id);
+    const ModelInfo& info = *prep->info;
+    const ChatParameters& params = prep->params;
+    BuiltContext& context = prep->context;
     co_await observer.OnStarted(question);
 
     // ---- upstream ----
     std::string owner = req.user_id;
     std::string rid = req.request_id;
-    nlohmann::json prompt = std::move(context->messages);
-    std::vector<std::string> image_ids = std::move(context->image_ids);
+    nlohmann::json prompt = std::move(context.messages);
+    std::vector<std::string> image_ids = std::move(context.image_ids);
     Pictured pictured =
         co_await WithPictures(std::move(owner), std::move(rid), std::move(prompt), std::move(image_ids));
     const std::int64_t image_tokens = pictured.image_tokens;
     bailian::ChatRequest creq;
     creq.model = model_id;
     creq.messages = std::move(pictured.messages);
-    creq.parameters = params->Upstream(info);
+    creq.parameters = params.Upstream(info);
     // A streamed turn streams from upstream (first-token time). A whole-answer turn asks for a
     // whole answer (one JSON body over a pooled keep-alive connection, where a stream ends with
     // the connection closed) unless the model only streams or thinks (thinking is stream-only
     // upstream): then it streams and the answer is aggregated, as before.
-    const bool thinks = params->Thinks(info);
+    const bool thinks = params.Thinks(info);
     creq.stream = req.stream || info.stream_only || thinks;
     creq.request_id = req.request_id;
     TurnSink sink(observer);
@@ -603,7 +642,7 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     if (usage.input_tokens == 0 && usage.output_tokens == 0 &&
         (outcome.any_output || !outcome.result.content.empty())) {
         // The stream broke before DashScope reported usage: estimate what was billed.
-        usage.input_tokens = context->estimated_tokens;
+        usage.input_tokens = context.estimated_tokens;
         usage.output_tokens =
             EstimateTokens(outcome.result.content) + EstimateTokens(outcome.result.reasoning);
         usage.total_tokens = usage.input_tokens + usage.output_tokens;
@@ -641,7 +680,7 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
     // updated_at, in one transaction; it gives back the conversation row too (no second read).
     CallSource source{req.user_id, req.api_key_id, req.conversation_id, "chat", model_id};
     store::ApiCall call = usage_.ChatRow(source, outcome, started_at, thinks);
-    store::Conversation after = std::move(conv.value());
+    store::Conversation after = std::move(prep->conv);
     auto append_answer = [this](std::string u, store::Message m, store::ApiCall c) {
         return store_.Messages().AppendAnswer(u, std::move(m), c);
     };
@@ -654,6 +693,7 @@ net::awaitable<Result<TurnResult>> Chat::Run(TurnRequest req, TurnObserver& obse
         answer = std::move(stored->answer);
         after = std::move(stored->conversation);
         history_.Append(req.conversation_id, answer);
+        history_.PutRow(after);
         usage_.Recorded(call);  // counted, observed and metered as Record would
     } else {
         // The operator log keeps the text; the call's row is still written (alone): every

@@ -176,6 +176,18 @@ public:
     const ChatConfig& config() const { return cfg_; }
 
 private:
+    // What a turn is checked and built from, before anything is stored.
+    struct Prepared {
+        store::Conversation conv;
+        std::string model_id;
+        const ModelInfo* info = nullptr;
+        ChatParameters params;
+        store::Message question;  // regenerate: the question answered again
+        BuiltContext context;
+    };
+    // The model, parameters, pictures, history and context of the turn `req` on `conv`; a
+    // refusal (404, 400, 403, 409) as Run describes.
+    net::awaitable<core::Result<Prepared>> Prepare(TurnRequest req, store::Conversation conv);
     // The cached history when it is current for `conv` (HistoryCache::IsCurrent), else the
     // latest messages from the database.
     net::awaitable<core::Result<std::vector<store::Message>>> LoadHistory(

@@ -118,11 +118,13 @@ net::awaitable<Result<store::Conversation>> Conversations::Update(std::string us
     if (patch.title) patch.title = TrimTitle(*patch.title);
     if (auto v = ValidateFields(patch.title, patch.model, patch.system_prompt); !v.ok())
         co_return v.error();
-    co_return co_await db_.Run(
+    auto r = co_await db_.Run(
         [this](std::string u, std::string id, store::ConversationPatch p) {
             return store_.Conversations().Update(u, id, p);
         },
-        std::move(user_id), std::move(id), std::move(patch));
+        std::move(user_id), id, std::move(patch));
+    if (r.ok()) history_.ForgetRow(id);  // the next turn reads the row as edited
+    co_return r;
 }
 
 net::awaitable<Result<void>> Conversations::Delete(std::string user_id, std::string id) {

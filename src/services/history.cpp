@@ -12,6 +12,8 @@ namespace {
 // chat turn reads its whole history on every turn. A value in any other shape (an older
 // encoding, a stale marker, damage) reads as a miss.
 constexpr std::string_view kHeader = "hist2\n";
+// A cached conversation row: this header, then its fields as the Put functions write them.
+constexpr std::string_view kRowHeader = "conv1\n";
 constexpr std::string_view kStalePrefix = "!stale:";
 
 // `v` as `bytes` little-endian bytes at `at` (which must exist), or appended (npos).
@@ -78,10 +80,16 @@ std::size_t BytesOfFirst(std::string_view records, std::size_t n) {
 HistoryCache::HistoryCache(cache::Cache& cache, std::size_t max_messages)
     : cache_(cache), max_messages_(std::max<std::size_t>(1, max_messages)) {}
 
-std::string HistoryCache::Key(std::string_view conversation_id) const {
+std::string HistoryCache::Key(std::string_view conversation_id, std::string_view kind) const {
     std::uint64_t g = generation_.load();
-    if (g == 0) return "hist:" + std::string(conversation_id);
-    return "hist:" + std::to_string(g) + ":" + std::string(conversation_id);
+    std::string key(kind);
+    if (g != 0) key.append(std::to_string(g)).push_back(':');
+    key.append(conversation_id);
+    return key;
+}
+
+std::string HistoryCache::RowKey(std::string_view conversation_id) const {
+    return Key(conversation_id, "conv:");
 }
 
 void HistoryCache::Connect(cache::Bus& bus) {
@@ -97,6 +105,7 @@ void HistoryCache::Publish(std::string_view conversation_id) {
 void HistoryCache::Apply(const cache::BusEvent& e) {
     if (e.topic == cache::topic::kHistoryChanged && !e.payload.empty()) {
         cache_.Erase(Key(e.payload));
+        cache_.Erase(RowKey(e.payload));
     } else if (e.topic == cache::kBusResynced) {
         ++generation_;
     }
@@ -173,6 +182,55 @@ std::optional<std::vector<store::Message>> HistoryCache::Decode(std::string_view
     return out;
 }
 
+std::string HistoryCache::EncodeRow(const store::Conversation& row) {
+    std::string out(kRowHeader);
+    PutStr(out, row.id);
+    PutStr(out, row.user_id);
+    PutStr(out, row.title);
+    PutStr(out, row.model);
+    PutStr(out, row.system_prompt);
+    PutI64(out, row.pinned ? 1 : 0);
+    PutI64(out, row.archived ? 1 : 0);
+    PutI64(out, row.created_at);
+    PutI64(out, row.updated_at);
+    return out;
+}
+
+std::optional<store::Conversation> HistoryCache::DecodeRow(std::string_view text) {
+    if (text.substr(0, kRowHeader.size()) != kRowHeader) return std::nullopt;
+    Reader r{text.substr(kRowHeader.size())};
+    store::Conversation row;
+    row.id = r.Str();
+    row.user_id = r.Str();
+    row.title = r.Str();
+    row.model = r.Str();
+    row.system_prompt = r.Str();
+    row.pinned = r.I64() != 0;
+    row.archived = r.I64() != 0;
+    row.created_at = r.I64();
+    row.updated_at = r.I64();
+    if (!r.ok || !r.in.empty()) return std::nullopt;
+    return row;
+}
+
+std::optional<store::Conversation> HistoryCache::GetRow(std::string_view conversation_id,
+                                                        std::string_view user_id) {
+    auto value = cache_.Get(RowKey(conversation_id));
+    if (!value) return std::nullopt;
+    auto row = DecodeRow(*value);
+    if (!row || row->id != conversation_id || row->user_id != user_id) return std::nullopt;
+    return row;
+}
+
+void HistoryCache::PutRow(const store::Conversation& row) {
+    if (row.deleted_at) return ForgetRow(row.id);
+    cache_.Put(RowKey(row.id), EncodeRow(row));
+}
+
+void HistoryCache::ForgetRow(std::string_view conversation_id) {
+    cache_.Erase(RowKey(conversation_id));
+}
+
 HistoryCache::Lookup HistoryCache::Get(std::string_view conversation_id) {
     Lookup l;
     l.seen = cache_.Get(Key(conversation_id));
@@ -217,6 +275,7 @@ void HistoryCache::Append(std::string_view conversation_id, const store::Message
 
 void HistoryCache::Forget(std::string_view conversation_id) {
     cache_.Erase(Key(conversation_id));
+    cache_.Erase(RowKey(conversation_id));
     Publish(conversation_id);
 }
 

@@ -16,6 +16,13 @@
 // anyway (updated_at is raised to each new message's created_at, and created_at strictly
 // increases within a conversation), and a stale entry is reloaded. kBusResynced starts a new
 // generation of keys: every entry cached before it is left to age out unread.
+//
+// Beside each history, the conversation's row as this hub's last turn wrote it (PutRow), so
+// that the next question in it needs no database read before it is stored. A cached row is
+// never trusted: the question is stored only if the row in the database still has the cached
+// model, system prompt and updated_at (MessageStore::AppendQuestion), and the turn is prepared
+// again from the database otherwise, or when it would be refused (the refusal may come from a
+// stale row). Events only keep such retries rare.
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -43,7 +50,13 @@ public:
                  const std::optional<std::string>& seen);
     // After a message was committed: appended to the cached history (trimmed to the bound).
     void Append(std::string_view conversation_id, const store::Message& message);
-    void Forget(std::string_view conversation_id);
+    void Forget(std::string_view conversation_id);  // the history and the row
+
+    // The cached row of a conversation of `user_id` (nullopt: none, or another user's).
+    std::optional<store::Conversation> GetRow(std::string_view conversation_id,
+                                              std::string_view user_id);
+    void PutRow(const store::Conversation& row);
+    void ForgetRow(std::string_view conversation_id);  // here only (an edit through this hub)
 
     // Publishes Append/Forget to the other hubs and drops what they publish. Once at start-up,
     // before the bus starts.
@@ -60,6 +73,9 @@ public:
     // Entries found stale by IsCurrent and reloaded (the chat turn counts them; /metrics).
     std::int64_t stale_reloads() const { return stale_reloads_.load(); }
     void CountStaleReload() { ++stale_reloads_; }
+    // Cached rows that AppendQuestion found changed (the turn was prepared again; /metrics).
+    std::int64_t stale_rows() const { return stale_rows_.load(); }
+    void CountStaleRow() { ++stale_rows_; }
 
     std::size_t max_messages() const { return max_messages_; }
 
@@ -67,9 +83,12 @@ public:
     static std::string Encode(const std::vector<store::Message>& messages);
     static std::optional<std::vector<store::Message>> Decode(std::string_view text);
     static std::string EncodeOne(const store::Message& m);  // one record
+    static std::string EncodeRow(const store::Conversation& row);
+    static std::optional<store::Conversation> DecodeRow(std::string_view text);
 
 private:
-    std::string Key(std::string_view conversation_id) const;
+    std::string Key(std::string_view conversation_id, std::string_view kind = "hist:") const;
+    std::string RowKey(std::string_view conversation_id) const;
     std::string StaleMarker();
     void Publish(std::string_view conversation_id);
 
@@ -78,6 +97,7 @@ private:
     std::atomic<std::uint64_t> stale_seq_{0};
     std::atomic<std::uint64_t> generation_{0};  // raised on kBusResynced
     std::atomic<std::int64_t> stale_reloads_{0};
+    std::atomic<std::int64_t> stale_rows_{0};
     cache::Bus* bus_ = nullptr;
 };
 

@@ -32,6 +32,12 @@ struct MessageTotals {
     std::int64_t output_tokens = 0;
 };
 
+// A turn's question as stored, or none when the conversation had changed (AppendQuestion).
+struct AskedTurn {
+    std::optional<Message> question;  // with its id and created_at; nullopt = not written
+    Conversation conversation;        // the row after the write (or as it is, unwritten)
+};
+
 // What a chat turn writes after the upstream call, as stored.
 struct AnsweredTurn {
     Message answer;             // with its id and created_at
@@ -47,6 +53,13 @@ public:
     // millisecond as the previous one gets +1 ms), so lists keep the order of appends.
     // kNotFound "conversation_not_found"; kUnprocessable "invalid_reference" for a bad parent.
     virtual core::Result<Message> Append(std::string_view user_id, Message message) = 0;
+    // A turn's question: appended as Append does, with the conversation row after the write.
+    // With `expected` (the row the turn was prepared from, e.g. a cached one), the question is
+    // written only if the row still has expected's model, system_prompt and updated_at (every
+    // message raises updated_at): otherwise nothing is written, `question` is nullopt and
+    // `conversation` is the row as it is now. Errors as Append.
+    virtual core::Result<AskedTurn> AppendQuestion(std::string_view user_id, Message question,
+                                                   const std::optional<Conversation>& expected) = 0;
     // A turn's one write after upstream: appends the answer (as Append), inserts its api_calls
     // row `call` (id and created_at as given) and bumps the conversation's updated_at, all in
     // ONE transaction: either everything is stored or nothing. Returns the stored answer and

@@ -123,6 +123,28 @@ public:
         });
     }
 
+    core::Result<AskedTurn> AppendQuestion(std::string_view user_id, Message m,
+                                           const std::optional<Conversation>& expected) override {
+        FillTime(m.created_at, ctx_.clock.NowMs());
+        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<AskedTurn> {
+            // The row doubles as the ownership check, as the check of `expected` and as the
+            // row handed back.
+            HUB_SQL_ASSIGN(Conversation conv, GetConversationOn(c, user_id, m.conversation_id));
+            AskedTurn out{std::nullopt, std::move(conv)};
+            const Conversation& now = out.conversation;
+            if (expected && (expected->updated_at != now.updated_at ||
+                             expected->model != now.model ||
+                             expected->system_prompt != now.system_prompt)) {
+                return out;  // changed since the turn was prepared: nothing written
+            }
+            Message row = m;  // the body may run again (a retried deadlock): m stays as given
+            HUB_SQL_TRY(InsertOn(c, row));
+            out.conversation.updated_at = std::max(out.conversation.updated_at, row.created_at);
+            out.question = std::move(row);
+            return out;
+        });
+    }
+
     core::Result<AnsweredTurn> AppendAnswer(std::string_view user_id, Message m,
                                             const ApiCall& call) override {
         FillTime(m.created_at, ctx_.clock.NowMs());

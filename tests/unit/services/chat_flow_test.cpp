@@ -585,6 +585,7 @@ TEST_F(ChatTwoHubsTest, AMissedEventIsCaughtByTheConversationRow) {
     ASSERT_TRUE(SendOn(*chat_b_, "Q3").ok());
     EXPECT_EQ(LastPrompt(), kAll);
     EXPECT_EQ(history_b_->stale_reloads(), 1);
+    EXPECT_EQ(history_b_->stale_rows(), 1);  // B's cached row was caught when Q3 was stored
 }
 
 TEST_F(ChatTwoHubsTest, TheGuardCostsACachedTurnNoDatabaseRoundTrip) {
@@ -592,14 +593,74 @@ TEST_F(ChatTwoHubsTest, TheGuardCostsACachedTurnNoDatabaseRoundTrip) {
     int before = jobs_b_.load();
     ASSERT_TRUE(SendOn(*chat_b_, "Q2").ok());
     const int cached_turn = jobs_b_.load() - before;
-    // Read the conversation, append the question, then ONE write with the answer, its
-    // api_calls row and the conversation row; the history comes from the cache.
-    EXPECT_EQ(cached_turn, 3);
+    // Append the question (checking the cached conversation row), then ONE write with the
+    // answer, its api_calls row and the conversation row; the row and the history come from
+    // the cache.
+    EXPECT_EQ(cached_turn, 2);
     ASSERT_TRUE(SendOn(*chat_, "Q3").ok());  // written through A, no event
     before = jobs_b_.load();
     ASSERT_TRUE(SendOn(*chat_b_, "Q4").ok());
-    EXPECT_EQ(jobs_b_.load() - before, cached_turn + 1) << "a stale entry costs one reload";
+    // The question's write finds the row changed and writes nothing; the history is read
+    // again; the question is written.
+    EXPECT_EQ(jobs_b_.load() - before, cached_turn + 2) << "a stale row costs two round trips";
     EXPECT_EQ(history_b_->stale_reloads(), 1);
+    EXPECT_EQ(history_b_->stale_rows(), 1);
+}
+
+TEST_F(ChatTwoHubsTest, AnEditThroughAnotherHubReachesTheNextTurn) {
+    ASSERT_TRUE(SendOn(*chat_b_, "Q1").ok());  // B caches the conversation row
+    // Edited through A, with no event, in the millisecond of B's last write (updated_at does
+    // not move): the system prompt and the model themselves are checked.
+    store::ConversationPatch patch;
+    patch.system_prompt = "Answer in French.";
+    patch.model = "qwen-max";
+    ASSERT_OK(store().Conversations().Update(user_.id, conv_.id, patch));
+    ASSERT_TRUE(SendOn(*chat_b_, "Q2").ok());
+    const auto& sent = upstream_->requests.back();
+    EXPECT_EQ(sent.model, "qwen-max");
+    ASSERT_FALSE(sent.messages.empty());
+    EXPECT_EQ(sent.messages[0]["role"], "system");
+    EXPECT_EQ(sent.messages[0]["content"], "Answer in French.");
+    EXPECT_EQ(history_b_->stale_rows(), 1);
+    EXPECT_EQ(upstream_->CountMessages(), 4) << "Q2 stored once";
+}
+
+TEST_F(ChatTwoHubsTest, ARefusalOnACachedRowIsCheckedAgainstTheDatabase) {
+    store::ConversationPatch patch;
+    patch.model = "qwen-max";
+    ASSERT_OK(store().Conversations().Update(user_.id, conv_.id, patch));
+    ASSERT_TRUE(SendOn(*chat_b_, "Q1").ok());  // B caches the row: qwen-max
+    patch.model = "qwen-plus";
+    ASSERT_OK(store().Conversations().Update(user_.id, conv_.id, patch));  // through A
+    // The caller may use qwen-plus only: refused on B's cached row, served on the row as
+    // it is.
+    upstream_->scripts.push_back({{}, {"A:Q2"}});
+    TurnRequest r;
+    r.user_id = user_.id;
+    r.conversation_id = conv_.id;
+    r.content = "Q2";
+    r.allowed_models = auth::ModelAllowList({"qwen-plus"});
+    Recorder rec;
+    ASSERT_OK_AND_ASSIGN(TurnResult t, Await(chat_b_->Run(std::move(r), rec, cancel_)));
+    EXPECT_EQ(t.answer.model, "qwen-plus");
+    EXPECT_EQ(upstream_->requests.back().model, "qwen-plus");
+}
+
+TEST_F(ChatTwoHubsTest, ADeletionThroughAnotherHubIsFoundWhenTheQuestionIsStored) {
+    ASSERT_TRUE(SendOn(*chat_b_, "Q1").ok());
+    const std::size_t calls = upstream_->requests.size();
+    ASSERT_OK(store().Conversations().SoftDelete(user_.id, conv_.id));  // through A, no event
+    TurnRequest req;
+    req.user_id = user_.id;
+    req.conversation_id = conv_.id;
+    req.content = "Q2";
+    Recorder rec;
+    auto r = Await(chat_b_->Run(std::move(req), rec, cancel_));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, core::ErrorCode::kNotFound);
+    EXPECT_FALSE(rec.started) << "no question stored";
+    EXPECT_EQ(upstream_->requests.size(), calls) << "nothing sent upstream";
+    EXPECT_FALSE(history_b_->GetRow(conv_.id, user_.id));
 }
 
 }  // namespace

@@ -188,6 +188,70 @@ TEST_F(HistoryCacheTest, ResyncedLeavesEveryEarlierEntryUnread) {
     EXPECT_TRUE(h.Get("c1").messages);
 }
 
+TEST_F(HistoryCacheTest, TheConversationRowIsKeptForItsOwnerOnly) {
+    store::Conversation row;
+    row.id = "c1";
+    row.user_id = "u1";
+    row.title = "Trip";
+    row.model = "qwen-max";
+    row.system_prompt = "Be brief.\n\x01";
+    row.pinned = true;
+    row.created_at = 500;
+    row.updated_at = 1001;
+    auto back = HistoryCache::DecodeRow(HistoryCache::EncodeRow(row));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->id, "c1");
+    EXPECT_EQ(back->user_id, "u1");
+    EXPECT_EQ(back->title, "Trip");
+    EXPECT_EQ(back->model, "qwen-max");
+    EXPECT_EQ(back->system_prompt, "Be brief.\n\x01");
+    EXPECT_TRUE(back->pinned);
+    EXPECT_FALSE(back->archived);
+    EXPECT_EQ(back->created_at, 500);
+    EXPECT_EQ(back->updated_at, 1001);
+    std::string encoded = HistoryCache::EncodeRow(row);
+    EXPECT_FALSE(HistoryCache::DecodeRow(encoded.substr(0, encoded.size() - 1)));  // damaged
+    EXPECT_FALSE(HistoryCache::DecodeRow(encoded + "x"));
+
+    HistoryCache h(cache_, 10);
+    EXPECT_FALSE(h.GetRow("c1", "u1"));
+    h.PutRow(row);
+    ASSERT_TRUE(h.GetRow("c1", "u1"));
+    EXPECT_EQ(h.GetRow("c1", "u1")->updated_at, 1001);
+    EXPECT_FALSE(h.GetRow("c1", "u2")) << "another user's turn reads the database";
+    EXPECT_FALSE(h.GetRow("c2", "u1"));
+    h.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);
+    h.ForgetRow("c1");  // an edit: the row only
+    EXPECT_FALSE(h.GetRow("c1", "u1"));
+    EXPECT_TRUE(h.Get("c1").messages);
+    h.PutRow(row);
+    h.Forget("c1");  // a deletion: both
+    EXPECT_FALSE(h.GetRow("c1", "u1"));
+    EXPECT_FALSE(h.Get("c1").messages);
+    row.deleted_at = 2000;
+    h.PutRow(row);
+    EXPECT_FALSE(h.GetRow("c1", "u1")) << "a deleted row is not cached";
+}
+
+TEST_F(HistoryCacheTest, AnotherHubsWriteDropsTheRowToo) {
+    testing::LinkedBuses buses;
+    cache::LruCache cache_b{cache::LruOptions{}, clock_};
+    HistoryCache a(cache_, 10);
+    HistoryCache b(cache_b, 10);
+    a.Connect(buses.a());
+    b.Connect(buses.b());
+    store::Conversation row;
+    row.id = "c1";
+    row.user_id = "u1";
+    b.PutRow(row);
+    a.Append("c1", M("a", MessageRole::kUser, "q"));
+    buses.Drain();
+    EXPECT_FALSE(b.GetRow("c1", "u1"));
+    b.PutRow(row);
+    b.Apply({cache::kBusResynced, ""});
+    EXPECT_FALSE(b.GetRow("c1", "u1")) << "rows cached before a resync are left unread";
+}
+
 TEST_F(HistoryCacheTest, CurrentWhenNoMessageIsNewerThanTheCachedOnes) {
     store::Conversation c;
     c.created_at = 500;

@@ -264,6 +264,62 @@ TEST_P(MessagesTest, AppendAnswerWritesTheAnswerItsCallAndTheConversationInOneGo
     EXPECT_EQ(store().ApiCalls().List({}, {}).value().items.size(), 1u);
 }
 
+TEST_P(MessagesTest, AppendQuestionWritesOnlyWhileTheConversationIsAsExpected) {
+    Message q;
+    q.conversation_id = conv_.id;
+    q.content = "first";
+    Advance(100);
+    // No expectation: appended as Append does, with the row after the write.
+    ASSERT_OK_AND_ASSIGN(AskedTurn t, store().Messages().AppendQuestion(owner_.id, q, {}));
+    ASSERT_TRUE(t.question);
+    EXPECT_EQ(t.question->content, "first");
+    EXPECT_EQ(t.conversation.updated_at, testing::kT0 + 100);
+    ASSERT_OK_AND_ASSIGN(Conversation fresh, store().Conversations().Get(owner_.id, conv_.id));
+    EXPECT_EQ(t.conversation.updated_at, fresh.updated_at);
+
+    // The row as expected: written.
+    Advance(100);
+    q.content = "second";
+    ASSERT_OK_AND_ASSIGN(t, store().Messages().AppendQuestion(owner_.id, q, fresh));
+    ASSERT_TRUE(t.question);
+    EXPECT_EQ(t.conversation.updated_at, testing::kT0 + 200);
+    const Conversation expected = t.conversation;
+
+    // Each change since: nothing written, the row as it is now handed back.
+    auto refused = [&](const Conversation& stale, const char* what) {
+        q.content = std::string("refused: ") + what;
+        auto r = store().Messages().AppendQuestion(owner_.id, q, stale);
+        ASSERT_TRUE(r.ok()) << what;
+        EXPECT_FALSE(r->question) << what;
+        ASSERT_OK_AND_ASSIGN(Conversation now, store().Conversations().Get(owner_.id, conv_.id));
+        EXPECT_EQ(r->conversation.updated_at, now.updated_at) << what;
+        EXPECT_EQ(r->conversation.model, now.model) << what;
+        EXPECT_EQ(r->conversation.system_prompt, now.system_prompt) << what;
+    };
+    Conversation older = expected;
+    older.updated_at -= 1;
+    refused(older, "updated_at");
+    ConversationPatch patch;
+    patch.system_prompt = "Answer in French.";
+    ASSERT_OK(store().Conversations().Update(owner_.id, conv_.id, patch));  // same millisecond
+    refused(expected, "system_prompt");
+    Conversation prompted = expected;
+    prompted.system_prompt = "Answer in French.";
+    patch = {};
+    patch.model = "qwen-max";
+    ASSERT_OK(store().Conversations().Update(owner_.id, conv_.id, patch));
+    refused(prompted, "model");
+    EXPECT_EQ(Contents(store().Messages().Latest(owner_.id, conv_.id, 10).value()),
+              (std::vector<std::string>{"first", "second"}));
+
+    // Another user's or a deleted conversation: not found, expected or not.
+    EXPECT_ERROR(store().Messages().AppendQuestion(other_.id, q, {}), ErrorCode::kNotFound,
+                 "conversation_not_found");
+    ASSERT_OK(store().Conversations().SoftDelete(owner_.id, conv_.id));
+    EXPECT_ERROR(store().Messages().AppendQuestion(owner_.id, q, expected), ErrorCode::kNotFound,
+                 "conversation_not_found");
+}
+
 HUB_STORE_DIALECTS(MessagesTest);
 }  // namespace
 }  // namespace hub::store
