@@ -1,5 +1,6 @@
 #include "api/errors.hpp"
 
+#include "core/json_text.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::api {
@@ -49,8 +50,7 @@ std::string DefaultApiCode(ErrorCode code) {
 }
 
 http::Response JsonResponse(int status, const nlohmann::json& body) {
-    return http::Response::Json(status,
-                                body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return http::Response::Json(status, core::DumpJson(body));
 }
 
 http::Response ErrorResponse(const core::Error& e, const std::string& request_id) {

@@ -3,6 +3,7 @@
 #include "api/deps.hpp"
 #include "api/errors.hpp"
 #include "api/guard.hpp"
+#include "core/json_text.hpp"
 #include "services/models.hpp"
 
 namespace hub::api {
@@ -19,7 +20,7 @@ std::string RenderModels(const services::Catalog& catalog, const auth::Principal
     }
     nlohmann::json body = {
         {"items", items}, {"next_cursor", nullptr}, {"default_model", catalog.DefaultModel()}};
-    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return core::DumpJson(body);
 }
 }  // namespace
 

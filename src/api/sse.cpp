@@ -1,5 +1,7 @@
 #include "api/sse.hpp"
 
+#include "core/json_text.hpp"
+
 namespace hub::api {
 
 http::Headers SseHeaders() {
@@ -14,7 +16,7 @@ std::string SseEvent(std::string_view name, const nlohmann::json& data) {
     std::string out = "event: ";
     out += name;
     out += "\ndata: ";
-    out += data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    core::AppendJson(out, data);
     out += "\n\n";
     return out;
 }

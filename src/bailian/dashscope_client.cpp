@@ -6,6 +6,7 @@
 #include <random>
 
 #include "http/message.hpp"
+#include "core/json_text.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::bailian {
@@ -223,8 +224,7 @@ net::awaitable<void> DashScopeClient::ChatInto(ChatRequest req, EventSink* sink,
     // The messages and parameters are moved into the upstream body (no deep copy), so their
     // JSON trees are gone once it is serialised; the body itself is freed once the answer has
     // started reaching the client (no retry after that), so a held stream keeps neither.
-    std::string body = TakeCompatibleBody(req).dump(-1, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace);
+    std::string body = core::DumpJson(TakeCompatibleBody(req));
     const bool keep_text = req.keep_text || sink == nullptr;
     // Everything below that is only needed when an attempt fails lives in `retry` or in the
     // functions called on that path, not in this frame.

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "auth/password.hpp"
 #include "core/id.hpp"
+#include "core/json_text.hpp"
 #include "obs/logging.hpp"
 #include "services/passthrough.hpp"
 
@@ -300,39 +300,6 @@ json OpenAiErrorJson(const Error& e, int status, const std::optional<std::string
 
 // ---- chunks ----
 
-void AppendJsonString(std::string& out, std::string_view text) {
-    // auth::IsValidUtf8 accepts exactly what nlohmann's UTF-8 decoder accepts (well-formed
-    // Unicode); anything else is never from a parsed chunk: nlohmann's replacement rules then.
-    if (!auth::IsValidUtf8(text)) {
-        out += json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
-        return;
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    std::size_t run = 0;  // start of the bytes not yet copied
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(text.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\f': out += "\\f"; break;
-            case '\r': out += "\\r"; break;
-            default: {
-                const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                out.append(esc, sizeof esc);
-            }
-        }
-    }
-    out.append(text.data() + run, text.size() - run);
-    out.push_back('"');
-}
-
 ChunkRenderer::ChunkRenderer(std::string id, std::string model, std::int64_t created_s,
                              bool include_usage, bool dom_reference)
     : id_(std::move(id)),
@@ -343,9 +310,9 @@ ChunkRenderer::ChunkRenderer(std::string id, std::string model, std::int64_t cre
     // nlohmann's objects are std::maps: keys are written in sorted order.
     tail_ = ",\"index\":0,\"logprobs\":null}],\"created\":" + std::to_string(created_s_) +
             ",\"id\":";
-    AppendJsonString(tail_, id_);
+    core::AppendJsonString(tail_, id_);
     tail_ += ",\"model\":";
-    AppendJsonString(tail_, model_);
+    core::AppendJsonString(tail_, model_);
     tail_ += ",\"object\":\"chat.completion.chunk\",\"system_fingerprint\":null";
     if (include_usage_) tail_ += ",\"usage\":null";
     tail_ += "}\n\n";
@@ -366,7 +333,10 @@ json ChunkRenderer::Chunk(json delta, const json& finish_reason) const {
 }
 
 std::string ChunkRenderer::Frame(const json& j) const {
-    return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+    std::string out = "data: ";
+    core::AppendJson(out, j);
+    out += "\n\n";
+    return out;
 }
 
 void ChunkRenderer::AppendFrame(std::string& out, std::string_view delta_json,
@@ -377,7 +347,7 @@ void ChunkRenderer::AppendFrame(std::string& out, std::string_view delta_json,
     if (finish_reason == nullptr) {
         out += "null";
     } else {
-        AppendJsonString(out, *finish_reason);
+        core::AppendJsonString(out, *finish_reason);
     }
     out += tail_;
 }
@@ -394,7 +364,7 @@ void ChunkRenderer::AppendTextDelta(std::string& out, std::string_view key,
     out += "data: {\"choices\":[{\"delta\":{\"";
     out += key;
     out += "\":";
-    AppendJsonString(out, text);
+    core::AppendJsonString(out, text);
     out += "},\"finish_reason\":null";
     out += tail_;
 }
@@ -648,7 +618,7 @@ net::awaitable<Result<OpenAiCompat::Run>> OpenAiCompat::CompleteRelayed(Caller c
     raw.path = "/compatible-mode/v1/chat/completions";
     raw.headers = {{"Content-Type", "application/json"},
                    {"Accept", req.chat.stream ? "text/event-stream" : "application/json"}};
-    raw.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    raw.body = core::DumpJson(body);
     raw.request_id = req.chat.request_id;
 
     AnswerTap tap(PassKind::kChat, true, bailian::ApiStyle::kCompatible);

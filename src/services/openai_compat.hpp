@@ -63,10 +63,6 @@ nlohmann::json OpenAiErrorJson(const core::Error& e, int status,
                                const std::optional<std::string>& param = std::nullopt);
 std::string OpenAiErrorType(int status);
 
-// Appends `text` to `out` as a JSON string, byte for byte as nlohmann's
-// dump(-1, ' ', false, error_handler_t::replace) writes it.
-void AppendJsonString(std::string& out, std::string_view text);
-
 // Renders stream events as OpenAI chat.completion.chunk SSE frames ("data: {...}\n\n").
 // Stateful: the first frame carries delta.role; tool calls are remembered so that a final
 // "stop" is reported as "tool_calls"; usage is held for the final usage chunk.

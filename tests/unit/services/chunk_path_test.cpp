@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bailian/stream_events.hpp"
+#include "core/json_text.hpp"
 #include "services/openai_compat.hpp"
 #include "unit/bailian/conformance.hpp"
 
@@ -213,7 +214,7 @@ TEST(ChunkPath, FramesAreWhatTheDomWrites) {
             bailian::Usage u{3, 4, 7, 1, 2, 0};
             EXPECT_EQ(fast.Finish(u, t), dom.Finish(u, t)) << t;
             std::string s;
-            AppendJsonString(s, t);
+            core::AppendJsonString(s, t);
             EXPECT_EQ(s, nlohmann::json(t).dump(-1, ' ', false,
                                                 nlohmann::json::error_handler_t::replace));
         }
