@@ -159,9 +159,14 @@ TEST_F(HistoryCacheTest, AWriteOnADropsBsEntry) {
     b.Connect(buses.b());
     b.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);
     ASSERT_TRUE(b.Get("c1").messages);
+    store::Conversation row;
+    row.id = "c1";
+    row.user_id = "u1";
+    b.PutRow(row);
     a.Append("c1", M("bb", MessageRole::kAssistant, "answer"));
     buses.Drain();
     EXPECT_FALSE(b.Get("c1").messages) << "B reloads from the database next time";
+    EXPECT_FALSE(b.GetRow("c1", "u1")) << "and reads the conversation row";
     auto log = buses.b().log();
     ASSERT_EQ(log.size(), 1u);
     EXPECT_EQ(log[0], (cache::BusEvent{cache::topic::kHistoryChanged, "c1"}));  // the id only
@@ -177,8 +182,13 @@ TEST_F(HistoryCacheTest, ResyncedLeavesEveryEarlierEntryUnread) {
     HistoryCache h(cache_, 10);
     h.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);
     h.Install("c2", {M("a", MessageRole::kUser, "q")}, std::nullopt);
+    store::Conversation row;
+    row.id = "c1";
+    row.user_id = "u1";
+    h.PutRow(row);
     h.Apply({cache::kBusResynced, ""});
     EXPECT_FALSE(h.Get("c1").messages);
+    EXPECT_FALSE(h.GetRow("c1", "u1"));
     EXPECT_FALSE(h.Get("c2").messages);
     h.Install("c1", {M("a", MessageRole::kUser, "q")}, std::nullopt);  // and works as before
     ASSERT_TRUE(h.Get("c1").messages);
@@ -231,25 +241,6 @@ TEST_F(HistoryCacheTest, TheConversationRowIsKeptForItsOwnerOnly) {
     row.deleted_at = 2000;
     h.PutRow(row);
     EXPECT_FALSE(h.GetRow("c1", "u1")) << "a deleted row is not cached";
-}
-
-TEST_F(HistoryCacheTest, AnotherHubsWriteDropsTheRowToo) {
-    testing::LinkedBuses buses;
-    cache::LruCache cache_b{cache::LruOptions{}, clock_};
-    HistoryCache a(cache_, 10);
-    HistoryCache b(cache_b, 10);
-    a.Connect(buses.a());
-    b.Connect(buses.b());
-    store::Conversation row;
-    row.id = "c1";
-    row.user_id = "u1";
-    b.PutRow(row);
-    a.Append("c1", M("a", MessageRole::kUser, "q"));
-    buses.Drain();
-    EXPECT_FALSE(b.GetRow("c1", "u1"));
-    b.PutRow(row);
-    b.Apply({cache::kBusResynced, ""});
-    EXPECT_FALSE(b.GetRow("c1", "u1")) << "rows cached before a resync are left unread";
 }
 
 TEST_F(HistoryCacheTest, CurrentWhenNoMessageIsNewerThanTheCachedOnes) {
