@@ -5,8 +5,8 @@
 #include <map>
 #include <random>
 
-#include "http/message.hpp"
 #include "core/json_text.hpp"
+#include "http/message.hpp"
 #include "obs/logging.hpp"
 
 namespace hub::bailian {

@@ -84,9 +84,10 @@ core::Result<std::vector<Message>> Query(Connection& c, const std::string& sql,
     return rows;
 }
 
-// Inserts `m` into its conversation (created_at strictly increasing within it; id and
-// created_at filled in) and bumps the conversation's updated_at to at least m.created_at.
-core::Result<void> InsertOn(Connection& c, Message& m) {
+// Inserts `m` into its conversation `conv`, as read in this transaction (created_at strictly
+// increasing within it; id and created_at filled in), and bumps the conversation's updated_at
+// to at least m.created_at, in the database and in `conv`.
+core::Result<void> InsertOn(Connection& c, Message& m, Conversation& conv) {
     // created_at strictly increases within a conversation, so that (created_at, id) orders
     // messages as they were appended even within one millisecond.
     HUB_SQL_ASSIGN(Stmt last, c.Prepare("SELECT max(created_at) FROM messages"
@@ -106,7 +107,9 @@ core::Result<void> InsertOn(Connection& c, Message& m) {
     HUB_SQL_ASSIGN(Stmt touch, c.Prepare("UPDATE conversations SET updated_at ="
                                          " CASE WHEN updated_at > ?2 THEN updated_at ELSE ?2 END"
                                          " WHERE id = ?1"));
-    return touch.BindAll(m.conversation_id, m.created_at).Run();
+    HUB_SQL_TRY(touch.BindAll(m.conversation_id, m.created_at).Run());
+    conv.updated_at = std::max(conv.updated_at, m.created_at);
+    return core::Ok();
 }
 
 class SqlMessageStore final : public MessageStore {
@@ -114,13 +117,8 @@ public:
     explicit SqlMessageStore(RepoContext ctx) : ctx_(ctx) {}
 
     core::Result<Message> Append(std::string_view user_id, Message m) override {
-        FillTime(m.created_at, ctx_.clock.NowMs());
-        return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<Message> {
-            HUB_SQL_TRY(CheckConversation(c, user_id, m.conversation_id));
-            Message row = m;  // the body may run again (a retried deadlock): m stays as given
-            HUB_SQL_TRY(InsertOn(c, row));
-            return row;
-        });
+        HUB_SQL_ASSIGN(AskedTurn t, AppendQuestion(user_id, std::move(m), std::nullopt));
+        return std::move(*t.question);
     }
 
     core::Result<AskedTurn> AppendQuestion(std::string_view user_id, Message m,
@@ -138,8 +136,7 @@ public:
                 return out;  // changed since the turn was prepared: nothing written
             }
             Message row = m;  // the body may run again (a retried deadlock): m stays as given
-            HUB_SQL_TRY(InsertOn(c, row));
-            out.conversation.updated_at = std::max(out.conversation.updated_at, row.created_at);
+            HUB_SQL_TRY(InsertOn(c, row, out.conversation));
             out.question = std::move(row);
             return out;
         });
@@ -150,13 +147,11 @@ public:
         FillTime(m.created_at, ctx_.clock.NowMs());
         return ctx_.db.WriteFor({user_id}, [&](Connection& c) -> core::Result<AnsweredTurn> {
             // The conversation row doubles as the ownership check and as the answer's
-            // "conversation" (its updated_at is what the UPDATE below makes it).
+            // "conversation" (InsertOn keeps its updated_at as it makes it).
             HUB_SQL_ASSIGN(Conversation conv, GetConversationOn(c, user_id, m.conversation_id));
             AnsweredTurn out{m, std::move(conv)};
-            HUB_SQL_TRY(InsertOn(c, out.answer));
+            HUB_SQL_TRY(InsertOn(c, out.answer, out.conversation));
             HUB_SQL_TRY(InsertApiCallOn(c, call));
-            out.conversation.updated_at =
-                std::max(out.conversation.updated_at, out.answer.created_at);
             return out;
         });
     }
