@@ -14,6 +14,7 @@ namespace hub::core {
 namespace {
 
 using nlohmann::json;
+using namespace std::string_literals;
 
 std::string Reference(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -24,7 +25,7 @@ TEST(JsonText, WritesWhatNlohmannWrites) {
         "",
         "plain ascii",
         "quote \" backslash \\ slash /",
-        std::string("controls \b\f\n\r\t \x01\x1f \x00 end", 27),
+        "controls \b\f\n\r\t \x01\x1f \x00 end"s,  // the NUL included
         "DEL \x7f stays",
         "UTF-8: é 中文 😀",
         "ill-formed: \x80 lone continuation",
